@@ -1,0 +1,1 @@
+"""Search engine access: client adapter, index definitions, bulk indexing with spool, queries."""

@@ -1,0 +1,238 @@
+"""One small adapter over the two official clients, chosen from what ``GET /`` answers.
+
+elasticsearch-py refuses to talk to OpenSearch (product check) and wants its major version to match the
+server's, so the adapter asks the server first and then builds ``opensearchpy.OpenSearch`` for OpenSearch
+2.x/3.x or ``elasticsearch.Elasticsearch`` for Elasticsearch 8.x/9.x. Everything above this module calls
+:class:`SearchClient` and never learns which one it got.
+
+Request bodies are plain dicts in the REST API's shape (the same JSON the README's ``curl`` lines send):
+OpenSearch takes them as ``body=``, elasticsearch-py 8/9 as top-level keyword arguments.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from aggregator import config
+
+
+class SearchUnavailable(ConnectionError):
+    """The engine did not answer: callers spool what they were about to write."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None  # Elasticsearch "id:key" or its base64 form
+    ca_certs: str | None = None
+    verify_certs: bool = True
+
+    @classmethod
+    def from_env(cls) -> Credentials:
+        import os
+
+        return cls(
+            username=os.environ.get("AGGREGATOR_SEARCH_USER") or None,
+            password=os.environ.get("AGGREGATOR_SEARCH_PASSWORD") or None,
+            api_key=os.environ.get("AGGREGATOR_SEARCH_API_KEY") or None,
+            ca_certs=os.environ.get("AGGREGATOR_SEARCH_CA_CERTS") or None,
+            verify_certs=os.environ.get("AGGREGATOR_SEARCH_VERIFY_CERTS", "true").lower() != "false",
+        )
+
+
+def probe(url: str, creds: Credentials | None = None, timeout: float = 5.0) -> dict:
+    """``GET /`` with the user's credentials; raises :class:`SearchUnavailable` when nothing answers."""
+    creds = creds or Credentials()
+    req = urllib.request.Request(url.rstrip("/") + "/", headers={"Accept": "application/json"})
+    if creds.api_key:
+        req.add_header("Authorization", f"ApiKey {creds.api_key}")
+    elif creds.username:
+        token = base64.b64encode(f"{creds.username}:{creds.password or ''}".encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+    context = None
+    if url.startswith("https"):
+        context = ssl.create_default_context(cafile=creds.ca_certs)
+        if not creds.verify_certs:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
+            return json.loads(resp.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        raise SearchUnavailable(f"{url} answered HTTP {exc.code} to GET / (credentials?)") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SearchUnavailable(f"no search engine answers at {url}: {exc}") from exc
+
+
+class SearchClient:
+    """The engine, whichever it is. ``flavor`` is ``"opensearch"`` or ``"elasticsearch"``."""
+
+    def __init__(self, raw: Any, flavor: str, version: str, url: str) -> None:
+        self.raw = raw
+        self.flavor = flavor
+        self.version = version
+        self.url = url
+        if flavor == "opensearch":
+            from opensearchpy import exceptions as exc
+            from opensearchpy import helpers
+        else:
+            from elasticsearch import exceptions as exc
+            from elasticsearch import helpers
+        self._helpers = helpers
+        self.NotFoundError = exc.NotFoundError
+        self.TransportError = exc.TransportError
+        self.ConnectionError = exc.ConnectionError
+
+    def __repr__(self) -> str:
+        return f"SearchClient({self.flavor} {self.version} at {self.url})"
+
+    def _body(self, body: dict | None) -> dict:
+        if body is None:
+            return {}
+        return {"body": body} if self.flavor == "opensearch" else dict(body)
+
+    @staticmethod
+    def _plain(resp: Any) -> Any:
+        # elasticsearch-py 8+ wraps responses in ObjectApiResponse; callers want plain data
+        return getattr(resp, "body", resp)
+
+    # -- documents ---------------------------------------------------------------------------------
+    def search(self, index: str, body: dict, **params: Any) -> dict:
+        return self._plain(self.raw.search(index=index, **self._body(body), **params))
+
+    def count(self, index: str, query: dict | None = None) -> int:
+        body = {"query": query} if query else None
+        return int(self._plain(self.raw.count(index=index, **self._body(body)))["count"])
+
+    def get(self, index: str, doc_id: str) -> dict | None:
+        try:
+            return self._plain(self.raw.get(index=index, id=doc_id))
+        except self.NotFoundError:
+            return None
+
+    def mget(self, index: str, ids: list[str]) -> dict[str, dict]:
+        if not ids:
+            return {}
+        resp = self._plain(self.raw.mget(index=index, **self._body({"ids": ids})))
+        return {d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")}
+
+    def put(self, index: str, doc_id: str, document: dict, refresh: bool = False) -> dict:
+        kwargs = {"body": document} if self.flavor == "opensearch" else {"document": document}
+        return self._plain(self.raw.index(index=index, id=doc_id, refresh=refresh, **kwargs))
+
+    def delete(self, index: str, doc_id: str) -> bool:
+        try:
+            self.raw.delete(index=index, id=doc_id)
+            return True
+        except self.NotFoundError:
+            return False
+
+    def update_by_query(self, index: str, body: dict, refresh: bool = True) -> dict:
+        return self._plain(self.raw.update_by_query(index=index, refresh=refresh, conflicts="proceed",
+                                                    **self._body(body)))
+
+    def bulk(self, actions: Iterable[dict], **kwargs: Any) -> Iterator[tuple[bool, dict]]:
+        """The client's ``streaming_bulk``: per-item results, retries with backoff on 429."""
+        kwargs.setdefault("raise_on_error", False)
+        kwargs.setdefault("raise_on_exception", True)
+        kwargs.setdefault("max_retries", 3)
+        kwargs.setdefault("initial_backoff", 1)
+        kwargs.setdefault("max_backoff", 30)
+        kwargs.setdefault("chunk_size", 500)
+        yield from self._helpers.streaming_bulk(self.raw, actions, **kwargs)
+
+    def scan(self, index: str, query: dict | None = None, **kwargs: Any) -> Iterator[dict]:
+        body = {"query": query or {"match_all": {}}}
+        yield from self._helpers.scan(self.raw, index=index, query=body, **kwargs)
+
+    # -- indices -----------------------------------------------------------------------------------
+    def refresh(self, index: str) -> None:
+        self.raw.indices.refresh(index=index)
+
+    def index_exists(self, index: str) -> bool:
+        return bool(self.raw.indices.exists(index=index))
+
+    def create_index(self, index: str, body: dict | None = None) -> None:
+        self.raw.indices.create(index=index, **self._body(body))
+
+    def delete_index(self, index: str) -> None:
+        self.raw.indices.delete(index=index, ignore_unavailable=True)
+
+    def put_index_template(self, name: str, body: dict) -> None:
+        self.raw.indices.put_index_template(name=name, **self._body(body))
+
+    def get_alias(self, name: str) -> dict:
+        try:
+            return self._plain(self.raw.indices.get_alias(name=name))
+        except self.NotFoundError:
+            return {}
+
+    def update_aliases(self, actions: list[dict]) -> None:
+        self.raw.indices.update_aliases(**self._body({"actions": actions}))
+
+    def get_mapping(self, index: str) -> dict:
+        return self._plain(self.raw.indices.get_mapping(index=index))
+
+    def reindex(self, body: dict, refresh: bool = True) -> dict:
+        return self._plain(self.raw.reindex(refresh=refresh, wait_for_completion=True, **self._body(body)))
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.raw.ping())
+        except Exception:  # noqa: BLE001 - ping means "answers or not", whatever the reason
+            return False
+
+
+def connect(url: str | None = None, creds: Credentials | None = None, timeout: float = 30.0) -> SearchClient:
+    """Connect to the engine at ``url`` (default ``AGGREGATOR_SEARCH_URL``), picking the right client."""
+    url = url or config.search_url()
+    creds = creds or Credentials.from_env()
+    info = probe(url, creds)
+    version = (info.get("version") or {}).get("number", "0")
+    distribution = (info.get("version") or {}).get("distribution", "elasticsearch")
+    if distribution == "opensearch":
+        from opensearchpy import OpenSearch
+
+        kwargs: dict[str, Any] = {"hosts": [url], "timeout": timeout, "max_retries": 2, "retry_on_timeout": True}
+        if creds.username:
+            kwargs["http_auth"] = (creds.username, creds.password or "")
+        if creds.api_key:
+            kwargs["headers"] = {"Authorization": f"ApiKey {creds.api_key}"}
+        if url.startswith("https"):
+            kwargs.update(use_ssl=True, verify_certs=creds.verify_certs, ca_certs=creds.ca_certs,
+                          ssl_show_warn=False)
+        raw = OpenSearch(**kwargs)
+        return SearchClient(raw, "opensearch", version, url)
+
+    major = int(version.split(".")[0])
+    if major < 8:
+        raise SearchUnavailable(f"Elasticsearch {version} at {url} is too old: 8.x or 9.x is supported")
+    from elasticsearch import Elasticsearch
+
+    kwargs = {"hosts": [url], "request_timeout": timeout, "max_retries": 2, "retry_on_timeout": True}
+    if creds.api_key:
+        kwargs["api_key"] = creds.api_key
+    elif creds.username:
+        kwargs["basic_auth"] = (creds.username, creds.password or "")
+    if url.startswith("https"):
+        kwargs.update(verify_certs=creds.verify_certs, ca_certs=creds.ca_certs)
+    # elasticsearch-py 9 sends "compatible-with=9" headers; an 8.x server accepts them only from an 8.x
+    # client, so tell the user instead of failing obscurely.
+    import elasticsearch
+
+    client_major = elasticsearch.__versionstr__.split(".")[0]
+    if str(major) != client_major:
+        raise SearchUnavailable(
+            f"Elasticsearch {version} at {url} needs the elasticsearch client {major}.x "
+            f"(installed: {elasticsearch.__versionstr__}); pip install 'elasticsearch>={major},<{major + 1}'"
+        )
+    raw = Elasticsearch(**kwargs)
+    return SearchClient(raw, "elasticsearch", version, url)

@@ -1,0 +1,56 @@
+"""Shared fixtures: the real local search engine, a per-test index prefix, the offline fixture web.
+
+The engine fixture starts the embedded OpenSearch node on a test port (``AGGREGATOR_TEST_ENGINE_PORT``,
+default 9250) with its data under ``var/test-engine``, unless one already answers there, and stops it
+at the end only if it started it. Tests isolate themselves with a unique index prefix instead of
+wiping the node, so a developer's running engine can be reused.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE_WEB = ROOT / "tests" / "fixtures" / "web"
+TEST_PORT = int(os.environ.get("AGGREGATOR_TEST_ENGINE_PORT", "9250"))
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A running local OpenSearch node; yields its URL."""
+    from aggregator.engine import LocalEngine, _http_json
+
+    url = f"http://127.0.0.1:{TEST_PORT}"
+    if _http_json(url + "/"):
+        yield url
+        return
+    eng = LocalEngine(home=ROOT / "var" / "test-engine", port=TEST_PORT, heap="768m")
+    # the Maven build is shared with the main engine so `make test` after `make demo` is warm
+    eng.build_dir = ROOT / "var" / "engine" / "build"
+    eng.start(timeout=180)
+    try:
+        yield url
+    finally:
+        eng.stop()
+
+
+@pytest.fixture
+def index_prefix(monkeypatch) -> str:
+    """A unique prefix for every index and alias the test creates; deleted afterwards."""
+    prefix = f"t{uuid.uuid4().hex[:10]}-"
+    monkeypatch.setenv("AGGREGATOR_INDEX_PREFIX", prefix)
+    return prefix
+
+
+@pytest.fixture
+def search(engine, index_prefix):
+    """A connected :class:`aggregator.search.client.SearchClient` on the test engine."""
+    from aggregator.search.client import connect
+
+    client = connect(engine)
+    yield client
+    client.delete_index(f"{index_prefix}*")
