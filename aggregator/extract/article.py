@@ -1,0 +1,459 @@
+"""The extraction chain: decode -> parse -> metadata -> body -> field choice -> Article dict.
+
+Each field records which extractor supplied it (``extracted_by``) so quality problems can be
+traced to a layer, and so the dedup stage can trust e.g. a JSON-LD date more than a URL date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from aggregator.items import FIELD_NAMES, article_id
+
+from . import dates
+from .body import detect_paywall, extract_body, html_to_text, postclean
+from .decode import decode_html
+from .errors import ExtractionError
+from .language import detect_language, normalize_lang
+from .metadata import ARTICLE_TYPES, NON_ARTICLE_TYPES, PageMeta, collect
+from .urls import choose_canonical, normalize_url
+
+MIN_WORDS = 20  # below this a page is a stub, not something worth indexing
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WORDS = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
+_AUTHOR_PREFIX = re.compile(r"^(?:by|von|par|por|di|written by|words by|reporting by)[:\s]+", re.I)
+_TITLE_SEP = re.compile(r"\s+[|\-–—:·»]\s+")
+_OUTPUT_FIELDS = tuple(f for f in FIELD_NAMES if f not in ("dup_id", "story_id", "version"))
+
+
+def count_words(text: str) -> int:
+    """Words for alphabetic scripts plus one per CJK character (which has no spaces)."""
+    cjk = len(_CJK.findall(text))
+    return cjk + len(_WORDS.findall(_CJK.sub(" ", text)))
+
+
+def content_hash(title: str | None, body: str | None) -> str:
+    text = unicodedata.normalize("NFKC", f"{title or ''}\n{body or ''}").lower()
+    return hashlib.sha1(re.sub(r"\s+", " ", text).strip().encode("utf-8")).hexdigest()
+
+
+def _clean(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("@value") or value.get("text")
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(value))).strip()
+    return text or None
+
+
+def _parse_tree(text: str) -> lxml_html.HtmlElement:
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input with an encoding decl
+    try:
+        tree = lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError("malformed_html", f"HTML could not be parsed: {exc}") from exc
+    if tree is None or tree.find(".//body") is None and len(tree) == 0:
+        raise ExtractionError("malformed_html", "HTML parsed to an empty document")
+    return tree
+
+
+# -- titles ---------------------------------------------------------------------------------------
+
+def _strip_site(title: str, site_names: list[str]) -> str:
+    parts = _TITLE_SEP.split(title)
+    if len(parts) < 2:
+        return title
+    sites = {s.lower() for s in site_names if s}
+    while len(parts) > 1 and (parts[-1].lower() in sites or len(parts[-1].split()) <= 3):
+        parts.pop()
+    return " - ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def pick_title(pm: PageMeta, node: dict | None, how: str, traf_title: str | None) -> tuple[str | None, str]:
+    headline = _clean(node.get("headline") or node.get("name")) if node else None
+    og = pm.first_meta("og:title", "twitter:title")
+    site_names = [pm.first_meta("og:site_name") or "", _clean(node.get("publisher")) if node else ""]
+    meta_title, meta_how = (headline, how) if headline else (og, "opengraph") if og else (None, "")
+
+    def norm(s: str) -> str:
+        return re.sub(r"\W+", " ", s).strip().lower()
+
+    if meta_title:
+        mt = norm(meta_title)
+        for h1 in pm.h1s:
+            n = norm(h1)
+            if n and (n == mt or (len(n) > 20 and (mt.startswith(n) or n.startswith(mt)))):
+                return h1, meta_how if n == mt else "h1"
+        return _strip_site(meta_title, site_names), meta_how
+    if pm.h1s and len(pm.h1s) <= 2:
+        return pm.h1s[0], "h1"
+    if traf_title:
+        return traf_title, "trafilatura"
+    if pm.title_tag:
+        return _strip_site(pm.title_tag, site_names), "meta"
+    return None, ""
+
+
+# -- authors --------------------------------------------------------------------------------------
+
+def _author_names(value: Any, pm: PageMeta) -> tuple[list[str], list[str]]:
+    """(person names, organisation names) from a schema.org author value."""
+    persons: list[str] = []
+    orgs: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        item = pm.resolve(item)
+        if isinstance(item, str):
+            persons.append(item)
+        elif isinstance(item, dict):
+            name = _clean(item.get("name"))
+            if not name:
+                continue
+            types = {str(t).lower() for t in (item.get("@type") or [])} if isinstance(
+                item.get("@type"), list) else {str(item.get("@type") or "").lower()}
+            (orgs if any("organization" in t for t in types) else persons).append(name)
+    return persons, orgs
+
+
+def clean_authors(names: list[str]) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        if not raw:
+            continue
+        raw = _AUTHOR_PREFIX.sub("", raw.strip())
+        for name in _AUTHOR_SPLIT.split(raw):
+            name = _AUTHOR_PREFIX.sub("", name).strip(" .,:;|-–—")
+            if (
+                not name
+                or len(name) > 60
+                or "@" in name
+                or "://" in name
+                or name.startswith("/")
+                or re.search(r"\d", name)
+            ):
+                continue
+            key = name.lower()
+            if key not in seen:
+                seen.add(key)
+                out.append(name)
+    return out
+
+
+def pick_authors(pm: PageMeta, node: dict | None, how: str, traf_author: str | None) -> tuple[list[str], str]:
+    if node and node.get("author"):
+        persons, orgs = _author_names(node["author"], pm)
+        found = clean_authors(persons or orgs)
+        if found:
+            return found, how
+    for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl"):
+        values = [v for v in pm.meta.get(key, []) if v and "://" not in v]
+        found = clean_authors(values)
+        if found:
+            return found, "opengraph" if key.startswith("article:") else "meta"
+    if traf_author:
+        found = clean_authors([traf_author])
+        if found:
+            return found, "trafilatura"
+    return [], ""
+
+
+# -- dates ----------------------------------------------------------------------------------------
+
+_PUB_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+             "publish-date", "publish_date", "article.published", "parsely-pub-date", "sailthru.date",
+             "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
+             "citation_publication_date", "cxenseparse:recs:publishtime", "og:article:published_time")
+_MOD_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
+             "dcterms.modified", "article.updated", "og:article:modified_time")
+
+
+def pick_published(
+    pm: PageMeta, node: dict | None, how: str, traf_date: str | None, hint: datetime | None,
+    url: str, now: datetime,
+) -> tuple[dates.ParsedDate | None, str, bool]:
+    """(date, provenance, rejected_future?) — first plausible candidate in trust order."""
+    page = pm.page_node()
+    candidates: list[tuple[Any, str]] = []
+    if node:
+        candidates.append((_clean(node.get("datePublished") or node.get("dateCreated")), how))
+    candidates += [(pm.first_meta(k), "opengraph" if k.startswith(("article:", "og:")) else "meta")
+                   for k in _PUB_META]
+    if page:
+        candidates.append((_clean(page.get("datePublished")), "jsonld"))
+    candidates += [(t, "time") for t in pm.times[:2]]
+    rejected = False
+    for raw, src in candidates:
+        parsed = dates.parse_date(raw) if raw else None
+        if parsed is None:
+            continue
+        problem = dates.plausible(parsed, now)
+        if problem == "future":
+            rejected = True
+        if problem is None:
+            return parsed, src, rejected
+    hinted = dates.parse_date(hint) if hint else None
+    if hinted and dates.plausible(hinted, now):
+        rejected = rejected or dates.plausible(hinted, now) == "future"
+        hinted = None
+    found = dates.parse_date(traf_date) if traf_date else None
+    if found and dates.plausible(found, now) is None:
+        # htmldate usually only knows the day: a feed time on that same day is more precise.
+        if hinted and not found.has_time and abs((hinted.value - found.value).total_seconds()) < 36 * 3600:
+            return hinted, "hint", rejected
+        return found, "htmldate", rejected
+    if hinted:
+        return hinted, "hint", rejected
+    in_url = dates.url_date(url)
+    if in_url and dates.plausible(in_url, now) is None:
+        return in_url, "url", rejected
+    return None, "", rejected
+
+
+def pick_updated(pm: PageMeta, node: dict | None, how: str, now: datetime) -> tuple[dates.ParsedDate | None, str]:
+    candidates = [(_clean(node.get("dateModified")), how)] if node else []
+    candidates += [(pm.first_meta(k), "opengraph" if k.startswith(("article:", "og:")) else "meta")
+                   for k in _MOD_META]
+    for raw, src in candidates:
+        parsed = dates.parse_date(raw) if raw else None
+        if parsed and dates.plausible(parsed, now) is None:
+            return parsed, src
+    return None, ""
+
+
+# -- small fields ---------------------------------------------------------------------------------
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list):
+        return [s for v in value for s in _as_list(v)]
+    if isinstance(value, dict):
+        name = _clean(value)
+        return [name] if name else []
+    return [str(value)]
+
+
+def _dedupe(values: list[str], limit: int = 40) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        v = re.sub(r"\s+", " ", v).strip()
+        if v and v.lower() not in seen and len(v) <= 80:
+            seen.add(v.lower())
+            out.append(v)
+    return out[:limit]
+
+
+def pick_image(pm: PageMeta, node: dict | None, how: str, base: str) -> tuple[str | None, str]:
+    candidates: list[tuple[Any, str]] = []
+    if node and node.get("image"):
+        img = pm.resolve(node["image"])
+        if isinstance(img, list):
+            img = pm.resolve(img[0]) if img else None
+        if isinstance(img, dict):
+            img = img.get("url") or img.get("contentUrl") or img.get("@id")
+        candidates.append((img, how))
+    candidates += [(pm.first_meta("og:image", "og:image:url", "og:image:secure_url"), "opengraph"),
+                   (pm.first_meta("twitter:image", "twitter:image:src"), "meta"),
+                   ((pm.links.get("image_src") or [None])[0], "meta")]
+    for raw, src in candidates:
+        if isinstance(raw, str) and raw.strip() and not raw.startswith("data:"):
+            try:
+                return normalize_url(raw, base), src
+            except ValueError:
+                continue
+    return None, ""
+
+
+def pick_language(pm: PageMeta, node: dict | None, how: str, body: str | None) -> tuple[str | None, str]:
+    detected = detect_language(body or "") if body else None
+    declared = [
+        (normalize_lang(pm.html_lang), "meta"),
+        (normalize_lang(pm.first_meta("og:locale")), "opengraph"),
+        (normalize_lang(_clean(node.get("inLanguage"))) if node else None, how),
+        (normalize_lang(pm.first_meta("content-language", "language", "dc.language")), "meta"),
+    ]
+    for lang, src in declared:
+        if not lang:
+            continue
+        # Templates often hard-code lang="en"; trust the text only when it is unambiguous (script).
+        if detected in ("zh", "ja", "ko", "ru") and lang != detected:
+            return detected, "detected"
+        return lang, src
+    return (detected, "detected") if detected else (None, "")
+
+
+def _looks_complete(text: str) -> bool:
+    stripped = text.rstrip()
+    return count_words(stripped) >= 40 and not stripped.endswith(("…", "...", "[…]", "[...]"))
+
+
+# -- the chain ------------------------------------------------------------------------------------
+
+def extract_article(
+    html: bytes | str,
+    url: str,
+    *,
+    source: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    hint_published: datetime | None = None,
+    fetched_at: datetime | None = None,
+) -> dict:
+    """Extract one article from a fetched page; raise :class:`ExtractionError` if it is not one."""
+    fetched = fetched_at or datetime.now(timezone.utc)
+    if fetched.tzinfo is None:
+        fetched = fetched.replace(tzinfo=timezone.utc)
+    text, _encoding = decode_html(html, headers)
+    if not text.strip():
+        raise ExtractionError("empty_body", "the page is empty")
+    tree = _parse_tree(text)
+    pm = collect(tree, url)
+    node, how = pm.article_node()
+    flags: list[str] = []
+    by: dict[str, str] = {}
+
+    canonical_candidates: list[tuple[str, str]] = [(h, "meta") for h in pm.links.get("canonical", [])[:1]]
+    if pm.first_meta("og:url"):
+        canonical_candidates.append((pm.first_meta("og:url"), "opengraph"))
+    if node:
+        for key in ("url", "mainEntityOfPage"):
+            value = node.get(key)
+            value = value.get("@id") or value.get("url") if isinstance(value, dict) else value
+            if isinstance(value, str):
+                canonical_candidates.append((value, how))
+    canonical, by["canonical_url"] = choose_canonical(canonical_candidates, url)
+    if pm.is_amp:
+        flags.append("amp")
+
+    title_guess, _ = pick_title(pm, node, how, None)
+    date_params = {"extensive_search": False, "original_date": True, "max_date": fetched.strftime("%Y-%m-%d")}
+
+    ld_body = None
+    if node and how == "jsonld" and isinstance(node.get("articleBody"), str):
+        ld_body = postclean(html_to_text(node["articleBody"]), title_guess) or None
+    skip_traf = ld_body is not None and _looks_complete(ld_body) and len(text) > 1_500_000
+    body_result = None if skip_traf else extract_body(tree, url, title_guess, date_params)
+    traf_text = body_result.text if body_result else None
+    traf_meta = body_result.meta if body_result else {}
+
+    body, by_body = None, ""
+    if ld_body and _looks_complete(ld_body) and (
+        not traf_text or count_words(ld_body) >= 0.8 * count_words(traf_text)
+    ):
+        body, by_body = ld_body, how
+    elif traf_text:
+        body, by_body = traf_text, "trafilatura"
+    elif ld_body:
+        body, by_body = ld_body, how
+    if body_result is not None and by_body == "trafilatura" and detect_paywall(tree, node):
+        flags.append("paywall_teaser")
+
+    title, by["title"] = pick_title(pm, node, how, traf_meta.get("title"))
+    declared_types = pm.declared_types()
+    article_signals = bool(
+        node is not None
+        or (pm.first_meta("og:type") or "").lower() == "article"
+        or pm.first_meta("article:published_time")
+    )
+    n_words = count_words(body) if body else 0
+    if not article_signals:
+        non_article = declared_types & NON_ARTICLE_TYPES and not declared_types & ARTICLE_TYPES
+        og_type = (pm.first_meta("og:type") or "").lower()
+        path = urlsplit(canonical).path
+        if non_article or og_type in ("website", "profile", "video.other", "music.song", "books.book") and (
+            n_words < 150 or path in ("", "/")
+        ):
+            raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
+        if path in ("", "/") and n_words < 400:
+            raise ExtractionError("not_article", "home page, not an article")
+    if not body:
+        reason = "empty_body" if article_signals else "not_article"
+        raise ExtractionError(reason, "no main text found")
+    if n_words < MIN_WORDS:
+        raise ExtractionError("too_short", f"main text has only {n_words} words")
+    by["body"] = by_body
+
+    authors, by_auth = pick_authors(pm, node, how, traf_meta.get("author"))
+    published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
+                                                 canonical, fetched)
+    if rejected:
+        flags.append("date_rejected_future")
+    if published is None:
+        flags.append("date_missing")
+    updated, by_upd = pick_updated(pm, node, how, fetched)
+    language, by_lang = pick_language(pm, node, how, body)
+    image, by_img = pick_image(pm, node, how, canonical if canonical.startswith("http") else url)
+
+    lead = None
+    by_lead = ""
+    for value, src in (((_clean(node.get("description")) if node else None), how),
+                       (pm.first_meta("og:description"), "opengraph"),
+                       (pm.first_meta("description", "twitter:description"), "meta")):
+        if value:
+            lead, by_lead = value, src
+            break
+    if not lead:
+        lead, by_lead = body.split("\n\n", 1)[0], by_body
+
+    section = (_clean(node.get("articleSection")) if node else None) or pm.first_meta(
+        "article:section", "parsely-section", "section")
+    tags = _dedupe(
+        (_as_list(node.get("keywords")) if node else [])
+        + pm.meta.get("article:tag", [])
+        + _as_list(pm.first_meta("news_keywords", "keywords", "parsely-tags"))
+    )
+    if not tags and traf_meta.get("tags"):
+        tags = _dedupe(_as_list(traf_meta["tags"]))
+
+    for key, src, value in (("authors", by_auth, authors), ("published_at", by_pub, published),
+                            ("updated_at", by_upd, updated), ("language", by_lang, language),
+                            ("image", by_img, image), ("lead", by_lead, lead)):
+        if value and src:
+            by[key] = src
+    result: dict[str, Any] = dict.fromkeys(_OUTPUT_FIELDS)
+    result.update(
+        id=article_id(canonical),
+        url=url,
+        canonical_url=canonical,
+        source=source or _source_name(canonical, url),
+        title=title,
+        body=body,
+        lead=lead,
+        authors=authors,
+        published_at=dates.to_utc_iso(published.value) if published else None,
+        published_offset=published.offset if published else None,
+        updated_at=dates.to_utc_iso(updated.value) if updated else None,
+        language=language,
+        section=section,
+        tags=tags,
+        image=image,
+        word_count=n_words,
+        fetched_at=dates.to_utc_iso(fetched),
+        content_hash=content_hash(title, body),
+        flags=flags,
+        extracted_by=by,
+    )
+    return result
+
+
+def _source_name(canonical: str, url: str) -> str | None:
+    try:
+        from aggregator.sources import source_for_url
+    except Exception:  # noqa: BLE001 - the registry is optional for standalone use
+        return None
+    found = source_for_url(canonical) or source_for_url(url)
+    return found.name if found else None
