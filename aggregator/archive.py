@@ -1,0 +1,128 @@
+"""Raw page archive: every fetched response as a gzip-compressed WARC record.
+
+Keeping the raw bytes lets us re-run a better extractor over past crawls without re-fetching
+(sites change or vanish), and WARC is the format every web-archiving tool already reads.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 404: "Not Found",
+            410: "Gone", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+
+
+def _header_items(headers: Mapping) -> list[tuple[str, str]]:
+    """Flatten str/bytes/list header values (Scrapy's Headers included) to WARC header pairs."""
+    items = []
+    for key, value in headers.items():
+        k = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            items.append((k, v.decode("latin-1") if isinstance(v, bytes) else str(v)))
+    return items
+
+
+class PageArchive:
+    """Appends response records to ``pages-YYYYMMDD-HHMMSS-N.warc.gz``, rotating at ``max_bytes``."""
+
+    def __init__(self, directory: Path, max_bytes: int = 100 * 1024 * 1024) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_bytes = max_bytes
+        self._file: io.BufferedWriter | None = None
+        self._writer: WARCWriter | None = None
+        self._counter = 0
+        self.paths: list[Path] = []
+
+    def _open(self) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        while True:
+            self._counter += 1
+            path = self.directory / f"pages-{stamp}-{self._counter}.warc.gz"
+            if not path.exists():
+                break
+        self._file = open(path, "ab")  # noqa: SIM115 - kept open across writes on purpose
+        self._writer = WARCWriter(self._file, gzip=True)
+        self.paths.append(path)
+
+    def write(self, url: str, status: int, headers: Mapping, body: bytes, fetched_at: datetime) -> None:
+        """Append one response record (the body is stored as received, already decompressed)."""
+        if self._file is not None and self._file.tell() >= self.max_bytes:
+            self._close_file()
+        if self._writer is None:
+            self._open()
+        assert self._writer is not None
+        if fetched_at.tzinfo is None:
+            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+        pairs = [(k, v) for k, v in _header_items(headers)
+                 if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
+        pairs.append(("Content-Length", str(len(body))))
+        http_headers = StatusAndHeaders(f"{status} {_REASONS.get(status, 'Unknown')}", pairs,
+                                        protocol="HTTP/1.1")
+        warc_date = fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        record = self._writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": warc_date},
+        )
+        self._writer.write_record(record)
+        self._file.flush()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        self._file = None
+        self._writer = None
+
+    def close(self) -> None:
+        self._close_file()
+
+    def __enter__(self) -> PageArchive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_warc_date(value: str | None) -> datetime:
+    if not value:
+        return datetime.fromtimestamp(0, timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def iter_archive(path: Path) -> Iterator[ArchivedPage]:
+    """Every response record of a WARC file, or of all ``*.warc``/``*.warc.gz`` under a folder."""
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.name.endswith((".warc", ".warc.gz"))) if path.is_dir() else [path]
+    for file in files:
+        with open(file, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "response":
+                    continue
+                http = record.http_headers
+                status = int(http.get_statuscode()) if http else 0
+                headers = dict(http.headers) if http else {}
+                yield ArchivedPage(
+                    url=record.rec_headers.get_header("WARC-Target-URI"),
+                    status=status,
+                    headers=headers,
+                    body=record.content_stream().read(),
+                    fetched_at=_parse_warc_date(record.rec_headers.get_header("WARC-Date")),
+                )
