@@ -1,0 +1,193 @@
+"""``aggregator``: the command line of the EV news aggregator.
+
+Each command is a thin shell over library code; ``aggregator COMMAND --help`` documents it and the
+README shows each with an example and its output.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(
+    help="Crawl EV news outlets, cluster duplicate coverage with MinHash, search it in Elasticsearch/OpenSearch.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+engine_app = typer.Typer(help="Start, stop and inspect the local OpenSearch node (data under var/engine).",
+                         no_args_is_help=True)
+index_app = typer.Typer(help="Manage the search indices: status, mapping migration, spool replay.",
+                        no_args_is_help=True)
+app.add_typer(engine_app, name="engine")
+app.add_typer(index_app, name="index")
+
+
+def _mount(target: typer.Typer, name: str, module: str, function: str) -> None:
+    """Register ``module.function`` (a typer-annotated function) as command ``name``."""
+    func = getattr(importlib.import_module(module), function)
+    target.command(name)(func)
+
+
+# -- engine ----------------------------------------------------------------------------------------
+def _engine(port: int | None):
+    from aggregator.engine import LocalEngine
+
+    return LocalEngine(port=port)
+
+
+@engine_app.command("start")
+def engine_start(
+    port: Annotated[int, typer.Option(help="HTTP port on 127.0.0.1.", envvar="AGGREGATOR_ENGINE_PORT")] = 9200,
+    heap: Annotated[str, typer.Option(help="JVM heap (-Xms/-Xmx).")] = "1g",
+) -> None:
+    """Start the local OpenSearch node (builds it with Maven on first use) and wait until it is ready."""
+    from aggregator.engine import EngineError, LocalEngine
+
+    eng = LocalEngine(port=port, heap=heap)
+    try:
+        if not eng.is_built():
+            err.print("building the engine from Maven Central (first run only, about a minute)...")
+        with err.status("starting OpenSearch..."):
+            status = eng.start()
+    except EngineError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(status.describe())
+    console.print(f"data and logs: {eng.home}")
+
+
+@engine_app.command("stop")
+def engine_stop(
+    port: Annotated[int, typer.Option(envvar="AGGREGATOR_ENGINE_PORT")] = 9200,
+) -> None:
+    """Stop the local node (SIGTERM, then SIGKILL after 30 s); leaves no JVM behind."""
+    stopped = _engine(port).stop()
+    console.print("engine stopped" if stopped else "engine was not running")
+
+
+@engine_app.command("status")
+def engine_status(
+    port: Annotated[int, typer.Option(envvar="AGGREGATOR_ENGINE_PORT")] = 9200,
+) -> None:
+    """Say whether the local node runs, its version and cluster health. Exit code 1 when it does not."""
+    status = _engine(port).status()
+    console.print(status.describe())
+    if not status.running:
+        raise typer.Exit(1)
+
+
+# -- crawl -----------------------------------------------------------------------------------------
+@app.command("crawl")
+def crawl(
+    sources: Annotated[list[str] | None, typer.Argument(help="Source names (see `scrapy list`).")] = None,
+    all_sources: Annotated[bool, typer.Option("--all", help="Crawl every source in the registry.")] = False,
+    offline: Annotated[bool, typer.Option(help="Serve the outlets from the bundled offline fixture web.")] = False,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Cluster but do not write to the engine.")] = False,
+    jobdir: Annotated[Path | None, typer.Option(help="Scrapy JOBDIR: pause with Ctrl-C, resume later.")] = None,
+    setting: Annotated[list[str] | None, typer.Option("-s", help="Scrapy setting NAME=VALUE (repeatable).")] = None,
+) -> None:
+    """Crawl sources in one process with live progress, then print a summary table.
+
+    Example: [bold]aggregator crawl --all[/bold]  or  [bold]aggregator crawl electrek insideevs[/bold]
+    """
+    from aggregator.crawl import run_crawl, summary_tables
+    from aggregator.sources import load_sources
+
+    names = [s.name for s in load_sources()]
+    chosen = names if all_sources else list(sources or [])
+    unknown = [s for s in chosen if s not in names]
+    if not chosen or unknown:
+        err.print(f"[red]error:[/red] name sources or use --all; unknown: {unknown}; known: {', '.join(names)}")
+        raise typer.Exit(2)
+    overrides: dict = {}
+    for item in setting or []:
+        key, _, value = item.partition("=")
+        overrides[key] = value
+    if no_index:
+        overrides["AGGREGATOR_INDEX_ENABLED"] = False
+    if jobdir:
+        overrides["JOBDIR"] = str(jobdir)
+    web = None
+    if offline:
+        from aggregator.fixtureweb import FixtureWeb
+
+        web = FixtureWeb().start()
+        overrides.update(offline_overrides(web.host_map()))
+    try:
+        summaries = run_crawl(chosen, overrides, console=err)
+    finally:
+        if web:
+            web.stop()
+    for table in summary_tables(summaries):
+        console.print(table)
+
+
+def offline_overrides(host_map: dict[str, str]) -> dict:
+    """Settings for crawling the local fixture web: mapped hosts, no politeness delays."""
+    return {
+        "AGGREGATOR_HOST_MAP": host_map,
+        "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    }
+
+
+@app.command("serve-fixtures")
+def serve_fixtures(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+) -> None:
+    """Serve the bundled offline EV-news web (tests/fixtures/web) until Ctrl-C."""
+    import time
+
+    from aggregator.fixtureweb import FixtureWeb
+
+    with FixtureWeb(port=port) as web:
+        console.print(f"offline web at {web.url}/<source>/... ; host map:")
+        for host, base in web.host_map().items():
+            console.print(f"  {host} -> {base}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+# -- demo ------------------------------------------------------------------------------------------
+@app.command("demo")
+def demo(
+    fresh: Annotated[bool, typer.Option(help="Forget earlier demo runs (crawl state, clusters, indices).")] = False,
+) -> None:
+    """The whole pipeline on the bundled offline web: engine, crawl, cluster, index, clusters, search."""
+    from aggregator.demo import run_demo
+
+    raise typer.Exit(run_demo(console, fresh=fresh))
+
+
+def main() -> None:
+    for target, name, module, function in (
+        (app, "extract", "aggregator.extract.cli", "extract_command"),
+        (app, "dedup", "aggregator.dedup.cli", "dedup_command"),
+        (app, "eval", "aggregator.dedup.cli", "eval_command"),
+        (app, "search", "aggregator.search.cli", "search_command"),
+        (app, "review", "aggregator.review.cli", "review_command"),
+        (index_app, "status", "aggregator.search.cli", "index_status_command"),
+        (index_app, "migrate", "aggregator.search.cli", "index_migrate_command"),
+        (index_app, "replay", "aggregator.search.cli", "index_replay_command"),
+    ):
+        try:
+            _mount(target, name, module, function)
+        except (ImportError, AttributeError) as exc:  # pragma: no cover - partial checkouts during development
+            err.print(f"[yellow]warning:[/yellow] command {name!r} unavailable: {exc}")
+    app()
+
+
+if __name__ == "__main__":
+    main()

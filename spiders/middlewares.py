@@ -1,0 +1,102 @@
+"""Downloader middlewares: conditional re-fetching and the raw page archive."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from aggregator.crawlstate import CrawlState
+
+logger = logging.getLogger(__name__)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+class ConditionalRequestMiddleware:
+    """Send ``If-None-Match`` / ``If-Modified-Since`` for article pages fetched by earlier runs.
+
+    Only requests with ``meta["article"]`` take part: feeds and sitemaps must always be read fresh.
+    A ``304`` ends the request here (``crawl/not_modified``): no body, no extraction, no re-index.
+    """
+
+    def __init__(self, state: CrawlState, stats) -> None:
+        self.state = state
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = Path(crawler.settings.get("AGGREGATOR_VAR")) / "crawl" / "state.sqlite"
+        mw = cls(CrawlState(path), crawler.stats)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_closed(self) -> None:
+        self.state.close()
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("article"):
+            return None
+        page = self.state.get(request.url)
+        if page is None:
+            return None
+        if page.etag:
+            request.headers.setdefault("If-None-Match", page.etag)
+        if page.last_modified:
+            request.headers.setdefault("If-Modified-Since", page.last_modified)
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get("article"):
+            return response
+        if response.status == 304:
+            self.state.touch(request.url)
+            self.stats.inc_value("crawl/not_modified")
+            raise IgnoreRequest(f"not modified since the last crawl: {request.url}")
+        if response.status == 200:
+            self.state.record_fetch(request.url, _header(response, "ETag"), _header(response, "Last-Modified"))
+        return response
+
+
+class PageArchiveMiddleware:
+    """Keep every fetched article page, compressed, with its headers (WARC under ``var/archive``).
+
+    Lets articles be re-extracted after the extractor improves (``aggregator extract --from-archive``)
+    and turns real pages into regression fixtures.
+    """
+
+    def __init__(self, directory: Path, stats) -> None:
+        from aggregator.archive import PageArchive
+
+        self.archive = PageArchive(directory)
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("AGGREGATOR_ARCHIVE_ENABLED", True):
+            raise NotConfigured
+        mw = cls(Path(crawler.settings.get("AGGREGATOR_VAR")) / "archive", crawler.stats)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_closed(self) -> None:
+        self.archive.close()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("article") and response.status == 200:
+            headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+            try:
+                self.archive.write(response.url, response.status, headers, response.body,
+                                   datetime.now(timezone.utc))
+                self.stats.inc_value("archive/pages")
+            except OSError as exc:  # a full disk must not stop the crawl; the page is still processed
+                self.stats.inc_value("archive/failed")
+                logger.warning("could not archive %s: %s", response.url, exc)
+        return response

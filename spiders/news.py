@@ -1,0 +1,188 @@
+"""The news spider: discover articles through feeds, news sitemaps and listing pages; extract them.
+
+One class serves every outlet: the registry (``aggregator/sources.toml``) says where to start and what
+an article URL looks like, and :mod:`spiders.outlets` makes one named spider per source from it, so
+``scrapy list`` shows them all and ``scrapy crawl electrek`` runs one.
+
+Everything dropped on the way is counted under a named reason (``crawl/dropped/<reason>``,
+``extract/dropped/<reason>``) and logged once per reason at WARNING (further cases at DEBUG).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from aggregator.crawlstate import CrawlState
+from aggregator.discovery import DiscoveryError, parse_feed, parse_sitemap
+from aggregator.extract import ExtractionError, extract_article
+from aggregator.items import FIELD_NAMES, ArticleItem
+from aggregator.sources import Source
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one :class:`~aggregator.sources.Source`. Subclasses set ``source`` (see spiders.outlets)."""
+
+    source: Source
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_domains = list(self.source.domains)
+        self._reported: set[str] = set()
+        self._state: CrawlState | None = None
+
+    # -- set-up ------------------------------------------------------------------------------------
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.recrawl_after = settings.getfloat("AGGREGATOR_RECRAWL_AFTER", 6 * 3600)
+        spider.max_age_days = settings.getfloat("AGGREGATOR_MAX_AGE_DAYS", 0)
+        spider.max_page_bytes = settings.getint("AGGREGATOR_MAX_PAGE_BYTES", 3 * 1024 * 1024)
+        spider._state = CrawlState(Path(settings.get("AGGREGATOR_VAR")) / "crawl" / "state.sqlite")
+        crawler.signals.connect(spider._closed, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def _closed(self) -> None:
+        if self._state is not None:
+            self._state.close()
+
+    async def start(self):
+        for url in self.source.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed, errback=self.on_error, meta={"kind": "feed"})
+        for url in self.source.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, meta={"kind": "sitemap"})
+        for url in self.source.listing_pages:
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, meta={"kind": "listing"})
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+    def drop(self, stage: str, reason: str, url: str, detail: str = "") -> None:
+        """Count a dropped page under ``<stage>/dropped/<reason>`` and log the first of each reason."""
+        key = f"{stage}/dropped/{reason}"
+        self.crawler.stats.inc_value(key)
+        self.crawler.stats.inc_value(f"{stage}/dropped")
+        level = logging.WARNING if key not in self._reported else logging.DEBUG
+        self._reported.add(key)
+        logger.log(level, "dropped %s (%s): %s%s", url, key, detail or reason,
+                   "" if level == logging.DEBUG else " [further cases of this reason are logged at DEBUG]")
+
+    # -- discovery ---------------------------------------------------------------------------------
+    def parse_feed(self, response: Response):
+        try:
+            entries = parse_feed(response.body, response.url)
+        except DiscoveryError as exc:
+            self.drop("crawl", exc.reason, response.url, str(exc))
+            return
+        self.crawler.stats.inc_value("crawl/feeds")
+        for entry in entries:
+            yield from self.follow_article(entry.url, entry.published_at, entry.lastmod, via="feed")
+
+    def parse_sitemap(self, response: Response):
+        try:
+            sitemap = parse_sitemap(response.body, response.url)
+        except DiscoveryError as exc:
+            self.drop("crawl", exc.reason, response.url, str(exc))
+            return
+        self.crawler.stats.inc_value("crawl/sitemaps")
+        for url in sitemap.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.on_error, meta={"kind": "sitemap"})
+        for entry in sitemap.entries:
+            yield from self.follow_article(entry.url, entry.published_at, entry.lastmod, via="sitemap")
+
+    def parse_listing(self, response: Response):
+        if not isinstance(response, scrapy.http.TextResponse):
+            self.drop("crawl", "not_html", response.url, "listing page is not HTML")
+            return
+        self.crawler.stats.inc_value("crawl/listings")
+        seen: set[str] = set()
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if url not in seen and self.source.is_article_url(url):
+                seen.add(url)
+                yield from self.follow_article(url, None, None, via="listing")
+
+    def follow_article(self, url: str, published: datetime | None, lastmod: datetime | None, via: str):
+        """Request an article page unless it is off-pattern, too old, or fresh from an earlier run."""
+        stats = self.crawler.stats
+        if not self.source.is_article_url(url):
+            stats.inc_value("crawl/skipped/not_article_url")
+            return
+        if self.max_age_days and published is not None:
+            if published < datetime.now(timezone.utc) - timedelta(days=self.max_age_days):
+                stats.inc_value("crawl/skipped/too_old")
+                return
+        page = self._state.get(url) if self._state else None
+        if page is not None and page.fetched_at is not None:
+            changed_at = max((d for d in (published, lastmod) if d is not None), default=None)
+            changed_since = changed_at is not None and changed_at.timestamp() > page.fetched_at
+            if not changed_since and time.time() - page.fetched_at < self.recrawl_after:
+                stats.inc_value("crawl/skipped/fresh")
+                return
+        stats.inc_value(f"crawl/discovered/{via}")
+        yield scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"article": True, "hint_published": published.isoformat() if published else None},
+        )
+
+    # -- articles ----------------------------------------------------------------------------------
+    async def parse_article(self, response: Response):
+        content_type = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
+        if content_type and content_type not in HTML_TYPES:
+            self.drop("crawl", "not_html", response.url, f"content type {content_type.decode('latin-1')}")
+            return
+        if len(response.body) > self.max_page_bytes:
+            self.drop("crawl", "too_large", response.url,
+                      f"{len(response.body)} bytes > AGGREGATOR_MAX_PAGE_BYTES={self.max_page_bytes}")
+            return
+        if not response.body.strip():
+            self.drop("extract", "empty_page", response.url)
+            return
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        hint = response.meta.get("hint_published")
+        hint_dt = datetime.fromisoformat(hint) if hint else None
+        try:
+            # extraction is CPU-bound (lxml, trafilatura): off the reactor thread so downloads go on
+            article = await asyncio.to_thread(
+                extract_article, response.body, response.url, source=self.source.name, headers=headers,
+                hint_published=hint_dt, fetched_at=datetime.now(timezone.utc),
+            )
+        except ExtractionError as exc:
+            self.drop("extract", exc.reason, response.url, str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - one hostile page must not stop the crawl
+            logger.exception("extractor crashed on %s", response.url)
+            self.drop("extract", "extractor_error", response.url, repr(exc))
+            return
+        stats = self.crawler.stats
+        stats.inc_value("extract/articles")
+        stats.inc_value(f"extract/articles/{self.source.name}")
+        for field, extractor in (article.get("extracted_by") or {}).items():
+            stats.inc_value(f"extract/fields/{self.source.name}/{field}/{extractor}")
+        article["source"] = self.source.name
+        yield ArticleItem({k: article.get(k) for k in FIELD_NAMES if k in article})
+
+    def on_error(self, failure: Failure) -> None:
+        from scrapy.exceptions import IgnoreRequest
+        from scrapy.spidermiddlewares.httperror import HttpError
+
+        request = failure.request
+        if failure.check(HttpError):
+            self.drop("crawl", f"http_{failure.value.response.status}", request.url)
+        elif failure.check(IgnoreRequest):
+            return  # counted where it was raised (not modified, robots.txt, offsite)
+        else:
+            self.drop("crawl", "download_error", request.url, failure.getErrorMessage())
