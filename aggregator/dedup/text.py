@@ -256,7 +256,7 @@ def unit_key(unit: str) -> int:
     xxhash, not ``hash()``: Python's string hash is salted per process, and these keys are
     persisted and shared between crawler processes.
     """
-    return xxhash.xxh64_intdigest(_NON_WORD.sub(" ", normalize(unit)).strip()) >> 1
+    return xxhash.xxh64_intdigest(_NON_WORD.sub(" ", normalize(unit)).strip().encode("utf-8")) >> 1
 
 
 def is_generic_boilerplate(unit: str) -> bool:

@@ -1,0 +1,634 @@
+"""Two-tier clustering: near-verbatim copies (``dup_id``) inside same-event stories (``story_id``).
+
+Per article, :meth:`Deduplicator.add`
+
+1. strips boilerplate (site-independent phrases, and lines a source has repeated in
+   ``boilerplate_min_docs`` articles), shingles the body and signs it (:mod:`.minhash`);
+2. **dup tier** -- queries body-signature LSH with bands chosen for recall at
+   ``dup_lsh_threshold`` (below the verification threshold, so containment matches between a
+   full copy and a copy with dropped paragraphs are still candidates), then verifies on the
+   exact shingle sets: Jaccard >= ``dup_threshold`` or containment of the smaller in the
+   larger >= ``dup_containment`` with size ratio >= ``dup_min_ratio``; both sides need
+   ``min_shingles`` shingles after boilerplate removal (short posts never dup-merge on their
+   few common words);
+3. **story tier** -- queries a second LSH over event features (numbers, names, headline
+   keywords; :mod:`.features`) whose band keys are salted with the publication day bucket, so
+   only articles within ``story_window_days`` collide; candidates are verified on shared
+   *specific* numbers, idf-weighted names and headline-keyword overlap (:meth:`_story_score`).
+   A shared company name alone never links two articles;
+4. assigns clusters: the article joins the dup cluster of its best verified copy, and the
+   story of that copy (so every dup cluster lies within one story); a story link to several
+   stories merges them into the oldest id (recorded in ``merged_from``), unless an editor
+   decision forbids it.
+
+Cluster ids are derived from the founding article id, so a rerun over the same input gives
+the same ids; editor decisions are stored with the state and consulted on every later add.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from . import features as F
+from .lsh import band_keys, choose_bands
+from .minhash import Signer, sorted_unique
+from .store import MemoryStore, Store, open_store
+from .text import is_generic_boilerplate, unit_key, units
+
+DAY = 86400.0
+
+
+@dataclass
+class DedupConfig:
+    """Tunables. Thresholds are on exact shingle-set similarity (verification), not on LSH."""
+
+    num_perm: int = 128
+    shingle_size: int = 3
+    seed: int = 1
+    dup_threshold: float = 0.55  # Jaccard of body shingle sets
+    dup_containment: float = 0.8  # |small & large| / |small|
+    dup_min_ratio: float = 0.4  # |small| / |large| for a containment match
+    dup_lsh_threshold: float = 0.3  # candidate recall point (>= min_recall there)
+    min_recall: float = 0.98
+    min_shingles: int = 12
+    story_num_perm: int = 64
+    story_lsh_threshold: float = 0.08
+    story_window_days: float = 3.0
+    story_min_score: float = 1.0
+    wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
+    boilerplate_min_docs: int = 3
+    threshold: float | None = None  # CLI convenience: sets dup_threshold
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None:
+            self.dup_threshold = self.threshold
+        self.wire_sources = frozenset(s.lower() for s in self.wire_sources)
+
+
+@dataclass
+class Assignment:
+    article_id: str
+    dup_id: str
+    story_id: str
+    new_dup: bool
+    new_story: bool
+    confidence: float
+    merged_story_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Member:
+    article_id: str
+    source: str
+    title: str
+    published_at: str | None
+    dup_id: str
+    similarity: float
+
+
+@dataclass
+class Story:
+    story_id: str
+    members: list[Member]
+    canonical_id: str
+    merged_from: list[str]
+    confirmed: bool
+
+    @property
+    def timeline(self) -> list[Member]:
+        """Who published first: members by publication time (undated last)."""
+        return sorted(self.members, key=lambda m: (m.published_at is None, m.published_at or ""))
+
+
+@dataclass
+class Doc:
+    """What the store keeps per article (no text: shingle hashes and event features)."""
+
+    number: int
+    article_id: str
+    source: str
+    title: str
+    published: float | None
+    language: str
+    content_key: str
+    shingles: np.ndarray
+    edge_units: list[tuple[int, np.ndarray]]
+    feats: F.StoryFeatures
+    dup_id: str = ""
+    story_id: str = ""
+    similarity: float = 1.0
+    pinned: bool = False  # placed by an editor merge: keep the story on re-evaluation
+
+
+@dataclass
+class Cluster:
+    cid: str
+    members: list[int]
+    founded: float  # earliest published time at creation (tie-break: older id survives)
+    seq: int  # number of the founding document (tie-break for undated clusters)
+    merged_from: list[str] = field(default_factory=list)
+    confirmed: bool = False
+
+
+def _parse_time(v: Any) -> float | None:
+    if v in (None, ""):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    s = str(v).strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(s)
+    except ValueError:
+        try:
+            dt = datetime.fromisoformat(s[:10])
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _cid(prefix: str, article_id: str, attempt: int = 0) -> str:
+    raw = article_id if attempt == 0 else f"{article_id}#{attempt}"
+    return f"{prefix}-{hashlib.sha1(raw.encode('utf-8')).hexdigest()[:12]}"
+
+
+class Deduplicator:
+    """Incremental two-tier clustering over a pluggable :class:`~.store.Store`."""
+
+    def __init__(self, config: DedupConfig | None = None, store: Store | str | None = None) -> None:
+        self.config = cfg = config or DedupConfig()
+        self.store: Store = open_store(store) if isinstance(store, str) else (store or MemoryStore())
+        self.signer = Signer(cfg.num_perm, cfg.seed, cfg.shingle_size)
+        self.dup_bands = choose_bands(cfg.dup_lsh_threshold, cfg.num_perm, cfg.min_recall)
+        self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1)
+        self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
+
+    # -- context manager ------------------------------------------------------------------
+    def __enter__(self) -> Deduplicator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        self.store.flush()
+
+    # -- features -------------------------------------------------------------------------
+    def _boilerplate(self, source: str) -> set[int]:
+        return self.store.get(f"bp:{source}") or set()
+
+    def _doc_from_article(self, art: dict[str, Any], number: int) -> Doc:
+        cfg = self.config
+        aid = str(art["id"])
+        title = str(art.get("title") or "")
+        body = str(art.get("body") or "")
+        lead = str(art.get("lead") or "")
+        source = str(art.get("source") or "").lower()
+        lang = str(art.get("language") or "")
+        published = _parse_time(art.get("published_at", art.get("published")))
+        content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).hexdigest()
+        learned = self._boilerplate(source)
+        us = units(body)
+        kept: list[str] = []
+        edge: list[tuple[int, np.ndarray]] = []
+        edge_idx = set(range(3)) | set(range(len(us) - 4, len(us)))
+        keys = []
+        for i, u in enumerate(us):
+            k = unit_key(u)
+            if i in edge_idx:
+                keys.append(k)
+            if is_generic_boilerplate(u) or k in learned:
+                continue
+            kept.append(u)
+            if i in edge_idx:
+                edge.append((k, self.signer.shingle_set(u)))
+        # learn per-source boilerplate from head/tail lines
+        if source and keys:
+            space = f"bpc:{source}"
+            self.store.count_add(space, keys)
+            counts = self.store.count_get(space, keys)
+            new = {k for k, c in zip(keys, counts, strict=True) if c >= cfg.boilerplate_min_docs}
+            if new - learned:
+                self.store.put(f"bp:{source}", learned | new)
+        shingles = self.signer.shingle_set("\n".join(kept))
+        feats = F.extract(title, lead, "\n".join(kept), lang)
+        return Doc(number, aid, source, title, published, lang, content_key, shingles, edge, feats)
+
+    def _effective(self, d: Doc, extra_bp: set[int]) -> np.ndarray:
+        """Shingles minus those of head/tail lines since learned to be boilerplate."""
+        bp = self._boilerplate(d.source) | extra_bp
+        drop = [s for k, s in d.edge_units if k in bp]
+        if not drop:
+            return d.shingles
+        return np.setdiff1d(d.shingles, np.concatenate(drop), assume_unique=True)
+
+    # -- verification ---------------------------------------------------------------------
+    def _dup_similarity(self, a: Doc, b: Doc) -> float:
+        """Similarity if ``a``/``b`` are near-verbatim copies, else 0."""
+        cfg = self.config
+        bp = self._boilerplate(a.source) | self._boilerplate(b.source)
+        sa, sb = self._effective(a, bp), self._effective(b, bp)
+        if min(len(sa), len(sb)) < cfg.min_shingles:
+            return 0.0
+        inter = len(np.intersect1d(sa, sb, assume_unique=True))
+        jac = inter / (len(sa) + len(sb) - inter)
+        if jac >= cfg.dup_threshold:
+            return jac
+        small, large = sorted((len(sa), len(sb)))
+        if small / large >= cfg.dup_min_ratio and inter / small >= cfg.dup_containment:
+            return max(jac, cfg.dup_threshold)
+        return 0.0
+
+    def _idf(self, names: Iterable[str]) -> dict[str, float]:
+        names = list(names)
+        n_docs = self.store.count_get("n", [0])[0]
+        dfs = self.store.count_get("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in names])
+        return {x: F.idf_weight(df, n_docs) for x, df in zip(names, dfs, strict=True)}
+
+    def _story_score(self, a: Doc, b: Doc) -> float:
+        """Evidence that ``a`` and ``b`` report one event; >= ``story_min_score`` links them.
+
+        Shared specific numbers are the strongest cross-language evidence, names confirm
+        them, headline keywords help within a language. One shared name, or numbers
+        without a shared name, stay below the bar: same-company / same-week hard negatives.
+        """
+        cfg = self.config
+        if a.published is not None and b.published is not None:
+            if abs(a.published - b.published) > cfg.story_window_days * DAY:
+                return 0.0
+        fa, fb = a.feats, b.feats
+        nums = len(fa.numbers & fb.numbers)
+        shared_names = set(fa.names) & set(fb.names)
+        idf = self._idf(shared_names)
+        name_w = sum(min(fa.names[x], fb.names[x]) * idf[x] for x in shared_names)
+        if not fa.keywords or not fb.keywords:
+            kw = 0.0
+        else:
+            kw = len(fa.keywords & fb.keywords) / len(fa.keywords | fb.keywords)
+        if name_w < 0.5:
+            return 0.0
+        score = 0.45 * min(nums, 4) + 0.3 * min(name_w, 3.0) + 2.0 * kw
+        if nums == 0 and kw < 0.25:
+            return min(score, 0.9 * cfg.story_min_score)
+        if nums == 1 and name_w < 1.5 and kw < 0.2:
+            return min(score, 0.9 * cfg.story_min_score)
+        return score
+
+    # -- decisions / bans -----------------------------------------------------------------
+    def _resolve(self, cid: str) -> str:
+        seen = set()
+        while True:
+            nxt = self.store.get(f"alias:{cid}")
+            if not nxt or cid in seen:
+                return cid
+            seen.add(cid)
+            cid = nxt
+
+    def _banned_story(self, aid: str, sid: str) -> bool:
+        bans = self.store.get(f"ban:{aid}") or set()
+        return any(self._resolve(s) == sid for s in bans)
+
+    def _not_dup(self, a: str, b: str) -> bool:
+        return b in (self.store.get(f"nd:{a}") or set())
+
+    def _can_merge_stories(self, keep: str, other: str) -> bool:
+        for sid, oid in ((keep, other), (other, keep)):
+            cl = self.store.get(f"c:{sid}")
+            if cl is None:
+                continue
+            for n in cl.members:
+                d = self.store.get(f"doc:{n}")
+                if d is not None and self._banned_story(d.article_id, oid):
+                    return False
+        return True
+
+    # -- cluster bookkeeping --------------------------------------------------------------
+    def _new_cluster(self, prefix: str, d: Doc) -> Cluster:
+        attempt = 0
+        while True:
+            cid = _cid(prefix, d.article_id, attempt)
+            if self.store.get(f"c:{cid}") is None and self.store.get(f"alias:{cid}") is None:
+                break
+            attempt += 1
+        cl = Cluster(cid, [], d.published if d.published is not None else math.inf, d.number)
+        return cl
+
+    def _detach(self, d: Doc) -> None:
+        for cid in (d.dup_id, d.story_id):
+            if not cid:
+                continue
+            cl = self.store.get(f"c:{cid}")
+            if cl is None:
+                continue
+            cl.members = [m for m in cl.members if m != d.number]
+            self.store.put(f"c:{cid}", cl)
+
+    def _merge(self, keep: Cluster, other: Cluster, attr: str) -> None:
+        """Move every member of ``other`` into ``keep``; ``other``'s id becomes an alias."""
+        for n in other.members:
+            d = self.store.get(f"doc:{n}")
+            if d is None:
+                continue
+            setattr(d, attr, keep.cid)
+            self.store.put(f"doc:{n}", d)
+            if n not in keep.members:
+                keep.members.append(n)
+        keep.merged_from.extend([other.cid, *other.merged_from])
+        keep.confirmed = keep.confirmed or other.confirmed
+        self.store.put(f"alias:{other.cid}", keep.cid)
+        self.store.delete(f"c:{other.cid}")
+
+    @staticmethod
+    def _older(a: Cluster, b: Cluster) -> tuple[Cluster, Cluster]:
+        return (a, b) if (a.founded, a.seq) <= (b.founded, b.seq) else (b, a)
+
+    # -- the decision ---------------------------------------------------------------------
+    def add(self, article: dict[str, Any]) -> Assignment:
+        """Cluster one article (or re-evaluate it if its id was seen with other text)."""
+        if not article.get("id"):
+            raise ValueError("article needs an id")
+        with self.store.lock():
+            number = self.store.doc_number(str(article["id"]))
+            assert number is not None
+            old: Doc | None = self.store.get(f"doc:{number}")
+            d = self._doc_from_article(article, number)
+            if old is not None and old.content_key == d.content_key and old.story_id:
+                return Assignment(old.article_id, self._resolve(old.dup_id), self._resolve(old.story_id),
+                                  False, False, old.similarity)
+            pinned_story = None
+            if old is not None:
+                self._detach(old)
+                if old.pinned and not self._banned_story(old.article_id, self._resolve(old.story_id)):
+                    pinned_story = self._resolve(old.story_id)
+            else:
+                self.store.count_add("n", [0])
+                self.store.count_add("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in d.feats.names])
+            return self._place(d, pinned_story=pinned_story, first=old is None)
+
+    def _story_keys(self, d: Doc, bucket_offset: int) -> np.ndarray:
+        cfg = self.config
+        bucket = -1 if d.published is None else int(d.published // (cfg.story_window_days * DAY))
+        if d.published is not None:
+            bucket += bucket_offset
+        sig = self.story_signer.sign(sorted_unique(np.array(d.feats.hashes(), dtype=np.uint32)))
+        return band_keys(sig, *self.story_bands, salt=bucket)
+
+    def _place(self, d: Doc, pinned_story: str | None = None, first: bool = True) -> Assignment:
+        cfg = self.config
+        store = self.store
+        sig = self.signer.sign(d.shingles)
+        dkeys = band_keys(sig, *self.dup_bands, salt=0)
+        # dup candidates
+        dup_hits: list[tuple[float, Doc]] = []
+        for n in store.lsh_query("dup", dkeys):
+            if n == d.number:
+                continue
+            o: Doc | None = store.get(f"doc:{n}")
+            if o is None or self._not_dup(d.article_id, o.article_id):
+                continue
+            sim = self._dup_similarity(d, o)
+            if sim > 0:
+                dup_hits.append((sim, o))
+        # story candidates
+        skeys = [self._story_keys(d, off) for off in (-1, 0, 1)] if d.published is not None else \
+            [self._story_keys(d, 0)]
+        story_hits: list[tuple[float, Doc]] = []
+        cand = store.lsh_query("story", np.concatenate(skeys))
+        for n in cand:
+            if n == d.number:
+                continue
+            o = store.get(f"doc:{n}")
+            if o is None or self._not_dup(d.article_id, o.article_id):
+                continue
+            sc = self._story_score(d, o)
+            if sc >= cfg.story_min_score:
+                story_hits.append((sc, o))
+        dup_hits.sort(key=lambda x: (-x[0], x[1].number))
+        story_hits.sort(key=lambda x: (-x[0], x[1].number))
+
+        # choose the story: pinned > best dup copy's story > best story link
+        merged: list[str] = []
+        story_cl: Cluster | None = None
+        confidence = 1.0
+        candidates_sid: list[tuple[float, str]] = []
+        for sim, o in dup_hits:
+            candidates_sid.append((2.0 + sim, self._resolve(o.story_id)))
+        for sc, o in story_hits:
+            candidates_sid.append((sc, self._resolve(o.story_id)))
+        allowed: list[tuple[float, str]] = []
+        for sc, sid in candidates_sid:
+            if store.get(f"c:{sid}") is None or self._banned_story(d.article_id, sid):
+                continue
+            allowed.append((sc, sid))
+        if pinned_story and store.get(f"c:{pinned_story}") is not None:
+            allowed.insert(0, (math.inf, pinned_story))
+        if allowed:
+            best_score, best_sid = allowed[0]
+            story_cl = store.get(f"c:{best_sid}")
+            confidence = 0.99 if best_score >= 2.0 else min(0.95, 0.5 + 0.45 * (best_score - cfg.story_min_score
+                                                                                 + 0.1) / 1.5)
+            for _sc, sid in allowed[1:]:
+                sid = self._resolve(sid)
+                if sid == story_cl.cid:
+                    continue
+                other = store.get(f"c:{sid}")
+                if other is None or not self._can_merge_stories(story_cl.cid, sid):
+                    continue
+                keep, gone = self._older(story_cl, other)
+                self._merge(keep, gone, "story_id")
+                merged.append(gone.cid)
+                story_cl = keep
+        new_story = story_cl is None
+        if story_cl is None:
+            story_cl = self._new_cluster("s", d)
+            confidence = 1.0
+
+        # choose the dup cluster: best copy inside the chosen story
+        dup_cl: Cluster | None = None
+        d.similarity = 1.0
+        for sim, o in dup_hits:
+            if self._resolve(o.story_id) != story_cl.cid:
+                continue
+            cl = store.get(f"c:{self._resolve(o.dup_id)}")
+            if cl is None:
+                continue
+            if dup_cl is None:
+                dup_cl, d.similarity = cl, sim
+            elif cl.cid != dup_cl.cid:
+                keep, gone = self._older(dup_cl, cl)
+                self._merge(keep, gone, "dup_id")
+                dup_cl = keep
+        if not dup_hits and story_hits and not new_story:
+            d.similarity = round(min(1.0, story_hits[0][0] / 3), 3)
+        new_dup = dup_cl is None
+        if dup_cl is None:
+            dup_cl = self._new_cluster("d", d)
+
+        d.dup_id, d.story_id = dup_cl.cid, story_cl.cid
+        d.pinned = pinned_story is not None and story_cl.cid == pinned_story
+        for cl in (dup_cl, story_cl):
+            if d.number not in cl.members:
+                cl.members.append(d.number)
+            if d.published is not None and d.published < cl.founded and len(cl.members) == 1:
+                cl.founded = d.published
+            store.put(f"c:{cl.cid}", cl)
+        store.put(f"doc:{d.number}", d)
+        store.lsh_insert("dup", dkeys, d.number)
+        store.lsh_insert("story", self._story_keys(d, 0), d.number)
+        return Assignment(d.article_id, dup_cl.cid, story_cl.cid, new_dup, new_story,
+                          round(float(confidence), 3), merged)
+
+    # -- editor decisions -----------------------------------------------------------------
+    def apply_decision(self, decision: dict[str, Any]) -> list[str]:
+        """Record an editor decision and apply it now; later adds keep honouring it."""
+        action = decision.get("action")
+        with self.store.lock():
+            log = self.store.get("decisions") or []
+            log.append(dict(decision))
+            self.store.put("decisions", log)
+            if action == "confirm":
+                sid = self._resolve(str(decision["story_id"]))
+                cl = self.store.get(f"c:{sid}")
+                if cl is None:
+                    raise KeyError(sid)
+                cl.confirmed = True
+                self.store.put(f"c:{sid}", cl)
+                return [sid]
+            if action == "merge":
+                s1 = self._resolve(str(decision["story_id"]))
+                s2 = self._resolve(str(decision["other_story_id"]))
+                if s1 == s2:
+                    return [s1]
+                c1, c2 = self.store.get(f"c:{s1}"), self.store.get(f"c:{s2}")
+                if c1 is None or c2 is None:
+                    raise KeyError(s1 if c1 is None else s2)
+                keep, gone = self._older(c1, c2)
+                for n in c1.members + c2.members:  # editor placed them: survive re-evaluation
+                    dd = self.store.get(f"doc:{n}")
+                    if dd is not None:
+                        bans = self.store.get(f"ban:{dd.article_id}") or set()
+                        if bans:
+                            self.store.put(f"ban:{dd.article_id}",
+                                           {s for s in bans if self._resolve(s) not in (s1, s2)})
+                        dd.pinned = True
+                        self.store.put(f"doc:{n}", dd)
+                self._merge(keep, gone, "story_id")
+                self.store.put(f"c:{keep.cid}", keep)
+                return [keep.cid, gone.cid]
+            if action == "split":
+                aid = str(decision["article_id"])
+                sid = self._resolve(str(decision.get("story_id") or self.story_of(aid) or ""))
+                bans = self.store.get(f"ban:{aid}") or set()
+                bans.add(sid)
+                self.store.put(f"ban:{aid}", bans)
+                d = self._get_doc(aid)
+                if d is None or self._resolve(d.story_id) != sid:
+                    return [sid]
+                self._detach(d)
+                d.pinned = False
+                a = self._place(d, first=False)
+                return [sid, a.story_id]
+            if action == "not_duplicate":
+                a_id, b_id = str(decision["article_id"]), str(decision["other_article_id"])
+                for x, y in ((a_id, b_id), (b_id, a_id)):
+                    s = self.store.get(f"nd:{x}") or set()
+                    s.add(y)
+                    self.store.put(f"nd:{x}", s)
+                da, db = self._get_doc(a_id), self._get_doc(b_id)
+                if da is None or db is None:
+                    return []
+                affected = {self._resolve(da.story_id), self._resolve(db.story_id)}
+                # re-place the younger of the two without the forbidden direct link
+                young = db if (db.published or math.inf, db.number) >= (da.published or math.inf,
+                                                                         da.number) else da
+                self._detach(young)
+                young.pinned = False
+                a = self._place(young, first=False)
+                affected.add(a.story_id)
+                return sorted(affected)
+            raise ValueError(f"unknown action {action!r}")
+
+    # -- reads ----------------------------------------------------------------------------
+    def _get_doc(self, article_id: str) -> Doc | None:
+        n = self.store.doc_number(article_id, create=False)
+        return None if n is None else self.store.get(f"doc:{n}")
+
+    def story_of(self, article_id: str) -> str | None:
+        d = self._get_doc(article_id)
+        return None if d is None else self._resolve(d.story_id)
+
+    def dup_of(self, article_id: str) -> str | None:
+        d = self._get_doc(article_id)
+        return None if d is None else self._resolve(d.dup_id)
+
+    def story(self, story_id: str) -> Story | None:
+        sid = self._resolve(story_id)
+        cl: Cluster | None = self.store.get(f"c:{sid}")
+        if cl is None or not cl.members:
+            return None
+        docs = [x for x in (self.store.get(f"doc:{n}") for n in cl.members) if x is not None]
+        members = [Member(x.article_id, x.source, x.title, _iso(x.published), self._resolve(x.dup_id),
+                          x.similarity) for x in docs]
+        wire = self.config.wire_sources
+        canon = min(docs, key=lambda x: (x.published is None, x.published or 0.0, x.source not in wire,
+                                         x.number))
+        return Story(sid, members, canon.article_id, list(cl.merged_from), cl.confirmed)
+
+
+def _article_fields(a: dict[str, Any]) -> dict[str, Any]:
+    a = dict(a)
+    if "published_at" not in a and "published" in a:
+        a["published_at"] = a["published"]
+    return a
+
+
+def cluster_articles(
+    articles: Iterable[dict[str, Any]], level: str = "story", config: DedupConfig | None = None
+) -> dict[str, str]:
+    """``{article id: cluster id}`` for a batch, in memory, in publication order.
+
+    A first pass counts head/tail lines per source so boilerplate is known before any
+    article is compared (the incremental path can only learn it as it goes).
+    """
+    if level not in ("dup", "story"):
+        raise ValueError("level must be 'dup' or 'story'")
+    arts = [_article_fields(a) for a in articles]
+    dd = Deduplicator(config, MemoryStore())
+    cfg = dd.config
+    per_source: dict[str, dict[int, int]] = {}
+    for a in arts:
+        us = units(str(a.get("body") or ""))
+        idx = set(range(3)) | set(range(len(us) - 4, len(us)))
+        src = str(a.get("source") or "").lower()
+        c = per_source.setdefault(src, {})
+        for k in {unit_key(us[i]) for i in idx if 0 <= i < len(us)}:
+            c[k] = c.get(k, 0) + 1
+    for src, c in per_source.items():
+        if src:
+            dd.store.put(f"bp:{src}", {k for k, v in c.items() if v >= cfg.boilerplate_min_docs})
+    order = sorted(range(len(arts)), key=lambda i: (_parse_time(arts[i].get("published_at")) is None,
+                                                    _parse_time(arts[i].get("published_at")) or 0.0, i))
+    for i in order:
+        dd.add(arts[i])
+    out: dict[str, str] = {}
+    for a in arts:
+        aid = str(a["id"])
+        out[aid] = (dd.dup_of(aid) if level == "dup" else dd.story_of(aid)) or ""
+    return out
+
+
+__all__ = ["Assignment", "DedupConfig", "Deduplicator", "Member", "Story", "cluster_articles"]

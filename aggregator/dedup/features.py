@@ -1,0 +1,188 @@
+"""Language-light event features for the story tier: numbers, names, title keywords.
+
+Two outlets reporting one event in their own words share few body shingles, and an English
+and a Chinese report share none. What they do share is *facts*: amounts ("300,000",
+"30万" and "300.000" are one value), percentages, and Latin-script names and model codes
+("BYD", "Seal 06", "EX30", "CATL"). Numbers are parsed with locale heuristics (``25.000`` and
+``25 000`` are thousands, ``1,2 Milliarden`` is 1.2e9, ``30.5万`` is 305,000) and rounded to
+three significant digits; years, day numbers and small counts are dropped because every story
+of a week shares them. A small alias table maps the Chinese names of the big EV makers to
+their Latin names, so "比亚迪" meets "BYD".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import xxhash
+
+_SCALE = {
+    "thousand": 1e3, "tausend": 1e3, "k": 1e3, "mille": 1e3,
+    "million": 1e6, "millions": 1e6, "millionen": 1e6, "mio": 1e6, "mn": 1e6, "m": 1e6,
+    "billion": 1e9, "billions": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9,
+    "milliard": 1e9, "milliards": 1e9, "bn": 1e9, "md": 1e9,
+    "万": 1e4, "亿": 1e8, "千": 1e3,
+}
+_PERCENT = {"%", "percent", "per cent", "prozent", "pour cent", "pourcent", "％"}
+
+_NUM_RE = re.compile(
+    r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
+    r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
+    r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
+    r"万|亿|千))?(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+
+ALIASES = {
+    "比亚迪": "byd", "特斯拉": "tesla", "宁德时代": "catl", "蔚来": "nio", "小鹏": "xpeng",
+    "理想汽车": "li auto", "大众": "volkswagen", "宝马": "bmw", "奔驰": "mercedes",
+    "吉利": "geely", "极氪": "zeekr", "小米": "xiaomi", "华为": "huawei", "长城汽车": "great wall",
+    "上汽": "saic", "广汽": "gac", "零跑": "leapmotor", "欧盟": "eu", "丰田": "toyota",
+    "本田": "honda", "日产": "nissan", "现代": "hyundai", "起亚": "kia", "福特": "ford",
+    "通用汽车": "gm", "沃尔沃": "volvo", "雷诺": "renault", "斯特兰蒂斯": "stellantis",
+    "宝腾": "proton", "奇瑞": "chery", "长安": "changan", "东风": "dongfeng", "岚图": "voyah",
+    "海豹": "seal", "海豚": "dolphin", "海鸥": "seagull", "汉": "han", "唐": "tang",
+    "匈牙利": "hungary", "德国": "germany", "法国": "france", "墨西哥": "mexico", "泰国": "thailand",
+    "巴西": "brazil", "土耳其": "turkey", "印度尼西亚": "indonesia", "西班牙": "spain",
+    "VW": "volkswagen", "Mercedes-Benz": "mercedes", "GM": "gm",
+    "Ungarn": "hungary", "Hongrie": "hungary", "Deutschland": "germany", "Allemagne": "germany",
+    "Frankreich": "france", "Mexiko": "mexico", "Mexique": "mexico", "Thaïlande": "thailand",
+    "Brasilien": "brazil", "Brésil": "brazil", "Türkei": "turkey", "Turquie": "turkey",
+    "Spanien": "spain", "Espagne": "spain", "Thailand": "thailand", "Indonesien": "indonesia",
+    "Indonésie": "indonesia", "EU": "eu", "UE": "eu",
+}
+_CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
+                                            and not k[0].isupper()), key=len, reverse=True)))
+
+# Capitalised words that are not names: sentence starts, months, days, generic nouns.
+_NOT_NAMES = set("""
+the a an this that these those it its in on at for from with by of to and or but as after before
+while when where what who which how why he she they we our their his her there here new also
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec
+der die das ein eine einer eines den dem des im am um auf für mit von zu und oder aber als nach
+vor bei wie wenn was wer es sie er wir ihr unser dieser diese dieses zudem laut auch noch
+januar februar märz mai juni juli oktober dezember montag dienstag mittwoch donnerstag freitag
+le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cette ces il elle
+ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
+avril juin juillet août septembre octobre novembre décembre
+ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
+q1 q2 q3 q4 h1 h2 km kwh mph usd eur rmb yuan euro euros dollars
+""".split())
+
+_STOP = _NOT_NAMES | set("""
+is are was were be been has have had will would can could said says say its not no more most
+than into over about up down out per year years month week day ist sind war wurde werden hat haben
+wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
+""".split())
+
+_CAP_RE = re.compile(r"\b([A-Z][\w\-]*[\w]|[A-Z])(?:\s+(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?\b")
+_CODE_RE = re.compile(r"\b([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)\b")
+_WORD_RE = re.compile(r"\w+")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]+")
+
+
+@dataclass
+class StoryFeatures:
+    """What the story tier compares. ``strong`` names are acronyms, codes and known brands."""
+
+    numbers: frozenset[str] = frozenset()
+    names: dict[str, float] = field(default_factory=dict)  # name -> specificity weight (0..1]
+    keywords: frozenset[str] = frozenset()
+
+    def hashes(self) -> list[int]:
+        """uint32 hashes of the feature set that story-tier MinHash/LSH indexes."""
+        items = [f"n:{x}" for x in self.numbers] + [f"e:{x}" for x in self.names]
+        items += [f"k:{x}" for x in self.keywords]
+        return [xxhash.xxh32_intdigest(x.encode("utf-8")) for x in items]
+
+
+def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
+    unit_l = (unit or "").lower().rstrip(".")
+    digits = re.sub(r"[.,\s\u202f\u00a0]", "", whole)
+    if frac is not None and len(frac) == 3 and not unit_l:
+        # "1,500" / "1.500": a thousands group, not a decimal
+        digits += frac
+        frac = None
+    try:
+        value = float(digits + ("." + frac if frac else ""))
+    except ValueError:
+        return None
+    is_pct = unit_l in _PERCENT or unit in ("%", "％")
+    scale = _SCALE.get(unit_l, 1.0) if not is_pct else 1.0
+    if unit_l == "m" and lang not in ("en", ""):
+        scale = 1.0  # "m" is metres outside English money talk
+    if not is_pct and scale == 1.0 and frac is None:
+        if value <= 31 or 1990 <= value <= 2040:
+            return None  # day numbers, small counts and years: shared by every story
+    value *= scale
+    if value == 0:
+        return None
+    digits3 = f"{value:.3g}"
+    return ("p:" if is_pct else "") + digits3
+
+
+def numbers(text: str, lang: str = "") -> set[str]:
+    out: set[str] = set()
+    for m in _NUM_RE.finditer(text):
+        v = _parse_number(m.group(1), m.group(2), m.group(3), lang)
+        if v:
+            out.add(v)
+    return out
+
+
+def names(text: str, lang: str = "") -> dict[str, float]:
+    """Latin-script names and model codes with a specificity weight; CJK aliases mapped."""
+    out: dict[str, float] = {}
+    for m in _CODE_RE.finditer(text):
+        out[m.group(1).lower().replace("-", "").replace(".", "")] = 1.0
+    for m in _CAP_RE.finditer(text):
+        word, suffix = m.group(1), m.group(2)
+        if word in ALIASES:
+            out[ALIASES[word]] = 1.0
+            continue
+        low = word.lower()
+        if low in _NOT_NAMES or len(word) < 2:
+            continue
+        strong = word.isupper() or any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+        weight = 1.0 if strong else (0.3 if lang == "de" else 0.6)
+        out[low] = max(out.get(low, 0.0), weight)
+        if suffix:
+            out[f"{low} {suffix.lower()}"] = 1.0
+    for m in _CJK_ALIAS_RE.finditer(text):
+        name = ALIASES[m.group(0)]
+        out[name] = 1.0
+        code = re.match(r"\s?(\d{1,3})(?![\d月年日号])", text[m.end() :])
+        if code:  # 海豹06 -> "seal 06"
+            out[f"{name} {code.group(1)}"] = 1.0
+    return out
+
+
+def keywords(text: str) -> set[str]:
+    """Content words of a headline/lead (casefolded); CJK runs as character bigrams."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
+           and not w.isdigit()}
+    for run in _CJK_RE.findall(t):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500) -> StoryFeatures:
+    """Features of an article: numbers and names from title + lead + the top of the body."""
+    head = unicodedata.normalize("NFKC", "\n".join((title, lead, body[:body_chars])))
+    return StoryFeatures(
+        numbers=frozenset(numbers(head, lang)),
+        names=names(head, lang),
+        keywords=frozenset(keywords(title + " " + lead)),
+    )
+
+
+def idf_weight(df: int, n_docs: int) -> float:
+    """Down-weight names most documents share ("Tesla" in a Tesla-heavy feed); 1.0 while young."""
+    if n_docs < 30 or df <= 1:
+        return 1.0
+    return max(0.15, min(1.0, math.log((n_docs + 1) / df) / math.log(20)))

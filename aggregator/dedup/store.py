@@ -1,0 +1,301 @@
+"""Where the dedup state lives: one narrow interface, three backends.
+
+The :class:`~aggregator.dedup.core.Deduplicator` only ever needs
+
+* ``lock()`` -- a critical section around one decision (cross-process for Redis);
+* ``doc_number(article_id, create)`` -- a dense int per article (LSH stores int32, not strings);
+* ``lsh_insert / lsh_query`` -- band keys -> document numbers, per named space;
+* ``get / put / delete`` -- small pickled records (documents, clusters, decisions) by key;
+* ``count_add / count_get`` -- integer counters (feature document frequencies, boilerplate).
+
+Backends: :class:`MemoryStore` (tests, ``cluster_articles``), :class:`FileStore` (default: a
+directory with numpy arrays + a pickle, replaced atomically on ``flush``; one writer at a
+time) and :class:`RedisStore` (several crawler processes share one index; id allocation via a
+Lua script, decisions serialised by a token lock released with compare-and-delete).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+from .lsh import BandIndex
+
+
+class Store(ABC):
+    """The storage contract the deduplicator is written against."""
+
+    @abstractmethod
+    def lock(self) -> contextlib.AbstractContextManager[None]: ...
+
+    @abstractmethod
+    def doc_number(self, article_id: str, create: bool = True) -> int | None: ...
+
+    @abstractmethod
+    def lsh_insert(self, space: str, keys: np.ndarray, doc: int) -> None: ...
+
+    @abstractmethod
+    def lsh_query(self, space: str, keys: np.ndarray) -> set[int]: ...
+
+    @abstractmethod
+    def get(self, key: str) -> Any: ...
+
+    @abstractmethod
+    def put(self, key: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def count_add(self, space: str, keys: list[int], by: int = 1) -> None: ...
+
+    @abstractmethod
+    def count_get(self, space: str, keys: list[int]) -> list[int]: ...
+
+    def flush(self) -> None:
+        """Persist (no-op unless the backend buffers)."""
+        return None
+
+    def close(self) -> None:
+        self.flush()
+
+    def lsh_bytes(self) -> int:
+        """Bytes held by LSH structures (for the memory budget; 0 if not measurable)."""
+        return 0
+
+
+class MemoryStore(Store):
+    """Everything in process memory; LSH in :class:`BandIndex` (12 bytes per band entry)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.ids: dict[str, int] = {}
+        self.kv: dict[str, Any] = {}
+        self.lsh: dict[str, BandIndex] = {}
+        self.counts: dict[str, dict[int, int]] = {}
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        return self._lock  # type: ignore[return-value]
+
+    def doc_number(self, article_id: str, create: bool = True) -> int | None:
+        n = self.ids.get(article_id)
+        if n is None and create:
+            n = self.ids[article_id] = len(self.ids) + 1
+        return n
+
+    def lsh_insert(self, space: str, keys: np.ndarray, doc: int) -> None:
+        idx = self.lsh.get(space)
+        if idx is None:
+            idx = self.lsh[space] = BandIndex()
+        idx.insert(keys.tolist(), doc)
+
+    def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
+        idx = self.lsh.get(space)
+        return idx.query(keys) if idx is not None else set()
+
+    def get(self, key: str) -> Any:
+        return self.kv.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.kv[key] = value
+
+    def delete(self, key: str) -> None:
+        self.kv.pop(key, None)
+
+    def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
+        c = self.counts.setdefault(space, {})
+        for k in keys:
+            c[k] = c.get(k, 0) + by
+
+    def count_get(self, space: str, keys: list[int]) -> list[int]:
+        c = self.counts.get(space, {})
+        return [c.get(k, 0) for k in keys]
+
+    def lsh_bytes(self) -> int:
+        return sum(i.nbytes() for i in self.lsh.values())
+
+
+class FileStore(MemoryStore):
+    """A :class:`MemoryStore` loaded from / saved to a directory.
+
+    Layout: ``lsh-<space>.npz`` (sorted keys + ids per space) and ``state.pickle`` (records,
+    id map, counters). Each file is written to a temp file in the same directory and
+    ``os.replace``d, so a crash mid-flush leaves the previous state intact.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        state = self.path / "state.pickle"
+        if state.exists():
+            with state.open("rb") as fh:
+                data = pickle.load(fh)
+            self.ids, self.kv, self.counts = data["ids"], data["kv"], data["counts"]
+            for space in data.get("spaces", []):
+                with np.load(self.path / f"lsh-{space}.npz") as z:
+                    self.lsh[space] = BandIndex(z["keys"], z["ids"])
+
+    def _atomic_write(self, name: str, write: Any) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path / name)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def flush(self) -> None:
+        with self._lock:
+            for space, idx in self.lsh.items():
+                idx.compact()
+                self._atomic_write(f"lsh-{space}.npz", lambda fh, i=idx: np.savez(fh, keys=i.keys, ids=i.ids))
+            data = {"ids": self.ids, "kv": self.kv, "counts": self.counts, "spaces": sorted(self.lsh)}
+            self._atomic_write("state.pickle", lambda fh: pickle.dump(data, fh, protocol=5))
+
+
+# Allocate a document number once per article id, atomically (two processes adding the same
+# id at once must get the same number).
+_ALLOC_LUA = """
+local n = redis.call('HGET', KEYS[1], ARGV[1])
+if n then return tonumber(n) end
+n = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], ARGV[1], n)
+return n
+"""
+# Release the lock only if we still own it (a lock that expired and was re-taken by another
+# process must not be deleted by us).
+_UNLOCK_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisStore(Store):
+    """Shared state in Redis, so several crawler processes cluster into one index.
+
+    Every ``Deduplicator.add`` runs inside :meth:`lock` (``SET NX PX`` with a random token,
+    released by a compare-and-delete Lua script), so reading candidates, choosing/merging
+    clusters and writing them is one serialisable step across processes. Nothing is cached
+    locally; LSH buckets are Redis sets (``SADD`` / pipelined ``SMEMBERS``).
+    """
+
+    def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0) -> None:
+        import redis  # the client is a project dependency; imported lazily for the other backends
+
+        self.r = redis.Redis.from_url(url)
+        self.p = prefix
+        self.lock_timeout = lock_timeout
+        self._alloc = self.r.register_script(_ALLOC_LUA)
+        self._unlock = self.r.register_script(_UNLOCK_LUA)
+        self._held = threading.local()
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.p, *parts))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        depth = getattr(self._held, "depth", 0)
+        if depth:  # re-entrant within one thread
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
+        token = uuid.uuid4().hex
+        key = self._k("lock")
+        delay = 0.001
+        while not self.r.set(key, token, nx=True, px=int(self.lock_timeout * 1000)):
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        self._held.depth = 1
+        try:
+            yield
+        finally:
+            self._held.depth = 0
+            self._unlock(keys=[key], args=[token])
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        return self._locked()
+
+    def doc_number(self, article_id: str, create: bool = True) -> int | None:
+        if not create:
+            n = self.r.hget(self._k("ids"), article_id)
+            return int(n) if n is not None else None
+        return int(self._alloc(keys=[self._k("ids"), self._k("seq")], args=[article_id]))
+
+    def lsh_insert(self, space: str, keys: np.ndarray, doc: int) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for k in keys.tolist():
+            pipe.sadd(self._k("l", space, format(k, "x")), doc)
+        pipe.execute()
+
+    def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
+        pipe = self.r.pipeline(transaction=False)
+        for k in keys.tolist():
+            pipe.smembers(self._k("l", space, format(k, "x")))
+        out: set[int] = set()
+        for members in pipe.execute():
+            out.update(int(m) for m in members)
+        return out
+
+    def get(self, key: str) -> Any:
+        raw = self.r.hget(self._k("kv"), key)
+        return pickle.loads(raw) if raw is not None else None
+
+    def put(self, key: str, value: Any) -> None:
+        self.r.hset(self._k("kv"), key, pickle.dumps(value, protocol=5))
+
+    def delete(self, key: str) -> None:
+        self.r.hdel(self._k("kv"), key)
+
+    def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
+        if not keys:
+            return
+        pipe = self.r.pipeline(transaction=False)
+        h = self._k("c", space)
+        for k in keys:
+            pipe.hincrby(h, format(k, "x"), by)
+        pipe.execute()
+
+    def count_get(self, space: str, keys: list[int]) -> list[int]:
+        if not keys:
+            return []
+        vals = self.r.hmget(self._k("c", space), [format(k, "x") for k in keys])
+        return [int(v) if v is not None else 0 for v in vals]
+
+    def close(self) -> None:
+        self.r.close()
+
+
+def open_store(spec: str = "memory:") -> Store:
+    """``memory:``, ``file:<dir>`` (or a bare path), ``redis://host:port/db?prefix=agg``."""
+    if spec in ("memory:", "memory", ""):
+        return MemoryStore()
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        u = urlparse(spec)
+        q = parse_qs(u.query)
+        prefix = q.pop("prefix", ["agg"])[0]
+        rest = "&".join(f"{k}={v}" for k, vs in q.items() for v in vs)
+        url = u._replace(query=rest).geturl()
+        return RedisStore(url, prefix=prefix)
+    if spec.startswith("file:"):
+        spec = spec[len("file:") :]
+    return FileStore(spec)
