@@ -90,6 +90,19 @@ class SearchClient:
         self.NotFoundError = exc.NotFoundError
         self.TransportError = exc.TransportError
         self.ConnectionError = exc.ConnectionError
+        # "the engine answered with an HTTP error": opensearch-py raises TransportError subclasses,
+        # elasticsearch-py 8+ raises ApiError, which is *not* a TransportError there
+        self.ApiError = exc.TransportError if flavor == "opensearch" else exc.ApiError
+        #: every exception the client raises, for callers that spool on any failure
+        self.Errors: tuple[type[Exception], ...] = (exc.TransportError, self.ApiError, SearchUnavailable)
+
+    @staticmethod
+    def error_status(error: Exception) -> int | None:
+        """The HTTP status of a client exception, None when the engine did not answer at all."""
+        status = getattr(error, "status_code", None)
+        if status is None:
+            status = getattr(getattr(error, "meta", None), "status", None)
+        return status if isinstance(status, int) else None
 
     def __repr__(self) -> str:
         return f"SearchClient({self.flavor} {self.version} at {self.url})"
@@ -181,8 +194,43 @@ class SearchClient:
     def get_mapping(self, index: str) -> dict:
         return self._plain(self.raw.indices.get_mapping(index=index))
 
-    def reindex(self, body: dict, refresh: bool = True) -> dict:
-        return self._plain(self.raw.reindex(refresh=refresh, wait_for_completion=True, **self._body(body)))
+    def reindex(self, body: dict, refresh: bool = True, timeout: float | None = None) -> dict:
+        """``_reindex`` and wait; ``timeout`` (seconds) lifts the client's request timeout for big copies."""
+        kwargs: dict[str, Any] = {"refresh": refresh, "wait_for_completion": True, **self._body(body)}
+        raw = self.raw
+        if timeout is not None:
+            # per-request timeouts: .options() in elasticsearch-py 8+, a keyword argument in opensearch-py
+            if self.flavor == "elasticsearch":
+                raw = raw.options(request_timeout=timeout)
+            else:
+                kwargs["request_timeout"] = timeout
+        return self._plain(raw.reindex(**kwargs))
+
+    def put_mapping(self, index: str, body: dict) -> None:
+        """Apply mapping changes to a live index; the engine refuses anything but additions (HTTP 400)."""
+        self.raw.indices.put_mapping(index=index, **self._body(body))
+
+    def get_index_template(self, name: str) -> dict | None:
+        try:
+            resp = self._plain(self.raw.indices.get_index_template(name=name))
+        except self.NotFoundError:
+            return None
+        templates = resp.get("index_templates") or []
+        return templates[0]["index_template"] if templates else None
+
+    def delete_index_template(self, name: str) -> None:
+        try:
+            self.raw.indices.delete_index_template(name=name)
+        except self.NotFoundError:
+            pass
+
+    def list_indices(self, pattern: str) -> dict[str, dict]:
+        """Concrete indices matching ``pattern`` -> their aliases, mappings and settings (``GET /<pattern>``)."""
+        try:
+            return self._plain(self.raw.indices.get(index=pattern, allow_no_indices=True,
+                                                    expand_wildcards="open"))
+        except self.NotFoundError:
+            return {}
 
     def ping(self) -> bool:
         try:

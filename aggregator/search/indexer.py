@@ -1,0 +1,421 @@
+"""Bulk indexing of articles and stories that is idempotent and never loses a document.
+
+Three outcomes per document, and each has a place to go:
+
+* the engine took it -- counted as ``indexed`` (new), ``updated`` (content changed) or ``unchanged``;
+* the engine rejected *that document* (a mapping error: a date that is no date, an unknown field) --
+  ``failed``: logged once per kind of reason and written to the spool's dead-letter file;
+* the engine is away (connection refused, timeouts, 5xx, 429 after the client's own retries) --
+  ``spooled``: written to the on-disk :class:`~aggregator.search.spool.Spool` and sent again by
+  :meth:`Indexer.replay` (``aggregator index replay``, or the next crawl's start).
+
+Idempotency does not depend on the caller. The document id is the article's ``id`` (a hash of its
+canonical URL), and articles are written with a scripted upsert that compares ``content_hash``: the same
+content is a no-op (no new document, no new ``_version``), and content older than what is stored (a lower
+crawler ``version``, e.g. a spool replayed after a newer crawl) is ignored too. Painless and scripted
+upserts behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from aggregator import items
+from aggregator.search import indices
+from aggregator.search.client import SearchClient, SearchUnavailable, connect
+from aggregator.search.mapping import INDEXED_AT
+from aggregator.search.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_SCRIPT = """
+def old = ctx._source;
+def doc = params.doc;
+if (old.content_hash != null && old.content_hash == doc.content_hash) {
+  ctx.op = 'noop';
+} else if (old.version != null && doc.version != null && doc.version < old.version) {
+  ctx.op = 'noop';
+} else {
+  old.clear();
+  old.putAll(doc);
+}
+""".strip()
+
+# an editor's verdict (confirmed/edited) survives the next automatic rebuild of the same story;
+# a story document older than the stored one (a late spool replay) is ignored
+STORY_SCRIPT = """
+def old = ctx._source;
+def doc = params.doc;
+if (old.updated_at != null && doc.updated_at != null && doc.updated_at.compareTo(old.updated_at) < 0) {
+  ctx.op = 'noop';
+} else {
+  def keep = (old.status != null && old.status != 'auto' && doc.status == 'auto') ? old.status : null;
+  old.clear();
+  old.putAll(doc);
+  if (keep != null) { old.status = keep; }
+}
+""".strip()
+
+_RESULTS = {"created": "indexed", "updated": "updated", "noop": "unchanged"}
+REVIEW_BELOW = 0.6  # an automatic story whose weakest member is less similar than this wants an editor
+
+
+@dataclass
+class IndexResult:
+    """What happened to a batch; ``indexed + updated + unchanged + spooled + failed`` = documents given."""
+
+    indexed: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    spooled: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.indexed + self.updated + self.unchanged + self.spooled + self.failed
+
+    def __iadd__(self, other: IndexResult) -> IndexResult:
+        self.indexed += other.indexed
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.spooled += other.spooled
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+        return self
+
+
+@dataclass
+class ReplayResult(IndexResult):
+    """A replay's outcome; ``replayed`` counts documents the engine acknowledged from the spool."""
+
+    replayed: int = 0
+    segments_done: int = 0
+    segments_left: int = 0
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def article_document(article: Mapping[str, Any]) -> dict[str, Any]:
+    """The indexed form of an article: private (``_``-prefixed) keys and ``None`` values dropped, dates ISO.
+
+    Unknown public keys are kept on purpose: the strict mapping rejects them and the article lands in the
+    dead-letter file with the reason, instead of the field vanishing silently.
+    """
+    doc = {k: _iso(v) for k, v in dict(article).items() if not k.startswith("_") and v is not None}
+    if not doc.get("id"):
+        url = doc.get("canonical_url") or doc.get("url")
+        if url:
+            doc["id"] = items.article_id(url)
+    if isinstance(doc.get("authors"), str):
+        doc["authors"] = [doc["authors"]]
+    if isinstance(doc.get("tags"), str):
+        doc["tags"] = [doc["tags"]]
+    return doc
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def story_document(story: Any, status: str | None = None, urls: Mapping[str, str] | None = None,
+                   review_below: float = REVIEW_BELOW) -> dict[str, Any]:
+    """The stories-index document of a dedup ``Story`` (or a dict with the same keys).
+
+    Reads only ``story_id``, ``members`` (each with ``article_id, source, title, published_at, dup_id,
+    similarity``, optionally ``url``/``language``), ``canonical_id``, ``merged_from`` and ``confirmed``,
+    so it works with the dedup library's objects without importing it. ``urls`` maps article ids to URLs
+    where members do not carry one. ``status`` overrides the automatic ``confirmed``/``auto``.
+    """
+    urls = urls or {}
+    members = []
+    for m in _get(story, "members") or []:
+        article_id = _get(m, "article_id")
+        members.append({
+            "article_id": article_id,
+            "source": _get(m, "source"),
+            "title": _get(m, "title"),
+            "url": _get(m, "url") or urls.get(article_id),
+            "published_at": _iso(_get(m, "published_at")),
+            "dup_id": _get(m, "dup_id"),
+            "similarity": _get(m, "similarity"),
+            "_language": _get(m, "language"),
+        })
+    members.sort(key=lambda m: (m["published_at"] is None, m["published_at"] or "", m["article_id"] or ""))
+    canonical_id = _get(story, "canonical_id") or (members[0]["article_id"] if members else None)
+    canonical = next((m for m in members if m["article_id"] == canonical_id), members[0] if members else {})
+    dates = [m["published_at"] for m in members if m["published_at"]]
+    similarities = [float(m["similarity"]) for m in members
+                    if m["similarity"] is not None and m["article_id"] != canonical_id]
+    confidence = min(similarities) if similarities else 1.0
+    confirmed = bool(_get(story, "confirmed", False))
+    status = status or ("confirmed" if confirmed else "auto")
+    languages = sorted({m.pop("_language") for m in members} - {None})
+    return {
+        "story_id": _get(story, "story_id"),
+        "headline": canonical.get("title"),
+        "canonical_id": canonical_id,
+        "canonical_url": canonical.get("url"),
+        "member_count": len(members),
+        "sources": sorted({m["source"] for m in members if m["source"]}),
+        "languages": languages,
+        "first_seen": min(dates) if dates else None,
+        "last_seen": max(dates) if dates else None,
+        "updated_at": utcnow(),
+        "status": status,
+        "confidence": round(confidence, 4),
+        "needs_review": status == "auto" and len(members) > 1 and confidence < review_below,
+        "merged_from": list(_get(story, "merged_from") or []),
+        "members": [{k: v for k, v in m.items() if v is not None} for m in members],
+    }
+
+
+class Indexer:
+    """Writes articles and stories through the aliases; spools when the engine is away.
+
+    ``client`` may be None (the engine was down at start-up): documents spool, and when ``url`` is given
+    the indexer tries to connect again at most every ``reconnect_every`` seconds.
+    """
+
+    def __init__(self, client: SearchClient | None, spool: Spool | None = None, *, url: str | None = None,
+                 chunk_size: int = 500, max_retries: int = 3, backoff: float = 0.5,
+                 reconnect_every: float = 30.0, refresh: bool | str = False) -> None:
+        self.client = client
+        self.spool = spool if spool is not None else Spool()
+        self.url = url
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.reconnect_every = reconnect_every
+        self.refresh = refresh
+        self._last_connect = time.monotonic() if client is None else 0.0
+        self._logged_reasons: set[str] = set()
+        self._ensured = False
+
+    # -- public API -----------------------------------------------------------------------------------
+    def index_articles(self, articles: Iterable[Mapping[str, Any]]) -> IndexResult:
+        """Index or update ``articles`` (dicts or ArticleItems); see the module docstring for the outcomes."""
+        now = utcnow()
+        docs = []
+        result = IndexResult()
+        for article in articles:
+            doc = article_document(article)
+            doc.setdefault(INDEXED_AT, now)
+            if not doc.get("id"):
+                self._reject("articles", doc, "no id and no URL to derive one from", result)
+                continue
+            docs.append(doc)
+        result += self._write("articles", docs, spool=True)
+        return result
+
+    def upsert_stories(self, stories: Iterable[Any]) -> IndexResult:
+        """Write story documents (dicts from :func:`story_document`, or Story objects, converted here)."""
+        docs = []
+        result = IndexResult()
+        for story in stories:
+            doc = dict(story) if isinstance(story, Mapping) and "member_count" in story else story_document(story)
+            if not doc.get("story_id"):
+                self._reject("stories", doc, "no story_id", result)
+                continue
+            doc.setdefault("updated_at", utcnow())
+            docs.append(doc)
+        result += self._write("stories", docs, spool=True)
+        return result
+
+    def replay(self) -> ReplayResult:
+        """Send the spool to the engine, oldest segment first; stops at the first segment it cannot deliver.
+
+        Idempotent: a segment is deleted only once every document in it was acknowledged (written,
+        unchanged, or dead-lettered), and sending a document twice changes nothing.
+        """
+        out = ReplayResult()
+        with self.spool.draining() as mine:
+            if not mine:
+                out.segments_left = len(self.spool.segments())
+                return out
+            segments = self.spool.segments()
+            for n, segment in enumerate(segments):
+                if self._client() is None:
+                    out.segments_left = len(segments) - n
+                    break
+                by_kind: dict[str, list[dict]] = {}
+                for kind, doc in self.spool.read(segment):
+                    by_kind.setdefault(kind, []).append(doc)
+                part = IndexResult()
+                for kind, docs in by_kind.items():
+                    part += self._write(kind, docs, spool=False)
+                if part.spooled:
+                    # the engine went away again: keep the whole segment, the acknowledged part is idempotent
+                    out.segments_left = len(segments) - n
+                    out.errors.extend(part.errors)
+                    break
+                self.spool.ack(segment)
+                out.segments_done += 1
+                out.replayed += part.indexed + part.updated + part.unchanged
+                out.indexed += part.indexed
+                out.updated += part.updated
+                out.unchanged += part.unchanged
+                out.failed += part.failed
+                out.errors.extend(part.errors)
+        return out
+
+    def replay_dead_letters(self) -> IndexResult:
+        """Resubmit dead-lettered documents (after fixing the mapping); those rejected again stay dead."""
+        result = IndexResult()
+        for path in self.spool.dead_letter_files():
+            taken = path.with_suffix(".replaying")
+            path.rename(taken)
+            by_kind: dict[str, list[dict]] = {}
+            for kind, doc, _reason in self.spool.read_dead_letters(taken):
+                by_kind.setdefault(kind, []).append(doc)
+            for kind, docs in by_kind.items():
+                result += self._write(kind, docs, spool=True)
+            taken.unlink()
+        return result
+
+    # -- machinery ------------------------------------------------------------------------------------
+    def _client(self) -> SearchClient | None:
+        """The client, with the indices ensured once; None while the engine is known to be away."""
+        if self.client is None and self.url and time.monotonic() - self._last_connect >= self.reconnect_every:
+            self._last_connect = time.monotonic()
+            try:
+                self.client = connect(self.url)
+                logger.info("search engine back at %s", self.url)
+            except SearchUnavailable as exc:
+                logger.warning("search engine still unavailable: %s", exc)
+        if self.client is not None and not self._ensured:
+            try:
+                indices.ensure_indices(self.client)
+                self._ensured = True
+            except self.client.Errors as exc:
+                if self.client.error_status(exc) is not None and self.client.error_status(exc) < 500:
+                    raise
+                logger.warning("search engine unavailable while ensuring indices: %s", exc)
+                return None
+        return self.client
+
+    def _actions(self, kind: str, docs: list[dict]) -> list[dict]:
+        alias = indices.alias_name(kind)
+        script = ARTICLE_SCRIPT if kind == "articles" else STORY_SCRIPT
+        id_field = {"articles": "id", "stories": "story_id", "reviews": "review_id"}[kind]
+        return [{
+            "_op_type": "update",
+            "_index": alias,
+            "_id": doc[id_field],
+            "retry_on_conflict": 3,
+            # the body goes under _source so article fields named like bulk metadata ("version")
+            # are never mistaken for it by the helpers
+            "_source": {"script": {"lang": "painless", "source": script, "params": {"doc": doc}},
+                        "upsert": doc},
+        } for doc in docs]
+
+    def _write(self, kind: str, docs: list[dict], spool: bool) -> IndexResult:
+        """Send ``docs`` in chunks; engine-side trouble spools (or, when replaying, reports) the chunk."""
+        result = IndexResult()
+        # the last copy of a document in one batch wins; earlier copies are superseded, i.e. unchanged
+        id_field = {"articles": "id", "stories": "story_id", "reviews": "review_id"}[kind]
+        latest: dict[str, dict] = {}
+        for doc in docs:
+            if doc[id_field] in latest:
+                result.unchanged += 1
+            latest[doc[id_field]] = doc
+        unique = list(latest.values())
+        for start in range(0, len(unique), self.chunk_size):
+            chunk = unique[start:start + self.chunk_size]
+            result += self._write_chunk(kind, chunk, spool)
+        return result
+
+    def _write_chunk(self, kind: str, chunk: list[dict], spool: bool) -> IndexResult:
+        result = IndexResult()
+        by_id = {a["_id"]: doc for a, doc in zip(self._actions(kind, chunk), chunk, strict=True)}
+        pending = dict(by_id)
+        for attempt in range(self.max_retries + 1):
+            client = self._client()
+            if client is None:
+                break
+            transient: dict[str, str] = {}
+            try:
+                for ok, info in client.bulk(self._actions(kind, list(pending.values())), chunk_size=len(pending),
+                                            refresh=self.refresh, require_alias=True):
+                    item = next(iter(info.values()))
+                    doc_id = item.get("_id")
+                    doc = pending.pop(doc_id, None)
+                    if doc is None:
+                        continue
+                    if ok:
+                        outcome = _RESULTS.get(item.get("result"), "updated")
+                        setattr(result, outcome, getattr(result, outcome) + 1)
+                        continue
+                    status = item.get("status")
+                    reason = _item_reason(item)
+                    # 429/5xx: the engine is busy or half-up; 404: the alias vanished (require_alias) --
+                    # all of them are the engine's trouble, not the document's, so retry and then spool
+                    if status in (404, 429) or (isinstance(status, int) and status >= 500):
+                        transient[doc_id] = reason
+                        pending[doc_id] = doc
+                    else:
+                        self._reject(kind, doc, reason, result)
+            except client.Errors as exc:
+                status = client.error_status(exc)
+                if status is not None and status < 500 and status != 429:
+                    raise  # a request the engine refuses whole (bad credentials, no such alias...) is a bug
+                logger.warning("bulk write of %d %s failed (attempt %d): %s", len(pending), kind, attempt + 1,
+                               exc)
+                if self.url and status is None and not client.ping():
+                    # down, not just slow: stop hammering it, spool, and reconnect later
+                    self.client = None
+                    self._ensured = False
+                    self._last_connect = time.monotonic()
+                    break
+            if not pending:
+                return result
+            if attempt < self.max_retries:
+                time.sleep(min(self.backoff * 2 ** attempt, 30.0))
+        # whatever is still pending could not be delivered now
+        reason = f"engine unavailable: {len(pending)} {kind} not delivered"
+        if spool:
+            self.spool.append(kind, pending.values())
+            logger.warning("%s; spooled to %s", reason, self.spool.directory)
+        result.spooled += len(pending)
+        result.errors.append(reason)
+        return result
+
+    def _reject(self, kind: str, doc: dict, reason: str, result: IndexResult) -> None:
+        result.failed += 1
+        result.errors.append(f"{kind}/{doc.get('id') or doc.get('story_id')}: {reason}")
+        self.spool.dead_letter(kind, doc, reason)
+        key = reason.split(":", 1)[0]
+        if key not in self._logged_reasons:  # one line per kind of problem, not one per document
+            self._logged_reasons.add(key)
+            logger.error("engine rejected %s %s: %s (dead-lettered in %s; further such errors are counted "
+                         "only)", kind, doc.get("id") or doc.get("story_id"), reason, self.spool.directory)
+
+
+def _item_reason(item: dict) -> str:
+    error = item.get("error")
+    if isinstance(error, dict):
+        reason = f"{error.get('type')}: {error.get('reason')}"
+        cause = error.get("caused_by")
+        if isinstance(cause, dict) and cause.get("reason"):
+            reason += f" ({cause.get('type')}: {cause.get('reason')})"
+        return reason
+    return str(error or item)

@@ -1,0 +1,152 @@
+"""Bulk indexing against the real engine: idempotency, updates, dead letters, story documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pytest
+
+from aggregator.items import article_id
+from aggregator.search import indices
+from aggregator.search.indexer import Indexer, story_document
+from aggregator.search.spool import Spool
+
+
+def make_article(n: int, **over) -> dict:
+    url = f"https://electrek.co/2025/01/{n:02d}/story-{n}/"
+    doc = {
+        "id": article_id(url), "url": url, "canonical_url": url, "source": "electrek",
+        "title": f"Rivian ships batch {n}", "body": "The R2 enters production.", "lead": "Lead",
+        "authors": ["Fred"], "published_at": "2025-01-02T10:00:00Z", "language": "en",
+        "content_hash": f"hash-{n}", "version": 1, "extracted_by": {"title": "jsonld"},
+        "dup_id": f"d{n}", "story_id": f"s{n}", "word_count": 5,
+    }
+    doc.update(over)
+    return doc
+
+
+@pytest.fixture
+def client(search):
+    indices.ensure_indices(search)
+    yield search
+    indices.drop_all(search)
+
+
+@pytest.fixture
+def indexer(client, tmp_path):
+    return Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+
+
+@pytest.mark.engine
+def test_indexing_twice_adds_nothing_and_keeps_versions(client, indexer, index_prefix):
+    articles = [make_article(n) for n in range(30)]
+    first = indexer.index_articles(articles)
+    assert (first.indexed, first.updated, first.unchanged, first.failed, first.spooled) == (30, 0, 0, 0, 0)
+    second = indexer.index_articles(articles)
+    assert (second.indexed, second.unchanged) == (0, 30)
+    alias = f"{index_prefix}articles"
+    assert client.count(alias) == 30
+    assert client.get(alias, articles[0]["id"])["_version"] == 1
+
+
+@pytest.mark.engine
+def test_changed_content_updates_the_document(client, indexer, index_prefix):
+    indexer.index_articles([make_article(1)])
+    changed = make_article(1, title="Rivian ships batch 1 (updated)", content_hash="new", version=2)
+    result = indexer.index_articles([changed])
+    assert result.updated == 1
+    stored = client.get(f"{index_prefix}articles", changed["id"])
+    assert stored["_source"]["title"].endswith("(updated)") and stored["_source"]["version"] == 2
+    # a stale copy (lower crawler version, e.g. replayed from an old spool) does not roll it back
+    assert indexer.index_articles([make_article(1, content_hash="old", version=1)]).unchanged == 1
+    assert client.get(f"{index_prefix}articles", changed["id"])["_source"]["version"] == 2
+
+
+@pytest.mark.engine
+def test_a_rejected_document_is_dead_lettered_with_its_reason(client, indexer, index_prefix, caplog):
+    batch = [make_article(1), make_article(2, published_at="last tuesday"), make_article(3, junk="x"),
+             make_article(4, published_at="never")]
+    result = indexer.index_articles(batch)
+    assert (result.indexed, result.failed) == (1, 3)
+    assert client.count(f"{index_prefix}articles") == 1
+    dead = indexer.spool.read_dead_letters(indexer.spool.dead_letter_files()[0])
+    assert {d["id"] for _, d, _ in dead} == {a["id"] for a in batch[1:]}
+    reasons = {d["id"]: r for _, d, r in dead}
+    assert "published_at" in reasons[batch[1]["id"]] and "junk" in reasons[batch[2]["id"]]
+    # one log line per kind of problem, not per document
+    assert sum("mapper_parsing_exception" in r.getMessage() for r in caplog.records) == 1
+    assert not indexer.spool.segments()
+
+
+@pytest.mark.engine
+def test_dead_letters_can_be_resubmitted_after_the_fix(client, indexer, index_prefix, monkeypatch):
+    indexer.index_articles([make_article(1, junk="x")])
+    from aggregator import items
+    monkeypatch.setattr(items, "FIELDS", items.FIELDS + (items.Field("junk", "keyword", "now a field"),))
+    indices.ensure_indices(client)
+    result = indexer.replay_dead_letters()
+    assert result.indexed == 1 and not indexer.spool.dead_letter_files()
+
+
+@pytest.mark.engine
+def test_datetimes_and_private_keys(client, indexer, index_prefix):
+    article = make_article(1, published_at=datetime(2025, 3, 1, 8, 30, tzinfo=timezone.utc), _story={"x": 1})
+    assert indexer.index_articles([article]).indexed == 1
+    source = client.get(f"{index_prefix}articles", article["id"])["_source"]
+    assert source["published_at"] == "2025-03-01T08:30:00Z" and "_story" not in source and "indexed_at" in source
+
+
+@dataclass
+class Member:
+    article_id: str
+    source: str
+    title: str
+    published_at: str | datetime | None
+    dup_id: str
+    similarity: float | None
+
+
+@dataclass
+class Story:
+    story_id: str
+    members: list[Member]
+    canonical_id: str
+    merged_from: list[str] = field(default_factory=list)
+    confirmed: bool = False
+
+
+def sample_story(confirmed: bool = False) -> Story:
+    return Story("s1", [
+        Member("b", "insideevs", "Rivian R2 production starts", "2025-01-02T12:00:00Z", "d2", 0.42),
+        Member("a", "electrek", "Rivian starts R2 production", datetime(2025, 1, 2, 9, tzinfo=timezone.utc),
+               "d1", None),
+    ], canonical_id="a", merged_from=["s0"], confirmed=confirmed)
+
+
+def test_story_document_from_a_story_object():
+    doc = story_document(sample_story(), urls={"a": "https://electrek.co/r2", "b": "https://insideevs.com/r2"})
+    assert doc["story_id"] == "s1" and doc["headline"] == "Rivian starts R2 production"
+    assert doc["canonical_url"] == "https://electrek.co/r2"
+    assert [m["article_id"] for m in doc["members"]] == ["a", "b"]  # publication order
+    assert doc["first_seen"] == "2025-01-02T09:00:00Z" and doc["last_seen"] == "2025-01-02T12:00:00Z"
+    assert doc["sources"] == ["electrek", "insideevs"] and doc["member_count"] == 2
+    assert doc["status"] == "auto" and doc["confidence"] == 0.42 and doc["needs_review"] is True
+    assert doc["merged_from"] == ["s0"]
+    assert story_document(sample_story(confirmed=True))["status"] == "confirmed"
+    assert story_document(sample_story(), status="edited")["needs_review"] is False
+    as_dict = {"story_id": "s1", "canonical_id": "a", "merged_from": [], "confirmed": False,
+               "members": [vars(m) for m in sample_story().members]}
+    assert story_document(as_dict)["headline"] == doc["headline"]
+    json.dumps(doc)  # plain JSON, ready for the engine and the spool
+
+
+@pytest.mark.engine
+def test_upsert_stories_keeps_an_editors_status(client, indexer, index_prefix):
+    assert indexer.upsert_stories([sample_story()]).indexed == 1
+    alias = f"{index_prefix}stories"
+    client.put(alias, "s1", {**client.get(alias, "s1")["_source"], "status": "confirmed"}, refresh=True)
+    assert indexer.upsert_stories([story_document(sample_story())]).updated == 1
+    stored = client.get(alias, "s1")["_source"]
+    assert stored["status"] == "confirmed" and stored["member_count"] == 2
