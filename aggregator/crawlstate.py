@@ -78,6 +78,20 @@ class CrawlState:
         with self._lock:
             self._db.execute("UPDATE pages SET fetched_at = ? WHERE url = ?", (time.time(), url))
 
+    def peek_content(self, article_id: str, content_hash: str) -> tuple[int, bool]:
+        """``(version, changed)`` the article would get, without storing anything.
+
+        The crawl commits (:meth:`record_content`, :meth:`record_fetch`) only once the article is
+        durably indexed or spooled, so a crawl killed in between re-fetches it next time.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content_hash, version FROM articles WHERE article_id = ?", (article_id,)
+            ).fetchone()
+        if row and row[0] == content_hash:
+            return int(row[1]), False
+        return (int(row[1]) if row else 0) + 1, True
+
     def record_content(self, article_id: str, content_hash: str) -> tuple[int, bool]:
         """Store the article's content hash; returns ``(version, changed)``.
 

@@ -2,15 +2,14 @@
 
 The spiders fill it, the pipelines enrich it, the index mapping is derived from it
 (`aggregator.search.mapping`), and the dedup CLI reads the same names from JSON lines.
-An article is a plain ``dict`` everywhere outside Scrapy; ``ArticleItem`` is the Scrapy view of it.
+An article is a plain ``dict`` everywhere, Scrapy items included: keys starting with ``_`` travel
+between pipelines (``_fetch``, ``_story``) and are never indexed.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-
-import scrapy
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,3 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 def article_id(canonical_url: str) -> str:
     """The document id of an article: a hash of its canonical URL."""
     return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()
-
-
-class ArticleItem(scrapy.Item):
-    """Scrapy's view of an article; the fields are exactly :data:`FIELD_NAMES`."""
-
-    locals().update({name: scrapy.Field() for name in FIELD_NAMES})

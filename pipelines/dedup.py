@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from aggregator import config
+from pipelines.signals import articles_checkpointed, articles_indexed
 
 logger = logging.getLogger(__name__)
 
@@ -16,25 +17,31 @@ logger = logging.getLogger(__name__)
 class DedupPipeline:
     """Thin adapter over :class:`aggregator.dedup.Deduplicator`.
 
-    Settings: ``AGGREGATOR_DEDUP_STORE`` (``file:<dir>`` by default under ``AGGREGATOR_VAR``, or
-    ``redis://host:port/db`` when several crawler processes share one index), ``AGGREGATOR_DEDUP_ENABLED``.
+    Settings: ``AGGREGATOR_DEDUP_STORE`` (``file:<AGGREGATOR_VAR>/dedup`` by default, or
+    ``redis://host:port/db?prefix=NAME`` when several crawler processes share one index),
+    ``AGGREGATOR_DEDUP_ENABLED``, ``AGGREGATOR_CHECKPOINT_INTERVAL`` (seconds between persisting the
+    clusters; default 30).
 
-    On open, every editor decision in the ``reviews`` index is applied (idempotently) so that a split or
-    a merge made in the review page holds on this run too. Stats: ``dedup/new_story``,
+    On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
+    merge made in the review page holds on this run too. Stats: ``dedup/new_story``,
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
-    ``dedup/decisions_applied``.
+    ``dedup/decisions_applied``, ``dedup/checkpoints``.
 
-    The item leaves as a plain dict carrying ``_story`` (the story's current state) for the index
-    pipeline, which pops it and upserts the story document.
+    The item goes on carrying ``_story`` (the story's current state) for the index pipeline, which
+    upserts the story document; ``_merged_story_ids`` lists stories this article merged into it.
     """
 
-    def __init__(self, store_url: str, search_url: str | None, stats) -> None:
+    def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float) -> None:
         from aggregator.dedup import Deduplicator, open_store
 
         self.store_url = store_url
         self.search_url = search_url
         self.stats = stats
+        self.signals = signals_
+        self.interval = interval
         self.dd = Deduplicator(store=open_store(store_url))
+        self._pending: list[dict] = []
+        self._last_checkpoint = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -42,9 +49,10 @@ class DedupPipeline:
         if not settings.getbool("AGGREGATOR_DEDUP_ENABLED", True):
             raise NotConfigured
         store = settings.get("AGGREGATOR_DEDUP_STORE") or f"file:{Path(settings.get('AGGREGATOR_VAR')) / 'dedup'}"
-        search_url = settings.get("AGGREGATOR_SEARCH_URL") if settings.getbool("AGGREGATOR_INDEX_ENABLED", True) \
-            else None
-        pipe = cls(store, search_url, crawler.stats)
+        indexing = settings.getbool("AGGREGATOR_INDEX_ENABLED", True)
+        pipe = cls(store, settings.get("AGGREGATOR_SEARCH_URL") if indexing else None, crawler.stats,
+                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0))
+        crawler.signals.connect(pipe.indexed, signal=articles_indexed)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
@@ -55,28 +63,43 @@ class DedupPipeline:
         from aggregator.search.client import SearchUnavailable, connect
 
         try:
-            client = connect(self.search_url or config.search_url())
-            decisions = load_decisions(client)
+            decisions = load_decisions(connect(self.search_url))
         except SearchUnavailable as exc:
-            # decisions stay in the engine; they are applied by the next run that reaches it
-            logger.warning("editor decisions not loaded (%s); they will be applied on a later run", exc)
+            # the decisions stay in the engine; the next run that reaches it applies them
+            logger.warning("editor decisions not loaded (%s); a later run will apply them", exc)
             self.stats.inc_value("dedup/decisions_unavailable")
             return
         for decision in decisions:
-            self.dd.apply_decision(decision.as_dict() if hasattr(decision, "as_dict") else dict(decision))
+            self.dd.apply_decision(decision.as_dict())
             self.stats.inc_value("dedup/decisions_applied")
 
-    def process_item(self, item):
-        article = dict(item)
-        assignment = self.dd.add(article)
-        article["dup_id"] = assignment.dup_id
-        article["story_id"] = assignment.story_id
+    def process_item(self, item: dict) -> dict:
+        assignment = self.dd.add(item)
+        item["dup_id"] = assignment.dup_id
+        item["story_id"] = assignment.story_id
         self.stats.inc_value("dedup/new_story" if assignment.new_story else "dedup/joined_story")
         self.stats.inc_value("dedup/new_dup" if assignment.new_dup else "dedup/joined_dup")
         if assignment.merged_story_ids:
             self.stats.inc_value("dedup/merged_stories", len(assignment.merged_story_ids))
-        article["_story"] = self.dd.story(assignment.story_id)
-        return article
+        item["_story"] = self.dd.story(assignment.story_id)
+        item["_merged_story_ids"] = list(assignment.merged_story_ids)
+        if not self.search_url:  # nothing downstream makes it durable: our own checkpoint does
+            self.indexed([item])
+        return item
+
+    def indexed(self, items: list[dict]) -> None:
+        self._pending.extend(items)
+        if time.monotonic() - self._last_checkpoint >= self.interval:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Persist the clusters, then let the crawl state record the articles as done."""
+        self.dd.flush()
+        self.stats.inc_value("dedup/checkpoints")
+        self._last_checkpoint = time.monotonic()
+        pending, self._pending = self._pending, []
+        if pending:
+            self.signals.send_catch_log(articles_checkpointed, items=pending)
 
     def spider_closed(self) -> None:
-        self.dd.flush()
+        self.checkpoint()

@@ -1,14 +1,18 @@
-"""Downloader middlewares: conditional re-fetching and the raw page archive."""
+"""Downloader middlewares: conditional re-fetching, the raw page archive, retries with backoff."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.response import response_status_message
 
 from aggregator.crawlstate import CrawlState
 
@@ -25,6 +29,8 @@ class ConditionalRequestMiddleware:
 
     Only requests with ``meta["article"]`` take part: feeds and sitemaps must always be read fresh.
     A ``304`` ends the request here (``crawl/not_modified``): no body, no extraction, no re-index.
+    The validators of a ``200`` go into ``meta["validators"]``; the crawl stores them only when the
+    article's outcome is durable (see :mod:`pipelines.signals`).
     """
 
     def __init__(self, state: CrawlState, stats) -> None:
@@ -61,7 +67,11 @@ class ConditionalRequestMiddleware:
             self.stats.inc_value("crawl/not_modified")
             raise IgnoreRequest(f"not modified since the last crawl: {request.url}")
         if response.status == 200:
-            self.state.record_fetch(request.url, _header(response, "ETag"), _header(response, "Last-Modified"))
+            request.meta["validators"] = {
+                "url": request.url,
+                "etag": _header(response, "ETag"),
+                "last_modified": _header(response, "Last-Modified"),
+            }
         return response
 
 
@@ -100,3 +110,42 @@ class PageArchiveMiddleware:
                 self.stats.inc_value("archive/failed")
                 logger.warning("could not archive %s: %s", response.url, exc)
         return response
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, but each one waits: ``Retry-After`` when the server sends it, else exponential.
+
+    The wait is ``min(AGGREGATOR_RETRY_MAX_DELAY, AGGREGATOR_RETRY_BASE_DELAY * 2**n)`` with +-25% jitter
+    for the n-th retry, so a struggling outlet is not hit again at once. The wait delays that request
+    only; other downloads go on.
+    """
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.base_delay = settings.getfloat("AGGREGATOR_RETRY_BASE_DELAY", 2.0)
+        self.max_delay = settings.getfloat("AGGREGATOR_RETRY_MAX_DELAY", 60.0)
+
+    def delay_for(self, request: Request, response: Response | None = None) -> float:
+        if response is not None:
+            retry_after = _header(response, "Retry-After")
+            if retry_after and retry_after.strip().isdigit():
+                return min(float(retry_after), self.max_delay)
+        attempt = int(request.meta.get("retry_times", 0))
+        return min(self.max_delay, self.base_delay * (2**attempt)) * random.uniform(0.75, 1.25)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        await asyncio.sleep(self.delay_for(request, response))
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await asyncio.sleep(self.delay_for(request))
+        return retry

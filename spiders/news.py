@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from aggregator.crawlstate import CrawlState
 from aggregator.discovery import DiscoveryError, parse_feed, parse_sitemap
 from aggregator.extract import ExtractionError, extract_article
-from aggregator.items import FIELD_NAMES, ArticleItem
+from aggregator.items import FIELD_NAMES
 from aggregator.sources import Source
 
 logger = logging.getLogger(__name__)
@@ -68,8 +68,16 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, meta={"kind": "listing"})
 
     # -- bookkeeping -------------------------------------------------------------------------------
-    def drop(self, stage: str, reason: str, url: str, detail: str = "") -> None:
-        """Count a dropped page under ``<stage>/dropped/<reason>`` and log the first of each reason."""
+    def drop(self, stage: str, reason: str, target: Response | str, detail: str = "") -> None:
+        """Count a dropped page under ``<stage>/dropped/<reason>`` and log the first of each reason.
+
+        A dropped article page's validators are stored at once (dropping is its final outcome), so
+        the next run asks with ``If-None-Match`` instead of downloading it again.
+        """
+        url = target if isinstance(target, str) else target.url
+        validators = None if isinstance(target, str) else target.meta.get("validators")
+        if validators and self._state is not None:
+            self._state.record_fetch(validators["url"], validators["etag"], validators["last_modified"])
         key = f"{stage}/dropped/{reason}"
         self.crawler.stats.inc_value(key)
         self.crawler.stats.inc_value(f"{stage}/dropped")
@@ -142,14 +150,14 @@ class NewsSpider(scrapy.Spider):
     async def parse_article(self, response: Response):
         content_type = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
         if content_type and content_type not in HTML_TYPES:
-            self.drop("crawl", "not_html", response.url, f"content type {content_type.decode('latin-1')}")
+            self.drop("crawl", "not_html", response, f"content type {content_type.decode('latin-1')}")
             return
         if len(response.body) > self.max_page_bytes:
-            self.drop("crawl", "too_large", response.url,
+            self.drop("crawl", "too_large", response,
                       f"{len(response.body)} bytes > AGGREGATOR_MAX_PAGE_BYTES={self.max_page_bytes}")
             return
         if not response.body.strip():
-            self.drop("extract", "empty_page", response.url)
+            self.drop("extract", "empty_page", response)
             return
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         hint = response.meta.get("hint_published")
@@ -161,19 +169,21 @@ class NewsSpider(scrapy.Spider):
                 hint_published=hint_dt, fetched_at=datetime.now(timezone.utc),
             )
         except ExtractionError as exc:
-            self.drop("extract", exc.reason, response.url, str(exc))
+            self.drop("extract", exc.reason, response, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - one hostile page must not stop the crawl
             logger.exception("extractor crashed on %s", response.url)
-            self.drop("extract", "extractor_error", response.url, repr(exc))
+            self.drop("extract", "extractor_error", response, repr(exc))
             return
         stats = self.crawler.stats
         stats.inc_value("extract/articles")
         stats.inc_value(f"extract/articles/{self.source.name}")
         for field, extractor in (article.get("extracted_by") or {}).items():
             stats.inc_value(f"extract/fields/{self.source.name}/{field}/{extractor}")
-        article["source"] = self.source.name
-        yield ArticleItem({k: article.get(k) for k in FIELD_NAMES if k in article})
+        item = {k: article.get(k) for k in FIELD_NAMES if k in article}
+        item["source"] = self.source.name
+        item["_fetch"] = response.meta.get("validators")
+        yield item
 
     def on_error(self, failure: Failure) -> None:
         from scrapy.exceptions import IgnoreRequest

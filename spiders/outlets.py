@@ -19,3 +19,5 @@ def _spider_class(source) -> type[NewsSpider]:
 for _source in load_sources():
     _cls = _spider_class(_source)
     globals()[_cls.__name__] = _cls
+
+del _source, _cls  # a second reference would make Scrapy list the last spider twice
