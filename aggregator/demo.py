@@ -50,7 +50,7 @@ def run_demo(console: Console, fresh: bool = False) -> int:
         console.print(table)
 
     from aggregator.search import queries
-    from aggregator.search.indices import alias
+    from aggregator.search.indices import alias_name as alias
 
     client.refresh(alias("articles"))
     client.refresh(alias("stories"))
@@ -77,7 +77,7 @@ def run_demo(console: Console, fresh: bool = False) -> int:
 
 
 def stories_table(client, queries, size: int = 20) -> Table:
-    from aggregator.search.indices import alias
+    from aggregator.search.indices import alias_name as alias
 
     resp = client.search(alias("stories"), queries.largest_stories_body(size=size))
     table = Table()
@@ -92,7 +92,7 @@ def stories_table(client, queries, size: int = 20) -> Table:
 
 def _forget(client) -> None:
     """Drop the demo's state so the next crawl starts from nothing."""
-    from aggregator.search.indices import alias
+    from aggregator.search.indices import alias_name as alias
 
     for name in ("crawl", "dedup", "spool"):
         shutil.rmtree(config.var_dir() / name, ignore_errors=True)

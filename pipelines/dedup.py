@@ -70,7 +70,7 @@ class DedupPipeline:
             self.stats.inc_value("dedup/decisions_unavailable")
             return
         for decision in decisions:
-            self.dd.apply_decision(decision.as_dict())
+            self.dd.apply_decision(decision.to_doc())
             self.stats.inc_value("dedup/decisions_applied")
 
     def process_item(self, item: dict) -> dict:
