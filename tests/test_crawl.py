@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from crawling import crawl
 
 from aggregator.fixtureweb import FixtureWeb
-from crawling import crawl
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "fixtures" / "expected" / "clusters.json"
