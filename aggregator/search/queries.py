@@ -1,0 +1,270 @@
+"""Search requests as plain REST bodies, and the small runners the CLI and the review app use.
+
+Every builder returns the exact JSON a ``curl`` would send (``QUERIES.md`` lists them and a test runs
+each one), so a query can be tried by hand, pasted into Dashboards/Kibana, or changed here once.
+
+Rules kept by every builder:
+
+* user text only ever goes into ``multi_match`` (analysed as plain words), never into ``query_string``,
+  whose syntax (``AND``, ``field:``, ``*``, unbalanced quotes) would let a search box error or widen;
+* the features used exist with the same syntax in Elasticsearch 8/9 and OpenSearch 2/3: ``bool``
+  filters, ``collapse`` with ``inner_hits``, ``terms``/``date_histogram`` (``calendar_interval``),
+  ``cardinality``, and date math (``now-7d``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aggregator.search import indices
+from aggregator.search.client import SearchClient
+
+SEARCH_FIELDS = ["title^3", "lead^2", "body"]
+ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "dup_id", "language"]
+_RELATIVE = re.compile(r"^\d+[mhdwMy]$")
+_ABSOLUTE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def date_bound(value: str) -> str:
+    """``7d``/``12h``/``2w`` -> ``now-7d`` date math; ISO dates pass through; anything else is refused.
+
+    Validating here keeps user input out of the engine's date-math parser, whose errors are unfriendly.
+    """
+    value = value.strip()
+    if _RELATIVE.match(value):
+        return f"now-{value}"
+    if value == "now" or value.startswith("now-") and _RELATIVE.match(value[4:]):
+        return value
+    if _ABSOLUTE.match(value):
+        return value.replace(" ", "T")
+    raise ValueError(f"not a date or a period like 7d, 12h, 2w: {value!r}")
+
+
+def _range(field_name: str, since: str | None, until: str | None) -> list[dict[str, Any]]:
+    bounds = {}
+    if since:
+        bounds["gte"] = date_bound(since)
+    if until:
+        bounds["lte"] = date_bound(until)
+    return [{"range": {field_name: bounds}}] if bounds else []
+
+
+def article_filters(since: str | None = None, until: str | None = None, sources: Sequence[str] | None = None,
+                    languages: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Filters (no scoring, cached by the engine) shared by every article query."""
+    filters = _range("published_at", since, until)
+    if sources:
+        filters.append({"terms": {"source": list(sources)}})
+    if languages:
+        filters.append({"terms": {"language": list(languages)}})
+    return filters
+
+
+def search_articles(text: str, since: str | None = None, until: str | None = None,
+                    sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
+                    size: int = 10, offset: int = 0, members: int = 3) -> dict[str, Any]:
+    """Full-text search over ``articles``, one hit per story (the best-scoring article), with the story's
+    other matching articles as ``inner_hits.members`` in publication order."""
+    text = text.strip()
+    must: list[dict[str, Any]]
+    if text:
+        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields"}}]
+        sort: list[Any] = ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]
+    else:
+        must = [{"match_all": {}}]
+        sort = [{"published_at": {"order": "desc", "missing": "_last"}}]
+    return {
+        "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
+        "collapse": {
+            "field": "story_id",
+            "inner_hits": {"name": "members", "size": members, "_source": ARTICLE_SOURCE,
+                           "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]},
+        },
+        "aggs": {"stories": {"cardinality": {"field": "story_id"}}},
+        "_source": ARTICLE_SOURCE,
+        "sort": sort,
+        "size": size,
+        "from": offset,
+        "track_total_hits": True,
+    }
+
+
+def latest_stories(size: int = 20, since: str | None = None, sources: Sequence[str] | None = None,
+                   needs_review: bool | None = None) -> dict[str, Any]:
+    """The story list: most recently active stories first."""
+    filters = _range("last_seen", since, None)
+    if sources:
+        filters.append({"terms": {"sources": list(sources)}})
+    if needs_review is not None:
+        filters.append({"term": {"needs_review": needs_review}})
+    return {
+        "query": {"bool": {"filter": filters}},
+        "sort": [{"last_seen": {"order": "desc", "missing": "_last"}}, {"story_id": "asc"}],
+        "_source": {"excludes": ["members"]},
+        "size": size,
+    }
+
+
+def story_members(story_id: str, size: int = 200) -> dict[str, Any]:
+    """A story's articles (over ``articles``) in publication order: the story page."""
+    return {
+        "query": {"bool": {"filter": [{"term": {"story_id": story_id}}]}},
+        "sort": [{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+        "_source": ARTICLE_SOURCE,
+        "size": size,
+    }
+
+
+def stories_by_source(source: str, since: str | None = None, until: str | None = None,
+                      size: int = 50) -> dict[str, Any]:
+    """Stories an outlet took part in, first seen within a date range (over ``stories``)."""
+    return {
+        "query": {"bool": {"filter": [{"term": {"sources": source}}, *_range("first_seen", since, until)]}},
+        "sort": [{"first_seen": {"order": "desc"}}],
+        "_source": {"excludes": ["members"]},
+        "size": size,
+    }
+
+
+def counts_per_source(since: str | None = None, until: str | None = None, size: int = 100) -> dict[str, Any]:
+    """Articles per outlet (``terms`` aggregation over ``articles``)."""
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": article_filters(since, until)}},
+        "aggs": {"per_source": {"terms": {"field": "source", "size": size}}},
+    }
+
+
+def counts_per_day(since: str | None = "30d", until: str | None = None,
+                   sources: Sequence[str] | None = None) -> dict[str, Any]:
+    """Articles per UTC day (``date_histogram`` over ``articles``), empty days included."""
+    return {
+        "size": 0,
+        "query": {"bool": {"filter": article_filters(since, until, sources)}},
+        "aggs": {"per_day": {"date_histogram": {"field": "published_at", "calendar_interval": "day",
+                                                "format": "yyyy-MM-dd", "min_doc_count": 0}}},
+    }
+
+
+# -- runners ------------------------------------------------------------------------------------------------
+@dataclass
+class StoryHit:
+    """One line of the search results: a story, represented by its best matching article."""
+
+    story_id: str | None
+    headline: str
+    member_count: int
+    sources: list[str]
+    first_seen: str | None
+    best_article: dict[str, Any]
+    matching: list[dict[str, Any]] = field(default_factory=list)
+    score: float | None = None
+
+
+@dataclass
+class SearchResults:
+    stories: list[StoryHit]
+    total_articles: int
+    total_stories: int
+
+
+def run_search(client: SearchClient, text: str, since: str | None = None, until: str | None = None,
+               sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
+               limit: int = 10) -> SearchResults:
+    """Search articles, collapse by story, then fetch the story documents for headline and size."""
+    resp = client.search(indices.alias_name("articles"),
+                         search_articles(text, since, until, sources, languages, size=limit))
+    hits = resp["hits"]["hits"]
+    story_ids = [h["_source"].get("story_id") for h in hits if h["_source"].get("story_id")]
+    stories = client.mget(indices.alias_name("stories"), story_ids) if story_ids else {}
+    out = []
+    for hit in hits:
+        art = hit["_source"]
+        story = stories.get(art.get("story_id") or "", {})
+        matching = [m["_source"] for m in ((hit.get("inner_hits") or {}).get("members") or {})
+                    .get("hits", {}).get("hits", [])]
+        out.append(StoryHit(
+            story_id=art.get("story_id"),
+            headline=story.get("headline") or art.get("title") or "",
+            member_count=int(story.get("member_count") or max(len(matching), 1)),
+            sources=list(story.get("sources") or sorted({m.get("source") for m in matching or [art]} - {None})),
+            first_seen=story.get("first_seen") or art.get("published_at"),
+            best_article=art,
+            matching=matching,
+            score=hit.get("_score"),
+        ))
+    total = resp["hits"]["total"]
+    total_articles = total["value"] if isinstance(total, dict) else int(total)
+    total_stories = int(resp.get("aggregations", {}).get("stories", {}).get("value", len(out)))
+    return SearchResults(out, total_articles, total_stories)
+
+
+def run_story_members(client: SearchClient, story_id: str) -> list[dict[str, Any]]:
+    resp = client.search(indices.alias_name("articles"), story_members(story_id))
+    return [h["_source"] for h in resp["hits"]["hits"]]
+
+
+def run_buckets(client: SearchClient, body: dict[str, Any]) -> dict[str, int]:
+    """Key -> doc count of the single aggregation in ``body`` (counts per source or per day)."""
+    resp = client.search(indices.alias_name("articles"), body)
+    (agg,) = resp["aggregations"].values()
+    return {b.get("key_as_string", b["key"]): b["doc_count"] for b in agg["buckets"]}
+
+
+# -- documentation --------------------------------------------------------------------------------------------
+#: (title, index kind, body) for QUERIES.md; ``tests/test_search_queries.py`` runs each line it contains
+EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("Full-text search", "articles",
+     "`tesla price cut` in title (x3), lead (x2) and body, last 7 days, one hit per story with its "
+     "matching articles as inner hits", search_articles("tesla price cut", since="7d")),
+    ("Search one outlet and language", "articles",
+     "the same search restricted to electrek and insideevs articles in English since 1 January 2025",
+     search_articles("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
+                     languages=["en"])),
+    ("Latest stories", "stories", "the 20 most recently active stories, without their member lists",
+     latest_stories()),
+    ("Stories waiting for an editor", "stories", "automatic stories whose weakest member is doubtful",
+     latest_stories(needs_review=True)),
+    ("A story's articles", "articles", "every article of one story, oldest first (replace the story_id)",
+     story_members("s-0001")),
+    ("Stories by outlet and date range", "stories", "stories electrek took part in, first seen in January 2025",
+     stories_by_source("electrek", since="2025-01-01", until="2025-01-31")),
+    ("Articles per outlet", "articles", "a terms aggregation over the last 30 days", counts_per_source("30d")),
+    ("Articles per day", "articles", "a date histogram over the last 30 days, empty days included",
+     counts_per_day("30d")),
+]
+
+CURL_BASE = "http://127.0.0.1:9200"
+
+
+def curl_line(kind: str, body: dict[str, Any], base: str = CURL_BASE) -> str:
+    import json
+
+    payload = json.dumps(body, separators=(",", ":"))
+    if "'" in payload:
+        raise ValueError("a single quote in an example body would break the shell quoting")
+    return f"curl -s '{base}/{kind}/_search' -H 'content-type: application/json' -d '{payload}'"
+
+
+def queries_markdown() -> str:
+    """The text of ``QUERIES.md``; ``python -m aggregator.search.queries > aggregator/search/QUERIES.md``."""
+    lines = [
+        "# Search queries",
+        "",
+        "Every query the aggregator sends, as a `curl` line against the local engine "
+        f"(`{CURL_BASE}`; put your index prefix in front of `articles`/`stories` if you set "
+        "`AGGREGATOR_INDEX_PREFIX`). They work unchanged on Elasticsearch 8/9 and OpenSearch 2/3.",
+        "Generated from `aggregator/search/queries.py`; `tests/test_search_queries.py` runs each line.",
+        "",
+    ]
+    for title, kind, explanation, body in EXAMPLES:
+        lines += [f"## {title}", "", f"{explanation[0].upper()}{explanation[1:]}.", "", "```sh",
+                  curl_line(kind, body), "```", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(queries_markdown(), end="")

@@ -1,0 +1,137 @@
+"""Queries against the real engine: collapsing by story, filters, aggregations, hostile input, the docs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from aggregator.search import indices, queries
+from aggregator.search.indexer import Indexer
+from aggregator.search.spool import Spool
+
+QUERIES_MD = Path(queries.__file__).with_name("QUERIES.md")
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _article(n: int, story: str, source: str, title: str, days_ago: float, body: str = "") -> dict:
+    return {"id": f"a{n}", "url": f"https://{source}.example/{n}", "source": source, "title": title,
+            "body": body or title, "lead": "", "language": "en", "story_id": story, "dup_id": f"d{n}",
+            "published_at": (NOW - timedelta(days=days_ago)).isoformat().replace("+00:00", "Z"),
+            "content_hash": f"h{n}", "version": 1}
+
+
+CORPUS = [
+    _article(1, "s-price", "electrek", "Tesla announces a Model Y price cut in Europe", 1),
+    _article(2, "s-price", "insideevs", "Tesla cuts Model Y prices across Europe", 1.2),
+    _article(3, "s-price", "cleantechnica", "Model Y price cut: Tesla moves again", 2),
+    _article(4, "s-battery", "electrek", "Toyota solid-state battery pilot line opens", 3),
+    _article(5, "s-battery", "insideevs", "Toyota opens its solid-state battery pilot line", 3.5),
+    _article(6, "s-charging", "electrek", "Ionity adds 500 chargers", 20, body="Charging network news"),
+    _article(7, "s-old", "cleantechnica", "An old Tesla price story", 60),
+]
+
+
+@pytest.fixture
+def seeded(search, tmp_path):
+    indices.ensure_indices(search)
+    indexer = Indexer(search, Spool(tmp_path), refresh=True)
+    assert indexer.index_articles(CORPUS).indexed == len(CORPUS)
+    stories: dict[str, dict] = {}
+    for art in CORPUS:
+        s = stories.setdefault(art["story_id"], {"story_id": art["story_id"], "members": [], "merged_from": [],
+                                                 "canonical_id": art["id"], "confirmed": False})
+        s["members"].append({"article_id": art["id"], "source": art["source"], "title": art["title"],
+                             "published_at": art["published_at"], "dup_id": art["dup_id"], "similarity": 0.9})
+    indexer.upsert_stories(stories.values())
+    yield search
+    indices.drop_all(search)
+
+
+@pytest.mark.engine
+def test_search_collapses_articles_by_story(seeded):
+    res = queries.run_search(seeded, "tesla price cut", since="7d")
+    assert [h.story_id for h in res.stories] == ["s-price"]
+    hit = res.stories[0]
+    assert hit.member_count == 3 and hit.sources == ["cleantechnica", "electrek", "insideevs"]
+    assert [m["id"] for m in hit.matching] == ["a3", "a2", "a1"]  # publication order
+    assert res.total_articles == 3 and res.total_stories == 1
+    # without the date filter the 60-day-old story shows up as its own result
+    assert {h.story_id for h in queries.run_search(seeded, "tesla price").stories} == {"s-price", "s-old"}
+
+
+@pytest.mark.engine
+def test_filters_and_stemming(seeded):
+    res = queries.run_search(seeded, "batteries", sources=["insideevs"], languages=["en"])
+    assert [(h.story_id, h.best_article["id"]) for h in res.stories] == [("s-battery", "a5")]
+    assert queries.run_search(seeded, "batteries", languages=["de"]).stories == []
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("text", [
+    '"unbalanced quote', "*:*", "tesla OR toyota", 'title:tesla AND body:(', '{"query": {"match_all": {}}}',
+    "\\", "/regex.*/", "a" * 5000, "ümlaut ✓ 電気自動車", "price^100", "NOT tesla", "<script>", "",
+])
+def test_hostile_text_is_searched_literally(seeded, text):
+    res = queries.run_search(seeded, text)  # never raises
+    if text.startswith("*:*"):
+        assert res.stories == []  # no wildcard expansion: nothing matches the characters themselves
+    if text == "":
+        assert len(res.stories) == 4  # empty box: newest stories
+
+
+@pytest.mark.engine
+def test_story_pages_lists_and_counts(seeded, index_prefix):
+    assert [a["id"] for a in queries.run_story_members(seeded, "s-price")] == ["a3", "a2", "a1"]
+    latest = seeded.search(f"{index_prefix}stories", queries.latest_stories(size=2))
+    assert [h["_id"] for h in latest["hits"]["hits"]] == ["s-price", "s-battery"]
+    assert "members" not in latest["hits"]["hits"][0]["_source"]
+    by_source = seeded.search(f"{index_prefix}stories", queries.stories_by_source("electrek", since="10d"))
+    assert {h["_id"] for h in by_source["hits"]["hits"]} == {"s-price", "s-battery"}
+    assert queries.run_buckets(seeded, queries.counts_per_source()) == {
+        "electrek": 3, "insideevs": 2, "cleantechnica": 2}
+    per_day = queries.run_buckets(seeded, queries.counts_per_day("30d"))
+    assert sum(per_day.values()) == 6 and len(per_day) >= 19  # empty days are there too
+
+
+def test_date_bounds_are_validated():
+    assert queries.date_bound("7d") == "now-7d"
+    assert queries.date_bound("2025-01-31") == "2025-01-31"
+    for bad in ["7 days", "now-7d||+1d", "yesterday", "7d; DROP"]:
+        with pytest.raises(ValueError):
+            queries.date_bound(bad)
+
+
+def test_user_text_never_reaches_query_string():
+    body = json.dumps([q[3] for q in queries.EXAMPLES] + [queries.search_articles("x OR y")])
+    assert "query_string" not in body
+
+
+def test_queries_md_is_generated_from_the_code():
+    assert QUERIES_MD.read_text() == queries.queries_markdown(), \
+        "run: python -m aggregator.search.queries > aggregator/search/QUERIES.md"
+
+
+def _curl_lines() -> list[tuple[str, dict]]:
+    out = []
+    for line in QUERIES_MD.read_text().splitlines():
+        if line.startswith("curl "):
+            args = shlex.split(line)
+            url = next(a for a in args if a.startswith("http"))
+            body = json.loads(args[args.index("-d") + 1])
+            out.append((url, body))
+    return out
+
+
+@pytest.mark.engine
+def test_every_curl_line_in_queries_md_runs(seeded, index_prefix):
+    lines = _curl_lines()
+    assert len(lines) == len(queries.EXAMPLES)
+    for url, body in lines:
+        kind = re.match(r"https?://[^/]+/(\w+)/_search$", url).group(1)
+        resp = seeded.search(f"{index_prefix}{kind}", body)
+        assert "hits" in resp, url
