@@ -108,6 +108,12 @@ def crawl(
         err.print(f"[red]error:[/red] name sources or use --all; unknown: {unknown}; known: {', '.join(names)}")
         raise typer.Exit(2)
     overrides: dict = {}
+    web = None
+    if offline:
+        from aggregator.fixtureweb import FixtureWeb
+
+        web = FixtureWeb().start()
+        overrides.update(offline_overrides(web.host_map()))
     for item in setting or []:
         key, _, value = item.partition("=")
         overrides[key] = value
@@ -115,12 +121,6 @@ def crawl(
         overrides["AGGREGATOR_INDEX_ENABLED"] = False
     if jobdir:
         overrides["JOBDIR"] = str(jobdir)
-    web = None
-    if offline:
-        from aggregator.fixtureweb import FixtureWeb
-
-        web = FixtureWeb().start()
-        overrides.update(offline_overrides(web.host_map()))
     try:
         summaries = run_crawl(chosen, overrides, console=err)
     finally:
