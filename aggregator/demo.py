@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 from rich.console import Console
@@ -56,17 +55,15 @@ def run_demo(console: Console, fresh: bool = False) -> int:
     client.refresh(alias("stories"))
     console.print("[bold]3. story clusters[/bold] (largest first)")
     console.print(stories_table(client, queries))
-    console.print(f"[bold]4. search[/bold]  {DEMO_QUERY!r}, results collapsed by story_id:")
-    body = queries.search_articles_body(DEMO_QUERY, size=5)
-    hits = client.search(alias("articles"), body)["hits"]["hits"]
-    for hit in hits:
-        src = hit["_source"]
-        console.print(f"  [cyan]{src.get('story_id')}[/cyan]  {src.get('source'):<14} {src.get('title')}")
+    console.print(f"[bold]4. search[/bold]  {DEMO_QUERY!r}, one hit per story (collapsed by story_id):")
+    results = queries.run_search(client, DEMO_QUERY, limit=5)
+    for hit in results.stories:
+        console.print(f"  [cyan]{hit.story_id}[/cyan]  {hit.member_count} articles from "
+                      f"{', '.join(hit.sources)}: {hit.headline}", highlight=False)
     console.print("  the same search through the REST API:")
-    console.print(
-        f"  curl -s '{config.search_url()}/{alias('articles')}/_search' -H 'content-type: application/json' "
-        f"-d '{json.dumps(body)}'", soft_wrap=True, highlight=False, markup=False,
-    )
+    body = queries.search_articles(DEMO_QUERY, size=5)
+    console.print("  " + queries.curl_line(alias("articles"), body, base=config.search_url()),
+                  soft_wrap=True, highlight=False, markup=False)
     console.print("[bold]5. next[/bold]")
     console.print(f"  data lives under {config.var_dir()} (engine: var/engine, clusters: var/dedup, "
                   "crawl state: var/crawl, raw pages: var/archive)")
@@ -79,7 +76,9 @@ def run_demo(console: Console, fresh: bool = False) -> int:
 def stories_table(client, queries, size: int = 20) -> Table:
     from aggregator.search.indices import alias_name as alias
 
-    resp = client.search(alias("stories"), queries.largest_stories_body(size=size))
+    body = {"query": {"bool": {"must_not": [{"term": {"status": "merged"}}]}},
+            "sort": [{"member_count": "desc"}, {"first_seen": "asc"}], "size": size}
+    resp = client.search(alias("stories"), body)
     table = Table()
     for col in ("story_id", "members", "sources", "first seen", "headline"):
         table.add_column(col, justify="right" if col == "members" else "left", overflow="fold")
