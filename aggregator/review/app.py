@@ -161,6 +161,7 @@ def build_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters.update(time=fmt_time, pct=fmt_pct, http_url=http_url)
+    env.globals["split_story_id"] = decisions.split_story_id  # audit entries link the story a split created
     return Jinja2Templates(env=env)
 
 
