@@ -242,7 +242,7 @@ class Deduplicator:
         cfg = self.config
         bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
-        if min(len(sa), len(sb)) < cfg.min_shingles:
+        if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a.feats, b.feats):
             return 0.0
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
@@ -252,6 +252,21 @@ class Deduplicator:
         if small / large >= cfg.dup_min_ratio and inter / small >= cfg.dup_containment:
             return max(jac, cfg.dup_threshold)
         return 0.0
+
+    @staticmethod
+    def _facts_conflict(fa: F.StoryFeatures, fb: F.StoryFeatures) -> bool:
+        """Templated news (recalls, earnings, launches) shares its wording but not its facts.
+
+        A copy keeps the numbers and names of its original; two texts whose specific numbers
+        mostly differ, or whose strong names are disjoint, are different stories however
+        similar the prose.
+        """
+        na, nb = fa.numbers, fb.numbers
+        if min(len(na), len(nb)) >= 2 and len(na & nb) < 0.5 * min(len(na), len(nb)):
+            return True
+        sa = {k for k, w in fa.names.items() if w >= 1.0}
+        sb = {k for k, w in fb.names.items() if w >= 1.0}
+        return bool(sa) and bool(sb) and not (sa & sb)
 
     def _idf(self, names: Iterable[str]) -> dict[str, float]:
         names = list(names)
@@ -279,13 +294,20 @@ class Deduplicator:
             kw = 0.0
         else:
             kw = len(fa.keywords & fb.keywords) / len(fa.keywords | fb.keywords)
-        if name_w < 0.5:
-            return 0.0
-        score = 0.45 * min(nums, 4) + 0.3 * min(name_w, 3.0) + 2.0 * kw
+        if not any(min(fa.names[x], fb.names[x]) >= 1.0 for x in shared_names):
+            return 0.0  # no shared specific name: a shared language or template is no evidence
+        strong_a = {x for x, w in fa.names.items() if w >= 1.0}
+        strong_b = {x for x, w in fb.names.items() if w >= 1.0}
+        score = 0.5 * min(nums, 4) + 0.3 * min(name_w, 3.0) + 2.0 * kw
+        below = 0.9 * cfg.story_min_score
+        if fa.numbers and fb.numbers and nums == 0 and kw < 0.35:
+            return min(score, below)  # both state figures and none agree: another event
         if nums == 0 and kw < 0.25:
-            return min(score, 0.9 * cfg.story_min_score)
+            return min(score, below)
         if nums == 1 and name_w < 1.5 and kw < 0.2:
-            return min(score, 0.9 * cfg.story_min_score)
+            return min(score, below)
+        if len(strong_a & strong_b) < 0.34 * min(len(strong_a), len(strong_b)) and kw < 0.35:
+            return min(score, below)  # most of the specific names differ
         return score
 
     # -- decisions / bans -----------------------------------------------------------------

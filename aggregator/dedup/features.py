@@ -32,7 +32,7 @@ _NUM_RE = re.compile(
     r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
     r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
     r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
-    r"万|亿|千))?(?![A-Za-z0-9])",
+    r"万|亿|千))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
 
@@ -54,6 +54,18 @@ ALIASES = {
     "Spanien": "spain", "Espagne": "spain", "Thailand": "thailand", "Indonesien": "indonesia",
     "Indonésie": "indonesia", "EU": "eu", "UE": "eu",
 }
+# Makers and places the EV beat names constantly; spelled like ordinary capitalised words, but
+# as specific as an acronym.
+KNOWN_NAMES = set(ALIASES.values()) | {
+    "tesla", "nio", "xpeng", "volkswagen", "geely", "volvo", "xiaomi", "hyundai", "polestar", "rivian",
+    "lucid", "zeekr", "leapmotor", "renault", "stellantis", "toyota", "honda", "nissan", "kia", "ford",
+    "mercedes", "audi", "porsche", "skoda", "seat", "cupra", "lotus", "smart", "ionity", "northvolt",
+}
+# Places: shared by every story filed from there, so never the specific name that links two.
+PLACES = {"hungary", "germany", "france", "mexico", "thailand", "brazil", "turkey", "indonesia", "spain",
+          "eu", "china", "europe", "us", "u.s", "usa", "india", "japan", "korea", "uk", "britain",
+          "california", "shanghai", "beijing", "shenzhen", "berlin", "paris", "norway", "italy"}
+
 _CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
                                             and not k[0].isupper()), key=len, reverse=True)))
 
@@ -70,6 +82,7 @@ le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cet
 ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
 avril juin juillet août septembre octobre novembre décembre
 ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
+update exclusive breaking analysis report net gross
 q1 q2 q3 q4 h1 h2 km kwh mph usd eur rmb yuan euro euros dollars
 """.split())
 
@@ -79,8 +92,10 @@ than into over about up down out per year years month week day ist sind war wurd
 wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 """.split())
 
-_CAP_RE = re.compile(r"\b([A-Z][\w\-]*[\w]|[A-Z])(?:\s+(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?\b")
-_CODE_RE = re.compile(r"\b([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)\b")
+# Latin names inside CJK text have no \b boundary (both sides are \w): bound on ASCII instead.
+_CAP_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ]|[A-Z])"
+                     r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
+_CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 _WORD_RE = re.compile(r"\w+")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 
@@ -102,8 +117,10 @@ class StoryFeatures:
 
 def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
     unit_l = (unit or "").lower().rstrip(".")
+    if unit_l in _SCALE and re.fullmatch(r"\d{1,3}[.,]\d{3}", whole) and frac is None:
+        whole, frac = whole[:-4], whole[-3:]  # "3.299万", "1,250 Mrd.": a decimal before a scale word
     digits = re.sub(r"[.,\s\u202f\u00a0]", "", whole)
-    if frac is not None and len(frac) == 3 and not unit_l:
+    if frac is not None and len(frac) == 3 and unit_l not in _SCALE:
         # "1,500" / "1.500": a thousands group, not a decimal
         digits += frac
         frac = None
@@ -141,20 +158,21 @@ def names(text: str, lang: str = "") -> dict[str, float]:
         out[m.group(1).lower().replace("-", "").replace(".", "")] = 1.0
     for m in _CAP_RE.finditer(text):
         word, suffix = m.group(1), m.group(2)
-        if word in ALIASES:
-            out[ALIASES[word]] = 1.0
-            continue
-        low = word.lower()
+        low = ALIASES.get(word, word).lower()
         if low in _NOT_NAMES or len(word) < 2:
             continue
-        strong = word.isupper() or any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
+        if low in PLACES:
+            out[low] = 0.5
+            continue
+        strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
+                  or any(c.isdigit() for c in word))
         weight = 1.0 if strong else (0.3 if lang == "de" else 0.6)
         out[low] = max(out.get(low, 0.0), weight)
         if suffix:
             out[f"{low} {suffix.lower()}"] = 1.0
     for m in _CJK_ALIAS_RE.finditer(text):
         name = ALIASES[m.group(0)]
-        out[name] = 1.0
+        out[name] = 0.5 if name in PLACES else 1.0
         code = re.match(r"\s?(\d{1,3})(?![\d月年日号])", text[m.end() :])
         if code:  # 海豹06 -> "seal 06"
             out[f"{name} {code.group(1)}"] = 1.0
