@@ -61,7 +61,11 @@ if (old.updated_at != null && doc.updated_at != null && doc.updated_at.compareTo
 }
 """.strip()
 
-_RESULTS = {"created": "indexed", "updated": "updated", "noop": "unchanged"}
+_RESULTS = {"created": "indexed", "updated": "updated", "noop": "unchanged", "deleted": "updated",
+            "not_found": "unchanged"}
+#: spool/bulk kinds -> (alias kind, id field); ``stories:delete`` removes stories merged into others
+_KINDS = {"articles": ("articles", "id"), "stories": ("stories", "story_id"), "reviews": ("reviews", "review_id"),
+          "stories:delete": ("stories", "story_id")}
 REVIEW_BELOW = 0.6  # an automatic story whose weakest member is less similar than this wants an editor
 
 
@@ -241,6 +245,14 @@ class Indexer:
         result += self._write("stories", docs, spool=True)
         return result
 
+    def delete_stories(self, story_ids: Iterable[str]) -> IndexResult:
+        """Remove story documents absorbed by a merge (the survivor lists them in ``merged_from``).
+
+        Deletes are spooled like writes, so a merge during an outage does not leave a ghost story.
+        """
+        return self._write("stories:delete", [{"story_id": sid} for sid in dict.fromkeys(story_ids) if sid],
+                           spool=True)
+
     def replay(self) -> ReplayResult:
         """Send the spool to the engine, oldest segment first; stops at the first segment it cannot deliver.
 
@@ -314,9 +326,11 @@ class Indexer:
         return self.client
 
     def _actions(self, kind: str, docs: list[dict]) -> list[dict]:
-        alias = indices.alias_name(kind)
+        base, id_field = _KINDS[kind]
+        alias = indices.alias_name(base)
+        if kind.endswith(":delete"):
+            return [{"_op_type": "delete", "_index": alias, "_id": doc[id_field]} for doc in docs]
         script = ARTICLE_SCRIPT if kind == "articles" else STORY_SCRIPT
-        id_field = {"articles": "id", "stories": "story_id", "reviews": "review_id"}[kind]
         return [{
             "_op_type": "update",
             "_index": alias,
@@ -332,7 +346,7 @@ class Indexer:
         """Send ``docs`` in chunks; engine-side trouble spools (or, when replaying, reports) the chunk."""
         result = IndexResult()
         # the last copy of a document in one batch wins; earlier copies are superseded, i.e. unchanged
-        id_field = {"articles": "id", "stories": "story_id", "reviews": "review_id"}[kind]
+        id_field = _KINDS[kind][1]
         latest: dict[str, dict] = {}
         for doc in docs:
             if doc[id_field] in latest:
@@ -366,6 +380,9 @@ class Indexer:
                         setattr(result, outcome, getattr(result, outcome) + 1)
                         continue
                     status = item.get("status")
+                    if item.get("result") == "not_found":  # deleting what is already gone
+                        result.unchanged += 1
+                        continue
                     reason = _item_reason(item)
                     # 429/5xx: the engine is busy or half-up; 404: the alias vanished (require_alias) --
                     # all of them are the engine's trouble, not the document's, so retry and then spool

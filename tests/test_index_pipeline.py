@@ -1,0 +1,110 @@
+"""The index pipeline class with a real (unstarted) Scrapy crawler and the real engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from aggregator.items import article_id
+from aggregator.search import indices
+from aggregator.search.spool import Spool
+from pipelines.index import IndexPipeline
+from pipelines.signals import articles_indexed
+
+
+@dataclass
+class Member:
+    article_id: str
+    source: str
+    title: str
+    published_at: str | None
+    dup_id: str
+    similarity: float
+
+
+@dataclass
+class Story:
+    story_id: str
+    members: list[Member]
+    canonical_id: str
+    merged_from: list[str] = field(default_factory=list)
+    confirmed: bool = False
+
+
+def article(n: int, story_id: str = "s1") -> dict:
+    url = f"https://electrek.co/a{n}"
+    return {"id": article_id(url), "url": url, "source": "electrek", "title": f"Polestar news {n}",
+            "body": "body", "published_at": f"2025-02-{n + 1:02d}T08:00:00Z", "content_hash": f"h{n}",
+            "version": 1, "dup_id": f"d{n}", "story_id": story_id}
+
+
+def crawler_for(url: str, tmp_path, **settings):
+    return get_crawler(settings_dict={"AGGREGATOR_SEARCH_URL": url, "AGGREGATOR_VAR": str(tmp_path),
+                                      "AGGREGATOR_INDEX_BATCH": 3, **settings})
+
+
+def test_switched_off_by_setting(tmp_path):
+    with pytest.raises(NotConfigured):
+        IndexPipeline.from_crawler(crawler_for("http://127.0.0.1:1", tmp_path, AGGREGATOR_INDEX_ENABLED=False))
+
+
+@pytest.mark.engine
+def test_batches_stories_stats_and_signal(search, engine, index_prefix, tmp_path):
+    crawler = crawler_for(engine, tmp_path)
+    signalled: list[int] = []
+    crawler.signals.connect(lambda items: signalled.append(len(items)), signal=articles_indexed, weak=False)
+    pipe = IndexPipeline.from_crawler(crawler)
+    pipe.open_spider()
+    arts = [article(n) for n in range(5)]
+    members: list[Member] = []
+    for n, a in enumerate(arts):
+        members.append(Member(a["id"], "electrek", a["title"], a["published_at"], a["dup_id"], 0.9))
+        item = dict(a, _story=Story("s1", list(members), arts[0]["id"]), _merged_story_ids=["s0"] if n == 4 else [])
+        returned = pipe.process_item(item)
+        assert "_story" not in returned
+    assert signalled == [3]  # one batch of AGGREGATOR_INDEX_BATCH
+    pipe.close_spider()
+    assert signalled == [3, 2]
+
+    stats = crawler.stats.get_stats()
+    assert stats["index/indexed"] == 5 and "index/failed" not in stats
+    search.refresh(f"{index_prefix}*")
+    assert search.count(f"{index_prefix}articles") == 5
+    story = search.get(f"{index_prefix}stories", "s1")["_source"]
+    assert story["member_count"] == 5 and story["canonical_url"] == arts[0]["url"]
+
+    # a second crawl of the same pages changes nothing
+    again = crawler_for(engine, tmp_path)
+    pipe2 = IndexPipeline.from_crawler(again)
+    pipe2.open_spider()
+    for a in arts:
+        pipe2.process_item(dict(a))
+    pipe2.close_spider()
+    assert again.stats.get_value("index/unchanged") == 5 and again.stats.get_value("index/indexed") is None
+    indices.drop_all(search)
+
+
+@pytest.mark.engine
+def test_engine_away_spools_then_next_open_replays(search, engine, index_prefix, tmp_path):
+    down = crawler_for("http://127.0.0.1:9", tmp_path)  # nothing listens on the discard port
+    pipe = IndexPipeline.from_crawler(down)
+    pipe.open_spider()
+    for n in range(4):
+        pipe.process_item(article(n))
+    pipe.close_spider()
+    assert down.stats.get_value("index/spooled") == 4
+    assert down.stats.get_value("index/engine_unavailable") == 1
+    assert Spool(tmp_path / "spool").size().documents == 4
+
+    up = crawler_for(engine, tmp_path)
+    pipe = IndexPipeline.from_crawler(up)
+    pipe.open_spider()
+    assert up.stats.get_value("index/replayed") == 4
+    pipe.close_spider()
+    search.refresh(f"{index_prefix}articles")
+    assert search.count(f"{index_prefix}articles") == 4
+    assert not Spool(tmp_path / "spool").segments()
+    indices.drop_all(search)
