@@ -282,3 +282,41 @@ def test_decisions_replay_in_order_and_idempotently(search, seeded):
     after = decisions.get_story(search, "story-tesla")
     assert before["members"] == after["members"] and before["member_count"] == after["member_count"] == 3
     assert A1["id"] in {m["article_id"] for m in after["members"]}
+
+
+def test_add_editor_command_prompts_and_stores_a_hash(monkeypatch, tmp_path):
+    import typer
+    from typer.testing import CliRunner
+
+    from aggregator.review.cli import add_editor_command, review_command
+
+    path = tmp_path / "editors.toml"
+    monkeypatch.setenv("AGGREGATOR_EDITORS_FILE", str(path))
+    monkeypatch.delenv("AGGREGATOR_EDITORS", raising=False)
+    app = typer.Typer()
+    app.command("review")(review_command)
+    app.command("add-editor")(add_editor_command)
+    result = CliRunner().invoke(app, ["review", "--add-editor", "erin"], input="s3cret pass\ns3cret pass\n")
+    assert result.exit_code == 0, result.output
+    assert "s3cret" not in path.read_text()
+    assert auth.verify(auth.load_editors(), "erin", "s3cret pass")
+    result = CliRunner().invoke(app, ["add-editor", "erin"], input="short\nshort\n")
+    assert result.exit_code == 2 and auth.verify(auth.load_editors(), "erin", "s3cret pass")
+
+
+def test_list_page_escapes_hostile_headlines(search, editors):
+    seed(search, {"story-evil": ([A3, A1], {"confidence": 0.3, "needs_review": True})})
+    html = signed_in(search).get("/?tab=review").text
+    assert "/story/story-evil" in html and "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_engine_down_is_a_503(monkeypatch, editors):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AGGREGATOR_SEARCH_URL", f"http://127.0.0.1:{port}")
+    client = TestClient(create_app(None, Settings(secret="s" * 40, public=True)), follow_redirects=False)
+    resp = client.get("/")
+    assert resp.status_code == 503 and "did not answer" in resp.text
