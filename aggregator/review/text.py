@@ -118,5 +118,10 @@ def shared_fraction(text: str | None, reference: Iterable[str | None], n: int = 
     if not tokens:
         return 0.0
     spans = shared_spans(text, reference, n)
-    covered = sum(1 for t in tokens if any(s <= t.start and t.end <= e for s, e in spans))
+    covered, k = 0, 0
+    for t in tokens:  # tokens and spans are both in text order: one pass
+        while k < len(spans) and spans[k][1] < t.end:
+            k += 1
+        if k < len(spans) and spans[k][0] <= t.start:
+            covered += 1
     return covered / len(tokens)
