@@ -1,0 +1,147 @@
+"""Commands over the search indices: ``aggregator search`` and ``aggregator index status|migrate|replay``.
+
+Plain typer-annotated functions; ``aggregator.cli`` mounts them. Errors a user can fix (engine down, bad
+``--since``) end with a one-line message and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aggregator import config
+
+console = Console()
+err = Console(stderr=True)
+
+URL_OPTION = typer.Option("--url", help="Engine URL.", envvar="AGGREGATOR_SEARCH_URL")
+
+
+def _client(url: str | None):
+    from aggregator.search.client import SearchUnavailable, connect
+
+    try:
+        return connect(url or config.search_url())
+    except SearchUnavailable as exc:
+        err.print(f"[red]error:[/red] {exc} (start it with `aggregator engine start`)")
+        raise typer.Exit(2) from exc
+
+
+def search_command(
+    query: Annotated[str, typer.Argument(help="Words to look for in titles, leads and bodies (plain text).")],
+    since: Annotated[str | None, typer.Option(help="Only articles published since: 7d, 24h, 2w or 2025-01-31.")]
+    = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only this outlet (repeatable).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Stories to show.")] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+    language: Annotated[list[str] | None, typer.Option("--language", help="ISO 639-1 code (repeatable).")] = None,
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Search articles; one line per story (its articles collapsed), best match first."""
+    from aggregator.search.queries import run_search
+
+    client = _client(url)
+    try:
+        results = run_search(client, query, since=since, sources=source, languages=language, limit=limit)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if json_out:
+        for hit in results.stories:
+            print(json.dumps({"story_id": hit.story_id, "headline": hit.headline, "member_count": hit.member_count,
+                              "sources": hit.sources, "first_seen": hit.first_seen, "score": hit.score,
+                              "best_article": hit.best_article}, ensure_ascii=False))
+        return
+    table = Table(title=f"{results.total_stories} stories, {results.total_articles} articles match {query!r}",
+                  title_justify="left")
+    table.add_column("headline", overflow="fold", ratio=3)
+    table.add_column("articles", justify="right")
+    table.add_column("sources", overflow="fold", ratio=1)
+    table.add_column("first seen", no_wrap=True)
+    table.add_column("story_id", no_wrap=True, style="dim")
+    for hit in results.stories:
+        table.add_row(hit.headline, str(hit.member_count), ", ".join(hit.sources),
+                      (hit.first_seen or "")[:16].replace("T", " "), hit.story_id or "")
+    console.print(table)
+
+
+def index_status_command(
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Aliases, the concrete indices behind them, document counts, and the spool."""
+    from aggregator.search import indices
+    from aggregator.search.spool import Spool
+
+    spool = Spool().size()
+    client = _client(url)
+    table = Table(title=f"{client.flavor} {client.version} at {client.url}", title_justify="left")
+    for column in ("alias", "write index", "indices (docs)", "template", "mapping"):
+        table.add_column(column)
+    for s in indices.status(client):
+        table.add_row(s.alias, s.write_index or "[red]missing[/red]",
+                      ", ".join(f"{name} ({n})" for name, n in s.indices.items()) or "-",
+                      "yes" if s.template else "[red]no[/red]",
+                      "[yellow]stale: run `aggregator index migrate`[/yellow]" if s.stale else "current")
+    console.print(table)
+    console.print(f"spool: {spool.describe()}")
+
+
+def index_migrate_command(
+    index: Annotated[str | None, typer.Option("--index", help="articles, stories or reviews (default: all).")]
+    = None,
+    keep_old: Annotated[bool, typer.Option("--keep-old", help="Keep the previous index after the switch.")]
+    = False,
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Move an index to a new version built from the current mapping, without downtime.
+
+    Copies with _reindex, switches the alias atomically, copies what was written meanwhile, then drops
+    the old index (unless --keep-old).
+    """
+    from aggregator.search import indices
+
+    kinds = [index] if index else list(indices.KINDS)
+    if index and index not in indices.KINDS:
+        err.print(f"[red]error:[/red] --index must be one of {', '.join(indices.KINDS)}")
+        raise typer.Exit(2)
+    client = _client(url)
+    indices.ensure_indices(client, kinds)
+    failed = False
+    for kind in kinds:
+        result = indices.migrate(client, kind, keep_old=keep_old)
+        failed |= bool(result.failures)
+        console.print(f"{kind}: {result.old_index} -> {result.new_index}: {result.copied} copied, "
+                      f"{result.caught_up} caught up, old index {'deleted' if result.deleted_old else 'kept'} "
+                      f"({result.seconds:.1f}s)" + (f", [red]{len(result.failures)} failures[/red]"
+                                                    if result.failures else ""))
+    if failed:
+        raise typer.Exit(1)
+
+
+def index_replay_command(
+    dead_letters: Annotated[bool, typer.Option("--dead-letters", help="Also resubmit rejected documents "
+                                               "(after fixing the mapping).")] = False,
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Send documents spooled while the engine was unavailable; safe to run any time, or twice."""
+    from aggregator.search.indexer import Indexer
+    from aggregator.search.spool import Spool
+
+    spool = Spool()
+    client = _client(url)
+    indexer = Indexer(client, spool)
+    result = indexer.replay()
+    console.print(f"replayed {result.replayed} documents from {result.segments_done} segments "
+                  f"({result.indexed} new, {result.updated} updated, {result.unchanged} unchanged, "
+                  f"{result.failed} dead-lettered); {result.segments_left} segments left")
+    if dead_letters:
+        again = indexer.replay_dead_letters()
+        console.print(f"dead letters: {again.indexed + again.updated + again.unchanged} accepted, "
+                      f"{again.failed} rejected again, {again.spooled} spooled")
+    console.print(f"spool: {spool.size().describe()}")
+    if result.segments_left:
+        raise typer.Exit(1)
