@@ -32,7 +32,7 @@ _NUM_RE = re.compile(
     r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
     r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
     r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
-    r"万|亿|千))?(?![0-9]|[.,][0-9])",
+    r"万|亿|千)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
 
