@@ -246,8 +246,13 @@ def test_merge_keeps_the_older_story(search, seeded):
     assert gone["status"] == "merged" and decisions.merged_into(search, gone) == "story-ionity"
     assert "/story/story-rivian" not in client.get("/").text
     assert "merged into" in client.get("/story/story-rivian").text
+    search.delete(names["stories"], "story-rivian")  # as the indexer does with absorbed stories
+    search.refresh(names["stories"])
+    assert client.get("/story/story-rivian").headers["location"] == "/story/story-ionity"
+    assert client.get("/story/no-such-story").status_code == 404
     # a merged story cannot take part in another decision
     assert post_action(client, "/story/story-tesla/merge", other_story_id="story-rivian").status_code == 400
+    assert post_action(client, "/story/story-tesla/merge", other_story_id="story-tesla").status_code == 400
 
 
 def test_merge_candidates_from_search(search, seeded):

@@ -354,6 +354,11 @@ def create_app(client: Any = None, settings: Settings | None = None) -> Starlett
         merge_q = (request.query_params.get("merge_q") or "").strip()[:300]
         context = await run_in_threadpool(story_context, story_id, merge_q)
         if context is None:
+            # the indexer deletes story documents absorbed by a merge: follow the survivor's merged_from
+            survivor = await run_in_threadpool(
+                decisions.merged_into, engine(), {"story_id": story_id, "status": "merged"})
+            if survivor:
+                return RedirectResponse(f"/story/{survivor}", status_code=303)
             return error(request, 404, f"No story with id {story_id}.")
         return render(request, "story.html", context)
 
