@@ -54,3 +54,4 @@ def search(engine, index_prefix):
     client = connect(engine)
     yield client
     client.delete_index(f"{index_prefix}*")
+    client.raw.indices.delete_index_template(name=f"{index_prefix}*")
