@@ -1,0 +1,253 @@
+"""LSH: insert rate, query latency, state size and candidate recall; project vs datasketch MinHashLSH.
+
+Signatures come from the project's signer (datasketch-compatible ``affine32`` scheme), so both indexes
+see identical signatures; only the index differs. Recall is scored against exact Jaccard computed by
+brute force (sparse matrix product of the shingle sets) on a sample.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+import tracemalloc
+
+import numpy as np
+
+from benchmarks.common import DATA, Row, log, pct
+from benchmarks.corpus import ensure_corpus, read_corpus
+
+THRESHOLD = 0.5
+NUM_PERM = 128
+
+
+def _exact_pairs(sets: list[np.ndarray], threshold: float) -> tuple[set[tuple[int, int]], np.ndarray]:
+    """All pairs i<j with exact Jaccard >= threshold (sparse X @ X.T over the shingle sets)."""
+    from scipy import sparse
+
+    lens = np.array([len(s) for s in sets], dtype=np.int64)
+    allv = np.concatenate(sets)
+    _, cols = np.unique(allv, return_inverse=True)
+    rows = np.repeat(np.arange(len(sets)), lens)
+    x = sparse.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols)), shape=(len(sets), cols.max() + 1))
+    inter = sparse.triu(x @ x.T, k=1).tocoo()
+    jac = inter.data / (lens[inter.row] + lens[inter.col] - inter.data)
+    keep = jac >= threshold
+    return set(zip(inter.row[keep].tolist(), inter.col[keep].tolist(), strict=True)), lens
+
+
+def _jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)
+
+
+def _recall_rows(size: int, sets: list[np.ndarray], sigs: np.ndarray, bands: tuple[int, int]) -> list[Row]:
+    from datasketch import LeanMinHash, MinHashLSH
+
+    from aggregator.dedup.lsh import BandIndex, band_keys
+
+    t0 = time.perf_counter()
+    truth, _ = _exact_pairs(sets, THRESHOLD)
+    t_exact = time.perf_counter() - t0
+    n = len(sets)
+    # project: banded index with bands chosen for recall at the threshold, then exact verification
+    idx = BandIndex()
+    keys = [band_keys(sigs[i], *bands) for i in range(n)]
+    for i in range(n):
+        idx.insert(keys[i].tolist(), i)
+    cand = {(min(i, j), max(i, j)) for i in range(n) for j in idx.query(keys[i]) if j != i}
+    verified = {p for p in cand if _jaccard(sets[p[0]], sets[p[1]]) >= THRESHOLD}
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    for i in range(n):
+        lsh.insert(i, LeanMinHash(seed=1, hashvalues=sigs[i], scheme="affine32"))
+    dcand = {(min(i, j), max(i, j)) for i in range(n)
+             for j in lsh.query(LeanMinHash(seed=1, hashvalues=sigs[i], scheme="affine32")) if j != i}
+    dverified = {p for p in dcand if _jaccard(sets[p[0]], sets[p[1]]) >= THRESHOLD}
+
+    def rec(c: set) -> float:
+        return len(c & truth) / len(truth) if truth else float("nan")
+
+    def prec(c: set) -> float:
+        return len(c & truth) / len(c) if c else float("nan")
+
+    note = (f"sample of {n} docs of the {size:,} corpus, {len(truth)} pairs with exact Jaccard ≥ {THRESHOLD} "
+            f"(brute force {t_exact:.1f}s); project bands×rows={bands[0]}×{bands[1]}, datasketch "
+            f"{lsh.b}×{lsh.r}; candidates: project {len(cand)}, datasketch {len(dcand)}")
+    return [
+        Row("lsh", f"candidate recall @J≥{THRESHOLD} ({size // 1000}k)", rec(cand), rec(dcand), "",
+            "MinHashLSH(threshold=0.5)", target=0.98, target_text="≥ 0.98", notes=note),
+        Row("lsh", f"precision after verification ({size // 1000}k)", prec(verified), prec(dverified), "",
+            "MinHashLSH + same verification", target=1.0, target_text="= 1.0",
+            notes=f"raw candidate precision: project {prec(cand):.3f}, datasketch {prec(dcand):.3f}"),
+    ]
+
+
+def _dedup_rows(size: int, path, budget: float, proc) -> list[Row]:
+    """Deduplicator.add (query + verify + insert, the streaming decision) over the corpus."""
+    from aggregator.dedup import Deduplicator, open_store
+
+    dd = Deduplicator(store=open_store("memory:"))
+    lat: list[float] = []
+    groups: dict[str, str] = {}
+    dup_of: dict[str, str] = {}
+    rss0 = proc.memory_info().rss
+    rss_quarter = None
+    t_start = time.perf_counter()
+    done = 0
+    for art in read_corpus(path):
+        if done == 1000:
+            rss_quarter = (done, proc.memory_info().rss)
+        t0 = time.perf_counter()
+        a = dd.add(art)
+        lat.append(time.perf_counter() - t0)
+        groups[art["id"]] = art["group"]
+        dup_of[art["id"]] = a.dup_id
+        done += 1
+        if time.perf_counter() - t_start > budget:
+            break
+    total = time.perf_counter() - t_start
+    rate = done / total
+    rss1 = proc.memory_info().rss
+    if rss_quarter and done > rss_quarter[0]:
+        slope = (rss1 - rss_quarter[1]) / (done - rss_quarter[0])
+    else:
+        slope = (rss1 - rss0) / max(done, 1)
+    projected = rss1 + slope * (size - done)
+    lsh_bytes = dd.store.lsh_bytes() if hasattr(dd.store, "lsh_bytes") else 0
+    # pairwise agreement of dup clusters with the generator's known groups
+    from collections import Counter
+
+    def pairs(c: Counter) -> int:
+        return sum(v * (v - 1) // 2 for v in c.values())
+
+    same_pred = pairs(Counter(dup_of.values()))
+    same_true = pairs(Counter(groups.values()))
+    both = pairs(Counter((dup_of[k], groups[k]) for k in dup_of))
+    capped = done < size
+    scope = f"first {done:,} of {size:,} docs (time cap {budget:.0f}s)" if capped else f"all {size:,} docs"
+    note = (f"{scope}; per-add p50 {pct(lat, 50) * 1e3:.2f} ms, p99 {pct(lat, 99) * 1e3:.2f} ms; includes "
+            f"shingling, signing, story features, verification; dup clusters vs known groups: pairwise "
+            f"precision {both / same_pred if same_pred else float('nan'):.3f}, recall "
+            f"{both / same_true if same_true else float('nan'):.3f}")
+    rows = [Row("dedup", f"streaming dedup decision Deduplicator.add ({size // 1000}k)", rate, None, "docs/s",
+                target=20_000 if size >= 100_000 else None, target_text="≥ 20,000 docs/s" if size >= 100_000 else "",
+                notes=note)]
+    rows.append(Row("memory", f"Python pipeline (dedup) RSS at {size // 1000}k docs", projected / 2**20, None,
+                    "MB", higher_is_better=False, target=1536 if size >= 100_000 else None,
+                    target_text="≤ 1.5 GB" if size >= 100_000 else "",
+                    notes=(f"measured {rss1 / 2**20:.0f} MB after {done:,} docs (start {rss0 / 2**20:.0f} MB, "
+                           f"{slope / 1024:.1f} KB/doc); " + ("projected linearly to the full corpus" if capped
+                                                              else "whole corpus processed"))))
+    if lsh_bytes:
+        rows.append(Row("dedup", f"Deduplicator LSH state bytes/doc ({size // 1000}k)", lsh_bytes / done, None, "B/doc",
+                        higher_is_better=False, notes=f"store.lsh_bytes() (dup + story spaces) over {done:,} docs"))
+    return rows
+
+
+def run_size(size: int, quick: bool, recall: bool) -> list[Row]:
+    from datasketch import LeanMinHash, MinHashLSH
+
+    from aggregator.dedup.lsh import BandIndex, band_keys, choose_bands
+    from aggregator.dedup.minhash import Signer
+
+    path = ensure_corpus(DATA, size)
+    signer = Signer(num_perm=NUM_PERM)
+    sample_n = min(size, 1500 if quick else 4000)
+    sigs = np.empty((size, NUM_PERM), dtype=np.uint32)
+    sets: list[np.ndarray] = []
+    t0 = time.perf_counter()
+    for i, art in enumerate(read_corpus(path)):
+        sh, sig = signer.sign_text(art["body"])
+        sigs[i] = sig
+        if i < sample_n:
+            sets.append(sh)
+    log(f"lsh {size}: signed in {time.perf_counter() - t0:.1f}s")
+    bands = choose_bands(THRESHOLD, NUM_PERM, 0.98)
+    rows: list[Row] = []
+    rng = random.Random(7)
+    queries = rng.sample(range(size), min(size, 3000))
+
+    # --- project BandIndex: streaming query-then-insert, then query latency on the full index
+    idx = BandIndex()
+    t0 = time.perf_counter()
+    for i in range(size):
+        k = band_keys(sigs[i], *bands)
+        idx.query(k)
+        idx.insert(k.tolist(), i)
+    t_stream = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idx2 = BandIndex()
+    for i in range(size):
+        idx2.insert(band_keys(sigs[i], *bands).tolist(), i)
+    t_ins = time.perf_counter() - t0
+    del idx2
+    idx.compact()
+    plat = []
+    for q in queries:
+        t1 = time.perf_counter()
+        idx.query(band_keys(sigs[q], *bands))
+        plat.append(time.perf_counter() - t1)
+    p_bytes = idx.nbytes() / size
+    del idx
+    gc.collect()
+
+    # --- datasketch MinHashLSH, same signatures, same threshold
+    lean = [LeanMinHash(seed=1, hashvalues=sigs[i], scheme="affine32") for i in range(size)]
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    t0 = time.perf_counter()
+    for i in range(size):
+        lsh.insert(i, lean[i])
+    d_ins = time.perf_counter() - t0
+    dlat = []
+    for q in queries:
+        t1 = time.perf_counter()
+        lsh.query(lean[q])
+        dlat.append(time.perf_counter() - t1)
+    del lsh
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    for i in range(size):
+        lsh.insert(i, lean[i])
+    d_bytes = (tracemalloc.get_traced_memory()[0] - base) / size
+    tracemalloc.stop()
+    del lsh, lean
+    gc.collect()
+    tag = f"({size // 1000}k)"
+    lsh_note = (f"threshold {THRESHOLD}, num_perm {NUM_PERM}; project BandIndex {bands[0]}×{bands[1]} bands "
+                "(recall-driven)")
+    rows += [
+        Row("lsh", f"insert rate {tag}", size / t_ins, size / d_ins, "ins/s", "MinHashLSH.insert (memory)",
+            notes=f"{lsh_note}; project streaming query+insert: {size / t_stream:,.0f} docs/s"),
+        Row("lsh", f"query latency p50 {tag}", pct(plat, 50) * 1e6, pct(dlat, 50) * 1e6, "µs", "MinHashLSH.query",
+            higher_is_better=False, notes=f"{len(queries)} queries on the full index"),
+        Row("lsh", f"query latency p99 {tag}", pct(plat, 99) * 1e6, pct(dlat, 99) * 1e6, "µs", "MinHashLSH.query",
+            higher_is_better=False),
+        Row("lsh", f"LSH state bytes/doc {tag}", p_bytes, d_bytes, "B/doc", "MinHashLSH (tracemalloc delta)",
+            higher_is_better=False, target=2048, target_text="≤ 2 KB/doc",
+            notes="project: BandIndex.nbytes() (sorted uint64 keys + int32 ids) after compaction"),
+    ]
+    log(f"lsh {size}: project ins {size / t_ins:.0f}/s, datasketch {size / d_ins:.0f}/s")
+    if recall:
+        rows += _recall_rows(size, sets, sigs[:sample_n], bands)
+    return rows
+
+
+def run(quick: bool) -> list[Row]:
+    sizes = [2_000, 5_000] if quick else [10_000, 100_000]
+    rows: list[Row] = []
+    for size in sizes:
+        # corpora share their prefix (same seed), so the recall sample is scored once, at the largest size
+        rows += run_size(size, quick, recall=size == sizes[-1])
+    return rows
+
+
+def run_dedup(quick: bool) -> list[Row]:
+    """The project's streaming decision (Deduplicator.add) over the large corpus, under a time budget."""
+    import psutil
+
+    size = 5_000 if quick else 100_000
+    path = ensure_corpus(DATA, size)
+    budget = 15.0 if quick else 90.0
+    return _dedup_rows(size, path, budget, psutil.Process())
