@@ -174,9 +174,10 @@ def pick_authors(pm: PageMeta, node: dict | None, how: str, traf_author: str | N
 _PUB_META = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
              "publish-date", "publish_date", "article.published", "parsely-pub-date", "sailthru.date",
              "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.created", "date",
-             "citation_publication_date", "cxenseparse:recs:publishtime", "og:article:published_time")
+             "citation_publication_date", "cxenseparse:recs:publishtime", "og:article:published_time",
+             "bytedance:published_time")
 _MOD_META = ("article:modified_time", "og:updated_time", "datemodified", "last-modified",
-             "dcterms.modified", "article.updated", "og:article:modified_time")
+             "dcterms.modified", "article.updated", "og:article:modified_time", "bytedance:updated_time")
 
 
 def pick_published(

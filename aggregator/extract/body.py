@@ -63,14 +63,15 @@ def _tokens(el: lxml_html.HtmlElement) -> list[str]:
     return ((el.get("class") or "") + " " + (el.get("id") or "")).split()
 
 
-def _protected(el: lxml_html.HtmlElement) -> bool:
-    if el.tag in ("html", "body", "main", "article"):
+def _protected(el: lxml_html.HtmlElement, strict: bool = False) -> bool:
+    """Containers of the headline or the declared article body are never boilerplate.
+
+    ``strict`` ignores <article> descendants: WordPress wraps every comment in one.
+    """
+    if el.tag in ("html", "body", "main") or (el.tag == "article" and not strict):
         return True
-    return bool(el.xpath(".//article|.//main|.//h1|.//*[@itemprop='articleBody']"))
-
-
-def _p_chars(el: lxml_html.HtmlElement) -> int:
-    return sum(len(p.text_content()) for p in el.iter("p"))
+    query = ".//main|.//h1|.//*[@itemprop='articleBody']" + ("" if strict else "|.//article")
+    return bool(el.xpath(query))
 
 
 def detect_paywall(tree: lxml_html.HtmlElement, article_node: dict | None) -> bool:
@@ -89,40 +90,67 @@ def detect_paywall(tree: lxml_html.HtmlElement, article_node: dict | None) -> bo
     return False
 
 
+def _text_len(el: lxml_html.HtmlElement) -> int:
+    return len(el.text_content())
+
+
+def _remove(el: lxml_html.HtmlElement) -> None:
+    """Drop ``el`` but keep any text that followed it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    previous = el.getprevious()
+    parent.remove(el)
+    if tail and tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def _is_thread(el: lxml_html.HtmlElement) -> bool:
+    """A container holding several comment-like children: a discussion thread, whatever its size."""
+    marked = 0
+    for child in el.iterdescendants():
+        if isinstance(child.tag, str) and any(_COMMENTS.match(t) or "comment" in t.lower() for t in _tokens(child)):
+            marked += 1
+            if marked >= 3:
+                return True
+    return False
+
+
 def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
-    """A cleaned copy of ``tree``: comments, rails, newsletter/paywall boxes removed."""
+    """A cleaned copy of ``tree``: comments, rails, newsletter/paywall boxes removed.
+
+    Comments go first so that a huge thread cannot make the article look small in the size guard
+    that protects the main text from a boilerplate-looking class name.
+    """
     tree = copy.deepcopy(tree)
-    total_p = max(1, _p_chars(tree))
-    doomed = []
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    total = max(1, _text_len(root))
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None:
             continue
-        tokens = _tokens(el)
-        if el.tag in _DROP_TAGS:
-            if not _protected(el) and _p_chars(el) < 0.3 * total_p:
-                doomed.append(el)
+        if any(_COMMENTS.match(t) for t in _tokens(el)) and not _protected(el, strict=True):
+            if _text_len(el) < 0.5 * total or _is_thread(el):
+                _remove(el)
+    total = max(1, _text_len(root))
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str) or el.getparent() is None or _detached(el, root):
             continue
-        if not tokens:
-            continue
-        if any(_COMMENTS.match(t) for t in tokens):
-            if not _protected(el):
-                doomed.append(el)
-        elif any(_BOILER.match(t) for t in tokens):
-            if not _protected(el) and _p_chars(el) < 0.4 * total_p:
-                doomed.append(el)
-    for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            tail = el.tail
-            parent.remove(el)
-            if tail and tail.strip():
-                # keep text that followed the removed element
-                prev = parent[-1] if len(parent) else None
-                if prev is not None:
-                    prev.tail = (prev.tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
+        if el.tag in _DROP_TAGS or any(_BOILER.match(t) for t in _tokens(el)):
+            if not _protected(el) and _text_len(el) < 0.3 * total:
+                _remove(el)
     return tree
+
+
+def _detached(el: lxml_html.HtmlElement, root: lxml_html.HtmlElement) -> bool:
+    for ancestor in el.iterancestors():
+        if ancestor is root:
+            return False
+    return True
 
 
 def _norm(s: str) -> str:
