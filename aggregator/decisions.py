@@ -250,15 +250,7 @@ def _merge(client: Any, decision: Decision) -> list[str]:
     rebuild_story(client, survivor["story_id"], base=survivor, status="edited", at=decision.at)
     other.update(status="merged", merged_into=survivor["story_id"], members=[], member_count=0,
                  needs_review=False, updated_at=decision.at)
-    try:
-        client.put(index_names()["stories"], other["story_id"], other, refresh=True)
-    except client.TransportError as exc:
-        if "strict_dynamic_mapping" not in str(exc):
-            raise
-        # a stories mapping without `merged_into`: the survivor's merged_from still says where it went
-        log.warning("stories mapping lacks merged_into; %s is found through merged_from", other["story_id"])
-        other.pop("merged_into")
-        client.put(index_names()["stories"], other["story_id"], other, refresh=True)
+    client.put(index_names()["stories"], other["story_id"], other, refresh=True)
     return [survivor["story_id"], other["story_id"]]
 
 

@@ -65,6 +65,7 @@ class IndexPipeline:
         self._items: list[Any] = []
         self._stories: dict[str, Any] = {}
         self._merged: set[str] = set()
+        self._absorbing: set[str] = set()  # stories that absorbed others in this batch
         self._urls: OrderedDict[str, str] = OrderedDict()
 
     @classmethod
@@ -108,7 +109,9 @@ class IndexPipeline:
             if story_id:
                 self._stories.pop(story_id, None)
                 self._stories[story_id] = story  # the last state in the batch wins
-        self._merged.update(merged or ())
+        if merged:
+            self._merged.update(merged)
+            self._absorbing.add(article.get("story_id"))
         if len(self._articles) >= self.batch_size:
             self.flush()
         return item
@@ -125,6 +128,7 @@ class IndexPipeline:
         articles, items, self._articles, self._items = self._articles, self._items, [], []
         stories, self._stories = list(self._stories.values()), {}
         merged, self._merged = self._merged - {self._story_id(s) for s in stories}, set()
+        absorbing, self._absorbing = self._absorbing, set()
 
         self._count(self.indexer.index_articles(articles))
         if stories:
@@ -134,6 +138,11 @@ class IndexPipeline:
         if merged:
             result = self.indexer.delete_stories(sorted(merged))
             self.stats.inc_value("index/stories_deleted", result.updated)
+            # articles indexed earlier still carry the absorbed stories' ids: move them to the survivor
+            labels = [{"id": m.article_id, "story_id": self._story_id(s), "dup_id": m.dup_id}
+                      for s in stories if self._story_id(s) in absorbing for m in s.members]
+            result = self.indexer.relabel_articles(labels)
+            self.stats.inc_value("index/articles_relabelled", result.updated)
         if items:
             self.crawler.signals.send_catch_log(articles_indexed, items=items)
 

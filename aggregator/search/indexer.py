@@ -64,8 +64,9 @@ if (old.updated_at != null && doc.updated_at != null && doc.updated_at.compareTo
 _RESULTS = {"created": "indexed", "updated": "updated", "noop": "unchanged", "deleted": "updated",
             "not_found": "unchanged"}
 #: spool/bulk kinds -> (alias kind, id field); ``stories:delete`` removes stories merged into others
+#: ``articles:relabel`` moves already indexed articles to the story (and dup cluster) a merge put them in
 _KINDS = {"articles": ("articles", "id"), "stories": ("stories", "story_id"), "reviews": ("reviews", "review_id"),
-          "stories:delete": ("stories", "story_id")}
+          "stories:delete": ("stories", "story_id"), "articles:relabel": ("articles", "id")}
 REVIEW_BELOW = 0.6  # an automatic story whose weakest member is less similar than this wants an editor
 
 
@@ -253,6 +254,13 @@ class Indexer:
         return self._write("stories:delete", [{"story_id": sid} for sid in dict.fromkeys(story_ids) if sid],
                            spool=True)
 
+    def relabel_articles(self, labels: Iterable[Mapping[str, Any]]) -> IndexResult:
+        """Set ``story_id``/``dup_id`` of already indexed articles (``{"id", "story_id", "dup_id"}``).
+
+        Used when a merge moves earlier articles into another story; spooled like any write.
+        """
+        return self._write("articles:relabel", [dict(x) for x in labels if x.get("id")], spool=True)
+
     def replay(self) -> ReplayResult:
         """Send the spool to the engine, oldest segment first; stops at the first segment it cannot deliver.
 
@@ -330,6 +338,10 @@ class Indexer:
         alias = indices.alias_name(base)
         if kind.endswith(":delete"):
             return [{"_op_type": "delete", "_index": alias, "_id": doc[id_field]} for doc in docs]
+        if kind == "articles:relabel":
+            return [{"_op_type": "update", "_index": alias, "_id": doc[id_field], "retry_on_conflict": 3,
+                     "_source": {"doc": {k: doc[k] for k in ("story_id", "dup_id") if doc.get(k)}}}
+                    for doc in docs]
         script = ARTICLE_SCRIPT if kind == "articles" else STORY_SCRIPT
         return [{
             "_op_type": "update",
@@ -381,6 +393,10 @@ class Indexer:
                         continue
                     status = item.get("status")
                     if item.get("result") == "not_found":  # deleting what is already gone
+                        result.unchanged += 1
+                        continue
+                    if kind == "articles:relabel" and status == 404:
+                        # an article that never reached the index (dead-lettered) has nothing to relabel
                         result.unchanged += 1
                         continue
                     reason = _item_reason(item)

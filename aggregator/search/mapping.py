@@ -91,7 +91,8 @@ def stories_mapping() -> dict[str, Any]:
             "first_seen": dict(DATE),
             "last_seen": dict(DATE),
             "updated_at": dict(DATE),
-            "status": dict(KEYWORD),  # auto | confirmed | edited
+            "status": dict(KEYWORD),  # auto | confirmed | edited | merged
+            "merged_into": dict(KEYWORD),  # set on a story an editor merged into another
             "confidence": {"type": "float"},
             "needs_review": {"type": "boolean"},
             "merged_from": dict(KEYWORD),
