@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
-from .body import detect_paywall, extract_body, html_to_text, postclean
+from .body import extract_body, html_to_text, paywall_markup, postclean
 from .decode import decode_html
 from .errors import ExtractionError
 from .language import detect_language, normalize_lang
@@ -151,7 +151,9 @@ def clean_authors(names: list[str]) -> list[str]:
     return out
 
 
-def pick_authors(pm: PageMeta, node: dict | None, how: str, traf_author: str | None) -> tuple[list[str], str]:
+def pick_authors(
+    tree: lxml_html.HtmlElement, pm: PageMeta, node: dict | None, how: str, traf_author: str | None
+) -> tuple[list[str], str]:
     if node and node.get("author"):
         persons, orgs = _author_names(node["author"], pm)
         found = clean_authors(persons or orgs)
@@ -166,7 +168,31 @@ def pick_authors(pm: PageMeta, node: dict | None, how: str, traf_author: str | N
         found = clean_authors([traf_author])
         if found:
             return found, "trafilatura"
-    return [], ""
+    found = clean_authors(byline_names(tree))
+    return (found, "byline") if found else ([], "")
+
+
+_BYLINE_XPATHS = (
+    "//*[@rel='author']",
+    "//*[@itemprop='author']//*[@itemprop='name']|//*[@itemprop='author'][not(*)]",
+    "//*[contains(@class,'byline')]//a",
+    "//*[contains(@class,'author-name') or contains(@class,'author__name')]",
+    "//a[contains(translate(@href,'AUTHOR','author'),'/author/') or contains(translate(@href,'AUTHOR','author'),"
+    "'author=') or contains(@href,'/authors/')]",
+)
+
+
+def byline_names(tree: lxml_html.HtmlElement) -> list[str]:
+    """Names from the visible byline, for pages without metadata; first matching rule wins."""
+    for xpath in _BYLINE_XPATHS:
+        names = []
+        for el in tree.xpath(xpath)[:3]:
+            text = re.sub(r"\s+", " ", el.text_content()).strip()
+            if text and len(text.split()) <= 5:
+                names.append(text)
+        if names:
+            return names
+    return []
 
 
 # -- dates ----------------------------------------------------------------------------------------
@@ -360,7 +386,9 @@ def extract_article(
         body, by_body = traf_text, "trafilatura"
     elif ld_body:
         body, by_body = ld_body, how
-    if body_result is not None and by_body == "trafilatura" and detect_paywall(tree, node):
+    if by_body == "trafilatura" and body_result is not None and (
+        body_result.paywalled or paywall_markup(tree, node)
+    ):
         flags.append("paywall_teaser")
 
     title, by["title"] = pick_title(pm, node, how, traf_meta.get("title"))
@@ -388,7 +416,7 @@ def extract_article(
         raise ExtractionError("too_short", f"main text has only {n_words} words")
     by["body"] = by_body
 
-    authors, by_auth = pick_authors(pm, node, how, traf_meta.get("author"))
+    authors, by_auth = pick_authors(tree, pm, node, how, traf_meta.get("author"))
     published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
                                                  canonical, fetched)
     if rejected:

@@ -18,18 +18,19 @@ from lxml import html as lxml_html
 
 _COMMENTS = re.compile(
     r"^(?:comments?|comment-?(?:list|section|area|respond|form|thread|s-area|s-section|s-wrapper)"
-    r"|commentlist|respond|disqus_thread|disqus|wpdiscuz.*|coral.*|viafoura.*|vf-comments|openweb.*)$",
+    r"|.*-comments?|comments?-(?:wrapper|container|section|block)|commentlist|respond|disqus_thread|disqus|wpdiscuz.*|coral.*|viafoura.*|vf-comments|openweb.*)$",
     re.I,
 )
 _BOILER = re.compile(
-    r"^(?:newsletter.*|.*-newsletter(?:-.*)?|subscribe-?(?:box|form|cta|banner|widget)?|signup|sign-up"
+    r"^(?:newsletter.*|.*-newsletter(?:-.*)?|subscribe-?(?:box|form|cta|banner|widget)?|signup.*|sign-up.*"
     r"|related|related-?(?:posts|articles|links|stories|content|news|items)|.*-related|yarpp.*"
     r"|jp-relatedposts|share|sharing|share-?(?:buttons|bar|tools|links|icons)|social-?(?:share|links|buttons)"
     r"|sharedaddy|addtoany|a2a_kit|paywall.*|regwall.*|piano-.*|tp-container|outbrain.*|ob-widget"
     r"|taboola.*|trc_related.*|advert.*|ad-?(?:slot|container|wrapper|unit|block)|adsbygoogle"
     r"|widget-area|author-?(?:bio|box)|post-?tags|tags-?list|breadcrumbs?|more-stories|recommended"
     r"|most-popular|popular-posts|trending|read-?(?:more|next|also)-?(?:box|links)?|sponsored"
-    r"|newsletter-signup|inline-newsletter|promo|cta)$",
+    r"|newsletter-signup|inline-newsletter|promo|.*-promo|tips?-?(?:box|promo)|cta|.*-statement|copyright.*"
+    r"|disclaimer)$",
     re.I,
 )
 _PAYWALL_CLASS = re.compile(r"^(?:paywall.*|regwall.*|.*-paywall|subscriber-?only|premium-?gate|meter-?wall)$", re.I)
@@ -41,7 +42,9 @@ _PAYWALL_TEXT = re.compile(
     re.I,
 )
 _LINE_JUNK = re.compile(
-    r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?|read (?:more|next|also)\b.*"
+    r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?(?: .*)?"
+    r"|read (?:more|next|also)\b.*|sign up here\.?|got a tip for us\?.*|our standards: .*"
+    r"|.*(?:未经授权|禁止转载|转载请注明|版权所有).*"
     r"|see also:.*|more:.*|share (?:this|on)\b.*|sign up (?:for|to)\b.*newsletter.*|subscribe to (?:our|the)\b.*"
     r"|follow us on\b.*|ftc: we use income earning.*|add \S+ to your google news.*|(?:photo|image|credit|source)"
     r"(?: credit)?: .*|\[?(?:photo|image|picture): .*|- ?(?:facebook|twitter|x|linkedin|whatsapp|email|reddit)"
@@ -74,15 +77,23 @@ def _protected(el: lxml_html.HtmlElement, strict: bool = False) -> bool:
     return bool(el.xpath(query))
 
 
-def detect_paywall(tree: lxml_html.HtmlElement, article_node: dict | None) -> bool:
-    """True if the page says the visible text is a teaser (schema.org flag, markup or wording)."""
+_PAYWALL_XP = (
+    "//*[contains(@class,'paywall') or contains(@id,'paywall') or contains(@class,'regwall')"
+    " or contains(@class,'subscriber') or contains(@class,'premium') or contains(@class,'meter')]"
+)
+
+
+def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None) -> bool:
+    """True if schema.org or a paywall container says the visible text is a teaser."""
     if article_node is not None:
         free = article_node.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return True
-    for el in tree.xpath("//*[@class or @id]"):
-        if any(_PAYWALL_CLASS.match(t) for t in _tokens(el)):
-            return True
+    return any(any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) for el in tree.xpath(_PAYWALL_XP))
+
+
+def paywall_wording(tree: lxml_html.HtmlElement) -> bool:
+    """True if a short block asks the reader to subscribe/register to keep reading."""
     for el in tree.xpath("//p|//div[not(*)]|//span[not(*)]|//a|//button"):
         text = el.text_content()
         if len(text) < 300 and _PAYWALL_TEXT.search(text):
@@ -109,6 +120,14 @@ def _remove(el: lxml_html.HtmlElement) -> None:
             parent.text = (parent.text or "") + tail
 
 
+_COMMENT_XP = (
+    "//*[contains(translate(@class,'COMENT','coment'),'comment') or contains(translate(@id,'COMENT','coment'),"
+    "'comment') or contains(@class,'respond') or @id='respond' or contains(@id,'disqus') or contains(@class,"
+    "'disqus') or contains(@class,'coral') or contains(@class,'viafoura') or contains(@class,'openweb')"
+    " or contains(@id,'openweb') or contains(@class,'wpdiscuz') or contains(@id,'wpdiscuz')]"
+)
+
+
 def _is_thread(el: lxml_html.HtmlElement) -> bool:
     """A container holding several comment-like children: a discussion thread, whatever its size."""
     marked = 0
@@ -130,9 +149,9 @@ def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     body = tree.find(".//body")
     root = body if body is not None else tree
     total = max(1, _text_len(root))
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None:
-            continue
+    for el in root.xpath(_COMMENT_XP):
+        if el.getroottree().getroot() is not tree:
+            continue  # inside a thread removed already
         if any(_COMMENTS.match(t) for t in _tokens(el)) and not _protected(el, strict=True):
             if _text_len(el) < 0.5 * total or _is_thread(el):
                 _remove(el)
@@ -193,6 +212,7 @@ def extract_body(
 ) -> BodyResult:
     """Run trafilatura on a pre-cleaned copy; retry without precision bias if that starves the text."""
     cleaned = preclean(tree)
+    asks_to_subscribe = paywall_wording(cleaned)
     spare = copy.deepcopy(cleaned)
     doc = _run(cleaned, url, True, True, date_params)
     meta = {}
@@ -207,8 +227,8 @@ def extract_body(
         if text2 and len(text2.split()) > 1.5 * len((text or "").split()):
             text = text2
     if not text:
-        return BodyResult(None, meta=meta)
-    return BodyResult(postclean(text, title) or None, meta=meta)
+        return BodyResult(None, asks_to_subscribe, meta)
+    return BodyResult(postclean(text, title) or None, asks_to_subscribe, meta)
 
 
 def html_to_text(fragment: str) -> str:

@@ -199,11 +199,16 @@ def collect(tree: lxml_html.HtmlElement, url: str) -> PageMeta:
     if titles:
         pm.title_tag = _text(titles[0]) or None
     pm.h1s = [t for t in (_text(h) for h in tree.iter("h1")) if t]
-    scoped = tree.xpath("//article//time[@datetime]|//*[@itemprop='datePublished'][@datetime]")
-    rest = tree.xpath("//time[@datetime]")
-    seen: set[int] = set()
-    for el in scoped + rest:
-        if id(el) not in seen:
-            seen.add(id(el))
-            pm.times.append(el.get("datetime"))
+    # <time datetime>: the first few in reading order, explicit "published" markers first. A bounded
+    # scan because comment threads can hold thousands of them.
+    marked, plain = [], []
+    for el in tree.iter("time"):
+        value = el.get("datetime")
+        if not value:
+            continue
+        hint = " ".join((el.get("class") or "", el.get("itemprop") or "", "pubdate" if "pubdate" in el.attrib else ""))
+        (marked if re.search(r"publish|pubdate|datePublished|entry-date", hint, re.I) else plain).append(value)
+        if len(marked) + len(plain) >= 20:
+            break
+    pm.times = marked + plain
     return pm
