@@ -1,0 +1,50 @@
+"""Extraction: ms per page of the project's extract_article vs trafilatura.bare_extraction, same pages."""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks.common import Row, log, pct
+from benchmarks.web import ensure_web, load_manifest
+
+
+def run(quick: bool) -> list[Row]:
+    import trafilatura
+
+    from aggregator.extract import extract_article
+
+    n_web = 300 if quick else 2400
+    root = ensure_web(n_web)
+    pages = load_manifest(root)[: 40 if quick else 200]
+    docs = [((root / p["path"]).read_bytes(), p["url"]) for p in pages]
+    extract_article(*docs[0])
+    trafilatura.bare_extraction(docs[0][0], url=docs[0][1])
+    proj: list[float] = []
+    traf: list[float] = []
+    failures = 0
+    ld_body = 0
+    for i, (body, url) in enumerate(docs):
+        # alternate which one goes first so cache effects do not favour either
+        order = (0, 1) if i % 2 == 0 else (1, 0)
+        for which in order:
+            t0 = time.perf_counter()
+            if which == 0:
+                try:
+                    art = extract_article(body, url)
+                    ld_body += (art.get("extracted_by") or {}).get("body", "") not in ("", "trafilatura")
+                except Exception:  # noqa: BLE001 - counted
+                    failures += 1
+                proj.append(time.perf_counter() - t0)
+            else:
+                trafilatura.bare_extraction(body, url=url)
+                traf.append(time.perf_counter() - t0)
+    size = sum(len(b) for b, _ in docs) / len(docs) / 1024
+    log(f"extraction: project median {pct(proj, 50) * 1e3:.1f} ms, trafilatura {pct(traf, 50) * 1e3:.1f} ms")
+    note = (f"{len(docs)} fixture pages, mean {size:.0f} KB; project failures {failures}; "
+            f"body taken from JSON-LD/other than trafilatura on {ld_body}")
+    return [
+        Row("extraction", "ms/page median", pct(proj, 50) * 1e3, pct(traf, 50) * 1e3, "ms",
+            "trafilatura.bare_extraction", higher_is_better=False, notes=note),
+        Row("extraction", "ms/page p95", pct(proj, 95) * 1e3, pct(traf, 95) * 1e3, "ms",
+            "trafilatura.bare_extraction", higher_is_better=False),
+    ]
