@@ -89,7 +89,11 @@ def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None) -> bo
         free = article_node.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return True
-    return any(any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) for el in tree.xpath(_PAYWALL_XP))
+    for el in tree.xpath(_PAYWALL_XP):
+        # Some sites mark every article container "paywall-…"; only a short box is a prompt.
+        if any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) and len(el.text_content()) < 800:
+            return True
+    return False
 
 
 def paywall_wording(tree: lxml_html.HtmlElement) -> bool:
