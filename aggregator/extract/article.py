@@ -221,6 +221,7 @@ def pick_published(
         candidates.append((_clean(page.get("datePublished")), "jsonld"))
     candidates += [(t, "time") for t in pm.times[:2]]
     rejected = False
+    rejected_days: set = set()
     for raw, src in candidates:
         parsed = dates.parse_date(raw) if raw else None
         if parsed is None:
@@ -228,6 +229,7 @@ def pick_published(
         problem = dates.plausible(parsed, now)
         if problem == "future":
             rejected = True
+            rejected_days.add(parsed.value.date())
         if problem is None:
             return parsed, src, rejected
     hinted = dates.parse_date(hint) if hint else None
@@ -235,6 +237,8 @@ def pick_published(
         rejected = rejected or dates.plausible(hinted, now) == "future"
         hinted = None
     found = dates.parse_date(traf_date) if traf_date else None
+    if found and not found.has_time and found.value.date() in rejected_days:
+        found = None  # htmldate re-read the day of the date we just rejected
     if found and dates.plausible(found, now) is None:
         # htmldate usually only knows the day: a feed time on that same day is more precise.
         if hinted and not found.has_time and abs((hinted.value - found.value).total_seconds()) < 36 * 3600:
@@ -324,6 +328,16 @@ def pick_language(pm: PageMeta, node: dict | None, how: str, body: str | None) -
     return (detected, "detected") if detected else (None, "")
 
 
+def link_density(tree: lxml_html.HtmlElement) -> float:
+    """Share of the visible body text that sits inside links: high on listings and hubs."""
+    body = tree.find(".//body")
+    if body is None:
+        return 0.0
+    total = len(re.sub(r"\s+", "", "".join(body.xpath(".//text()[not(ancestor::script)][not(ancestor::style)]"))))
+    linked = len(re.sub(r"\s+", "", "".join(body.xpath(".//a//text()"))))
+    return linked / total if total else 0.0
+
+
 def _looks_complete(text: str) -> bool:
     stripped = text.rstrip()
     return count_words(stripped) >= 40 and not stripped.endswith(("…", "...", "[…]", "[...]"))
@@ -409,6 +423,9 @@ def extract_article(
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
         if path in ("", "/") and n_words < 400:
             raise ExtractionError("not_article", "home page, not an article")
+        density = link_density(tree)
+        if density > 0.45:
+            raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
     if not body:
         reason = "empty_body" if article_signals else "not_article"
         raise ExtractionError(reason, "no main text found")
