@@ -71,14 +71,21 @@ def _parse_tree(text: str) -> lxml_html.HtmlElement:
 
 # -- titles ---------------------------------------------------------------------------------------
 
-def _strip_site(title: str, site_names: list[str]) -> str:
+def _strip_site(title: str, site_names: list[str], aggressive: bool = False) -> str:
+    """Drop a trailing " | Site" part: known site names always, any short tail only if ``aggressive``.
+
+    Only <title> gets the aggressive treatment; a metadata headline may legitimately end in
+    " - what we know".
+    """
     parts = _TITLE_SEP.split(title)
     if len(parts) < 2:
         return title
     sites = {s.lower() for s in site_names if s}
-    while len(parts) > 1 and (parts[-1].lower() in sites or len(parts[-1].split()) <= 3):
+    while len(parts) > 1 and (parts[-1].lower() in sites or (aggressive and len(parts[-1].split()) <= 3)):
         parts.pop()
-    return " - ".join(parts) if len(parts) > 1 else parts[0]
+    if len(parts) == 1:
+        return parts[0]
+    return title[: title.rfind(parts[-1]) + len(parts[-1])]
 
 
 def pick_title(pm: PageMeta, node: dict | None, how: str, traf_title: str | None) -> tuple[str | None, str]:
@@ -102,7 +109,7 @@ def pick_title(pm: PageMeta, node: dict | None, how: str, traf_title: str | None
     if traf_title:
         return traf_title, "trafilatura"
     if pm.title_tag:
-        return _strip_site(pm.title_tag, site_names), "meta"
+        return _strip_site(pm.title_tag, site_names, aggressive=True), "meta"
     return None, ""
 
 
