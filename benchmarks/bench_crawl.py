@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmarks.common import ROOT, Row, log, peak_rss_bytes
 from benchmarks.web import SOURCES, Server, ensure_web, load_manifest
 
-CAP_SECONDS = 45  # CLOSESPIDER_TIMEOUT safety cap per crawl; rates are counts / elapsed either way
+CAP_SECONDS = 35  # CLOSESPIDER_TIMEOUT safety cap per crawl; rates are counts / elapsed either way
 
 
 def _importable(path: str) -> bool:

@@ -249,5 +249,5 @@ def run_dedup(quick: bool) -> list[Row]:
 
     size = 5_000 if quick else 100_000
     path = ensure_corpus(DATA, size)
-    budget = 15.0 if quick else 90.0
+    budget = 15.0 if quick else 60.0
     return _dedup_rows(size, path, budget, psutil.Process())

@@ -221,6 +221,7 @@ def generate(n: int, seed: int = 42, dup_share: float = 0.15, words: int = 600) 
         if pending and pending[0][0] <= idx:
             _, art = pending.pop(0)
             art["id"] = f"a{idx:07d}"
+            art["url"] = art["url"].replace("/copy-0/", f"/copy-{idx}/")
             yield art
             idx += 1
             continue
