@@ -125,6 +125,7 @@ class Doc:
     story_id: str = ""
     similarity: float = 1.0
     pinned: bool = False  # placed by an editor merge: keep the story on re-evaluation
+    links: list[tuple[str, str, float]] = field(default_factory=list)  # (other id, tier, score): why
 
 
 @dataclass
@@ -225,7 +226,7 @@ class Deduplicator:
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
         shingles = self.signer.shingle_set("\n".join(kept))
-        feats = F.extract(title, lead, "\n".join(kept), lang)
+        feats = F.extract(title, lead, "\n".join(kept), lang, source=source)
         return Doc(number, aid, source, title, published, lang, content_key, shingles, edge, feats)
 
     def _effective(self, d: Doc, extra_bp: set[int]) -> np.ndarray:
@@ -262,7 +263,7 @@ class Deduplicator:
         similar the prose.
         """
         na, nb = fa.numbers, fb.numbers
-        if min(len(na), len(nb)) >= 2 and len(na & nb) < 0.5 * min(len(na), len(nb)):
+        if na and nb and len(na & nb) < 0.5 * min(len(na), len(nb)):
             return True
         sa = {k for k, w in fa.names.items() if w >= 1.0}
         sb = {k for k, w in fb.names.items() if w >= 1.0}
@@ -286,7 +287,10 @@ class Deduplicator:
             if abs(a.published - b.published) > cfg.story_window_days * DAY:
                 return 0.0
         fa, fb = a.feats, b.feats
-        nums = len(fa.numbers & fb.numbers)
+        shared_nums = fa.numbers & fb.numbers
+        nums = sum(1.0 if F.specific_number(x) else 0.5 for x in shared_nums)
+        spec_a = {x for x in fa.numbers if F.specific_number(x)}
+        spec_b = {x for x in fb.numbers if F.specific_number(x)}
         shared_names = set(fa.names) & set(fb.names)
         idf = self._idf(shared_names)
         name_w = sum(min(fa.names[x], fb.names[x]) * idf[x] for x in shared_names)
@@ -304,8 +308,10 @@ class Deduplicator:
             return min(score, below)  # both state figures and none agree: another event
         if nums == 0 and kw < 0.25:
             return min(score, below)
-        if nums == 1 and name_w < 1.5 and kw < 0.2:
+        if nums <= 1 and name_w < 1.5 and kw < 0.2:
             return min(score, below)
+        if spec_a and spec_b and not (spec_a & spec_b) and kw < 0.35:
+            return min(score, below)  # each states exact figures, none agree: another event
         if len(strong_a & strong_b) < 0.34 * min(len(strong_a), len(strong_b)) and kw < 0.35:
             return min(score, below)  # most of the specific names differ
         return score
@@ -501,6 +507,8 @@ class Deduplicator:
             dup_cl = self._new_cluster("d", d)
 
         d.dup_id, d.story_id = dup_cl.cid, story_cl.cid
+        d.links = [(o.article_id, "dup", round(sim, 3)) for sim, o in dup_hits[:5]]
+        d.links += [(o.article_id, "story", round(sc, 3)) for sc, o in story_hits[:5]]
         d.pinned = pinned_story is not None and story_cl.cid == pinned_story
         for cl in (dup_cl, story_cl):
             if d.number not in cl.members:
@@ -588,6 +596,11 @@ class Deduplicator:
     def _get_doc(self, article_id: str) -> Doc | None:
         n = self.store.doc_number(article_id, create=False)
         return None if n is None else self.store.get(f"doc:{n}")
+
+    def links_of(self, article_id: str) -> list[tuple[str, str, float]]:
+        """The verified links that placed an article: ``(other article id, "dup"|"story", score)``."""
+        d = self._get_doc(article_id)
+        return [] if d is None else list(d.links)
 
     def story_of(self, article_id: str) -> str | None:
         d = self._get_doc(article_id)

@@ -82,7 +82,8 @@ le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cet
 ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
 avril juin juillet août septembre octobre novembre décembre
 ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
-update exclusive breaking analysis report net gross
+update exclusive breaking analysis report net gross follow share subscribe
+linkedin facebook youtube twitter instagram tiktok whatsapp telegram weibo wechat x threads bluesky
 q1 q2 q3 q4 h1 h2 km kwh mph usd eur rmb yuan euro euros dollars
 """.split())
 
@@ -113,6 +114,17 @@ class StoryFeatures:
         items = [f"n:{x}" for x in self.numbers] + [f"e:{x}" for x in self.names]
         items += [f"k:{x}" for x in self.keywords]
         return [xxhash.xxh32_intdigest(x.encode("utf-8")) for x in items]
+
+
+def specific_number(x: str) -> bool:
+    """A figure with >= 2 significant digits and no percent sign (``14,881``, not ``300,000``/``2.3%``).
+
+    Round numbers and percentages recur across unrelated stories; an exact count rarely does.
+    """
+    if x.startswith("p:"):
+        return False
+    mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+    return len(mant) >= 2
 
 
 def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
@@ -189,12 +201,19 @@ def keywords(text: str) -> set[str]:
     return out
 
 
-def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500) -> StoryFeatures:
-    """Features of an article: numbers and names from title + lead + the top of the body."""
+def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500,
+            source: str = "") -> StoryFeatures:
+    """Features of an article: numbers and names from title + lead + the top of the body.
+
+    The outlet's own name (``source`` split on punctuation, e.g. ``autonews-daily``) is not a
+    feature: it appears in every one of its articles' bylines and footers.
+    """
     head = unicodedata.normalize("NFKC", "\n".join((title, lead, body[:body_chars])))
+    own = {w for w in re.split(r"[\W_]+", source.lower()) if w} | {re.sub(r"[\W_]+", "", source.lower())}
+    found = {k: v for k, v in names(head, lang).items() if k.replace(" ", "") not in own}
     return StoryFeatures(
         numbers=frozenset(numbers(head, lang)),
-        names=names(head, lang),
+        names=found,
         keywords=frozenset(keywords(title + " " + lead)),
     )
 

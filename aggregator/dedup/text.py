@@ -226,6 +226,7 @@ def shingles(text: str, k: int) -> list[tuple[str, ...]]:
 _GENERIC_BOILERPLATE = re.compile(
     r"subscribe|newsletter|sign up|follow us|all rights reserved|copyright|©|affiliate|"
     r"read more:|related:|click here|share this|advertisement|sponsored|cookie|"
+    r"follow .{0,40}\b(?:on|auf|sur) (?:x|twitter|linkedin|facebook|youtube|instagram)|linkedin|youtube|"
     r"abonnieren|anmelden|folgen sie|alle rechte|werbung|weiterlesen|"
     r"abonnez|inscrivez|tous droits|publicité|lire aussi|à lire|"
     r"版权|转载|关注我们|订阅|免责声明|责任编辑|广告|原标题|来源[:：]"
