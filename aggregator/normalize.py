@@ -6,12 +6,13 @@ drops. Each rejection names a reason that becomes the stats key ``normalize/drop
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from datetime import datetime, timezone
 
+from aggregator.extract.article import content_hash, count_words
 from aggregator.items import article_id
+
+__all__ = ["Rejected", "content_hash", "normalize_article"]
 
 MIN_BODY_WORDS = 40
 MAX_TITLE_CHARS = 500
@@ -24,15 +25,6 @@ class Rejected(ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-def content_hash(title: str, body: str) -> str:
-    """sha1 of the NFKC-normalised, case-folded, whitespace-collapsed title and body.
-
-    Cosmetic changes (markup, spacing, curly quotes from a CMS update) do not make a new version.
-    """
-    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
-    return hashlib.sha1(_WS.sub(" ", text).strip().encode("utf-8")).hexdigest()
 
 
 def _parse_utc(value: str | None) -> datetime | None:
@@ -57,7 +49,7 @@ def normalize_article(article: dict, now: datetime | None = None) -> dict:
         raise Rejected("no_title", f"no title for {canonical}")
     if len(title) > MAX_TITLE_CHARS:
         raise Rejected("bad_title", f"title of {len(title)} characters for {canonical}")
-    words = len(body.split())
+    words = count_words(body)  # one word per CJK character: Chinese has no spaces
     if words < MIN_BODY_WORDS:
         raise Rejected("too_short", f"body of {words} words (< {MIN_BODY_WORDS}) for {canonical}")
     out = dict(article)

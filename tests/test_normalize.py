@@ -45,3 +45,9 @@ def test_missing_and_future_dates_are_flagged_not_dropped():
 def test_cosmetic_changes_keep_the_content_hash():
     assert content_hash("Title", "Body  text\n\nhere") == content_hash("title", "Body text here")
     assert content_hash("Title", "Body text here") != content_hash("Title", "Body text there")
+
+
+def test_chinese_body_counts_characters_as_words():
+    body = "宁德时代发布钠离子电池包，能量密度达到每公斤一百七十五瓦时。" * 3
+    out = normalize_article({"url": "https://d1ev.example/1", "title": "钠离子电池", "body": body})
+    assert out["word_count"] >= 40
