@@ -13,7 +13,7 @@ def run(quick: bool) -> list[Row]:
 
     from aggregator.extract import extract_article
 
-    n_web = 300 if quick else 2400
+    n_web = 300 if quick else 2000  # the crawl stage's fixture web, generated once
     root = ensure_web(n_web)
     pages = load_manifest(root)[: 40 if quick else 200]
     docs = [((root / p["path"]).read_bytes(), p["url"]) for p in pages]

@@ -221,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         rows.extend(r for r in stage_rows if r.stage != "memory")
         mem_rows.extend(r for r in stage_rows if r.stage == "memory")
         if meta["peak_rss"]:
-            mem_rows.append(Row("memory", f"peak RSS of the {stage} process", meta["peak_rss"] / 2**20, None, "MB",
+            what = "the crawl orchestrator (crawls: rows above)" if stage == "crawl" else f"the {stage} process"
+            mem_rows.append(Row("memory", f"peak RSS of {what}", meta["peak_rss"] / 2**20, None, "MB",
                                 higher_is_better=False,
                                 notes=f"ru_maxrss of the stage's child; wall {meta['wall']:.0f}s"))
     rows.extend(mem_rows)
