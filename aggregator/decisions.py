@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aggregator import config
+from aggregator.dedup.ids import not_duplicate_dup_id, split_dup_id, split_story_id
 from aggregator.review.text import similarity
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,6 @@ def index_names() -> dict[str, str]:
 def utc_now() -> str:
     """Now in UTC as ISO 8601 with a ``Z``, second precision: the format every date field uses."""
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def split_story_id(story_id: str, article_id: str) -> str:
-    """The story id an article gets when split out of ``story_id``: the same on every replay."""
-    return "s-" + hashlib.sha1(f"split:{story_id}:{article_id}".encode()).hexdigest()[:16]
-
-
-def not_duplicate_dup_id(dup_id: str, article_id: str) -> str:
-    """The dup id an article gets when an editor says it is not a copy of the others in ``dup_id``."""
-    return "d-" + hashlib.sha1(f"not_duplicate:{dup_id}:{article_id}".encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -231,6 +222,7 @@ def _split(client: Any, decision: Decision) -> list[str]:
     new_id = split_story_id(old_id, article_id)
     old = get_story(client, old_id) or {"story_id": old_id}
     _set_on_articles(client, {"ids": {"values": [article_id]}}, "story_id", new_id)
+    _set_on_articles(client, {"ids": {"values": [article_id]}}, "dup_id", split_dup_id(old_id, article_id))
     new_base = {"story_id": new_id, "confidence": 1.0, "merged_from": []}
     new = rebuild_story(client, new_id, base=get_story(client, new_id) or new_base, status="edited",
                         at=decision.at)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from . import features as F
+from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lsh import band_keys, choose_bands
 from .minhash import Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
@@ -160,11 +161,6 @@ def _iso(t: float | None) -> str | None:
     if t is None:
         return None
     return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def _cid(prefix: str, article_id: str, attempt: int = 0) -> str:
-    raw = article_id if attempt == 0 else f"{article_id}#{attempt}"
-    return f"{prefix}-{hashlib.sha1(raw.encode('utf-8')).hexdigest()[:12]}"
 
 
 class Deduplicator:
@@ -348,7 +344,7 @@ class Deduplicator:
     def _new_cluster(self, prefix: str, d: Doc) -> Cluster:
         attempt = 0
         while True:
-            cid = _cid(prefix, d.article_id, attempt)
+            cid = cluster_id(prefix, d.article_id, attempt)
             if self.store.get(f"c:{cid}") is None and self.store.get(f"alias:{cid}") is None:
                 break
             attempt += 1
@@ -524,10 +520,17 @@ class Deduplicator:
 
     # -- editor decisions -----------------------------------------------------------------
     def apply_decision(self, decision: dict[str, Any]) -> list[str]:
-        """Record an editor decision and apply it now; later adds keep honouring it."""
+        """Record an editor decision and apply it now; later adds keep honouring it.
+
+        A decision with a ``review_id`` seen before is skipped, so every crawl can replay the whole
+        ``reviews`` index cheaply.
+        """
         action = decision.get("action")
         with self.store.lock():
             log = self.store.get("decisions") or []
+            review_id = decision.get("review_id")
+            if review_id and any(d.get("review_id") == review_id for d in log):
+                return []
             log.append(dict(decision))
             self.store.put("decisions", log)
             if action == "confirm":
@@ -568,10 +571,19 @@ class Deduplicator:
                 d = self._get_doc(aid)
                 if d is None or self._resolve(d.story_id) != sid:
                     return [sid]
+                # the same ids the review page gave it in the index (aggregator.dedup.ids)
                 self._detach(d)
-                d.pinned = False
-                a = self._place(d, first=False)
-                return [sid, a.story_id]
+                new_sid, new_did = split_story_id(sid, aid), split_dup_id(sid, aid)
+                for cid, attr in ((new_sid, "story_id"), (new_did, "dup_id")):
+                    cl = self.store.get(f"c:{cid}") or Cluster(
+                        cid, [], d.published if d.published is not None else math.inf, d.number)
+                    if d.number not in cl.members:
+                        cl.members.append(d.number)
+                    self.store.put(f"c:{cid}", cl)
+                    setattr(d, attr, cid)
+                d.pinned, d.similarity = True, 1.0
+                self.store.put(f"doc:{d.number}", d)
+                return [sid, new_sid]
             if action == "not_duplicate":
                 a_id, b_id = str(decision["article_id"]), str(decision["other_article_id"])
                 for x, y in ((a_id, b_id), (b_id, a_id)):
@@ -581,15 +593,24 @@ class Deduplicator:
                 da, db = self._get_doc(a_id), self._get_doc(b_id)
                 if da is None or db is None:
                     return []
-                affected = {self._resolve(da.story_id), self._resolve(db.story_id)}
-                # re-place the younger of the two without the forbidden direct link
-                young = db if (db.published or math.inf, db.number) >= (da.published or math.inf,
-                                                                         da.number) else da
-                self._detach(young)
-                young.pinned = False
-                a = self._place(young, first=False)
-                affected.add(a.story_id)
-                return sorted(affected)
+                affected = sorted({self._resolve(da.story_id), self._resolve(db.story_id)})
+                shared = self._resolve(da.dup_id)
+                if shared != self._resolve(db.dup_id):
+                    return affected
+                # the other article leaves the copy cluster and keeps its story, as on the review page
+                old = self.store.get(f"c:{shared}")
+                if old is not None:
+                    old.members = [m for m in old.members if m != db.number]
+                    self.store.put(f"c:{shared}", old)
+                new_did = not_duplicate_dup_id(shared, b_id)
+                cl = self.store.get(f"c:{new_did}") or Cluster(
+                    new_did, [], db.published if db.published is not None else math.inf, db.number)
+                if db.number not in cl.members:
+                    cl.members.append(db.number)
+                self.store.put(f"c:{new_did}", cl)
+                db.dup_id = new_did
+                self.store.put(f"doc:{db.number}", db)
+                return affected
             raise ValueError(f"unknown action {action!r}")
 
     # -- reads ----------------------------------------------------------------------------
