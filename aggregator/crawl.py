@@ -120,9 +120,10 @@ def run_crawl(
 
 def summary_tables(summaries: list[CrawlSummary]) -> list[Table]:
     """The crawl summary (per spider) and the dropped-by-reason table."""
-    table = Table(title="Crawl summary")
-    for col in ("spider", "pages", "articles", "new", "updated", "dropped", "new stories", "indexed", "spooled"):
-        table.add_column(col, justify="left" if col == "spider" else "right")
+    table = Table(title="Crawl summary", caption="new/upd: new and updated articles; stories: new stories; "
+                  "spool: waiting for the engine")
+    for col in ("spider", "pages", "articles", "new", "upd", "dropped", "stories", "indexed", "spool"):
+        table.add_column(col, justify="left" if col == "spider" else "right", no_wrap=True)
     totals = [0] * 8
     for s in summaries:
         row = [

@@ -14,6 +14,39 @@ from pipelines.signals import articles_checkpointed, articles_indexed
 logger = logging.getLogger(__name__)
 
 
+class _SharedDeduplicators:
+    """One Deduplicator per store URL in a process, shared by every crawler that runs in it.
+
+    ``aggregator crawl --all`` runs many spiders in one process; separate instances over one file
+    store would each load the state at start and overwrite each other's clusters at close.
+    (Separate processes share clusters through the Redis store instead.)
+    """
+
+    def __init__(self) -> None:
+        self._open: dict[str, list] = {}
+
+    def acquire(self, store_url: str):
+        from aggregator.dedup import Deduplicator, open_store
+
+        entry = self._open.get(store_url)
+        if entry is None:
+            entry = self._open[store_url] = [Deduplicator(store=open_store(store_url)), 0]
+        entry[1] += 1
+        return entry[0]
+
+    def release(self, store_url: str) -> None:
+        entry = self._open[store_url]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del self._open[store_url]
+            close = getattr(entry[0].store, "close", None)
+            if close is not None:
+                close()
+
+
+_shared = _SharedDeduplicators()
+
+
 class DedupPipeline:
     """Thin adapter over :class:`aggregator.dedup.Deduplicator`.
 
@@ -32,14 +65,12 @@ class DedupPipeline:
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float) -> None:
-        from aggregator.dedup import Deduplicator, open_store
-
         self.store_url = store_url
         self.search_url = search_url
         self.stats = stats
         self.signals = signals_
         self.interval = interval
-        self.dd = Deduplicator(store=open_store(store_url))
+        self.dd = _shared.acquire(store_url)
         self._pending: list[dict] = []
         self._last_checkpoint = time.monotonic()
 
@@ -103,3 +134,4 @@ class DedupPipeline:
 
     def spider_closed(self) -> None:
         self.checkpoint()
+        _shared.release(self.store_url)
