@@ -102,13 +102,18 @@ def run_crawl(
     settings = project_settings(overrides)
     if show_progress:
         settings.set("LOG_LEVEL", settings.get("AGGREGATOR_CRAWL_LOG_LEVEL", "WARNING"), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers = []
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                         console=console, disable=not show_progress, transient=False)
     hooks = []
+    jobdir = settings.get("JOBDIR")
     for name in spiders:
+        # every spider needs its own JOBDIR: one request queue shared by several crawlers gets corrupted
         crawler = process.create_crawler(name)
+        if jobdir:
+            # above "cmdline": process.crawl() merges the process settings into the crawler's again
+            crawler.settings.set("JOBDIR", os.path.join(jobdir, name), priority=50)
         task = progress.add_task(name, total=None)
         hooks.append(_ProgressHooks(progress, crawler, task))
         crawlers.append(crawler)

@@ -46,15 +46,15 @@ def _wait_for_articles(search, n: int, proc: subprocess.Popen, timeout: float = 
 def test_interrupted_crawl_resumes_without_duplicates(engine, search, index_prefix, tmp_path, how):
     var = tmp_path / "var"
     extra = ["--jobdir", str(tmp_path / "job")] if how == "sigint_jobdir" else []
-    # a slow crawl (one request at a time, small delay) so there is a "middle" to interrupt
-    proc = _start(var, engine, index_prefix, "-s", "DOWNLOAD_DELAY=0.15", *extra)
+    # a slow crawl (one request at a time, one second apart per outlet) so there is a "middle" to interrupt
+    proc = _start(var, engine, index_prefix, "-s", "DOWNLOAD_DELAY=1", *extra)
     _wait_for_articles(search, 3, proc)
     proc.send_signal(signal.SIGINT if how == "sigint_jobdir" else signal.SIGKILL)
     out, _ = proc.communicate(timeout=120)
     partial = _indexed(search)
     # the second run completes the crawl
     proc = _start(var, engine, index_prefix, *extra)
-    out2, _ = proc.communicate(timeout=300)
+    out2, _ = proc.communicate(timeout=180)
     assert proc.returncode == 0, out2
     final = _indexed(search)
     assert set(partial) <= set(final)
@@ -62,7 +62,7 @@ def test_interrupted_crawl_resumes_without_duplicates(engine, search, index_pref
     # the same web crawled in one go, under another prefix, is the reference
     ref_prefix = index_prefix + "ref-"
     ref = _start(tmp_path / "ref-var", engine, ref_prefix)
-    ref_out, _ = ref.communicate(timeout=300)
+    ref_out, _ = ref.communicate(timeout=180)
     assert ref.returncode == 0, ref_out
     os.environ["AGGREGATOR_INDEX_PREFIX"] = ref_prefix
     try:
