@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from aggregator import config
@@ -53,13 +54,13 @@ def run_demo(console: Console, fresh: bool = False) -> int:
 
     client.refresh(alias("articles"))
     client.refresh(alias("stories"))
-    console.print("[bold]3. story clusters[/bold] (largest first)")
-    console.print(stories_table(client, queries))
+    console.print("[bold]3. story clusters[/bold] (largest first; members sharing a dup_id are copies)")
+    console.print(stories_table(client, width=console.width))
     console.print(f"[bold]4. search[/bold]  {DEMO_QUERY!r}, one hit per story (collapsed by story_id):")
     results = queries.run_search(client, DEMO_QUERY, limit=5)
     for hit in results.stories:
-        console.print(f"  [cyan]{hit.story_id}[/cyan]  {hit.member_count} articles from "
-                      f"{', '.join(hit.sources)}: {hit.headline}", highlight=False)
+        console.print(f"  [cyan]{hit.story_id}[/cyan]  {hit.member_count} article(s) from "
+                      f"{escape(', '.join(hit.sources))}: {escape(hit.headline)}", highlight=False)
     console.print("  the same search through the REST API:")
     body = queries.search_articles(DEMO_QUERY, size=5)
     console.print("  " + queries.curl_line(alias("articles"), body, base=config.search_url()),
@@ -73,19 +74,30 @@ def run_demo(console: Console, fresh: bool = False) -> int:
     return 0
 
 
-def stories_table(client, queries, size: int = 20) -> Table:
+def stories_table(client, width: int = 100, size: int = 200) -> Table:
+    """Stories covered by more than one article, each with its members in publication order."""
     from aggregator.search.indices import alias_name as alias
 
-    body = {"query": {"bool": {"must_not": [{"term": {"status": "merged"}}]}},
+    body = {"query": {"bool": {"filter": [{"range": {"member_count": {"gte": 2}}}],
+                               "must_not": [{"term": {"status": "merged"}}]}},
             "sort": [{"member_count": "desc"}, {"first_seen": "asc"}], "size": size}
-    resp = client.search(alias("stories"), body)
-    table = Table()
-    for col in ("story_id", "members", "sources", "first seen", "headline"):
-        table.add_column(col, justify="right" if col == "members" else "left", overflow="fold")
-    for hit in resp["hits"]["hits"]:
-        s = hit["_source"]
-        table.add_row(s["story_id"], str(s.get("member_count")), ", ".join(s.get("sources") or []),
-                      (s.get("first_seen") or "")[:16], s.get("headline") or "")
+    stories = [h["_source"] for h in client.search(alias("stories"), body)["hits"]["hits"]]
+    total = client.count(alias("stories"), {"bool": {"must_not": [{"term": {"status": "merged"}}]}})
+    table = Table(caption=f"{len(stories)} stories with several articles; "
+                          f"{total - len(stories)} stories with one article")
+    table.add_column("story / dup", no_wrap=True, width=16)
+    table.add_column("source", no_wrap=True, overflow="ellipsis", width=12)
+    table.add_column("published", no_wrap=True, width=10)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, width=max(20, width - 51))
+    for story in stories:
+        members = sorted(story.get("members") or [], key=lambda m: m.get("published_at") or "")
+        table.add_row(f"[bold]{story['story_id']}[/bold]", "", "",
+                      f"[bold]{story.get('member_count')} articles[/bold]", end_section=False)
+        for m in members:
+            # scraped text is hostile: never let a title carry rich markup
+            table.add_row(f"  {m.get('dup_id')}", escape(m.get("source") or ""), (m.get("published_at") or "")[:10],
+                          escape(m.get("title") or ""))
+        table.add_section()
     return table
 
 
