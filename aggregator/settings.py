@@ -6,6 +6,8 @@ endpoints, so the telnet console and the remote-control extension are off.
 Every project setting is prefixed ``AGGREGATOR_``.
 """
 
+import os
+
 from aggregator import config
 
 BOT_NAME = "ev-news-aggregator"
@@ -64,7 +66,8 @@ AGGREGATOR_VAR = str(config.var_dir())
 AGGREGATOR_SEARCH_URL = config.search_url()
 AGGREGATOR_INDEX_ENABLED = True
 AGGREGATOR_INDEX_BATCH = 200
-AGGREGATOR_DEDUP_STORE = ""  # default: file:<AGGREGATOR_VAR>/dedup ; or redis://host:port/db
+# default file:<AGGREGATOR_VAR>/dedup; redis://host:port/db?prefix=NAME when several processes share clusters
+AGGREGATOR_DEDUP_STORE = os.environ.get("AGGREGATOR_DEDUP_STORE", "")
 AGGREGATOR_ARCHIVE_ENABLED = True
 # skip an article URL fetched less than this many seconds ago unless the feed says it changed
 AGGREGATOR_RECRAWL_AFTER = 6 * 3600
