@@ -41,14 +41,32 @@ from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lsh import band_keys, choose_bands
 from .minhash import Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
-from .text import is_generic_boilerplate, unit_key, units
+from .text import (
+    generic_boilerplate_units,
+    shingle_hashes,
+    token_hashes_normalized,
+    unit_keys_from_tokens,
+    units,
+)
+
+_EDGE_HEAD, _EDGE_TAIL = 3, 4  # lines at the top/bottom of a body where site boilerplate sits
+_EDGE_MAX_CHARS = 240  # longer edge lines are prose, never learned boilerplate: not kept per document
 
 DAY = 86400.0
 
 
 @dataclass
 class DedupConfig:
-    """Tunables. Thresholds are on exact shingle-set similarity (verification), not on LSH."""
+    """Tunables. Thresholds are on exact shingle-set similarity (verification), not on LSH.
+
+    Dup candidates come from two places: the body-signature LSH, with bands chosen for recall at
+    ``dup_lsh_threshold`` (just below ``dup_threshold``), and every story-tier candidate (same
+    window, shared event features). The second covers what the first cannot reach cheaply: a
+    truncated copy (containment match, Jaccard down to ~0.3) and an edited copy whose word
+    substitutions scatter its 3-shingles (Jaccard 0.25-0.5) but which keeps every specific figure
+    of the original. Candidates whose MinHash estimate is below ``dup_prefilter`` (far under any
+    verification threshold) are dropped before exact verification, in one vectorised step.
+    """
 
     num_perm: int = 128
     shingle_size: int = 3
@@ -56,7 +74,10 @@ class DedupConfig:
     dup_threshold: float = 0.55  # Jaccard of body shingle sets
     dup_containment: float = 0.8  # |small & large| / |small|
     dup_min_ratio: float = 0.4  # |small| / |large| for a containment match
-    dup_lsh_threshold: float = 0.3  # candidate recall point (>= min_recall there)
+    dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
+    dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
+    dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
+    dup_fact_min_numbers: int = 3  # ... and shares at least this many of them
     min_recall: float = 0.98
     min_shingles: int = 12
     story_num_perm: int = 64
@@ -120,13 +141,22 @@ class Doc:
     language: str
     content_key: str
     shingles: np.ndarray
-    edge_units: list[tuple[int, np.ndarray]]
+    edge_units: list[tuple[int, np.ndarray]]  # short head/tail lines: (unit key, their shingles)
     feats: F.StoryFeatures
     dup_id: str = ""
     story_id: str = ""
     similarity: float = 1.0
     pinned: bool = False  # placed by an editor merge: keep the story on re-evaluation
     links: list[tuple[str, str, float]] = field(default_factory=list)  # (other id, tier, score): why
+    spec: frozenset[str] | None = None  # specific numbers of feats (derived; None in older states)
+    strong: frozenset[str] | None = None  # names of weight >= 1 (derived; None in older states)
+
+
+def _derived(d: Doc) -> tuple[frozenset[str], frozenset[str]]:
+    if d.spec is None or d.strong is None:
+        d.spec = frozenset(x for x in d.feats.numbers if F.specific_number(x))
+        d.strong = frozenset(k for k, w in d.feats.names.items() if w >= 1.0)
+    return d.spec, d.strong
 
 
 @dataclass
@@ -173,6 +203,8 @@ class Deduplicator:
         self.dup_bands = choose_bands(cfg.dup_lsh_threshold, cfg.num_perm, cfg.min_recall)
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
+        self._idf_memo: dict[str, float] = {}
+        self._n_docs: int | None = None
 
     # -- context manager ------------------------------------------------------------------
     def __enter__(self) -> Deduplicator:
@@ -188,6 +220,43 @@ class Deduplicator:
     def _boilerplate(self, source: str) -> set[int]:
         return self.store.get(f"bp:{source}") or set()
 
+    def _analyse(self, body: str, learned: set[int]) -> tuple[list[str], np.ndarray, list[int],
+                                                               list[tuple[int, np.ndarray]]]:
+        """One tokenisation of the body: ``(kept units, kept shingles, edge unit keys, edge units)``.
+
+        Units are split on the NFKC text (case kept, for the story features) and tokenised once as
+        a whole; unit keys, generic-boilerplate flags and the shingles of the kept units and of
+        short edge lines are all cut from that one token-hash array.
+        """
+        k = self.config.shingle_size
+        raw = units(F.nfkc(body))
+        if not raw:
+            return [], np.empty(0, dtype=np.uint32), [], []
+        norm = [u if u.isascii() and u.islower() else u.casefold() for u in raw]
+        tok, starts = token_hashes_normalized("\n".join(norm))
+        char_starts = np.cumsum([0] + [len(u) + 1 for u in norm[:-1]])
+        bounds = np.append(np.searchsorted(starts, char_starts, side="left"), len(tok))
+        keys = unit_keys_from_tokens(tok, bounds).tolist()
+        n = len(raw)
+        edge_idx = sorted(set(range(min(_EDGE_HEAD, n))) | set(range(max(0, n - _EDGE_TAIL), n)))
+        drop = generic_boilerplate_units(norm)
+        if learned:
+            drop |= {i for i, key in enumerate(keys) if key in learned}
+        edge: list[tuple[int, np.ndarray]] = []
+        for i in edge_idx:
+            if i not in drop and len(raw[i]) < _EDGE_MAX_CHARS:
+                edge.append((keys[i], sorted_unique(shingle_hashes(tok[bounds[i]:bounds[i + 1]], k))))
+        if drop:
+            keep = np.ones(len(tok), dtype=bool)
+            for i in drop:
+                keep[bounds[i]:bounds[i + 1]] = False
+            kept_tok = tok[keep]
+            kept = [u for i, u in enumerate(raw) if i not in drop]
+        else:
+            kept_tok, kept = tok, raw
+        shingles = sorted_unique(shingle_hashes(kept_tok, k))
+        return kept, shingles, [keys[i] for i in edge_idx], edge
+
     def _doc_from_article(self, art: dict[str, Any], number: int) -> Doc:
         cfg = self.config
         aid = str(art["id"])
@@ -199,20 +268,7 @@ class Deduplicator:
         published = _parse_time(art.get("published_at", art.get("published")))
         content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).hexdigest()
         learned = self._boilerplate(source)
-        us = units(body)
-        kept: list[str] = []
-        edge: list[tuple[int, np.ndarray]] = []
-        edge_idx = set(range(3)) | set(range(len(us) - 4, len(us)))
-        keys = []
-        for i, u in enumerate(us):
-            k = unit_key(u)
-            if i in edge_idx:
-                keys.append(k)
-            if is_generic_boilerplate(u) or k in learned:
-                continue
-            kept.append(u)
-            if i in edge_idx:
-                edge.append((k, self.signer.shingle_set(u)))
+        kept, shingles, keys, edge = self._analyse(body, learned)
         # learn per-source boilerplate from head/tail lines
         if source and keys:
             space = f"bpc:{source}"
@@ -221,23 +277,37 @@ class Deduplicator:
             new = {k for k, c in zip(keys, counts, strict=True) if c >= cfg.boilerplate_min_docs}
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
-        shingles = self.signer.shingle_set("\n".join(kept))
-        feats = F.extract(title, lead, "\n".join(kept), lang, source=source)
-        return Doc(number, aid, source, title, published, lang, content_key, shingles, edge, feats)
+        head: list[str] = []
+        size = 0
+        for u in kept:  # the features read the first ~1500 characters only
+            head.append(u)
+            size += len(u) + 1
+            if size > 1500:
+                break
+        feats = F.extract(title, lead, "\n".join(head), lang, source=source)
+        d = Doc(number, aid, source, title, published, lang, content_key, shingles, edge, feats)
+        _derived(d)
+        return d
 
-    def _effective(self, d: Doc, extra_bp: set[int]) -> np.ndarray:
+    @staticmethod
+    def _effective(d: Doc, bp: set[int] | frozenset[int]) -> np.ndarray:
         """Shingles minus those of head/tail lines since learned to be boilerplate."""
-        bp = self._boilerplate(d.source) | extra_bp
+        if not bp:
+            return d.shingles
         drop = [s for k, s in d.edge_units if k in bp]
         if not drop:
             return d.shingles
         return np.setdiff1d(d.shingles, np.concatenate(drop), assume_unique=True)
 
     # -- verification ---------------------------------------------------------------------
-    def _dup_similarity(self, a: Doc, b: Doc) -> float:
-        """Similarity if ``a``/``b`` are near-verbatim copies, else 0."""
+    def _dup_similarity(self, a: Doc, b: Doc, bp: set[int] | None = None) -> float:
+        """Similarity if ``a``/``b`` are near-verbatim copies, else 0.
+
+        ``bp``: the learned boilerplate of both sources, when the caller already has it.
+        """
         cfg = self.config
-        bp = self._boilerplate(a.source) | self._boilerplate(b.source)
+        if bp is None:
+            bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
         if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a.feats, b.feats):
             return 0.0
@@ -248,7 +318,19 @@ class Deduplicator:
         small, large = sorted((len(sa), len(sb)))
         if small / large >= cfg.dup_min_ratio and inter / small >= cfg.dup_containment:
             return max(jac, cfg.dup_threshold)
+        if jac >= cfg.dup_fact_threshold and self._facts_agree(a, b):
+            return jac  # an edited copy: scattered word changes, every figure and name kept
         return 0.0
+
+    def _facts_agree(self, a: Doc, b: Doc) -> bool:
+        """Both state several specific figures, and (nearly) all of them are the same."""
+        spec_a, strong_a = _derived(a)
+        spec_b, strong_b = _derived(b)
+        shared = len(spec_a & spec_b)
+        if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(spec_a), len(spec_b)):
+            return False
+        return not strong_a or not strong_b or len(strong_a & strong_b) >= 0.5 * min(len(strong_a),
+                                                                                    len(strong_b))
 
     @staticmethod
     def _facts_conflict(fa: F.StoryFeatures, fb: F.StoryFeatures) -> bool:
@@ -266,10 +348,16 @@ class Deduplicator:
         return bool(sa) and bool(sb) and not (sa & sb)
 
     def _idf(self, names: Iterable[str]) -> dict[str, float]:
-        names = list(names)
-        n_docs = self.store.count_get("n", [0])[0]
-        dfs = self.store.count_get("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in names])
-        return {x: F.idf_weight(df, n_docs) for x, df in zip(names, dfs, strict=True)}
+        """idf weight per name; memoised for the duration of one ``add`` (counts do not move there)."""
+        cache = self._idf_memo
+        missing = [x for x in names if x not in cache]
+        if missing:
+            if self._n_docs is None:
+                self._n_docs = self.store.count_get("n", [0])[0]
+            dfs = self.store.count_get("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in missing])
+            for x, df in zip(missing, dfs, strict=True):
+                cache[x] = F.idf_weight(df, self._n_docs)
+        return cache
 
     def _story_score(self, a: Doc, b: Doc) -> float:
         """Evidence that ``a`` and ``b`` report one event; >= ``story_min_score`` links them.
@@ -282,11 +370,13 @@ class Deduplicator:
         if a.published is not None and b.published is not None:
             if abs(a.published - b.published) > cfg.story_window_days * DAY:
                 return 0.0
+        spec_a, strong_a = _derived(a)
+        spec_b, strong_b = _derived(b)
+        if not (strong_a & strong_b):
+            return 0.0  # no shared specific name: a shared language or template is no evidence
         fa, fb = a.feats, b.feats
         shared_nums = fa.numbers & fb.numbers
         nums = sum(1.0 if F.specific_number(x) else 0.5 for x in shared_nums)
-        spec_a = {x for x in fa.numbers if F.specific_number(x)}
-        spec_b = {x for x in fb.numbers if F.specific_number(x)}
         shared_names = set(fa.names) & set(fb.names)
         idf = self._idf(shared_names)
         name_w = sum(min(fa.names[x], fb.names[x]) * idf[x] for x in shared_names)
@@ -294,10 +384,6 @@ class Deduplicator:
             kw = 0.0
         else:
             kw = len(fa.keywords & fb.keywords) / len(fa.keywords | fb.keywords)
-        if not any(min(fa.names[x], fb.names[x]) >= 1.0 for x in shared_names):
-            return 0.0  # no shared specific name: a shared language or template is no evidence
-        strong_a = {x for x, w in fa.names.items() if w >= 1.0}
-        strong_b = {x for x, w in fb.names.items() if w >= 1.0}
         score = 0.5 * min(nums, 4) + 0.3 * min(name_w, 3.0) + 2.0 * kw
         below = 0.9 * cfg.story_min_score
         if fa.numbers and fb.numbers and nums == 0 and kw < 0.35:
@@ -386,6 +472,7 @@ class Deduplicator:
         if not article.get("id"):
             raise ValueError("article needs an id")
         with self.store.lock():
+            self._idf_memo, self._n_docs = {}, None
             number = self.store.doc_number(str(article["id"]))
             assert number is not None
             old: Doc | None = self.store.get(f"doc:{number}")
@@ -403,39 +490,57 @@ class Deduplicator:
                 self.store.count_add("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in d.feats.names])
             return self._place(d, pinned_story=pinned_story, first=old is None)
 
-    def _story_keys(self, d: Doc, bucket_offset: int) -> np.ndarray:
+    def _story_keys(self, d: Doc, offsets: tuple[int, ...]) -> np.ndarray:
+        """Story-tier band keys of ``d`` salted with its day bucket shifted by each offset."""
         cfg = self.config
-        bucket = -1 if d.published is None else int(d.published // (cfg.story_window_days * DAY))
-        if d.published is not None:
-            bucket += bucket_offset
         sig = self.story_signer.sign(sorted_unique(np.array(d.feats.hashes(), dtype=np.uint32)))
-        return band_keys(sig, *self.story_bands, salt=bucket)
+        if d.published is None:
+            return band_keys(sig, *self.story_bands, salt=-1)
+        bucket = int(d.published // (cfg.story_window_days * DAY))
+        return np.concatenate([band_keys(sig, *self.story_bands, salt=bucket + off) for off in offsets])
+
+    def _signatures(self, numbers: np.ndarray) -> np.ndarray:
+        """Stored dup signatures of ``numbers``; rows missing in older states are recomputed."""
+        sigs = self.store.vec_get("sig", numbers, self.config.num_perm)
+        missing = np.flatnonzero(~sigs.any(axis=1))
+        for i in missing.tolist():
+            o: Doc | None = self.store.get(f"doc:{int(numbers[i])}")
+            if o is not None:
+                sigs[i] = self.signer.sign(o.shingles)
+                self.store.vec_put("sig", int(numbers[i]), sigs[i])
+        return sigs
 
     def _place(self, d: Doc, pinned_story: str | None = None, first: bool = True) -> Assignment:
         cfg = self.config
         store = self.store
         sig = self.signer.sign(d.shingles)
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
-        # dup candidates
+        skeys = self._story_keys(d, (-1, 0, 1))
+        story_cand = store.lsh_query("story", skeys)
+        story_cand.discard(d.number)
+        cand = store.lsh_query("dup", dkeys) | story_cand
+        cand.discard(d.number)
+        # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
-        for n in store.lsh_query("dup", dkeys):
-            if n == d.number:
-                continue
-            o: Doc | None = store.get(f"doc:{n}")
-            if o is None or self._not_dup(d.article_id, o.article_id):
-                continue
-            sim = self._dup_similarity(d, o)
-            if sim > 0:
-                dup_hits.append((sim, o))
+        docs: dict[int, Doc | None] = {}
+        if cand:
+            nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
+            est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
+            bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
+            for n in np.sort(nums[est >= cfg.dup_prefilter]).tolist():
+                o: Doc | None = store.get(f"doc:{n}")
+                docs[n] = o
+                if o is None or self._not_dup(d.article_id, o.article_id):
+                    continue
+                if o.source not in bps:
+                    bps[o.source] = self._boilerplate(o.source)
+                sim = self._dup_similarity(d, o, bps[d.source] | bps[o.source])
+                if sim > 0:
+                    dup_hits.append((sim, o))
         # story candidates
-        skeys = [self._story_keys(d, off) for off in (-1, 0, 1)] if d.published is not None else \
-            [self._story_keys(d, 0)]
         story_hits: list[tuple[float, Doc]] = []
-        cand = store.lsh_query("story", np.concatenate(skeys))
-        for n in cand:
-            if n == d.number:
-                continue
-            o = store.get(f"doc:{n}")
+        for n in sorted(story_cand):
+            o = docs[n] if n in docs else store.get(f"doc:{n}")
             if o is None or self._not_dup(d.article_id, o.article_id):
                 continue
             sc = self._story_score(d, o)
@@ -513,8 +618,10 @@ class Deduplicator:
                 cl.founded = d.published
             store.put(f"c:{cl.cid}", cl)
         store.put(f"doc:{d.number}", d)
+        store.vec_put("sig", d.number, sig)
         store.lsh_insert("dup", dkeys, d.number)
-        store.lsh_insert("story", self._story_keys(d, 0), d.number)
+        store.lsh_insert("story", skeys[len(skeys) // 3 : 2 * len(skeys) // 3] if d.published is not None
+                         else skeys, d.number)
         return Assignment(d.article_id, dup_cl.cid, story_cl.cid, new_dup, new_story,
                           round(float(confidence), 3), merged)
 
@@ -667,11 +774,9 @@ def cluster_articles(
     cfg = dd.config
     per_source: dict[str, dict[int, int]] = {}
     for a in arts:
-        us = units(str(a.get("body") or ""))
-        idx = set(range(3)) | set(range(len(us) - 4, len(us)))
         src = str(a.get("source") or "").lower()
         c = per_source.setdefault(src, {})
-        for k in {unit_key(us[i]) for i in idx if 0 <= i < len(us)}:
+        for k in set(dd._analyse(str(a.get("body") or ""), set())[2]):  # head/tail line keys, as add() does
             c[k] = c.get(k, 0) + 1
     for src, c in per_source.items():
         if src:

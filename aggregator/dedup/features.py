@@ -201,6 +201,11 @@ def keywords(text: str) -> set[str]:
     return out
 
 
+def nfkc(text: str) -> str:
+    """Unicode NFKC (ASCII text is already in that form)."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500,
             source: str = "") -> StoryFeatures:
     """Features of an article: numbers and names from title + lead + the top of the body.
@@ -208,7 +213,7 @@ def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 
     The outlet's own name (``source`` split on punctuation, e.g. ``autonews-daily``) is not a
     feature: it appears in every one of its articles' bylines and footers.
     """
-    head = unicodedata.normalize("NFKC", "\n".join((title, lead, body[:body_chars])))
+    head = nfkc("\n".join((title, lead, body[:body_chars])))
     own = {w for w in re.split(r"[\W_]+", source.lower()) if w} | {re.sub(r"[\W_]+", "", source.lower())}
     found = {k: v for k, v in names(head, lang).items() if k.replace(" ", "") not in own}
     return StoryFeatures(

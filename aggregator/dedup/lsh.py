@@ -128,8 +128,15 @@ class BandIndex:
         if len(self.keys):
             left = np.searchsorted(self.keys, keys, side="left")
             right = np.searchsorted(self.keys, keys, side="right")
-            for lo, hi in zip(left[left < right].tolist(), right[left < right].tolist(), strict=True):
-                out.update(self.ids[lo:hi].tolist())
+            hit = left < right
+            if hit.any():
+                lo, lens = left[hit], (right - left)[hit]
+                if len(lo) == 1:
+                    out.update(self.ids[lo[0] : lo[0] + lens[0]].tolist())
+                else:  # all hit ranges gathered at once: no Python loop per band or per candidate
+                    ends = np.cumsum(lens)
+                    pos = np.arange(ends[-1]) + np.repeat(lo - (ends - lens), lens)
+                    out.update(self.ids[pos].tolist())
         pend = self.pending
         if pend:
             for k in keys.tolist():

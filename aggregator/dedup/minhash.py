@@ -50,6 +50,7 @@ class Signer:
         self.seed = seed
         self.shingle_size = shingle_size
         self.a, self.b = permutations(num_perm, seed)
+        self._buf = np.empty((0, num_perm), dtype=np.uint32)  # reused: no page faults per call
 
     def shingle_set(self, text: str) -> np.ndarray:
         """Sorted unique uint32 shingle hashes of ``text`` (what verification compares)."""
@@ -59,9 +60,13 @@ class Signer:
         """Signature of a set of uint32 shingle hashes; the empty set gives all ``2**32-1``."""
         if len(hashes) == 0:
             return np.full(self.num_perm, _MAX32, dtype=np.uint32)
+        n = len(hashes)
+        if len(self._buf) < n:
+            self._buf = np.empty((max(n, 2 * len(self._buf), 1024), self.num_perm), dtype=np.uint32)
+        prod = self._buf[:n]
         with np.errstate(over="ignore"):
             hv = _fmix32(np.asarray(hashes, dtype=np.uint32))
-            prod = np.multiply.outer(hv, self.a)
+            np.multiply(hv[:, None], self.a, out=prod)
             prod += self.b
         return prod.min(axis=0)
 

@@ -64,6 +64,19 @@ class Store(ABC):
     @abstractmethod
     def count_get(self, space: str, keys: list[int]) -> list[int]: ...
 
+    def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
+        """Store a fixed-length uint32 vector (a MinHash signature) for a document number."""
+        self.put(f"vec:{space}:{doc}", np.asarray(vector, dtype=np.uint32).tobytes())
+
+    def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
+        """``(len(docs), width)`` uint32 rows; a document without a vector gets a row of zeros."""
+        out = np.zeros((len(docs), width), dtype=np.uint32)
+        for i, n in enumerate(np.asarray(docs).tolist()):
+            raw = self.get(f"vec:{space}:{n}")
+            if raw is not None:
+                out[i] = np.frombuffer(raw, dtype=np.uint32)[:width]
+        return out
+
     def flush(self) -> None:
         """Persist (no-op unless the backend buffers)."""
         return None
@@ -85,6 +98,29 @@ class MemoryStore(Store):
         self.kv: dict[str, Any] = {}
         self.lsh: dict[str, BandIndex] = {}
         self.counts: dict[str, dict[int, int]] = {}
+        self.vecs: dict[str, np.ndarray] = {}  # space -> (capacity, width) uint32, row = doc number
+
+    def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
+        m = self.vecs.get(space)
+        if m is None or doc >= len(m) or m.shape[1] != len(vector):
+            cap = max(doc + 1, 1024, 2 * (0 if m is None else len(m)))
+            grown = np.zeros((cap, len(vector)), dtype=np.uint32)
+            if m is not None and m.shape[1] == len(vector):
+                grown[: len(m)] = m
+            m = self.vecs[space] = grown
+        m[doc] = vector
+
+    def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
+        m = self.vecs.get(space)
+        docs = np.asarray(docs, dtype=np.int64)
+        if m is None or m.shape[1] != width:
+            return np.zeros((len(docs), width), dtype=np.uint32)
+        inside = docs < len(m)
+        if inside.all():
+            return m[docs]
+        out = np.zeros((len(docs), width), dtype=np.uint32)
+        out[inside] = m[docs[inside]]
+        return out
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
@@ -144,6 +180,8 @@ class FileStore(MemoryStore):
             with state.open("rb") as fh:
                 data = pickle.load(fh)
             self.ids, self.kv, self.counts = data["ids"], data["kv"], data["counts"]
+            for space in data.get("vec_spaces", []):
+                self.vecs[space] = np.load(self.path / f"vec-{space}.npy")
             for space in data.get("spaces", []):
                 with np.load(self.path / f"lsh-{space}.npz") as z:
                     self.lsh[space] = BandIndex(z["keys"], z["ids"])
@@ -166,7 +204,10 @@ class FileStore(MemoryStore):
             for space, idx in self.lsh.items():
                 idx.compact()
                 self._atomic_write(f"lsh-{space}.npz", lambda fh, i=idx: np.savez(fh, keys=i.keys, ids=i.ids))
-            data = {"ids": self.ids, "kv": self.kv, "counts": self.counts, "spaces": sorted(self.lsh)}
+            for space, m in self.vecs.items():
+                self._atomic_write(f"vec-{space}.npy", lambda fh, m=m: np.save(fh, m))
+            data = {"ids": self.ids, "kv": self.kv, "counts": self.counts, "spaces": sorted(self.lsh),
+                    "vec_spaces": sorted(self.vecs)}
             self._atomic_write("state.pickle", lambda fh: pickle.dump(data, fh, protocol=5))
 
 

@@ -34,7 +34,6 @@ import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
-import xxhash
 
 MASK64 = (1 << 64) - 1
 _B = 0x9E3779B97F4A7C15 | 1  # odd: invertible modulo 2**64
@@ -105,7 +104,9 @@ _POW = _Powers()
 
 
 def normalize(text: str) -> str:
-    """NFKC + casefold: the canonical form every later step sees."""
+    """NFKC + casefold: the canonical form every later step sees (ASCII: both are ``lower()``)."""
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -156,16 +157,24 @@ def shingle_hash32(tokens: Sequence[str]) -> int:
     return _fmix64_int(s) >> 32
 
 
-def token_hashes(text: str) -> np.ndarray:
-    """uint64 hash of every token of ``text``, in order, without a per-token Python loop."""
-    norm = normalize(text)
-    if not norm:
-        return np.empty(0, dtype=np.uint64)
-    cp = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-    cls = _CLASSES[np.minimum(cp, 0xFFFF)]
-    if cp.max() > 0xFFFF:  # astral planes: CJK extension B+ are ideographs, the rest separators
-        astral = cp > 0xFFFF
-        cls = np.where(astral, np.where((cp >= 0x20000) & (cp < 0x32000), IDEO, SEP), cls).astype(np.uint8)
+_ASCII_CLASSES = _CLASSES[:128].copy()
+
+
+def _token_bounds(norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(code points, token starts, token ends)`` of already-normalised text (char offsets)."""
+    if norm.isascii():  # the common case: 1 byte per code point, a 128-entry table
+        cp = np.frombuffer(norm.encode("ascii"), dtype=np.uint8)
+        cls = _ASCII_CLASSES[cp]
+    else:
+        cp = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+        cls = _CLASSES[np.minimum(cp, 0xFFFF)]
+        if cp.max() > 0xFFFF:  # astral planes: CJK extension B+ are ideographs, the rest separators
+            astral = cp > 0xFFFF
+            cls = np.where(astral, np.where((cp >= 0x20000) & (cp < 0x32000), IDEO, SEP), cls).astype(np.uint8)
+    if cls.max(initial=0) < IDEO:  # no ideographs: tokens are word runs
+        word = cls.view(bool)
+        edges = np.flatnonzero(np.diff(word, prepend=False, append=False))
+        return cp, edges[0::2], edges[1::2]
     word = cls == WORD
     ideo = cls == IDEO
     # A word run starts where the previous character is not a word character.
@@ -177,15 +186,41 @@ def token_hashes(text: str) -> np.ndarray:
     next_word[:-1] = word[1:]
     starts = np.flatnonzero(ideo | (word & ~prev_word))
     ends = np.flatnonzero(ideo | (word & ~next_word)) + 1
+    return cp, starts, ends
+
+
+def token_hashes_normalized(norm: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(uint64 token hashes, token start offsets)`` of text already passed through :func:`normalize`."""
+    if not norm:
+        return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
+    cp, starts, ends = _token_bounds(norm)
     if len(starts) == 0:
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), starts
     n = len(cp)
     _POW.ensure(n)
     with np.errstate(over="ignore"):
         prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(cp.astype(np.uint64) * _POW.pow[:n], out=prefix[1:])
+        np.cumsum(np.multiply(cp, _POW.pow[:n], dtype=np.uint64), out=prefix[1:])
         h = (prefix[ends] - prefix[starts]) * _POW.inv[starts]
-        return _fmix64(h + np.uint64(_SEED))
+        h += np.uint64(_SEED)
+        return _fmix64(h), starts
+
+
+def token_hashes(text: str) -> np.ndarray:
+    """uint64 hash of every token of ``text``, in order, without a per-token Python loop."""
+    return token_hashes_normalized(normalize(text))[0]
+
+
+def unit_keys_from_tokens(tok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """:func:`unit_key` of every unit at once: unit ``i`` is tokens ``bounds[i]:bounds[i+1]``."""
+    n = len(tok)
+    _POW.ensure(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum(tok * _POW.pow[:n], out=prefix[1:])
+        lo, hi = bounds[:-1], bounds[1:]
+        h = (prefix[hi] - prefix[lo]) * _POW.inv[lo]
+        return (_fmix64(h) >> np.uint64(1)).astype(np.int64)
 
 
 def shingle_hashes(tok: np.ndarray, k: int) -> np.ndarray:
@@ -248,18 +283,32 @@ def units(body: str) -> list[str]:
     return out
 
 
-_NON_WORD = re.compile(r"[\W_]+")
-
-
 def unit_key(unit: str) -> int:
     """A stable 63-bit key of a line/sentence after normalisation (per-source frequency counts).
 
-    xxhash, not ``hash()``: Python's string hash is salted per process, and these keys are
-    persisted and shared between crawler processes.
+    A polynomial over the unit's token hashes (so punctuation and case do not matter), the scalar
+    form of :func:`unit_keys_from_tokens`; unlike ``hash()`` it is the same in every process, and
+    these keys are persisted and shared between crawler processes.
     """
-    return xxhash.xxh64_intdigest(_NON_WORD.sub(" ", normalize(unit)).strip().encode("utf-8")) >> 1
+    h = 0
+    p = 1
+    for t in tokenize(unit):
+        h = (h + token_hash64(t) * p) & MASK64
+        p = (p * _B) & MASK64
+    return _fmix64_int(h) >> 1
 
 
 def is_generic_boilerplate(unit: str) -> bool:
     """Short line that matches a site-independent boilerplate phrase."""
     return len(unit) < 240 and bool(_GENERIC_BOILERPLATE.search(normalize(unit)))
+
+
+def generic_boilerplate_units(norm_units: Sequence[str]) -> set[int]:
+    """Indices of the (already normalised) units :func:`is_generic_boilerplate` flags, in one regex pass."""
+    joined = "\n".join(norm_units)
+    hits = [m.start() for m in _GENERIC_BOILERPLATE.finditer(joined)]
+    if not hits:
+        return set()
+    starts = np.cumsum([0] + [len(u) + 1 for u in norm_units[:-1]])
+    idx = np.searchsorted(starts, hits, side="right") - 1
+    return {i for i in set(idx.tolist()) if len(norm_units[i]) < 240}
