@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 import trafilatura
+from lxml import etree
 from lxml import html as lxml_html
 
 _COMMENTS = re.compile(
@@ -58,29 +59,85 @@ _DROP_TAGS = ("nav", "aside", "footer", "noscript", "template", "dialog")
 @dataclass
 class BodyResult:
     text: str | None
-    paywalled: bool = False
     meta: dict = field(default_factory=dict)  # trafilatura's own metadata (title, author, date, ...)
+    cleaned: lxml_html.HtmlElement | None = None  # the pre-cleaned tree trafilatura read (not mutated)
+    _paywalled: bool | None = None
+
+    @property
+    def paywalled(self) -> bool:
+        """Whether the pre-cleaned page asks the reader to subscribe; computed on first use."""
+        if self._paywalled is None:
+            self._paywalled = self.cleaned is not None and paywall_wording(self.cleaned)
+        return self._paywalled
 
 
 def _tokens(el: lxml_html.HtmlElement) -> list[str]:
     return ((el.get("class") or "") + " " + (el.get("id") or "")).split()
 
 
-def _protected(el: lxml_html.HtmlElement, strict: bool = False) -> bool:
+# class/id tokens repeat across elements and pages: remember the regex verdicts (bounded)
+_TOKEN_CACHE: dict[tuple[int, str], bool] = {}
+
+
+def _token_matches(kind: int, pattern: re.Pattern, token: str) -> bool:
+    key = (kind, token)
+    hit = _TOKEN_CACHE.get(key)
+    if hit is None:
+        if len(_TOKEN_CACHE) > 50_000:
+            _TOKEN_CACHE.clear()
+        hit = _TOKEN_CACHE[key] = pattern.match(token) is not None
+    return hit
+
+
+def _is_comment_token(token: str) -> bool:
+    return _token_matches(0, _COMMENTS, token)
+
+
+def _is_boiler_token(token: str) -> bool:
+    return _token_matches(1, _BOILER, token)
+
+
+def _protectors(elements: list, strict: bool, gone: set) -> set:
+    """Every element that has a headline/article-body descendant (what ``_protected`` looks for).
+
+    One pass over ``elements`` (document order, minus the removed ones in ``gone``) instead of one
+    XPath query per candidate. Candidates are visited in document order, before any of their
+    descendants can be removed, and a removed element protects nothing, so the set stays exact
+    while a pass removes.
+    """
+    wanted = {"main", "h1"} if strict else {"main", "h1", "article"}
+    found: set = set()
+    for el in elements:
+        if (el.tag in wanted or el.get("itemprop") == "articleBody") and el not in gone:
+            for ancestor in el.iterancestors():
+                if ancestor in found:
+                    break  # its ancestors are in already
+                found.add(ancestor)
+    return found
+
+
+def _protected(el: lxml_html.HtmlElement, strict: bool = False, protectors: set | None = None) -> bool:
     """Containers of the headline or the declared article body are never boilerplate.
 
     ``strict`` ignores <article> descendants: WordPress wraps every comment in one.
     """
     if el.tag in ("html", "body", "main") or (el.tag == "article" and not strict):
         return True
+    if protectors is not None:
+        return el in protectors
     query = ".//main|.//h1|.//*[@itemprop='articleBody']" + ("" if strict else "|.//article")
     return bool(el.xpath(query))
 
 
-_PAYWALL_XP = (
-    "//*[contains(@class,'paywall') or contains(@id,'paywall') or contains(@class,'regwall')"
-    " or contains(@class,'subscriber') or contains(@class,'premium') or contains(@class,'meter')]"
-)
+def _elements(tree: lxml_html.HtmlElement):
+    """All elements of the document ``tree`` belongs to, in document order (what ``//*`` selects)."""
+    return tree.getroottree().getroot().iter(etree.Element)
+
+
+def _paywall_box(el: lxml_html.HtmlElement) -> bool:
+    cls, id_ = el.get("class") or "", el.get("id") or ""
+    return ("paywall" in cls or "paywall" in id_ or "regwall" in cls or "subscriber" in cls
+            or "premium" in cls or "meter" in cls)
 
 
 def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None) -> bool:
@@ -89,17 +146,24 @@ def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None) -> bo
         free = article_node.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return True
-    for el in tree.xpath(_PAYWALL_XP):
+    for el in _elements(tree):
         # Some sites mark every article container "paywall-…"; only a short box is a prompt.
-        if any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) and len(el.text_content()) < 800:
+        if _paywall_box(el) and any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) and len(el.text_content()) < 800:
             return True
     return False
 
 
+def _has_child_element(el: lxml_html.HtmlElement) -> bool:
+    return next(el.iterchildren(etree.Element), None) is not None
+
+
 def paywall_wording(tree: lxml_html.HtmlElement) -> bool:
     """True if a short block asks the reader to subscribe/register to keep reading."""
-    for el in tree.xpath("//p|//div[not(*)]|//span[not(*)]|//a|//button"):
-        text = el.text_content()
+    # = //p|//div[not(*)]|//span[not(*)]|//a|//button, without libxml2's slow XPath
+    for el in tree.getroottree().getroot().iter("p", "div", "span", "a", "button"):
+        if el.tag in ("div", "span") and _has_child_element(el):
+            continue
+        text = (el.text or "") if len(el) == 0 else el.text_content()
         if len(text) < 300 and _PAYWALL_TEXT.search(text):
             return True
     return False
@@ -124,19 +188,25 @@ def _remove(el: lxml_html.HtmlElement) -> None:
             parent.text = (parent.text or "") + tail
 
 
-_COMMENT_XP = (
-    "//*[contains(translate(@class,'COMENT','coment'),'comment') or contains(translate(@id,'COMENT','coment'),"
-    "'comment') or contains(@class,'respond') or @id='respond' or contains(@id,'disqus') or contains(@class,"
-    "'disqus') or contains(@class,'coral') or contains(@class,'viafoura') or contains(@class,'openweb')"
-    " or contains(@id,'openweb') or contains(@class,'wpdiscuz') or contains(@id,'wpdiscuz')]"
-)
+def _comment_like(el: lxml_html.HtmlElement) -> bool:
+    """A comment-ish class or id (any case of "comment", respond, disqus, coral, viafoura, openweb, wpdiscuz).
+
+    Tested in Python: libxml2's XPath ``contains(translate(...))`` over every element is slow.
+    """
+    cls, id_ = el.get("class"), el.get("id")
+    if cls is None and id_ is None:
+        return False
+    cls, id_ = cls or "", id_ or ""
+    return ("comment" in cls.lower() or "comment" in id_.lower() or "respond" in cls or id_ == "respond"
+            or "disqus" in id_ or "disqus" in cls or "coral" in cls or "viafoura" in cls or "openweb" in cls
+            or "openweb" in id_ or "wpdiscuz" in cls or "wpdiscuz" in id_)
 
 
 def _is_thread(el: lxml_html.HtmlElement) -> bool:
     """A container holding several comment-like children: a discussion thread, whatever its size."""
     marked = 0
     for child in el.iterdescendants():
-        if isinstance(child.tag, str) and any(_COMMENTS.match(t) or "comment" in t.lower() for t in _tokens(child)):
+        if isinstance(child.tag, str) and any(_is_comment_token(t) or "comment" in t.lower() for t in _tokens(child)):
             marked += 1
             if marked >= 3:
                 return True
@@ -152,28 +222,43 @@ def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     tree = copy.deepcopy(tree)
     body = tree.find(".//body")
     root = body if body is not None else tree
+    # One list of element proxies serves every pass: lxml.html makes each proxy through a Python-level
+    # class lookup, which would dominate the passes if proxies were rebuilt for each of them.
+    elements = list(tree.getroottree().getroot().iter(etree.Element))
+    first = next(i for i, el in enumerate(elements) if el is root)
+    in_root = elements[first:first + sum(1 for _ in root.iter(etree.Element))]  # = root.iter()
+    gone: set = set()  # elements of subtrees removed so far
     total = max(1, _text_len(root))
-    for el in root.xpath(_COMMENT_XP):
-        if el.getroottree().getroot() is not tree:
+    protectors = None
+    for el in [el for el in elements if _comment_like(el)]:
+        if el in gone:
             continue  # inside a thread removed already
-        if any(_COMMENTS.match(t) for t in _tokens(el)) and not _protected(el, strict=True):
-            if _text_len(el) < 0.5 * total or _is_thread(el):
+        if any(_is_comment_token(t) for t in _tokens(el)):
+            if protectors is None:
+                protectors = _protectors(elements, True, gone)
+            if not _protected(el, strict=True, protectors=protectors) and (
+                _text_len(el) < 0.5 * total or _is_thread(el)
+            ):
+                gone.update(el.iter())
                 _remove(el)
     total = max(1, _text_len(root))
-    for el in list(root.iter()):
-        if not isinstance(el.tag, str) or el.getparent() is None or _detached(el, root):
+    protectors = None
+    for el in in_root:
+        tag = el.tag
+        if tag not in _DROP_TAGS:
+            cls, id_ = el.get("class"), el.get("id")
+            if cls is None and id_ is None:
+                continue
+            if not any(_is_boiler_token(t) for t in ((cls or "") + " " + (id_ or "")).split()):
+                continue
+        if el in gone or el.getparent() is None:
             continue
-        if el.tag in _DROP_TAGS or any(_BOILER.match(t) for t in _tokens(el)):
-            if not _protected(el) and _text_len(el) < 0.3 * total:
-                _remove(el)
+        if protectors is None:
+            protectors = _protectors(elements, False, gone)
+        if not _protected(el, protectors=protectors) and _text_len(el) < 0.3 * total:
+            gone.update(el.iter())
+            _remove(el)
     return tree
-
-
-def _detached(el: lxml_html.HtmlElement, root: lxml_html.HtmlElement) -> bool:
-    for ancestor in el.iterancestors():
-        if ancestor is root:
-            return False
-    return True
 
 
 def _norm(s: str) -> str:
@@ -212,27 +297,33 @@ def _run(tree: lxml_html.HtmlElement, url: str | None, precision: bool, metadata
 
 
 def extract_body(
-    tree: lxml_html.HtmlElement, url: str | None, title: str | None, date_params: dict
+    tree: lxml_html.HtmlElement, url: str | None, title: str | None, date_params: dict,
+    with_metadata: bool = True,
 ) -> BodyResult:
-    """Run trafilatura on a pre-cleaned copy; retry without precision bias if that starves the text."""
+    """Run trafilatura on a pre-cleaned copy; retry without precision bias if that starves the text.
+
+    ``with_metadata=False`` skips trafilatura's metadata pass (title, author, htmldate, tags), for
+    callers whose page metadata already settled those fields; ``meta`` is then empty.
+    """
     cleaned = preclean(tree)
-    asks_to_subscribe = paywall_wording(cleaned)
-    spare = copy.deepcopy(cleaned)
-    doc = _run(cleaned, url, True, True, date_params)
+    # bare_extraction copies a tree it is given, so ``cleaned`` stays intact for the retry and for
+    # the paywall check (done later, only if the body comes from here)
+    doc = _run(cleaned, url, True, with_metadata, date_params)
     meta = {}
     text = None
     if doc is not None:
-        meta = {k: getattr(doc, k, None) for k in ("title", "author", "date", "description", "language",
-                                                     "categories", "tags", "image", "sitename")}
+        if with_metadata:
+            meta = {k: getattr(doc, k, None) for k in ("title", "author", "date", "description", "language",
+                                                         "categories", "tags", "image", "sitename")}
         text = doc.text
     if not text or len(text.split()) < 80:
-        doc2 = _run(spare, url, False, False, date_params)
+        doc2 = _run(cleaned, url, False, False, date_params)
         text2 = doc2.text if doc2 is not None else None
         if text2 and len(text2.split()) > 1.5 * len((text or "").split()):
             text = text2
     if not text:
-        return BodyResult(None, asks_to_subscribe, meta)
-    return BodyResult(postclean(text, title) or None, asks_to_subscribe, meta)
+        return BodyResult(None, meta, cleaned)
+    return BodyResult(postclean(text, title) or None, meta, cleaned)
 
 
 def html_to_text(fragment: str) -> str:
