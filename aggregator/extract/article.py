@@ -20,10 +20,10 @@ from lxml import html as lxml_html
 from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
-from .body import extract_body, html_to_text, paywall_markup, postclean
+from .body import covers_page, extract_body, html_to_text, paywall_markup, postclean
 from .decode import decode_html
 from .errors import ExtractionError
-from .language import detect_language, normalize_lang
+from .language import detect_language, detect_script, normalize_lang
 from .metadata import ARTICLE_TYPES, NON_ARTICLE_TYPES, PageMeta, collect
 from .urls import choose_canonical, normalize_url
 
@@ -318,7 +318,6 @@ def pick_image(pm: PageMeta, node: dict | None, how: str, base: str) -> tuple[st
 
 
 def pick_language(pm: PageMeta, node: dict | None, how: str, body: str | None) -> tuple[str | None, str]:
-    detected = detect_language(body or "") if body else None
     declared = [
         (normalize_lang(pm.html_lang), "meta"),
         (normalize_lang(pm.first_meta("og:locale")), "opengraph"),
@@ -329,9 +328,11 @@ def pick_language(pm: PageMeta, node: dict | None, how: str, body: str | None) -
         if not lang:
             continue
         # Templates often hard-code lang="en"; trust the text only when it is unambiguous (script).
-        if detected in ("zh", "ja", "ko", "ru") and lang != detected:
-            return detected, "detected"
+        script = detect_script(body) if body else None
+        if script and lang != script:
+            return script, "detected"
         return lang, src
+    detected = detect_language(body) if body else None
     return (detected, "detected") if detected else (None, "")
 
 
@@ -387,19 +388,36 @@ def extract_article(
     if pm.is_amp:
         flags.append("amp")
 
-    title_guess, _ = pick_title(pm, node, how, None)
+    title_guess, by_title = pick_title(pm, node, how, None)
     date_params = {"extensive_search": False, "original_date": True, "max_date": fetched.strftime("%Y-%m-%d")}
+
+    # The fields trafilatura's metadata pass (title, author, htmldate, tags) could still decide: when
+    # the page's own metadata settles them all, that pass is skipped (it re-reads the JSON-LD, runs
+    # htmldate, ...) and, below, so is the whole of trafilatura if the JSON-LD body is complete.
+    authors, by_auth = pick_authors(tree, pm, node, how, None)
+    published, by_pub, rejected = pick_published(pm, node, how, None, hint_published, canonical, fetched)
+    tags = _dedupe(
+        (_as_list(node.get("keywords")) if node else [])
+        + pm.meta.get("article:tag", [])
+        + _as_list(pm.first_meta("news_keywords", "keywords", "parsely-tags"))
+    )
+    needs_traf_meta = (by_title in ("", "meta") or by_auth in ("", "byline")
+                       or by_pub in ("", "hint", "url") or not tags)
 
     ld_body = None
     if node and how == "jsonld" and isinstance(node.get("articleBody"), str):
         ld_body = postclean(html_to_text(node["articleBody"]), title_guess) or None
-    skip_traf = ld_body is not None and _looks_complete(ld_body) and len(text) > 1_500_000
-    body_result = None if skip_traf else extract_body(tree, url, title_guess, date_params)
+    ld_complete = ld_body is not None and _looks_complete(ld_body)
+    # A complete articleBody that holds everything the page's article container shows is what the
+    # choice below would take anyway; a huge page is not worth trafilatura's time either way.
+    skip_traf = ld_complete and (len(text) > 1_500_000 or (not needs_traf_meta and covers_page(tree, ld_body)))
+    body_result = None if skip_traf else extract_body(tree, url, title_guess, date_params,
+                                                      with_metadata=needs_traf_meta)
     traf_text = body_result.text if body_result else None
     traf_meta = body_result.meta if body_result else {}
 
     body, by_body = None, ""
-    if ld_body and _looks_complete(ld_body) and (
+    if ld_complete and (
         not traf_text or count_words(ld_body) >= 0.8 * count_words(traf_text)
     ):
         body, by_body = ld_body, how
@@ -440,9 +458,10 @@ def extract_article(
         raise ExtractionError("too_short", f"main text has only {n_words} words")
     by["body"] = by_body
 
-    authors, by_auth = pick_authors(tree, pm, node, how, traf_meta.get("author"))
-    published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
-                                                 canonical, fetched)
+    if traf_meta:  # fallbacks only: what the page's metadata settled above stays
+        authors, by_auth = pick_authors(tree, pm, node, how, traf_meta.get("author"))
+        published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
+                                                     canonical, fetched)
     if rejected:
         flags.append("date_rejected_future")
     if published is None:
@@ -464,11 +483,6 @@ def extract_article(
 
     section = (_clean(node.get("articleSection")) if node else None) or pm.first_meta(
         "article:section", "parsely-section", "section")
-    tags = _dedupe(
-        (_as_list(node.get("keywords")) if node else [])
-        + pm.meta.get("article:tag", [])
-        + _as_list(pm.first_meta("news_keywords", "keywords", "parsely-tags"))
-    )
     if not tags and traf_meta.get("tags"):
         tags = _dedupe(_as_list(traf_meta["tags"]))
 

@@ -326,6 +326,62 @@ def extract_body(
     return BodyResult(postclean(text, title) or None, meta, cleaned)
 
 
+_COVER_TAGS = ("p", "li", "blockquote", "h2", "h3", "h4")
+
+
+def covers_page(tree: lxml_html.HtmlElement, text: str, slack: float = 0.2) -> bool:
+    """True if ``text`` (a JSON-LD ``articleBody``) holds the article the page shows, so trafilatura
+    would find nothing more.
+
+    The article container is the smallest element holding the paragraphs that match the first and
+    the last paragraph of ``text``; its paragraphs, list items, quotes and subheadings that ``text``
+    lacks may add up to ``slack`` of its words (a newsletter line, a caption) — more means the
+    articleBody is truncated or a summary. No anchor found (the text is not in <p> elements, or
+    differs from the page) means False: let trafilatura read the page.
+    """
+    whole = _norm(text)
+    paras = [n for n in (_norm(p) for p in text.split("\n\n")) if len(n.split()) >= 8]
+    if not paras:
+        return False
+
+    def anchor(para: str) -> lxml_html.HtmlElement | None:
+        key = para[:80]
+        for el, norm in blocks:
+            if norm[:80] == key:
+                return el
+        return None
+
+    blocks = [(el, _norm(el.text_content())) for el in tree.iter("p")]
+    first = anchor(paras[0])
+    last = anchor(paras[-1]) if first is not None else None
+    if first is None or last is None:
+        return False
+    lineage = {first, *first.iterancestors()}
+    container = next((el for el in (last, *last.iterancestors()) if el in lineage), None)
+    if container is None:
+        return False
+    budget = slack * len(whole.split())
+    missing = 0
+
+    def nested(el: lxml_html.HtmlElement) -> bool:  # counted with its enclosing block
+        for ancestor in el.iterancestors():
+            if ancestor is container:
+                return False
+            if ancestor.tag in _COVER_TAGS:
+                return True
+        return False
+
+    for el in container.iter(*_COVER_TAGS):
+        if nested(el):
+            continue
+        norm = _norm(el.text_content())
+        if norm and norm not in whole:
+            missing += len(norm.split())
+            if missing > budget:
+                return False
+    return True
+
+
 def html_to_text(fragment: str) -> str:
     """articleBody sometimes carries HTML: flatten it to paragraphs."""
     if "<" not in fragment or ">" not in fragment:

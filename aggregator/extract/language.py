@@ -31,6 +31,18 @@ def normalize_lang(value: str | None) -> str | None:
     return code if re.fullmatch(r"[a-z]{2}", code) else None
 
 
+_NON_LATIN = re.compile(r"[\u0400-\u04ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def detect_script(text: str) -> str | None:
+    """'zh' / 'ja' / 'ko' / 'ru' when the text is mostly in that script, else None (cheap)."""
+    sample = text[:20000]
+    if not _NON_LATIN.search(sample):
+        return None
+    found = detect_language(sample)
+    return found if found in ("zh", "ja", "ko", "ru") else None
+
+
 def detect_language(text: str) -> str | None:
     """Best-effort ISO 639-1 guess from text; None when the evidence is thin."""
     sample = text[:20000]
