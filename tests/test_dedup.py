@@ -347,3 +347,43 @@ def test_incremental_any_order_keeps_precision(corpus: list[dict]) -> None:
     for key, of in (("dup_label", dd.dup_of), ("story_label", dd.story_of)):
         m = evaluate({r["id"]: r[key] for r in rows}, {r["id"]: of(r["id"]) for r in rows})
         assert m["pairwise_precision"] == 1.0 and m["pairwise_f1"] >= 0.9, (key, m)
+
+
+# --- cross-language story links on the offline fixture web ------------------------------
+
+EXPECTED = Path(__file__).parent / "fixtures" / "expected"
+
+
+def _fixture_articles() -> tuple[list[dict], dict[str, str]]:
+    labels = {url: v["story"] for url, v in json.loads((EXPECTED / "clusters.json").read_text()).items()}
+    arts = []
+    for f in sorted(EXPECTED.glob("*/*.json")):
+        d = json.loads(f.read_text(encoding="utf-8"))
+        url = d.get("canonical_url") or d.get("url")
+        if url in labels and url not in {a["id"] for a in arts}:
+            arts.append({**d, "id": url})
+    arts.sort(key=lambda a: (a.get("published_at") or "", a["id"]))
+    return arts, labels
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_fixture_cross_language_story_links(reverse: bool) -> None:
+    """The CATL sodium-ion reports (en, de, zh) share one story; no story mixes two labels."""
+    arts, labels = _fixture_articles()
+    assert sum(labels[a["id"]] == "S-catl-sodium" for a in arts) == 4
+    dd = Deduplicator()
+    for a in reversed(arts) if reverse else arts:
+        dd.add(a)
+    stories = {dd.story_of(a["id"]) for a in arts if labels[a["id"]] == "S-catl-sodium"}
+    assert len(stories) == 1, stories
+    by_story: dict[str, set[str]] = {}
+    for a in arts:
+        by_story.setdefault(dd.story_of(a["id"]) or "", set()).add(labels[a["id"]])
+    assert all(len(v) == 1 for v in by_story.values()), by_story
+
+
+def test_numbers_with_units_across_languages() -> None:
+    en = numbers("cells reach 200 Wh/kg in a 75 kWh pack", "en")
+    de = numbers("Zellen mit 200 Wattstunden pro Kilogramm und 75 Kilowattstunden", "de")
+    zh = numbers("能量密度达200Wh/kg，75kWh电池包", "zh")
+    assert {"u:200wh/kg", "u:75kwh"} <= en & de & zh

@@ -123,6 +123,8 @@ def specific_number(x: str) -> bool:
     """
     if x.startswith("p:"):
         return False
+    if x.startswith("u:"):
+        return True
     mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
     return len(mant) >= 2
 
@@ -154,12 +156,33 @@ def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> 
     return ("p:" if is_pct else "") + digits3
 
 
+# Units that make a figure a fact ("200 Wh/kg", "200 Wattstunden pro Kilogramm", "200瓦时/公斤"
+# are one), spelled in the four languages we crawl; the canonical unit follows the value.
+_UNITS = (
+    ("wh/kg", r"wh\s?/\s?kg|watt-?hours? per kilo(?:gram|gramme)s?|wattstunden pro kilogramm|瓦时/(?:公斤|千克)"),
+    ("kwh", r"kwh|kilowatt-?hours?|kilowattstunden|kilowattheures?|千瓦时|度电"),
+    ("km", r"km|kilomet(?:er|re)(?:n|s)?|kilomètres?|公里|千米"),
+    ("kw", r"kw|kilowatts?|千瓦"),
+)
+_UNIT_RE = re.compile(r"\s?(?:" + "|".join(f"(?P<u{i}>{pat})" for i, (_, pat) in enumerate(_UNITS))
+                      + r")(?![A-Za-zÀ-ÿ])", re.IGNORECASE)
+
+
 def numbers(text: str, lang: str = "") -> set[str]:
+    """Normalised figures; a figure followed by a known unit also as ``u:<value><unit>``.
+
+    A figure with its unit is specific evidence even when round ("200 Wh/kg" and "200 Wattstunden
+    pro Kilogramm" are one fact; a bare "200" is not).
+    """
     out: set[str] = set()
     for m in _NUM_RE.finditer(text):
         v = _parse_number(m.group(1), m.group(2), m.group(3), lang)
         if v:
             out.add(v)
+            if not v.startswith("p:") and not m.group(3):
+                u = _UNIT_RE.match(text, m.end())
+                if u:
+                    out.add(f"u:{v}{_UNITS[int(u.lastgroup[1:])][0]}")
     return out
 
 
@@ -182,6 +205,12 @@ def names(text: str, lang: str = "") -> dict[str, float]:
         out[low] = max(out.get(low, 0.0), weight)
         if suffix:
             out[f"{low} {suffix.lower()}"] = 1.0
+            if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC"
+                out[suffix.lower()] = 1.0
+        if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP
+            for part in word.split("-"):
+                if len(part) >= 2 and part.isupper() and part.isalpha() and part.lower() not in _NOT_NAMES:
+                    out[part.lower()] = max(out.get(part.lower(), 0.0), 1.0)
     for m in _CJK_ALIAS_RE.finditer(text):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
