@@ -426,7 +426,7 @@ def extract_article(
     elif ld_body:
         body, by_body = ld_body, how
     if by_body == "trafilatura" and body_result is not None and (
-        body_result.paywalled or paywall_markup(tree, node)
+        body_result.paywalled or paywall_markup(tree, node, text)
     ):
         flags.append("paywall_teaser")
 

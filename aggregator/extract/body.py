@@ -140,12 +140,21 @@ def _paywall_box(el: lxml_html.HtmlElement) -> bool:
             or "premium" in cls or "meter" in cls)
 
 
-def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None) -> bool:
-    """True if schema.org or a paywall container says the visible text is a teaser."""
+_PAYWALL_WORDS = ("paywall", "regwall", "subscriber", "premium", "meter")
+
+
+def paywall_markup(tree: lxml_html.HtmlElement, article_node: dict | None, source: str | None = None) -> bool:
+    """True if schema.org or a paywall container says the visible text is a teaser.
+
+    ``source`` (the HTML the tree was parsed from) lets a page without any of the class words skip
+    the walk over its elements.
+    """
     if article_node is not None:
         free = article_node.get("isAccessibleForFree")
         if free is False or (isinstance(free, str) and free.strip().lower() == "false"):
             return True
+    if source is not None and not any(word in source for word in _PAYWALL_WORDS):
+        return False
     for el in _elements(tree):
         # Some sites mark every article container "paywall-…"; only a short box is a prompt.
         if _paywall_box(el) and any(_PAYWALL_CLASS.match(t) for t in _tokens(el)) and len(el.text_content()) < 800:
