@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from aggregator.crawlstate import CrawlState
 from aggregator.discovery import DiscoveryError, parse_feed, parse_sitemap
 from aggregator.extract import ExtractionError, extract_article
+from aggregator.extract import pool as extract_pool
 from aggregator.items import FIELD_NAMES
 from aggregator.sources import Source
 
@@ -42,6 +43,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = list(self.source.domains)
         self._reported: set[str] = set()
         self._state: CrawlState | None = None
+        self._pool: extract_pool.ExtractPool | None = None
 
     # -- set-up ------------------------------------------------------------------------------------
     @classmethod
@@ -53,11 +55,26 @@ class NewsSpider(scrapy.Spider):
         spider.max_page_bytes = settings.getint("AGGREGATOR_MAX_PAGE_BYTES", 3 * 1024 * 1024)
         spider._state = CrawlState(Path(settings.get("AGGREGATOR_VAR")) / "crawl" / "state.sqlite")
         crawler.signals.connect(spider._closed, signal=scrapy.signals.spider_closed)
+        # Extraction is CPU-bound (lxml, trafilatura): worker processes, one pool shared by the
+        # crawlers of this process; 0 = a thread of this process (GIL-bound, for debugging).
+        workers = settings.get("AGGREGATOR_EXTRACT_WORKERS")
+        workers = extract_pool.default_workers() if workers in (None, "") else int(workers)
+        if workers > 0:
+            spider._pool = extract_pool.acquire(workers)
+            if spider._pool is None:
+                logger.warning("no extraction worker process could start; extracting in a thread")
+            else:
+                crawler.signals.connect(spider._engine_stopped, signal=scrapy.signals.engine_stopped)
         return spider
 
     def _closed(self) -> None:
         if self._state is not None:
             self._state.close()
+
+    def _engine_stopped(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            extract_pool.release(pool)
 
     async def start(self):
         for url in self.source.feeds:
@@ -162,14 +179,19 @@ class NewsSpider(scrapy.Spider):
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         hint = response.meta.get("hint_published")
         hint_dt = datetime.fromisoformat(hint) if hint else None
+        kwargs = {"source": self.source.name, "headers": headers, "hint_published": hint_dt,
+                  "fetched_at": datetime.now(timezone.utc)}
         try:
             # extraction is CPU-bound (lxml, trafilatura): off the reactor thread so downloads go on
-            article = await asyncio.to_thread(
-                extract_article, response.body, response.url, source=self.source.name, headers=headers,
-                hint_published=hint_dt, fetched_at=datetime.now(timezone.utc),
-            )
+            if self._pool is not None:
+                article = await self._pool.extract(response.body, response.url, **kwargs)
+            else:
+                article = await asyncio.to_thread(extract_article, response.body, response.url, **kwargs)
         except ExtractionError as exc:
             self.drop("extract", exc.reason, response, str(exc))
+            return
+        except extract_pool.WorkerCrashed as exc:
+            self.drop("extract", "worker_crashed", response, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - one hostile page must not stop the crawl
             logger.exception("extractor crashed on %s", response.url)

@@ -14,3 +14,8 @@ class ExtractionError(Exception):
     def __init__(self, reason: str, message: str | None = None) -> None:
         self.reason = reason
         super().__init__(message or reason.replace("_", " "))
+
+    def __reduce__(self):
+        # pickled with its reason (Exception pickles only ``args``, the message): extraction runs in
+        # worker processes and the crawl counts the reason
+        return type(self), (self.reason, str(self))

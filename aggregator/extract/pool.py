@@ -1,0 +1,187 @@
+"""Extraction in a pool of worker processes, so a crawl's reactor thread never does the CPU work.
+
+Extraction is CPU-bound Python (lxml, trafilatura, our own passes); in a thread it holds the GIL the
+reactor needs for downloading. Here ``extract_article`` runs in a
+:class:`~concurrent.futures.ProcessPoolExecutor` awaited through :func:`asyncio.wrap_future`:
+
+- :func:`acquire` / :func:`release` share one pool per process between the crawlers of a
+  ``CrawlerProcess`` (the last release shuts it down);
+- workers are forked (they inherit the imported extraction chain: no start-up cost, and unlike
+  ``forkserver``/``spawn`` they do not re-run the parent's ``__main__``, which an unguarded script
+  would not survive); ``forkserver`` is the fallback. They start when the pool is created, before
+  the crawl needs them (a crawler creates it in ``from_crawler``, before the reactor runs);
+- :class:`~aggregator.extract.ExtractionError` crosses the process boundary with its ``reason``;
+  any other exception in a worker comes back as a :class:`RuntimeError` naming it;
+- a worker that dies (segfault, OOM kill, ``os._exit``) breaks the pool for every page in flight:
+  the pool is recreated and each of those pages is tried once more; a page that breaks it again
+  raises :class:`WorkerCrashed`. Workers ignore SIGINT, so Ctrl-C lets the crawl finish its pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from .article import extract_article
+from .errors import ExtractionError
+
+logger = logging.getLogger(__name__)
+
+PRELOAD = ["aggregator.extract.article", "aggregator.extract.pool"]
+START_METHODS = tuple(m for m in ("fork", "forkserver") if m in multiprocessing.get_all_start_methods())
+
+
+class WorkerCrashed(Exception):
+    """The worker process died while extracting this page (twice: once more on a fresh pool)."""
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _init_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the pool stops
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
+    """The worker's job: ``extract_article`` with exceptions that survive pickling."""
+    try:
+        return extract_article(html, url, **kwargs)
+    except ExtractionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - arbitrary exceptions may not pickle; their text does
+        raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+
+
+class ExtractPool:
+    """A restartable process pool running ``func(html, url, kwargs)`` (default :func:`run_extract`)."""
+
+    def __init__(self, workers: int, func: Callable[[Any, str, dict], dict] = run_extract,
+                 start_method: str = START_METHODS[0]) -> None:
+        if workers < 1:
+            raise ValueError("an extraction pool needs at least one worker")
+        self.workers = workers
+        self.func = func
+        self.start_method = start_method
+        self.restarts = 0
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _context(self):
+        ctx = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            ctx.set_forkserver_preload(PRELOAD)
+        return ctx
+
+    def executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the extraction pool is shut down")
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=self._context(),
+                                                     initializer=_init_worker)
+            return self._executor
+
+    def start(self) -> None:
+        """Start every worker now rather than on the first page; raises if they cannot run.
+
+        (Under ``forkserver``/``spawn`` a worker re-imports the parent's ``__main__``, which fails
+        when that is e.g. stdin.)
+        """
+        executor = self.executor()
+        try:
+            for future in [executor.submit(_ready) for _ in range(self.workers)]:
+                future.result(timeout=60)
+        except BaseException:
+            self._replace(executor, quiet=True)
+            raise
+
+    def _replace(self, broken: ProcessPoolExecutor, quiet: bool = False) -> None:
+        with self._lock:
+            if self._executor is not broken:
+                return  # another page replaced it already
+            self._executor = None
+            self.restarts += not quiet
+        if not quiet:
+            logger.warning("an extraction worker died; starting a new pool (restart %d)", self.restarts)
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    async def extract(self, html: bytes | str, url: str, **kwargs: Any) -> dict:
+        """``extract_article(html, url, **kwargs)`` in a worker; raises what it raises, or
+        :class:`WorkerCrashed`."""
+        for _attempt in range(2):
+            executor = self.executor()
+            try:
+                future = executor.submit(self.func, html, url, kwargs)
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool:
+                self._replace(executor)
+        raise WorkerCrashed(f"the extraction worker died on {url} (twice)")
+
+    def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=wait, cancel_futures=True)
+
+
+# -- one pool per process ---------------------------------------------------------------------------
+_shared: ExtractPool | None = None
+_users = 0
+_shared_lock = threading.Lock()
+
+
+def acquire(workers: int) -> ExtractPool | None:
+    """The process's pool (created and started on first use, with ``workers`` workers).
+
+    None if no kind of worker process can be started here (the caller extracts in a thread).
+    """
+    global _shared, _users
+    with _shared_lock:
+        if _shared is None:
+            for method in START_METHODS:
+                pool = ExtractPool(workers, start_method=method)
+                try:
+                    pool.start()
+                except Exception as exc:  # noqa: BLE001 - try the next start method
+                    pool.shutdown(wait=False)
+                    logger.warning("extraction workers could not start with %r: %r", method, exc)
+                    continue
+                _shared = pool
+                break
+            else:
+                return None
+        _users += 1
+        return _shared
+
+
+def release(pool: ExtractPool) -> None:
+    """Give back a pool from :func:`acquire`; the last user shuts it down."""
+    global _shared, _users
+    with _shared_lock:
+        if pool is not _shared:
+            pool.shutdown()
+            return
+        _users -= 1
+        if _users > 0:
+            return
+        _shared = None
+    pool.shutdown()
