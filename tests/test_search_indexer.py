@@ -150,3 +150,53 @@ def test_upsert_stories_keeps_an_editors_status(client, indexer, index_prefix):
     assert indexer.upsert_stories([story_document(sample_story())]).updated == 1
     stored = client.get(alias, "s1")["_source"]
     assert stored["status"] == "confirmed" and stored["member_count"] == 2
+
+
+def _race(indexer, write):
+    """Run ``write()`` (a real write by someone else) right after the indexer read the stored state."""
+    read = indexer.client.mget_versions
+    fired = []
+
+    def read_then_race(*args, **kwargs):
+        docs = read(*args, **kwargs)
+        if not fired:
+            fired.append(True)
+            write()
+        return docs
+
+    indexer.client.mget_versions = read_then_race
+
+
+@pytest.mark.engine
+def test_a_newer_copy_written_between_read_and_write_is_kept(client, indexer, index_prefix):
+    alias = f"{index_prefix}articles"
+    indexer.index_articles([make_article(1, content_hash="v1", version=1)])
+    newer = make_article(1, content_hash="v3", version=3, title="newest")
+    _race(indexer, lambda: client.put(alias, newer["id"], newer))
+    result = indexer.index_articles([make_article(1, content_hash="v2", version=2)])
+    assert (result.unchanged, result.updated, result.failed, result.spooled) == (1, 0, 0, 0)
+    stored = client.get(alias, newer["id"])
+    assert stored["_source"]["version"] == 3 and stored["_source"]["title"] == "newest"
+
+
+@pytest.mark.engine
+def test_a_create_race_is_decided_again(client, indexer, index_prefix):
+    alias = f"{index_prefix}articles"
+    article = make_article(1)
+    _race(indexer, lambda: client.put(alias, article["id"], article))
+    result = indexer.index_articles([article, make_article(2)])
+    assert (result.indexed, result.unchanged, result.failed) == (1, 1, 0)
+    assert client.get(alias, article["id"])["_version"] == 1  # the copy the other writer stored is kept
+
+
+@pytest.mark.engine
+def test_chunks_written_side_by_side(client, tmp_path, index_prefix):
+    indexer = Indexer(client, Spool(tmp_path / "spool"), chunk_size=50, concurrency=3)
+    batch = [make_article(n) for n in range(400)] + [make_article(n, published_at="soon") for n in range(400, 410)]
+    result = indexer.index_articles(batch)
+    assert (result.indexed, result.failed, result.spooled) == (400, 10, 0)
+    again = indexer.index_articles(batch[:400] + [make_article(n, content_hash="x", version=2) for n in range(5)])
+    assert (again.unchanged, again.updated) == (400, 5)  # the first copy of 0..4 in the batch is superseded
+    client.refresh(f"{index_prefix}articles")
+    assert client.count(f"{index_prefix}articles") == 400
+    assert len(indexer.spool.read_dead_letters(indexer.spool.dead_letter_files()[0])) == 10

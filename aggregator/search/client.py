@@ -137,6 +137,20 @@ class SearchClient:
         resp = self._plain(self.raw.mget(index=index, **self._body({"ids": ids})))
         return {d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")}
 
+    def mget_versions(self, index: str, ids: list[str], fields: list[str]) -> list[dict]:
+        """Realtime ``_mget`` of ``ids`` with only ``fields`` of each ``_source``; the raw ``docs`` entries.
+
+        Each entry has ``found`` and, when found, ``_seq_no``/``_primary_term`` for a conditional write
+        (``if_seq_no``/``if_primary_term``), or an ``error`` (e.g. ``index_not_found_exception``).
+        """
+        if not ids:
+            return []
+        if self.flavor == "opensearch":
+            resp = self.raw.mget(index=index, body={"ids": ids}, _source_includes=",".join(fields))
+        else:
+            resp = self.raw.mget(index=index, ids=ids, source_includes=fields)
+        return list(self._plain(resp)["docs"])
+
     def put(self, index: str, doc_id: str, document: dict, refresh: bool = False) -> dict:
         kwargs = {"body": document} if self.flavor == "opensearch" else {"document": document}
         return self._plain(self.raw.index(index=index, id=doc_id, refresh=refresh, **kwargs))

@@ -10,17 +10,33 @@ Three outcomes per document, and each has a place to go:
   :meth:`Indexer.replay` (``aggregator index replay``, or the next crawl's start).
 
 Idempotency does not depend on the caller. The document id is the article's ``id`` (a hash of its
-canonical URL), and articles are written with a scripted upsert that compares ``content_hash``: the same
-content is a no-op (no new document, no new ``_version``), and content older than what is stored (a lower
-crawler ``version``, e.g. a spool replayed after a newer crawl) is ignored too. Painless and scripted
-upserts behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path.
+canonical URL). Before a chunk of articles is written, one realtime ``_mget`` reads what is stored for
+those ids (``content_hash``, ``version``, ``_seq_no``, ``_primary_term``), and the decision is made here:
+
+* not stored -> a plain ``create`` op;
+* stored with the same ``content_hash`` -> nothing is sent (``unchanged``: no write, ``_version`` stays);
+* stored with a higher crawler ``version`` (e.g. a spool replayed after a newer crawl) -> ``unchanged``;
+* otherwise -> a plain ``index`` op with ``if_seq_no``/``if_primary_term`` of what was read.
+
+A second writer between the read and the write (another crawl, a migration moving the alias) makes that
+op fail with a version conflict (409); the document is read and decided again, so a newer stored copy
+is never overwritten. Plain ops cost the engine far less than a painless upsert per article, and
+unchanged articles cost no write at all. ``create``, ``if_seq_no``/``if_primary_term`` and ``_mget``
+behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path. Stories keep a
+scripted upsert (an editor's status must survive an automatic rebuild, decided next to the data).
+
+Chunks of one call go to the engine ``concurrency`` at a time (their ids are disjoint, so order does
+not matter): one bulk request is indexed by one engine thread per shard, and the next chunk's request
+is built while the engine works.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -33,18 +49,10 @@ from aggregator.search.spool import Spool
 
 logger = logging.getLogger(__name__)
 
-ARTICLE_SCRIPT = """
-def old = ctx._source;
-def doc = params.doc;
-if (old.content_hash != null && old.content_hash == doc.content_hash) {
-  ctx.op = 'noop';
-} else if (old.version != null && doc.version != null && doc.version < old.version) {
-  ctx.op = 'noop';
-} else {
-  old.clear();
-  old.putAll(doc);
-}
-""".strip()
+#: the stored fields an article write is decided on (see :func:`article_is_current`)
+ARTICLE_STATE_FIELDS = ["content_hash", "version"]
+#: how often a chunk is read and decided again after version conflicts before the normal retry path
+MAX_CONFLICT_ROUNDS = 5
 
 # an editor's verdict (confirmed/edited) survives the next automatic rebuild of the same story;
 # a story document older than the stored one (a late spool replay) is ignored
@@ -136,6 +144,20 @@ def article_document(article: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def article_is_current(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> bool:
+    """True when writing ``doc`` over ``stored`` must not happen: same content, or an older crawl of it."""
+    old_hash, old_version = stored.get("content_hash"), stored.get("version")
+    if old_hash is not None and old_hash == doc.get("content_hash"):
+        return True
+    new_version = doc.get("version")
+    if old_version is not None and new_version is not None:
+        try:
+            return float(new_version) < float(old_version)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, Mapping):
         return obj.get(name, default)
@@ -198,12 +220,13 @@ class Indexer:
     """Writes articles and stories through the aliases; spools when the engine is away.
 
     ``client`` may be None (the engine was down at start-up): documents spool, and when ``url`` is given
-    the indexer tries to connect again at most every ``reconnect_every`` seconds.
+    the indexer tries to connect again at most every ``reconnect_every`` seconds. ``concurrency`` bulk
+    requests (chunks of ``chunk_size``) of one call are in flight at once.
     """
 
     def __init__(self, client: SearchClient | None, spool: Spool | None = None, *, url: str | None = None,
                  chunk_size: int = 500, max_retries: int = 3, backoff: float = 0.5,
-                 reconnect_every: float = 30.0, refresh: bool | str = False) -> None:
+                 reconnect_every: float = 30.0, refresh: bool | str = False, concurrency: int = 2) -> None:
         self.client = client
         self.spool = spool if spool is not None else Spool()
         self.url = url
@@ -212,6 +235,8 @@ class Indexer:
         self.backoff = backoff
         self.reconnect_every = reconnect_every
         self.refresh = refresh
+        self.concurrency = max(1, concurrency)
+        self._lock = threading.RLock()  # client state, spool and dead letters, shared by the chunk threads
         self._last_connect = time.monotonic() if client is None else 0.0
         self._logged_reasons: set[str] = set()
         self._ensured = False
@@ -315,23 +340,32 @@ class Indexer:
     # -- machinery ------------------------------------------------------------------------------------
     def _client(self) -> SearchClient | None:
         """The client, with the indices ensured once; None while the engine is known to be away."""
-        if self.client is None and self.url and time.monotonic() - self._last_connect >= self.reconnect_every:
-            self._last_connect = time.monotonic()
-            try:
-                self.client = connect(self.url)
-                logger.info("search engine back at %s", self.url)
-            except SearchUnavailable as exc:
-                logger.warning("search engine still unavailable: %s", exc)
-        if self.client is not None and not self._ensured:
-            try:
-                indices.ensure_indices(self.client)
-                self._ensured = True
-            except self.client.Errors as exc:
-                if self.client.error_status(exc) is not None and self.client.error_status(exc) < 500:
-                    raise
-                logger.warning("search engine unavailable while ensuring indices: %s", exc)
-                return None
-        return self.client
+        with self._lock:
+            if self.client is None and self.url and time.monotonic() - self._last_connect >= self.reconnect_every:
+                self._last_connect = time.monotonic()
+                try:
+                    self.client = connect(self.url)
+                    logger.info("search engine back at %s", self.url)
+                except SearchUnavailable as exc:
+                    logger.warning("search engine still unavailable: %s", exc)
+            if self.client is not None and not self._ensured:
+                try:
+                    indices.ensure_indices(self.client)
+                    self._ensured = True
+                except self.client.Errors as exc:
+                    if self.client.error_status(exc) is not None and self.client.error_status(exc) < 500:
+                        raise
+                    logger.warning("search engine unavailable while ensuring indices: %s", exc)
+                    return None
+            return self.client
+
+    def _forget_client(self, client: SearchClient) -> None:
+        """The engine is down, not just slow: spool from now on and reconnect later."""
+        with self._lock:
+            if self.client is client:
+                self.client = None
+                self._ensured = False
+                self._last_connect = time.monotonic()
 
     def _actions(self, kind: str, docs: list[dict]) -> list[dict]:
         base, id_field = _KINDS[kind]
@@ -342,17 +376,44 @@ class Indexer:
             return [{"_op_type": "update", "_index": alias, "_id": doc[id_field], "retry_on_conflict": 3,
                      "_source": {"doc": {k: doc[k] for k in ("story_id", "dup_id") if doc.get(k)}}}
                     for doc in docs]
-        script = ARTICLE_SCRIPT if kind == "articles" else STORY_SCRIPT
         return [{
             "_op_type": "update",
             "_index": alias,
             "_id": doc[id_field],
             "retry_on_conflict": 3,
-            # the body goes under _source so article fields named like bulk metadata ("version")
+            # the body goes under _source so document fields named like bulk metadata ("version")
             # are never mistaken for it by the helpers
-            "_source": {"script": {"lang": "painless", "source": script, "params": {"doc": doc}},
+            "_source": {"script": {"lang": "painless", "source": STORY_SCRIPT, "params": {"doc": doc}},
                         "upsert": doc},
         } for doc in docs]
+
+    def _article_actions(self, client: SearchClient, pending: dict[str, dict], transient: dict[str, str],
+                         result: IndexResult) -> list[dict]:
+        """Read what is stored for ``pending`` and return plain ops for the articles that must be written.
+
+        Unchanged (or older) articles leave ``pending`` counted as unchanged; ids the read could not answer
+        for (the alias is missing) go to ``transient`` and are retried like a 404 from the bulk.
+        """
+        alias = indices.alias_name("articles")
+        actions = []
+        for entry in client.mget_versions(alias, list(pending), ARTICLE_STATE_FIELDS):
+            doc_id = entry.get("_id")
+            doc = pending.get(doc_id)
+            if doc is None:
+                continue
+            if entry.get("error"):
+                transient[doc_id] = _item_reason(entry)
+                continue
+            # the body goes under _source so the article's own "version" is never read as bulk metadata
+            if not entry.get("found"):
+                actions.append({"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc})
+            elif article_is_current(entry.get("_source") or {}, doc):
+                del pending[doc_id]
+                result.unchanged += 1
+            else:
+                actions.append({"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc,
+                                "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
+        return actions
 
     def _write(self, kind: str, docs: list[dict], spool: bool) -> IndexResult:
         """Send ``docs`` in chunks; engine-side trouble spools (or, when replaying, reports) the chunk."""
@@ -365,23 +426,36 @@ class Indexer:
                 result.unchanged += 1
             latest[doc[id_field]] = doc
         unique = list(latest.values())
-        for start in range(0, len(unique), self.chunk_size):
-            chunk = unique[start:start + self.chunk_size]
-            result += self._write_chunk(kind, chunk, spool)
+        chunks = [unique[start:start + self.chunk_size] for start in range(0, len(unique), self.chunk_size)]
+        if len(chunks) > 1 and self.concurrency > 1:
+            # chunks hold disjoint ids, so they may be written in any order and side by side
+            with ThreadPoolExecutor(min(self.concurrency, len(chunks)), thread_name_prefix="indexer") as pool:
+                for part in pool.map(lambda chunk: self._write_chunk(kind, chunk, spool), chunks):
+                    result += part
+        else:
+            for chunk in chunks:
+                result += self._write_chunk(kind, chunk, spool)
         return result
 
     def _write_chunk(self, kind: str, chunk: list[dict], spool: bool) -> IndexResult:
         result = IndexResult()
-        by_id = {a["_id"]: doc for a, doc in zip(self._actions(kind, chunk), chunk, strict=True)}
-        pending = dict(by_id)
-        for attempt in range(self.max_retries + 1):
+        id_field = _KINDS[kind][1]
+        pending = {doc[id_field]: doc for doc in chunk}
+        attempt = conflict_rounds = 0
+        while True:
             client = self._client()
             if client is None:
                 break
             transient: dict[str, str] = {}
+            conflicts = 0
             try:
-                for ok, info in client.bulk(self._actions(kind, list(pending.values())), chunk_size=len(pending),
-                                            refresh=self.refresh, require_alias=True):
+                if kind == "articles":
+                    actions = self._article_actions(client, pending, transient, result)
+                else:
+                    actions = self._actions(kind, list(pending.values()))
+                bulk = client.bulk(actions, chunk_size=max(len(actions), 1), refresh=self.refresh,
+                                   require_alias=True) if actions else ()
+                for ok, info in bulk:
                     item = next(iter(info.values()))
                     doc_id = item.get("_id")
                     doc = pending.pop(doc_id, None)
@@ -399,6 +473,11 @@ class Indexer:
                         # an article that never reached the index (dead-lettered) has nothing to relabel
                         result.unchanged += 1
                         continue
+                    if kind == "articles" and status == 409:
+                        # another writer got there between our read and our write: read and decide again
+                        pending[doc_id] = doc
+                        conflicts += 1
+                        continue
                     reason = _item_reason(item)
                     # 429/5xx: the engine is busy or half-up; 404: the alias vanished (require_alias) --
                     # all of them are the engine's trouble, not the document's, so retry and then spool
@@ -414,19 +493,22 @@ class Indexer:
                 logger.warning("bulk write of %d %s failed (attempt %d): %s", len(pending), kind, attempt + 1,
                                exc)
                 if self.url and status is None and not client.ping():
-                    # down, not just slow: stop hammering it, spool, and reconnect later
-                    self.client = None
-                    self._ensured = False
-                    self._last_connect = time.monotonic()
+                    self._forget_client(client)
                     break
             if not pending:
                 return result
-            if attempt < self.max_retries:
-                time.sleep(min(self.backoff * 2 ** attempt, 30.0))
+            if conflicts and not transient and len(pending) == conflicts and conflict_rounds < MAX_CONFLICT_ROUNDS:
+                conflict_rounds += 1
+                continue
+            if attempt >= self.max_retries:
+                break
+            time.sleep(min(self.backoff * 2 ** attempt, 30.0))
+            attempt += 1
         # whatever is still pending could not be delivered now
         reason = f"engine unavailable: {len(pending)} {kind} not delivered"
         if spool:
-            self.spool.append(kind, pending.values())
+            with self._lock:
+                self.spool.append(kind, pending.values())
             logger.warning("%s; spooled to %s", reason, self.spool.directory)
         result.spooled += len(pending)
         result.errors.append(reason)
@@ -435,12 +517,14 @@ class Indexer:
     def _reject(self, kind: str, doc: dict, reason: str, result: IndexResult) -> None:
         result.failed += 1
         result.errors.append(f"{kind}/{doc.get('id') or doc.get('story_id')}: {reason}")
-        self.spool.dead_letter(kind, doc, reason)
-        key = reason.split(":", 1)[0]
-        if key not in self._logged_reasons:  # one line per kind of problem, not one per document
-            self._logged_reasons.add(key)
-            logger.error("engine rejected %s %s: %s (dead-lettered in %s; further such errors are counted "
-                         "only)", kind, doc.get("id") or doc.get("story_id"), reason, self.spool.directory)
+        with self._lock:
+            self.spool.dead_letter(kind, doc, reason)
+            key = reason.split(":", 1)[0]
+            if key in self._logged_reasons:
+                return
+            self._logged_reasons.add(key)  # one line per kind of problem, not one per document
+        logger.error("engine rejected %s %s: %s (dead-lettered in %s; further such errors are counted "
+                     "only)", kind, doc.get("id") or doc.get("story_id"), reason, self.spool.directory)
 
 
 def _item_reason(item: dict) -> str:
