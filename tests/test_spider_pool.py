@@ -1,0 +1,157 @@
+"""Extraction through the spider's process pool: results, dropped reasons and dead workers.
+
+The spider is built by Scrapy (``from_crawler`` with the project's settings) and its article callback
+is driven on an asyncio loop with hand-made responses, so no crawl or server is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from aggregator.extract import ExtractionError, extract_article
+from aggregator.extract import pool as extract_pool
+from spiders.outlets import ElectrekSpider
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "tests" / "fixtures" / "expected"
+WEB = ROOT / "tests" / "fixtures" / "web"
+NOT_AN_ARTICLE = (b"<html><head><title>Electrek</title></head><body>" + b"<a href='/x'>link</a>" * 30
+                  + b"</body></html>")
+
+
+def _spider(tmp_path: Path, workers: int):
+    crawler = get_crawler(ElectrekSpider, {"AGGREGATOR_VAR": str(tmp_path), "AGGREGATOR_EXTRACT_WORKERS": workers})
+    spider = ElectrekSpider.from_crawler(crawler)
+    crawler.spider = spider
+    return crawler, spider
+
+
+def _stop(spider) -> None:
+    spider._engine_stopped()
+    spider._closed()
+
+
+def _response(url: str, body: bytes) -> HtmlResponse:
+    request = Request(url, meta={"article": True, "hint_published": None})
+    return HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=request)
+
+
+def _fixture(slug: str) -> tuple[str, bytes]:
+    exp = json.loads((EXPECTED / "electrek" / f"{slug}.json").read_text())
+    return exp["url"], (WEB / exp["fixture"]).read_bytes()
+
+
+def _parse(spider, response) -> list[dict]:
+    async def collect():
+        return [item async for item in spider.parse_article(response)]
+
+    return asyncio.run(collect())
+
+
+def _crash_on_marker(html, url, kwargs):  # runs in the worker: dies like a segfault would
+    if "crash-me" in url:
+        os._exit(3)
+    return extract_pool.run_extract(html, url, kwargs)
+
+
+def test_extraction_error_keeps_its_reason_through_pickle():
+    exc = pickle.loads(pickle.dumps(ExtractionError("not_article", "home page, not an article")))
+    assert exc.reason == "not_article" and str(exc) == "home page, not an article"
+
+
+def test_spider_uses_a_shared_pool_and_releases_it_when_the_engine_stops(tmp_path):
+    (_, first), (_, second) = _spider(tmp_path / "a", 1), _spider(tmp_path / "b", 1)
+    try:
+        assert first._pool is not None and first._pool is second._pool
+        _stop(first)
+        assert second._pool._executor is not None  # still in use by the other crawler
+    finally:
+        pool = second._pool
+        _stop(second)
+    assert pool._closed and extract_pool._shared is None
+    _, in_thread = _spider(tmp_path / "c", 0)
+    assert in_thread._pool is None
+    _stop(in_thread)
+
+
+def test_extraction_error_in_the_worker_is_counted_under_its_reason(tmp_path):
+    crawler, spider = _spider(tmp_path, 1)
+    try:
+        items = _parse(spider, _response("https://electrek.co/guides/tesla/", NOT_AN_ARTICLE))
+    finally:
+        _stop(spider)
+    assert items == []
+    stats = crawler.stats.get_stats()
+    assert stats.get("extract/dropped/not_article") == 1 and stats.get("extract/dropped") == 1
+    assert "extract/articles" not in stats
+
+
+def test_article_through_the_pool_equals_the_in_thread_result(tmp_path):
+    url, body = _fixture("catl-sodium-ion-battery-200-wh-kg-2027")
+    results = {}
+    for workers in (1, 0):
+        crawler, spider = _spider(tmp_path / str(workers), workers)
+        try:
+            assert (spider._pool is not None) == (workers > 0)
+            items = _parse(spider, _response(url, body))
+        finally:
+            _stop(spider)
+        assert len(items) == 1
+        stats = crawler.stats.get_stats()
+        assert stats["extract/articles"] == 1 and stats["extract/articles/electrek"] == 1
+        results[workers] = {k: v for k, v in items[0].items() if k != "fetched_at"}
+        results[workers, "fields"] = {k: v for k, v in stats.items() if k.startswith("extract/fields/")}
+    assert results[1] == results[0]
+    assert results[1, "fields"] == results[0, "fields"] and results[1, "fields"]
+    assert results[1]["title"] and results[1]["body"].startswith("CATL has pulled the wraps off")
+
+
+def test_dead_worker_is_replaced_and_the_page_counted_as_worker_crashed(tmp_path):
+    crawler, spider = _spider(tmp_path, 0)
+    spider._pool = pool = extract_pool.ExtractPool(1, func=_crash_on_marker)
+    url, body = _fixture("catl-sodium-ion-battery-200-wh-kg-2027")
+    try:
+        assert _parse(spider, _response("https://electrek.co/2026/11/20/crash-me/", body)) == []
+        items = _parse(spider, _response(url, body))  # the crawl goes on with a new pool
+    finally:
+        pool.shutdown()
+        spider._closed()
+    stats = crawler.stats.get_stats()
+    assert stats.get("extract/dropped/worker_crashed") == 1
+    assert pool.restarts == 2  # the page was tried once more on a fresh pool
+    assert len(items) == 1 and stats["extract/articles"] == 1
+
+
+def test_pool_returns_what_extract_article_returns(tmp_path):
+    url, body = _fixture("tesla-fsd-supervised-approval-netherlands-rdw")
+    pool = extract_pool.ExtractPool(2)
+    try:
+        async def both():
+            return await asyncio.gather(pool.extract(body, url, source="electrek"),
+                                        pool.extract(NOT_AN_ARTICLE, "https://electrek.co/", source="electrek"),
+                                        return_exceptions=True)
+
+        article, error = asyncio.run(both())
+    finally:
+        pool.shutdown()
+    local = extract_article(body, url, source="electrek")
+    assert {k: v for k, v in article.items() if k != "fetched_at"} == {
+        k: v for k, v in local.items() if k != "fetched_at"}
+    assert isinstance(error, ExtractionError) and error.reason == "not_article"
+
+
+@pytest.mark.parametrize("value, expected", [("0", 0), (3, 3)])
+def test_worker_setting(tmp_path, value, expected):
+    _, spider = _spider(tmp_path, value)
+    try:
+        assert (spider._pool.workers if spider._pool else 0) == expected
+    finally:
+        _stop(spider)
