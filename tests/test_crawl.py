@@ -175,3 +175,19 @@ def test_engine_down_spools_and_next_crawl_replays(engine, search, index_prefix,
                        _env(var, engine, index_prefix))
     assert stats2["electrek"].get("index/replayed", 0) >= scraped
     assert len(_articles(search)) == scraped
+
+
+def test_review_page_renders_every_crawled_story(crawled, search):
+    from starlette.testclient import TestClient
+
+    from aggregator.review.app import Settings, create_app
+    from aggregator.search.indices import alias_name
+
+    client = TestClient(create_app(search, Settings(secret="s" * 40, public=True)))
+    assert client.get("/").status_code == 200
+    story_ids = {d["_id"] for d in search.scan(alias_name("stories"))}
+    assert story_ids
+    for story_id in story_ids:
+        page = client.get(f"/story/{story_id}")
+        assert page.status_code == 200, (story_id, page.text[:500])
+        assert story_id in page.text
