@@ -12,8 +12,8 @@ every candidate on exact shingle sets, so extra candidates cost time, never corr
 Band keys are 64-bit hashes of ``(band index, salt, r signature values)``; two documents
 collide in a band iff their ``r`` values agree (up to a 2**-64 accident, caught by
 verification). :class:`BandIndex` keeps them as sorted ``uint64`` keys + ``int32`` document
-numbers (12 bytes per band per document) with a small dict in front for recent inserts,
-merged into the sorted arrays geometrically (amortised ``O(log n)`` per insert). That is what
+numbers (12 bytes per band per document) with a small bounded dict in front for recent
+inserts, spilled into sorted runs merged geometrically (amortised ``O(log n)`` per insert). That is what
 keeps LSH state at a few hundred bytes per document instead of datasketch's ~8.7 KB of
 Python dicts and lists.
 """
@@ -91,8 +91,26 @@ def band_keys(signature: np.ndarray, bands: int, rows: int, salt: int = 0) -> np
         return _fmix64(h)
 
 
+_PENDING_MAX = 16384  # recent inserts held in a dict (~100 bytes each) before they become a sorted run
+
+
+def _merge_sorted(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two ``(sorted keys, ids)`` runs; a stable sort of two concatenated runs is linear (timsort)."""
+    keys = np.concatenate([a[0], b[0]])
+    ids = np.concatenate([a[1], b[1]])
+    order = np.argsort(keys, kind="stable")
+    return keys[order], ids[order]
+
+
 class BandIndex:
-    """band key -> document numbers; sorted numpy arrays plus a dict of recent inserts.
+    """band key -> document numbers; sorted numpy runs plus a small dict of recent inserts.
+
+    Layout (a small log-structured merge tree): ``keys``/``ids`` is the main sorted run; recent
+    inserts go to ``pending`` (a dict, fast to update) until it holds ``_PENDING_MAX`` entries,
+    then become a sorted run in ``runs``; a run at least half the size of the one before it is
+    merged into it (main included), so there are ``O(log n)`` runs and every entry is merged
+    ``O(log n)`` times. The dict is bounded, so memory is 12 bytes per entry plus a constant
+    (an unbounded dict of recent inserts cost ~100 bytes per entry, up to a quarter of the index).
 
     Deletions are not supported on purpose: a re-added article simply gets new keys, and a
     stale key can only produce a candidate that verification (on the current record) rejects.
@@ -101,11 +119,12 @@ class BandIndex:
     def __init__(self, keys: np.ndarray | None = None, ids: np.ndarray | None = None) -> None:
         self.keys = np.empty(0, dtype=np.uint64) if keys is None else keys
         self.ids = np.empty(0, dtype=np.int32) if ids is None else ids
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
         self.pending: dict[int, int | tuple[int, ...]] = {}
         self._pending_n = 0
 
     def __len__(self) -> int:
-        return len(self.keys) + self._pending_n
+        return len(self.keys) + sum(len(k) for k, _ in self.runs) + self._pending_n
 
     def insert(self, keys: Iterable[int], doc: int) -> None:
         pend = self.pending
@@ -120,23 +139,29 @@ class BandIndex:
             elif doc not in old:
                 pend[k] = old + (doc,)
             self._pending_n += 1
-        if self._pending_n > max(65536, len(self.keys) // 4):
-            self.compact()
+        if self._pending_n >= _PENDING_MAX:
+            self._spill()
+
+    @staticmethod
+    def _gather(keys: np.ndarray, ids: np.ndarray, q: np.ndarray, out: set[int]) -> None:
+        left = np.searchsorted(keys, q, side="left")
+        right = np.searchsorted(keys, q, side="right")
+        hit = left < right
+        if hit.any():
+            lo, lens = left[hit], (right - left)[hit]
+            if len(lo) == 1:
+                out.update(ids[lo[0] : lo[0] + lens[0]].tolist())
+            else:  # all hit ranges gathered at once: no Python loop per band or per candidate
+                ends = np.cumsum(lens)
+                pos = np.arange(ends[-1]) + np.repeat(lo - (ends - lens), lens)
+                out.update(ids[pos].tolist())
 
     def query(self, keys: np.ndarray) -> set[int]:
         out: set[int] = set()
         if len(self.keys):
-            left = np.searchsorted(self.keys, keys, side="left")
-            right = np.searchsorted(self.keys, keys, side="right")
-            hit = left < right
-            if hit.any():
-                lo, lens = left[hit], (right - left)[hit]
-                if len(lo) == 1:
-                    out.update(self.ids[lo[0] : lo[0] + lens[0]].tolist())
-                else:  # all hit ranges gathered at once: no Python loop per band or per candidate
-                    ends = np.cumsum(lens)
-                    pos = np.arange(ends[-1]) + np.repeat(lo - (ends - lens), lens)
-                    out.update(self.ids[pos].tolist())
+            self._gather(self.keys, self.ids, keys, out)
+        for rk, ri in self.runs:
+            self._gather(rk, ri, keys, out)
         pend = self.pending
         if pend:
             for k in keys.tolist():
@@ -149,10 +174,7 @@ class BandIndex:
                     out.update(v)
         return out
 
-    def compact(self) -> None:
-        """Fold the pending dict into the sorted arrays."""
-        if not self.pending:
-            return
+    def _pending_run(self) -> tuple[np.ndarray, np.ndarray]:
         ks: list[int] = []
         vs: list[int] = []
         for k, v in self.pending.items():
@@ -162,13 +184,40 @@ class BandIndex:
             else:
                 ks.extend([k] * len(v))
                 vs.extend(v)
-        keys = np.concatenate([self.keys, np.array(ks, dtype=np.uint64)])
-        ids = np.concatenate([self.ids, np.array(vs, dtype=np.int32)])
+        keys = np.array(ks, dtype=np.uint64)
+        ids = np.array(vs, dtype=np.int32)
         order = np.argsort(keys, kind="stable")
-        self.keys, self.ids = keys[order], ids[order]
         self.pending = {}
         self._pending_n = 0
+        return keys[order], ids[order]
+
+    def _spill(self) -> None:
+        """Pending dict -> a sorted run; merge runs geometrically (the main run is the first)."""
+        if not self.pending:
+            return
+        self.runs.append(self._pending_run())
+        while self.runs:
+            prev_len = len(self.runs[-2][0]) if len(self.runs) >= 2 else len(self.keys)
+            if 2 * len(self.runs[-1][0]) < prev_len:
+                break
+            last = self.runs.pop()
+            if self.runs:
+                self.runs[-1] = _merge_sorted(self.runs[-1], last)
+            else:
+                self.keys, self.ids = _merge_sorted((self.keys, self.ids), last)
+
+    def compact(self) -> None:
+        """Fold the pending dict and every run into the main sorted arrays."""
+        if self.pending:
+            self.runs.append(self._pending_run())
+        while self.runs:
+            last = self.runs.pop()
+            if self.runs:
+                self.runs[-1] = _merge_sorted(self.runs[-1], last)
+            else:
+                self.keys, self.ids = _merge_sorted((self.keys, self.ids), last)
 
     def nbytes(self) -> int:
         """Approximate memory (sorted arrays exactly; pending dict entries at ~100 bytes)."""
-        return self.keys.nbytes + self.ids.nbytes + 100 * self._pending_n
+        runs = sum(k.nbytes + i.nbytes for k, i in self.runs)
+        return self.keys.nbytes + self.ids.nbytes + runs + 100 * self._pending_n

@@ -89,6 +89,69 @@ class Store(ABC):
         return 0
 
 
+class CountTable:
+    """``int key -> count`` as sorted ``uint64`` keys + ``int64`` counts (16 bytes an entry) and a small dict.
+
+    Boilerplate counters get ~7 new keys per document (every head/tail line), so a plain dict
+    (~100 bytes an entry) would be one of the larger per-document costs. Updates go to the dict
+    and are folded into the arrays when it holds ``spill`` keys.
+    """
+
+    def __init__(self, items: dict[int, int] | None = None, spill: int = 8192) -> None:
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.vals = np.empty(0, dtype=np.int64)
+        self.pending: dict[int, int] = {}
+        self.spill = spill
+        if items:
+            self.pending = dict(items)
+            self._fold()
+
+    def __len__(self) -> int:
+        self._fold()
+        return len(self.keys)
+
+    def add(self, keys: list[int], by: int = 1) -> None:
+        pend = self.pending
+        for k in keys:
+            pend[k] = pend.get(k, 0) + by
+        if len(pend) >= self.spill:
+            self._fold()
+
+    def get(self, keys: list[int]) -> list[int]:
+        out = [0] * len(keys)
+        if len(self.keys):
+            q = np.array(keys, dtype=np.uint64)
+            pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
+            out = np.where(self.keys[pos] == q, self.vals[pos], 0).tolist()
+        pend = self.pending
+        if pend:
+            for i, k in enumerate(keys):
+                out[i] += pend.get(k, 0)
+        return out
+
+    def _fold(self) -> None:
+        if not self.pending:
+            return
+        k = np.concatenate([self.keys, np.fromiter(self.pending.keys(), dtype=np.uint64, count=len(self.pending))])
+        v = np.concatenate([self.vals, np.fromiter(self.pending.values(), dtype=np.int64, count=len(self.pending))])
+        order = np.argsort(k, kind="stable")
+        k, v = k[order], v[order]
+        first = np.empty(len(k), dtype=bool)
+        first[:1] = True
+        np.not_equal(k[1:], k[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        self.keys, self.vals = k[starts], np.add.reduceat(v, starts) if len(v) else v
+        self.pending = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._fold()
+        return {"keys": self.keys, "vals": self.vals, "spill": self.spill}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.keys, self.vals, self.spill = state["keys"], state["vals"], state["spill"]
+        self.pending = {}
+
+
 class MemoryStore(Store):
     """Everything in process memory; LSH in :class:`BandIndex` (12 bytes per band entry)."""
 
@@ -97,7 +160,7 @@ class MemoryStore(Store):
         self.ids: dict[str, int] = {}
         self.kv: dict[str, Any] = {}
         self.lsh: dict[str, BandIndex] = {}
-        self.counts: dict[str, dict[int, int]] = {}
+        self.counts: dict[str, CountTable] = {}
         self.vecs: dict[str, np.ndarray] = {}  # space -> (capacity, width) uint32, row = doc number
 
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
@@ -151,13 +214,14 @@ class MemoryStore(Store):
         self.kv.pop(key, None)
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
-        c = self.counts.setdefault(space, {})
-        for k in keys:
-            c[k] = c.get(k, 0) + by
+        c = self.counts.get(space)
+        if c is None:
+            c = self.counts[space] = CountTable()
+        c.add(keys, by)
 
     def count_get(self, space: str, keys: list[int]) -> list[int]:
-        c = self.counts.get(space, {})
-        return [c.get(k, 0) for k in keys]
+        c = self.counts.get(space)
+        return c.get(keys) if c is not None else [0] * len(keys)
 
     def lsh_bytes(self) -> int:
         return sum(i.nbytes() for i in self.lsh.values())
@@ -179,7 +243,9 @@ class FileStore(MemoryStore):
         if state.exists():
             with state.open("rb") as fh:
                 data = pickle.load(fh)
-            self.ids, self.kv, self.counts = data["ids"], data["kv"], data["counts"]
+            self.ids, self.kv = data["ids"], data["kv"]
+            self.counts = {space: c if isinstance(c, CountTable) else CountTable(c)  # dicts: older states
+                           for space, c in data["counts"].items()}
             for space in data.get("vec_spaces", []):
                 self.vecs[space] = np.load(self.path / f"vec-{space}.npy")
             for space in data.get("spaces", []):
