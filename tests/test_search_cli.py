@@ -41,6 +41,9 @@ def test_search_table_and_json(app, seeded):
     res = runner.invoke(app, ["search", "lucid deliveries"])
     assert res.exit_code == 0, res.output
     assert "Lucid Gravity" in res.output and "s1" in res.output
+    assert "1 stories, 3 articles match" in res.output
+    res = runner.invoke(app, ["search", "lucid", "--limit", "1", "--exact"])
+    assert res.exit_code == 0 and "1 stories, 3 articles match" in res.output
     res = runner.invoke(app, ["search", "lucid", "--json", "--source", "electrek"])
     lines = [json.loads(line) for line in res.output.splitlines()]
     assert [(x["story_id"], x["member_count"]) for x in lines] == [("s1", 3)]

@@ -65,6 +65,24 @@ def test_search_collapses_articles_by_story(seeded):
 
 
 @pytest.mark.engine
+def test_story_totals_are_exact_or_a_lower_bound(seeded):
+    page = queries.run_search(seeded, "", limit=2)
+    assert (page.total_stories, page.stories_exact, page.stories_text) == (2, False, "2+")
+    assert (page.total_articles, page.articles_text) == (7, "7")
+    exact = queries.run_search(seeded, "", limit=2, count_stories=True)
+    assert (exact.total_stories, exact.stories_text, len(exact.stories)) == (4, "4", 2)
+    assert "aggs" not in queries.search_articles("x") and queries.search_articles("x")["track_total_hits"] == 1000
+
+
+@pytest.mark.engine
+def test_most_words_of_a_longer_search_must_match(seeded):
+    assert {h.story_id for h in queries.run_search(seeded, "toyota pilot line").stories} == {"s-battery"}
+    # two of three words in one field are enough, one is not
+    assert queries.run_search(seeded, "toyota battery rivian").stories[0].story_id == "s-battery"
+    assert queries.run_search(seeded, "toyota rivian lucid").stories == []
+
+
+@pytest.mark.engine
 def test_filters_and_stemming(seeded):
     res = queries.run_search(seeded, "batteries", sources=["insideevs"], languages=["en"])
     assert [(h.story_id, h.best_article["id"]) for h in res.stories] == [("s-battery", "a5")]

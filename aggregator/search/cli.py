@@ -39,6 +39,8 @@ def search_command(
     limit: Annotated[int, typer.Option(min=1, max=500, help="Stories to show.")] = 10,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
     language: Annotated[list[str] | None, typer.Option("--language", help="ISO 639-1 code (repeatable).")] = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Count every matching story and article (slower); "
+                                        "otherwise a full page says e.g. '10+ stories'.")] = False,
     url: Annotated[str | None, URL_OPTION] = None,
 ) -> None:
     """Search articles; one line per story (its articles collapsed), best match first."""
@@ -46,7 +48,8 @@ def search_command(
 
     client = _client(url)
     try:
-        results = run_search(client, query, since=since, sources=source, languages=language, limit=limit)
+        results = run_search(client, query, since=since, sources=source, languages=language, limit=limit,
+                             count_stories=exact)
     except ValueError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -56,7 +59,7 @@ def search_command(
                               "sources": hit.sources, "first_seen": hit.first_seen, "score": hit.score,
                               "best_article": hit.best_article}, ensure_ascii=False))
         return
-    table = Table(title=f"{results.total_stories} stories, {results.total_articles} articles match {query!r}",
+    table = Table(title=f"{results.stories_text} stories, {results.articles_text} articles match {query!r}",
                   title_justify="left")
     table.add_column("headline", overflow="fold", ratio=3)
     table.add_column("articles", justify="right")

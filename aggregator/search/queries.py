@@ -10,6 +10,12 @@ Rules kept by every builder:
 * the features used exist with the same syntax in Elasticsearch 8/9 and OpenSearch 2/3: ``bool``
   filters, ``collapse`` with ``inner_hits``, ``terms``/``date_histogram`` (``calendar_interval``),
   ``cardinality``, and date math (``now-7d``).
+
+The full-text search is the expensive one: collapsing by story has to score every matching article, so
+it asks for no more than the page needs. Articles are counted exactly up to :data:`TRACK_TOTAL_HITS`
+(then "1000+"), and the number of matching stories (a ``cardinality`` aggregation over every match,
+about a third of the cost) only when ``count_stories=True`` (``aggregator search --exact``); otherwise
+a full page reads "10+ stories".
 """
 
 from __future__ import annotations
@@ -24,6 +30,12 @@ from aggregator.search.client import SearchClient
 
 SEARCH_FIELDS = ["title^3", "lead^2", "body"]
 ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "dup_id", "language"]
+#: what an inner hit (a story's other matching article) carries; its story_id is the hit's
+MEMBER_SOURCE = ["id", "title", "url", "source", "published_at", "dup_id"]
+#: multi-word searches want most of their words in one field: all of 1-2 words, 75 % (rounded down) of more
+MINIMUM_SHOULD_MATCH = "2<75%"
+#: articles are counted exactly up to here; above it the engine reports a lower bound ("1000+")
+TRACK_TOTAL_HITS = 1000
 _RELATIVE = re.compile(r"^\d+[mhdwMy]$")
 _ABSOLUTE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -65,31 +77,39 @@ def article_filters(since: str | None = None, until: str | None = None, sources:
 
 def search_articles(text: str, since: str | None = None, until: str | None = None,
                     sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
-                    size: int = 10, offset: int = 0, members: int = 3) -> dict[str, Any]:
+                    size: int = 10, offset: int = 0, members: int = 3,
+                    count_stories: bool = False) -> dict[str, Any]:
     """Full-text search over ``articles``, one hit per story (the best-scoring article), with the story's
-    other matching articles as ``inner_hits.members`` in publication order."""
+    other matching articles as ``inner_hits.members`` in publication order.
+
+    ``count_stories`` adds the exact article count and a ``stories`` cardinality aggregation (the number
+    of matching stories); without it articles are counted up to :data:`TRACK_TOTAL_HITS`.
+    """
     text = text.strip()
     must: list[dict[str, Any]]
     if text:
-        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields"}}]
+        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields",
+                                 "minimum_should_match": MINIMUM_SHOULD_MATCH}}]
         sort: list[Any] = ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]
     else:
         must = [{"match_all": {}}]
         sort = [{"published_at": {"order": "desc", "missing": "_last"}}]
-    return {
+    body: dict[str, Any] = {
         "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
         "collapse": {
             "field": "story_id",
-            "inner_hits": {"name": "members", "size": members, "_source": ARTICLE_SOURCE,
+            "inner_hits": {"name": "members", "size": members, "_source": MEMBER_SOURCE,
                            "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]},
         },
-        "aggs": {"stories": {"cardinality": {"field": "story_id"}}},
         "_source": ARTICLE_SOURCE,
         "sort": sort,
         "size": size,
         "from": offset,
-        "track_total_hits": True,
+        "track_total_hits": True if count_stories else TRACK_TOTAL_HITS,
     }
+    if count_stories:
+        body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
+    return body
 
 
 def latest_stories(size: int = 20, since: str | None = None, sources: Sequence[str] | None = None,
@@ -166,17 +186,34 @@ class StoryHit:
 
 @dataclass
 class SearchResults:
+    """A page of results; a total whose ``*_exact`` is False is a lower bound ("10+ stories")."""
+
     stories: list[StoryHit]
     total_articles: int
     total_stories: int
+    articles_exact: bool = True
+    stories_exact: bool = True
+
+    @property
+    def articles_text(self) -> str:
+        return f"{self.total_articles}{'' if self.articles_exact else '+'}"
+
+    @property
+    def stories_text(self) -> str:
+        return f"{self.total_stories}{'' if self.stories_exact else '+'}"
 
 
 def run_search(client: SearchClient, text: str, since: str | None = None, until: str | None = None,
                sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
-               limit: int = 10) -> SearchResults:
-    """Search articles, collapse by story, then fetch the story documents for headline and size."""
+               limit: int = 10, count_stories: bool = False) -> SearchResults:
+    """Search articles, collapse by story, then fetch the story documents for headline and size.
+
+    Without ``count_stories`` the number of stories is exact only when it fits on the page; a full page
+    gives a lower bound (``stories_exact`` False).
+    """
     resp = client.search(indices.alias_name("articles"),
-                         search_articles(text, since, until, sources, languages, size=limit))
+                         search_articles(text, since, until, sources, languages, size=limit,
+                                         count_stories=count_stories))
     hits = resp["hits"]["hits"]
     story_ids = [h["_source"].get("story_id") for h in hits if h["_source"].get("story_id")]
     stories = client.mget(indices.alias_name("stories"), story_ids) if story_ids else {}
@@ -198,8 +235,13 @@ def run_search(client: SearchClient, text: str, since: str | None = None, until:
         ))
     total = resp["hits"]["total"]
     total_articles = total["value"] if isinstance(total, dict) else int(total)
-    total_stories = int(resp.get("aggregations", {}).get("stories", {}).get("value", len(out)))
-    return SearchResults(out, total_articles, total_stories)
+    articles_exact = not isinstance(total, dict) or total.get("relation", "eq") == "eq"
+    counted = (resp.get("aggregations") or {}).get("stories")
+    if counted is not None:
+        total_stories, stories_exact = int(counted["value"]), True
+    else:  # a page that is not full holds every matching story
+        total_stories, stories_exact = len(out), len(out) < limit
+    return SearchResults(out, total_articles, total_stories, articles_exact, stories_exact)
 
 
 def run_story_members(client: SearchClient, story_id: str) -> list[dict[str, Any]]:
