@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -129,34 +130,133 @@ class Story:
         return sorted(self.members, key=lambda m: (m.published_at is None, m.published_at or ""))
 
 
-@dataclass
+_HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
+_W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
+
+
+def _h64(x: str) -> int:
+    return F.xxhash.xxh64_intdigest(x.encode("utf-8"))
+
+
+def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(numbers, names, name weights, keywords)`` of ``feats`` as sorted hash arrays.
+
+    numbers: ``xxh64`` with the low bit set for a *specific* figure (:func:`.features.specific_number`),
+    so the flag travels with the value and intersections need no lookup; names: ``xxh64 >> 1`` (the
+    key of the name's document-frequency counter) with a parallel ``uint8`` weight in tenths;
+    keywords: ``xxh64``. Strings are not kept: explanations (``links_of``) name articles, not features.
+    """
+    nums = np.array(sorted({(_h64(x) & ~1) | int(F.specific_number(x)) for x in feats.numbers}), dtype=np.uint64)
+    named: dict[int, int] = {}
+    for k, w in feats.names.items():
+        h = _h64(k) >> 1
+        named[h] = max(named.get(h, 0), round(w * 10))
+    order = sorted(named)
+    names = np.array(order, dtype=np.uint64)
+    weights = np.array([named[h] for h in order], dtype=np.uint8)
+    kw = np.array(sorted({_h64(x) for x in feats.keywords}), dtype=np.uint64)
+    return nums, names, weights, kw
+
+
 class Doc:
-    """What the store keeps per article (no text: shingle hashes and event features)."""
+    """What the store keeps per article: a few scalars and one packed byte string.
 
-    number: int
-    article_id: str
-    source: str
-    title: str
-    published: float | None
-    language: str
-    content_key: str
-    shingles: np.ndarray
-    edge_units: list[tuple[int, np.ndarray]]  # short head/tail lines: (unit key, their shingles)
-    feats: F.StoryFeatures
-    dup_id: str = ""
-    story_id: str = ""
-    similarity: float = 1.0
-    pinned: bool = False  # placed by an editor merge: keep the story on re-evaluation
-    links: list[tuple[str, str, float]] = field(default_factory=list)  # (other id, tier, score): why
-    spec: frozenset[str] | None = None  # specific numbers of feats (derived; None in older states)
-    strong: frozenset[str] | None = None  # names of weight >= 1 (derived; None in older states)
+    ``blob`` holds, after a ``uint32`` header of six lengths, with every segment aligned to its
+    item size: head/tail unit keys (``int64``), event features (:func:`pack_features`: numbers,
+    names, keywords as ``uint64`` hashes), the body's sorted shingle set (``uint32``), the edge
+    units' offsets (``uint32``) and their shingles as indices into the shingle set (``uint16``,
+    ``uint32`` past 65,536 shingles), name weights (``uint8``). One ``bytes`` object costs 33
+    bytes of overhead where each numpy array, set, dict and string of the former layout cost
+    50-230; the arrays below are zero-copy views into it.
+    """
 
+    __slots__ = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
+                 "dup_id", "story_id", "similarity", "pinned", "links")
 
-def _derived(d: Doc) -> tuple[frozenset[str], frozenset[str]]:
-    if d.spec is None or d.strong is None:
-        d.spec = frozenset(x for x in d.feats.numbers if F.specific_number(x))
-        d.strong = frozenset(k for k, w in d.feats.names.items() if w >= 1.0)
-    return d.spec, d.strong
+    def __init__(self, number: int, article_id: str, source: str, title: str, published: float | None,
+                 language: str, content_key: bytes, blob: bytes, dup_id: str = "", story_id: str = "",
+                 similarity: float = 1.0, pinned: bool = False,
+                 links: list[tuple[str, str, float]] | None = None) -> None:
+        self.number, self.article_id, self.source, self.title = number, article_id, source, title
+        self.published, self.language, self.content_key, self.blob = published, language, content_key, blob
+        self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
+        self.links = links if links is not None else []  # (other id, tier, score): why it was placed
+
+    @staticmethod
+    def pack(shingles: np.ndarray, edge_units: list[tuple[int, np.ndarray]],
+             feats: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> bytes:
+        nums, names, weights, kw = feats
+        ns = len(shingles)
+        ekeys = np.array([k for k, _ in edge_units], dtype=np.int64)
+        idx: list[np.ndarray] = []
+        for _, sh in edge_units:  # a kept edge line's shingles are a subset of the body's
+            pos = np.searchsorted(shingles, sh)
+            pos = pos[pos < ns]
+            idx.append(pos[shingles[pos] == sh[: len(pos)]] if len(pos) == len(sh) else
+                       pos[np.isin(shingles[pos], sh)])
+        eoff = np.zeros(len(edge_units) + 1, dtype=np.uint32)
+        if idx:
+            np.cumsum([len(i) for i in idx], out=eoff[1:])
+        eidx = (np.concatenate(idx) if idx else np.empty(0)).astype(np.uint16 if ns <= 65536 else np.uint32)
+        hdr = np.array([ns, len(ekeys), len(eidx), len(nums), len(names), len(kw)], dtype=np.uint32)
+        return b"".join(x.tobytes() for x in (hdr, ekeys, nums, names, kw, np.asarray(shingles, dtype=np.uint32),
+                                               eoff, eidx, weights))
+
+    def _layout(self) -> tuple[int, ...]:
+        return tuple(np.frombuffer(self.blob, dtype=np.uint32, count=_HDR).tolist())
+
+    @property
+    def shingles(self) -> np.ndarray:
+        ns, ne, _nei, nn, nm, nk = self._layout()
+        return np.frombuffer(self.blob, dtype=np.uint32, count=ns, offset=4 * _HDR + 8 * (ne + nn + nm + nk))
+
+    def features(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(numbers, names, name weights in tenths, keywords)`` (see :func:`pack_features`)."""
+        ns, ne, nei, nn, nm, nk = self._layout()
+        b = self.blob
+        off = 4 * _HDR + 8 * ne
+        nums = np.frombuffer(b, dtype=np.uint64, count=nn, offset=off)
+        names = np.frombuffer(b, dtype=np.uint64, count=nm, offset=off + 8 * nn)
+        kw = np.frombuffer(b, dtype=np.uint64, count=nk, offset=off + 8 * (nn + nm))
+        w = np.frombuffer(b, dtype=np.uint8, count=nm, offset=len(b) - nm)
+        return nums, names, w, kw
+
+    def effective(self, bp: set[int] | frozenset[int]) -> np.ndarray:
+        """Shingles minus those of head/tail lines learned to be boilerplate (``bp``: unit keys)."""
+        ns, ne, nei, nn, nm, nk = self._layout()
+        b = self.blob
+        off = 4 * _HDR + 8 * (ne + nn + nm + nk)
+        sh = np.frombuffer(b, dtype=np.uint32, count=ns, offset=off)
+        if not bp or not ne:
+            return sh
+        keys = np.frombuffer(b, dtype=np.int64, count=ne, offset=4 * _HDR).tolist()
+        hit = [i for i, k in enumerate(keys) if k in bp]
+        if not hit:
+            return sh
+        off += 4 * ns
+        eoff = np.frombuffer(b, dtype=np.uint32, count=ne + 1, offset=off).tolist()
+        eidx = np.frombuffer(b, dtype=np.uint16 if ns <= 65536 else np.uint32, count=nei, offset=off + 4 * (ne + 1))
+        drop = np.concatenate([eidx[eoff[i]:eoff[i + 1]] for i in hit])
+        keep = np.ones(ns, dtype=bool)
+        keep[drop] = False
+        return sh[keep]
+
+    # pickling (Redis / file stores): a tuple of the slots; dict states of the former dataclass are converted
+    def __getstate__(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, k) for k in self.__slots__)
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2 and (state[0] is None or isinstance(state[0], dict)):
+            state = {**(state[0] or {}), **(state[1] or {})}
+        if isinstance(state, dict):  # an older state: strings and arrays per field
+            feats = pack_features(state["feats"])
+            state = dict(state, blob=Doc.pack(state["shingles"], state["edge_units"], feats))
+            ck = state["content_key"]
+            state["content_key"] = bytes.fromhex(ck) if isinstance(ck, str) else ck
+            state.setdefault("links", [])
+            state = tuple(state.get(k) for k in self.__slots__)
+        for k, v in zip(self.__slots__, state, strict=True):
+            setattr(self, k, v)
 
 
 @dataclass
@@ -203,8 +303,6 @@ class Deduplicator:
         self.dup_bands = choose_bands(cfg.dup_lsh_threshold, cfg.num_perm, cfg.min_recall)
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
-        self._idf_memo: dict[str, float] = {}
-        self._n_docs: int | None = None
 
     # -- context manager ------------------------------------------------------------------
     def __enter__(self) -> Deduplicator:
@@ -257,7 +355,7 @@ class Deduplicator:
         shingles = sorted_unique(shingle_hashes(kept_tok, k))
         return kept, shingles, [keys[i] for i in edge_idx], edge
 
-    def _doc_from_article(self, art: dict[str, Any], number: int) -> Doc:
+    def _doc_from_article(self, art: dict[str, Any], number: int) -> tuple[Doc, F.StoryFeatures]:
         cfg = self.config
         aid = str(art["id"])
         title = str(art.get("title") or "")
@@ -266,7 +364,7 @@ class Deduplicator:
         source = str(art.get("source") or "").lower()
         lang = str(art.get("language") or "")
         published = _parse_time(art.get("published_at", art.get("published")))
-        content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).hexdigest()
+        content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).digest()
         learned = self._boilerplate(source)
         kept, shingles, keys, edge = self._analyse(body, learned)
         # learn per-source boilerplate from head/tail lines
@@ -285,19 +383,13 @@ class Deduplicator:
             if size > 1500:
                 break
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
-        d = Doc(number, aid, source, title, published, lang, content_key, shingles, edge, feats)
-        _derived(d)
-        return d
+        blob = Doc.pack(shingles, edge, pack_features(feats))
+        return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob), feats
 
     @staticmethod
     def _effective(d: Doc, bp: set[int] | frozenset[int]) -> np.ndarray:
         """Shingles minus those of head/tail lines since learned to be boilerplate."""
-        if not bp:
-            return d.shingles
-        drop = [s for k, s in d.edge_units if k in bp]
-        if not drop:
-            return d.shingles
-        return np.setdiff1d(d.shingles, np.concatenate(drop), assume_unique=True)
+        return d.effective(bp)
 
     # -- verification ---------------------------------------------------------------------
     def _dup_similarity(self, a: Doc, b: Doc, bp: set[int] | None = None) -> float:
@@ -309,7 +401,7 @@ class Deduplicator:
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
-        if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a.feats, b.feats):
+        if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a, b):
             return 0.0
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
@@ -324,78 +416,106 @@ class Deduplicator:
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
-        spec_a, strong_a = _derived(a)
-        spec_b, strong_b = _derived(b)
-        shared = len(spec_a & spec_b)
+        na, names_a, wa, _ = a.features()
+        nb, names_b, wb, _ = b.features()
+        spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
+        shared = len(np.intersect1d(spec_a, spec_b, assume_unique=True))
         if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(spec_a), len(spec_b)):
             return False
-        return not strong_a or not strong_b or len(strong_a & strong_b) >= 0.5 * min(len(strong_a),
-                                                                                    len(strong_b))
+        strong_a, strong_b = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
+        return (not len(strong_a) or not len(strong_b)
+                or len(np.intersect1d(strong_a, strong_b, assume_unique=True)) >= 0.5 * min(len(strong_a),
+                                                                                              len(strong_b)))
 
     @staticmethod
-    def _facts_conflict(fa: F.StoryFeatures, fb: F.StoryFeatures) -> bool:
+    def _facts_conflict(a: Doc, b: Doc) -> bool:
         """Templated news (recalls, earnings, launches) shares its wording but not its facts.
 
         A copy keeps the numbers and names of its original; two texts whose specific numbers
         mostly differ, or whose strong names are disjoint, are different stories however
         similar the prose.
         """
-        na, nb = fa.numbers, fb.numbers
-        if na and nb and len(na & nb) < 0.5 * min(len(na), len(nb)):
+        na, names_a, wa, _ = a.features()
+        nb, names_b, wb, _ = b.features()
+        if len(na) and len(nb) and len(np.intersect1d(na, nb, assume_unique=True)) < 0.5 * min(len(na), len(nb)):
             return True
-        sa = {k for k, w in fa.names.items() if w >= 1.0}
-        sb = {k for k, w in fb.names.items() if w >= 1.0}
-        return bool(sa) and bool(sb) and not (sa & sb)
+        sa, sb = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
+        return bool(len(sa)) and bool(len(sb)) and not len(np.intersect1d(sa, sb, assume_unique=True))
 
-    def _idf(self, names: Iterable[str]) -> dict[str, float]:
-        """idf weight per name; memoised for the duration of one ``add`` (counts do not move there)."""
-        cache = self._idf_memo
-        missing = [x for x in names if x not in cache]
-        if missing:
-            if self._n_docs is None:
-                self._n_docs = self.store.count_get("n", [0])[0]
-            dfs = self.store.count_get("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in missing])
-            for x, df in zip(missing, dfs, strict=True):
-                cache[x] = F.idf_weight(df, self._n_docs)
-        return cache
+    def _idf_of(self, names: np.ndarray) -> np.ndarray:
+        """idf weight of each name hash (:func:`.features.idf_weight` of its document frequency)."""
+        if not len(names):
+            return np.empty(0)
+        n_docs = self.store.count_get("n", [0])[0]
+        dfs = self.store.count_get("df", names.tolist())
+        return np.array([F.idf_weight(df, n_docs) for df in dfs])
 
-    def _story_score(self, a: Doc, b: Doc) -> float:
-        """Evidence that ``a`` and ``b`` report one event; >= ``story_min_score`` links them.
+    def _story_scores(self, d: Doc, cands: list[Doc]) -> np.ndarray:
+        """Evidence that ``d`` and each candidate report one event; >= ``story_min_score`` links them.
 
         Shared specific numbers are the strongest cross-language evidence, names confirm
         them, headline keywords help within a language. One shared name, or numbers
         without a shared name, stay below the bar: same-company / same-week hard negatives.
+
+        Vectorised over the candidates: their feature arrays are concatenated and looked up in
+        ``d``'s sorted arrays once, and every per-pair sum is a ``bincount`` over candidate index.
         """
         cfg = self.config
-        if a.published is not None and b.published is not None:
-            if abs(a.published - b.published) > cfg.story_window_days * DAY:
-                return 0.0
-        spec_a, strong_a = _derived(a)
-        spec_b, strong_b = _derived(b)
-        if not (strong_a & strong_b):
-            return 0.0  # no shared specific name: a shared language or template is no evidence
-        fa, fb = a.feats, b.feats
-        shared_nums = fa.numbers & fb.numbers
-        nums = sum(1.0 if F.specific_number(x) else 0.5 for x in shared_nums)
-        shared_names = set(fa.names) & set(fb.names)
-        idf = self._idf(shared_names)
-        name_w = sum(min(fa.names[x], fb.names[x]) * idf[x] for x in shared_names)
-        if not fa.keywords or not fb.keywords:
-            kw = 0.0
-        else:
-            kw = len(fa.keywords & fb.keywords) / len(fa.keywords | fb.keywords)
-        score = 0.5 * min(nums, 4) + 0.3 * min(name_w, 3.0) + 2.0 * kw
-        below = 0.9 * cfg.story_min_score
-        if fa.numbers and fb.numbers and nums == 0 and kw < 0.35:
-            return min(score, below)  # both state figures and none agree: another event
-        if nums == 0 and kw < 0.25:
-            return min(score, below)
-        if nums <= 1 and name_w < 1.5 and kw < 0.2:
-            return min(score, below)
-        if spec_a and spec_b and not (spec_a & spec_b) and kw < 0.35:
-            return min(score, below)  # each states exact figures, none agree: another event
-        if len(strong_a & strong_b) < 0.34 * min(len(strong_a), len(strong_b)) and kw < 0.35:
-            return min(score, below)  # most of the specific names differ
+        m = len(cands)
+        if not m:
+            return np.empty(0)
+        na, names_a, wa, ka = d.features()
+        idf_a = self._idf_of(names_a)
+        parts = [c.features() for c in cands]
+        lens = np.array([[len(p[0]), len(p[1]), len(p[3])] for p in parts], dtype=np.int64).reshape(m, 3)
+
+        def lookup(mine: np.ndarray, col: int, theirs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            seg = np.repeat(np.arange(m), lens[:, col])
+            allv = np.concatenate(theirs) if theirs else np.empty(0, dtype=np.uint64)
+            if not len(mine) or not len(allv):
+                return seg, np.zeros(len(allv), dtype=bool), np.zeros(len(allv), dtype=np.int64)
+            pos = np.minimum(np.searchsorted(mine, allv), len(mine) - 1)
+            return seg, mine[pos] == allv, pos
+
+        # numbers: 1 per shared specific figure, 0.5 per shared round one
+        seg, hit, _ = lookup(na, 0, [p[0] for p in parts])
+        allnum = np.concatenate([p[0] for p in parts]) if m else np.empty(0, dtype=np.uint64)
+        spec = (allnum & np.uint64(1)) == 1
+        nums = np.bincount(seg, weights=np.where(spec, 1.0, 0.5) * hit, minlength=m)
+        spec_shared = np.bincount(seg, weights=hit & spec, minlength=m)
+        spec_b = np.bincount(seg, weights=spec, minlength=m)
+        spec_a = int(((na & np.uint64(1)) == 1).sum())
+        # names: min weight x idf, and the strong (weight 1) ones
+        seg, hit, pos = lookup(names_a, 1, [p[1] for p in parts])
+        wb = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        w_min = np.minimum(wb, wa[pos].astype(np.int64) if len(wa) else 0) / 10
+        idf = idf_a[pos] if len(idf_a) else np.zeros(len(pos))
+        name_w = np.bincount(seg, weights=np.where(hit, w_min * idf, 0.0), minlength=m)
+        strong_b = np.bincount(seg, weights=wb >= _W_STRONG, minlength=m)
+        strong_shared = np.bincount(seg, weights=hit & (wb >= _W_STRONG) & (wa[pos] >= _W_STRONG) if len(wa)
+                                    else np.zeros(len(wb), dtype=bool), minlength=m)
+        strong_a = int((wa >= _W_STRONG).sum())
+        # headline keywords: Jaccard
+        seg, hit, _ = lookup(ka, 2, [p[3] for p in parts])
+        kinter = np.bincount(seg, weights=hit, minlength=m)
+        klen = lens[:, 2]
+        kunion = len(ka) + klen - kinter
+        kw = np.where((klen > 0) & (len(ka) > 0), kinter / np.maximum(kunion, 1), 0.0)
+
+        score = 0.5 * np.minimum(nums, 4) + 0.3 * np.minimum(name_w, 3.0) + 2.0 * kw
+        below = np.minimum(score, 0.9 * cfg.story_min_score)
+        veto = np.zeros(m, dtype=bool)
+        veto |= (len(na) > 0) & (lens[:, 0] > 0) & (nums == 0) & (kw < 0.35)  # both state figures, none agree
+        veto |= (nums == 0) & (kw < 0.25)
+        veto |= (nums <= 1) & (name_w < 1.5) & (kw < 0.2)
+        veto |= (spec_a > 0) & (spec_b > 0) & (spec_shared == 0) & (kw < 0.35)  # exact figures, none agree
+        veto |= (strong_shared < 0.34 * np.minimum(strong_a, strong_b)) & (kw < 0.35)  # most names differ
+        score = np.where(veto, below, score)
+        score[strong_shared == 0] = 0.0  # no shared specific name: a shared language or template is no evidence
+        if d.published is not None:
+            far = np.array([c.published is not None and abs(d.published - c.published) > cfg.story_window_days * DAY
+                            for c in cands])
+            score[far] = 0.0
         return score
 
     # -- decisions / bans -----------------------------------------------------------------
@@ -472,11 +592,10 @@ class Deduplicator:
         if not article.get("id"):
             raise ValueError("article needs an id")
         with self.store.lock():
-            self._idf_memo, self._n_docs = {}, None
             number = self.store.doc_number(str(article["id"]))
             assert number is not None
             old: Doc | None = self.store.get(f"doc:{number}")
-            d = self._doc_from_article(article, number)
+            d, feats = self._doc_from_article(article, number)
             if old is not None and old.content_key == d.content_key and old.story_id:
                 return Assignment(old.article_id, self._resolve(old.dup_id), self._resolve(old.story_id),
                                   False, False, old.similarity)
@@ -487,13 +606,13 @@ class Deduplicator:
                     pinned_story = self._resolve(old.story_id)
             else:
                 self.store.count_add("n", [0])
-                self.store.count_add("df", [F.xxhash.xxh64_intdigest(x.encode("utf-8")) >> 1 for x in d.feats.names])
-            return self._place(d, pinned_story=pinned_story, first=old is None)
+                self.store.count_add("df", d.features()[1].tolist())
+            return self._place(d, feats, pinned_story=pinned_story, first=old is None)
 
-    def _story_keys(self, d: Doc, offsets: tuple[int, ...]) -> np.ndarray:
+    def _story_keys(self, d: Doc, feats: F.StoryFeatures, offsets: tuple[int, ...]) -> np.ndarray:
         """Story-tier band keys of ``d`` salted with its day bucket shifted by each offset."""
         cfg = self.config
-        sig = self.story_signer.sign(sorted_unique(np.array(d.feats.hashes(), dtype=np.uint32)))
+        sig = self.story_signer.sign(sorted_unique(np.array(feats.hashes(), dtype=np.uint32)))
         if d.published is None:
             return band_keys(sig, *self.story_bands, salt=-1)
         bucket = int(d.published // (cfg.story_window_days * DAY))
@@ -510,12 +629,13 @@ class Deduplicator:
                 self.store.vec_put("sig", int(numbers[i]), sigs[i])
         return sigs
 
-    def _place(self, d: Doc, pinned_story: str | None = None, first: bool = True) -> Assignment:
+    def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
+               first: bool = True) -> Assignment:
         cfg = self.config
         store = self.store
         sig = self.signer.sign(d.shingles)
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
-        skeys = self._story_keys(d, (-1, 0, 1))
+        skeys = self._story_keys(d, feats, (-1, 0, 1))
         story_cand = store.lsh_query("story", skeys)
         story_cand.discard(d.number)
         cand = store.lsh_query("dup", dkeys) | story_cand
@@ -538,14 +658,14 @@ class Deduplicator:
                 if sim > 0:
                     dup_hits.append((sim, o))
         # story candidates
-        story_hits: list[tuple[float, Doc]] = []
+        story_docs: list[Doc] = []
         for n in sorted(story_cand):
             o = docs[n] if n in docs else store.get(f"doc:{n}")
             if o is None or self._not_dup(d.article_id, o.article_id):
                 continue
-            sc = self._story_score(d, o)
-            if sc >= cfg.story_min_score:
-                story_hits.append((sc, o))
+            story_docs.append(o)
+        scores = self._story_scores(d, story_docs).tolist()
+        story_hits = [(sc, o) for sc, o in zip(scores, story_docs, strict=True) if sc >= cfg.story_min_score]
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
 
