@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -130,6 +131,7 @@ class Story:
         return sorted(self.members, key=lambda m: (m.published_at is None, m.published_at or ""))
 
 
+_HEADER = struct.Struct("<6I")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
 
@@ -203,7 +205,7 @@ class Doc:
                                                eoff, eidx, weights))
 
     def _layout(self) -> tuple[int, ...]:
-        return tuple(np.frombuffer(self.blob, dtype=np.uint32, count=_HDR).tolist())
+        return _HEADER.unpack_from(self.blob)
 
     @property
     def shingles(self) -> np.ndarray:
@@ -466,28 +468,38 @@ class Deduplicator:
             return np.empty(0)
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        parts = [c.features() for c in cands]
-        lens = np.array([[len(p[0]), len(p[1]), len(p[3])] for p in parts], dtype=np.int64).reshape(m, 3)
+        # the candidates' feature segments, sliced from their blobs as bytes and joined: one array each
+        raw: tuple[list[bytes], list[bytes], list[bytes], list[bytes]] = ([], [], [], [])
+        lens = np.empty((m, 3), dtype=np.int64)
+        for i, c in enumerate(cands):
+            b = c.blob
+            _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(b)
+            o = 4 * _HDR + 8 * ne
+            raw[0].append(b[o : o + 8 * nn])
+            raw[1].append(b[o + 8 * nn : o + 8 * (nn + nm)])
+            raw[2].append(b[o + 8 * (nn + nm) : o + 8 * (nn + nm + nk)])
+            raw[3].append(b[len(b) - nm :])
+            lens[i] = nn, nm, nk
+        allnum, allname, allkw = (np.frombuffer(b"".join(x), dtype=np.uint64) for x in raw[:3])
+        allw = np.frombuffer(b"".join(raw[3]), dtype=np.uint8)
 
-        def lookup(mine: np.ndarray, col: int, theirs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def lookup(mine: np.ndarray, col: int, allv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             seg = np.repeat(np.arange(m), lens[:, col])
-            allv = np.concatenate(theirs) if theirs else np.empty(0, dtype=np.uint64)
             if not len(mine) or not len(allv):
                 return seg, np.zeros(len(allv), dtype=bool), np.zeros(len(allv), dtype=np.int64)
             pos = np.minimum(np.searchsorted(mine, allv), len(mine) - 1)
             return seg, mine[pos] == allv, pos
 
         # numbers: 1 per shared specific figure, 0.5 per shared round one
-        seg, hit, _ = lookup(na, 0, [p[0] for p in parts])
-        allnum = np.concatenate([p[0] for p in parts]) if m else np.empty(0, dtype=np.uint64)
+        seg, hit, _ = lookup(na, 0, allnum)
         spec = (allnum & np.uint64(1)) == 1
         nums = np.bincount(seg, weights=np.where(spec, 1.0, 0.5) * hit, minlength=m)
         spec_shared = np.bincount(seg, weights=hit & spec, minlength=m)
         spec_b = np.bincount(seg, weights=spec, minlength=m)
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         # names: min weight x idf, and the strong (weight 1) ones
-        seg, hit, pos = lookup(names_a, 1, [p[1] for p in parts])
-        wb = np.concatenate([p[2] for p in parts]).astype(np.int64)
+        seg, hit, pos = lookup(names_a, 1, allname)
+        wb = allw.astype(np.int64)
         w_min = np.minimum(wb, wa[pos].astype(np.int64) if len(wa) else 0) / 10
         idf = idf_a[pos] if len(idf_a) else np.zeros(len(pos))
         name_w = np.bincount(seg, weights=np.where(hit, w_min * idf, 0.0), minlength=m)
@@ -496,7 +508,7 @@ class Deduplicator:
                                     else np.zeros(len(wb), dtype=bool), minlength=m)
         strong_a = int((wa >= _W_STRONG).sum())
         # headline keywords: Jaccard
-        seg, hit, _ = lookup(ka, 2, [p[3] for p in parts])
+        seg, hit, _ = lookup(ka, 2, allkw)
         kinter = np.bincount(seg, weights=hit, minlength=m)
         klen = lens[:, 2]
         kunion = len(ka) + klen - kinter

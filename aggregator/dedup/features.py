@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import xxhash
 
@@ -129,6 +130,7 @@ def specific_number(x: str) -> bool:
     return len(mant) >= 2
 
 
+@lru_cache(maxsize=1 << 16)
 def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
     unit_l = (unit or "").lower().rstrip(".")
     if unit_l in _SCALE and re.fullmatch(r"\d{1,3}[.,]\d{3}", whole) and frac is None:
@@ -186,31 +188,37 @@ def numbers(text: str, lang: str = "") -> set[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
+def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, bool], ...]:
+    """What one capitalised word (and its model suffix) contributes to :func:`names`, in order:
+    ``(name, weight, take the max with an earlier weight)``; pure, so cached (vocabularies repeat)."""
+    low = ALIASES.get(word, word).lower()
+    if low in _NOT_NAMES or len(word) < 2:
+        return ()
+    if low in PLACES:
+        return ((low, 0.5, False),)
+    strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
+              or any(c.isdigit() for c in word))
+    out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
+    if suffix:
+        out.append((f"{low} {suffix.lower()}", 1.0, False))
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC"
+            out.append((suffix.lower(), 1.0, False))
+    if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP
+        for part in word.split("-"):
+            if len(part) >= 2 and part.isupper() and part.isalpha() and part.lower() not in _NOT_NAMES:
+                out.append((part.lower(), 1.0, True))
+    return tuple(out)
+
+
 def names(text: str, lang: str = "") -> dict[str, float]:
     """Latin-script names and model codes with a specificity weight; CJK aliases mapped."""
     out: dict[str, float] = {}
     for m in _CODE_RE.finditer(text):
         out[m.group(1).lower().replace("-", "").replace(".", "")] = 1.0
-    for m in _CAP_RE.finditer(text):
-        word, suffix = m.group(1), m.group(2)
-        low = ALIASES.get(word, word).lower()
-        if low in _NOT_NAMES or len(word) < 2:
-            continue
-        if low in PLACES:
-            out[low] = 0.5
-            continue
-        strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
-                  or any(c.isdigit() for c in word))
-        weight = 1.0 if strong else (0.3 if lang == "de" else 0.6)
-        out[low] = max(out.get(low, 0.0), weight)
-        if suffix:
-            out[f"{low} {suffix.lower()}"] = 1.0
-            if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC"
-                out[suffix.lower()] = 1.0
-        if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP
-            for part in word.split("-"):
-                if len(part) >= 2 and part.isupper() and part.isalpha() and part.lower() not in _NOT_NAMES:
-                    out[part.lower()] = max(out.get(part.lower(), 0.0), 1.0)
+    for word, suffix in _CAP_RE.findall(text):
+        for key, weight, take_max in _cap_entries(word, suffix, lang):
+            out[key] = max(out.get(key, 0.0), weight) if take_max else weight
     for m in _CJK_ALIAS_RE.finditer(text):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
