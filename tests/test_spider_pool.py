@@ -155,3 +155,21 @@ def test_worker_setting(tmp_path, value, expected):
         assert (spider._pool.workers if spider._pool else 0) == expected
     finally:
         _stop(spider)
+
+
+def test_workers_exit_when_the_crawl_process_is_killed():
+    import subprocess
+    import sys
+    import time
+
+    code = ("import os; from aggregator.extract import pool; p = pool.acquire(2); "
+            "print(*[w.pid for w in p._executor._processes.values()], flush=True); os.kill(os.getpid(), 9)")
+    # communicate() returning at all means no orphaned worker kept the output pipe open
+    out, _ = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True).communicate(timeout=60)
+    pids = [int(p) for p in out.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)

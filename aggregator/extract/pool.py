@@ -14,7 +14,8 @@ reactor needs for downloading. Here ``extract_article`` runs in a
   any other exception in a worker comes back as a :class:`RuntimeError` naming it;
 - a worker that dies (segfault, OOM kill, ``os._exit``) breaks the pool for every page in flight:
   the pool is recreated and each of those pages is tried once more; a page that breaks it again
-  raises :class:`WorkerCrashed`. Workers ignore SIGINT, so Ctrl-C lets the crawl finish its pages.
+  raises :class:`WorkerCrashed`. Workers ignore SIGINT, so Ctrl-C lets the crawl finish its pages,
+  and exit when their parent is gone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -53,6 +55,15 @@ def default_workers() -> int:
 
 def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the pool stops
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once its parent is gone (e.g. SIGKILLed): an orphan would wait for work
+    forever, holding the crawl's stdout open."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
 
 
 def _ready() -> int:
