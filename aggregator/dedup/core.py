@@ -655,6 +655,7 @@ class Deduplicator:
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
         docs: dict[int, Doc | None] = {}
+        not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
             nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
             est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
@@ -662,7 +663,7 @@ class Deduplicator:
             for n in np.sort(nums[est >= cfg.dup_prefilter]).tolist():
                 o: Doc | None = store.get(f"doc:{n}")
                 docs[n] = o
-                if o is None or self._not_dup(d.article_id, o.article_id):
+                if o is None or o.article_id in not_dup:
                     continue
                 if o.source not in bps:
                     bps[o.source] = self._boilerplate(o.source)
@@ -673,7 +674,7 @@ class Deduplicator:
         story_docs: list[Doc] = []
         for n in sorted(story_cand):
             o = docs[n] if n in docs else store.get(f"doc:{n}")
-            if o is None or self._not_dup(d.article_id, o.article_id):
+            if o is None or o.article_id in not_dup:
                 continue
             story_docs.append(o)
         scores = self._story_scores(d, story_docs).tolist()

@@ -25,13 +25,25 @@ from .text import shingle_hashes, token_hashes
 _MAX32 = np.uint32(0xFFFFFFFF)
 
 
+_S16, _S13 = np.uint32(16), np.uint32(13)
+_M1, _M2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+
+
 def _fmix32(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finaliser (datasketch pre-mixes every input hash with it)."""
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    """MurmurHash3's 32-bit finaliser (datasketch pre-mixes every input hash with it).
+
+    Works on a copy with in-place ops (integer array arithmetic wraps silently in numpy).
+    """
+    h = np.array(h, dtype=np.uint32)
+    t = h >> _S16
+    h ^= t
+    h *= _M1
+    np.right_shift(h, _S13, out=t)
+    h ^= t
+    h *= _M2
+    np.right_shift(h, _S16, out=t)
+    h ^= t
+    return h
 
 
 def permutations(num_perm: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -64,10 +76,9 @@ class Signer:
         if len(self._buf) < n:
             self._buf = np.empty((max(n, 2 * len(self._buf), 1024), self.num_perm), dtype=np.uint32)
         prod = self._buf[:n]
-        with np.errstate(over="ignore"):
-            hv = _fmix32(np.asarray(hashes, dtype=np.uint32))
-            np.multiply(hv[:, None], self.a, out=prod)
-            prod += self.b
+        hv = _fmix32(hashes)
+        np.multiply(hv[:, None], self.a, out=prod)
+        prod += self.b
         return prod.min(axis=0)
 
     def sign_text(self, text: str) -> tuple[np.ndarray, np.ndarray]:

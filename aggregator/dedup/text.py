@@ -63,13 +63,32 @@ def _build_classes() -> np.ndarray:
 _CLASSES = _build_classes()
 
 
+_S33, _S32, _S1 = np.uint64(33), np.uint64(32), np.uint64(1)
+_FM1, _FM2 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)
+_SEED64 = np.uint64(_SEED)
+_C64 = tuple(np.uint64(c) for c in _C)
+
+
 def _fmix64(h: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finaliser, element-wise (wrapping uint64 arithmetic)."""
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xFF51AFD7ED558CCD)
-    h = h ^ (h >> np.uint64(33))
-    h = h * np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
+    """MurmurHash3's 64-bit finaliser, element-wise (wrapping uint64 arithmetic; ``h`` is not modified)."""
+    return _fmix64_(np.array(h, dtype=np.uint64))
+
+
+def _fmix64_(h: np.ndarray) -> np.ndarray:
+    """:func:`_fmix64` in place on a uint64 array the caller owns (no temporaries but one).
+
+    Integer *array* arithmetic in numpy wraps silently (only scalar arithmetic warns), so no
+    ``errstate`` is needed here; at ~600 elements the per-call overhead is the cost, not the maths.
+    """
+    t = h >> _S33
+    h ^= t
+    h *= _FM1
+    np.right_shift(h, _S33, out=t)
+    h ^= t
+    h *= _FM2
+    np.right_shift(h, _S33, out=t)
+    h ^= t
+    return h
 
 
 def _fmix64_int(h: int) -> int:
@@ -158,19 +177,23 @@ def shingle_hash32(tokens: Sequence[str]) -> int:
 
 
 _ASCII_CLASSES = _CLASSES[:128].copy()
+assert _ASCII_CLASSES.max() < IDEO  # ASCII has no ideographs: tokens are word runs
+_ASCII_TRANSLATE = bytes(_ASCII_CLASSES.tolist()) + bytes(128)
 
 
 def _token_bounds(norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(code points, token starts, token ends)`` of already-normalised text (char offsets)."""
-    if norm.isascii():  # the common case: 1 byte per code point, a 128-entry table
-        cp = np.frombuffer(norm.encode("ascii"), dtype=np.uint8)
-        cls = _ASCII_CLASSES[cp]
-    else:
-        cp = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
-        cls = _CLASSES[np.minimum(cp, 0xFFFF)]
-        if cp.max() > 0xFFFF:  # astral planes: CJK extension B+ are ideographs, the rest separators
-            astral = cp > 0xFFFF
-            cls = np.where(astral, np.where((cp >= 0x20000) & (cp < 0x32000), IDEO, SEP), cls).astype(np.uint8)
+    if norm.isascii():  # the common case: 1 byte per code point, classes by bytes.translate (C speed)
+        raw = norm.encode("ascii")
+        # padded with a separator on both sides: a class change marks a token start, the next one its end
+        pad = np.frombuffer(b"\0" + raw.translate(_ASCII_TRANSLATE) + b"\0", dtype=np.int8)
+        edges = np.flatnonzero(pad[1:] != pad[:-1])
+        return np.frombuffer(raw, dtype=np.uint8), edges[0::2], edges[1::2]
+    cp = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32)
+    cls = _CLASSES[np.minimum(cp, 0xFFFF)]
+    if cp.max() > 0xFFFF:  # astral planes: CJK extension B+ are ideographs, the rest separators
+        astral = cp > 0xFFFF
+        cls = np.where(astral, np.where((cp >= 0x20000) & (cp < 0x32000), IDEO, SEP), cls).astype(np.uint8)
     if cls.max(initial=0) < IDEO:  # no ideographs: tokens are word runs
         word = cls.view(bool)
         edges = np.flatnonzero(np.diff(word, prepend=False, append=False))
@@ -198,12 +221,14 @@ def token_hashes_normalized(norm: str) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=np.uint64), starts
     n = len(cp)
     _POW.ensure(n)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(np.multiply(cp, _POW.pow[:n], dtype=np.uint64), out=prefix[1:])
-        h = (prefix[ends] - prefix[starts]) * _POW.inv[starts]
-        h += np.uint64(_SEED)
-        return _fmix64(h), starts
+    prefix = np.empty(n + 1, dtype=np.uint64)
+    prefix[0] = 0
+    np.cumsum(np.multiply(cp, _POW.pow[:n], dtype=np.uint64), out=prefix[1:])
+    h = prefix[ends]
+    h -= prefix[starts]
+    h *= _POW.inv[starts]
+    h += _SEED64
+    return _fmix64_(h), starts
 
 
 def token_hashes(text: str) -> np.ndarray:
@@ -215,12 +240,13 @@ def unit_keys_from_tokens(tok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """:func:`unit_key` of every unit at once: unit ``i`` is tokens ``bounds[i]:bounds[i+1]``."""
     n = len(tok)
     _POW.ensure(n + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(n + 1, dtype=np.uint64)
-        np.cumsum(tok * _POW.pow[:n], out=prefix[1:])
-        lo, hi = bounds[:-1], bounds[1:]
-        h = (prefix[hi] - prefix[lo]) * _POW.inv[lo]
-        return (_fmix64(h) >> np.uint64(1)).astype(np.int64)
+    prefix = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(tok * _POW.pow[:n], out=prefix[1:])
+    lo, hi = bounds[:-1], bounds[1:]
+    h = prefix[hi]
+    h -= prefix[lo]
+    h *= _POW.inv[lo]
+    return (_fmix64_(h) >> _S1).astype(np.int64)
 
 
 def shingle_hashes(tok: np.ndarray, k: int) -> np.ndarray:
@@ -230,17 +256,20 @@ def shingle_hashes(tok: np.ndarray, k: int) -> np.ndarray:
     n = len(tok)
     if n == 0:
         return np.empty(0, dtype=np.uint32)
-    with np.errstate(over="ignore"):
-        if n < k:
-            s = np.zeros(1, dtype=np.uint64)
-            for j in range(n):
-                s += tok[j : j + 1] * np.uint64(_C[j])
-        else:
-            m = n - k + 1
-            s = tok[:m] * np.uint64(_C[0])
-            for j in range(1, k):
-                s += tok[j : j + m] * np.uint64(_C[j])
-        return (_fmix64(s) >> np.uint64(32)).astype(np.uint32)
+    if n < k:
+        sh = np.zeros(1, dtype=np.uint64)
+        for j in range(n):
+            sh += tok[j : j + 1] * _C64[j]
+    else:
+        m = n - k + 1
+        sh = tok[:m] * _C64[0]
+        t = np.empty(m, dtype=np.uint64)
+        for j in range(1, k):
+            np.multiply(tok[j : j + m], _C64[j], out=t)
+            sh += t
+    _fmix64_(sh)
+    sh >>= _S32
+    return sh.astype(np.uint32)
 
 
 def shingles(text: str, k: int) -> list[tuple[str, ...]]:
