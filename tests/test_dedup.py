@@ -387,3 +387,36 @@ def test_numbers_with_units_across_languages() -> None:
     de = numbers("Zellen mit 200 Wattstunden pro Kilogramm und 75 Kilowattstunden", "de")
     zh = numbers("能量密度达200Wh/kg，75kWh电池包", "zh")
     assert {"u:200wh/kg", "u:75kwh"} <= en & de & zh
+
+
+def test_packed_doc_roundtrip_and_legacy_state() -> None:
+    """Documents are one packed byte string; pickles of the former dataclass layout still load."""
+    import pickle
+
+    import numpy as np
+
+    from aggregator.dedup.core import Doc, pack_features
+
+    dd = Deduplicator()
+    art = {"id": "x1", "title": "BYD Seal 06 launched at 150,000 yuan", "source": "cnevpost", "language": "en",
+           "body": "Subscribe to our newsletter\nBYD launched the Seal 06 with a 75 kWh pack and 14,881 orders.\n"
+                   + " ".join(f"word{i}" for i in range(80))}
+    d, feats = dd._doc_from_article(art, 7)
+    back = pickle.loads(pickle.dumps(d))
+    assert back.blob == d.blob and back.content_key == d.content_key and back.number == 7
+    nums, names, weights, kw = d.features()
+    ref = pack_features(feats)
+    assert all(np.array_equal(x, y) for x, y in zip((nums, names, weights, kw), ref, strict=True))
+    assert len(d.shingles) > 12 and np.all(np.diff(d.shingles.astype(np.int64)) > 0)
+    # the former layout: a dict of fields with string features and per-line shingle arrays
+    edge = [(k, d.shingles[:5]) for k in (11, 22)]
+    legacy = {"number": 7, "article_id": "x1", "source": "cnevpost", "title": art["title"], "published": None,
+              "language": "en", "content_key": d.content_key.hex(), "shingles": d.shingles.copy(),
+              "edge_units": edge, "feats": feats, "dup_id": "d-1", "story_id": "s-1", "similarity": 1.0,
+              "pinned": False, "links": [], "spec": None, "strong": None}
+    old = Doc.__new__(Doc)
+    old.__setstate__(legacy)
+    assert old.content_key == d.content_key and old.story_id == "s-1"
+    assert np.array_equal(old.effective(set()), d.shingles)
+    assert np.array_equal(old.effective({22}), d.shingles[5:])
+    assert all(np.array_equal(x, y) for x, y in zip(old.features(), ref, strict=True))
