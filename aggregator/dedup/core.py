@@ -261,14 +261,26 @@ class Doc:
             setattr(self, k, v)
 
 
-@dataclass
+@dataclass(slots=True)
 class Cluster:
+    """A dup or story cluster (slots: one per founding article, so no per-instance dict)."""
+
     cid: str
     members: list[int]
     founded: float  # earliest published time at creation (tie-break: older id survives)
     seq: int  # number of the founding document (tie-break for undated clusters)
     merged_from: list[str] = field(default_factory=list)
     confirmed: bool = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple):  # (dict state, slot state)
+            state = {**(state[0] or {}), **(state[1] or {})}
+        self.merged_from, self.confirmed = [], False  # absent in some older states
+        for k, v in state.items():
+            setattr(self, k, v)
 
 
 def _parse_time(v: Any) -> float | None:
