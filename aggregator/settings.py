@@ -24,6 +24,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 CONCURRENT_REQUESTS = 32
+# Scrapy starts this many asyncio tasks for the output of every callback (default 100); an article page
+# yields one item, so a lower value saves the reactor thread real time per page
+CONCURRENT_ITEMS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_TIMEOUT = 30
@@ -75,5 +78,7 @@ AGGREGATOR_RECRAWL_AFTER = 6 * 3600
 AGGREGATOR_MAX_AGE_DAYS = 0
 # article pages above this are dropped as `crawl/dropped/too_large` (DOWNLOAD_MAXSIZE is the hard cap)
 AGGREGATOR_MAX_PAGE_BYTES = 3 * 1024 * 1024
+# extraction runs in this many worker processes (0 = a thread of the crawl process); None = CPU count
+AGGREGATOR_EXTRACT_WORKERS = None
 AGGREGATOR_RETRY_BASE_DELAY = 2.0
 AGGREGATOR_RETRY_MAX_DELAY = 60.0

@@ -19,7 +19,6 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import SETTINGS_PRIORITIES
 from twisted.python.failure import Failure
 
 from aggregator.crawlstate import CrawlState
@@ -47,15 +46,6 @@ class NewsSpider(scrapy.Spider):
         self._pool: extract_pool.ExtractPool | None = None
 
     # -- set-up ------------------------------------------------------------------------------------
-    @classmethod
-    def update_settings(cls, settings) -> None:
-        super().update_settings(settings)
-        # Scrapy starts CONCURRENT_ITEMS asyncio tasks for the output of every callback (default 100);
-        # an article page yields one item, so those tasks were a large share of the reactor's time
-        # per page. Only Scrapy's default is replaced: a value set anywhere else stands.
-        if settings.getpriority("CONCURRENT_ITEMS") == SETTINGS_PRIORITIES["default"]:
-            settings.set("CONCURRENT_ITEMS", 16, priority="spider")
-
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
