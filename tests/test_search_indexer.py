@@ -180,13 +180,13 @@ def test_a_newer_copy_written_between_read_and_write_is_kept(client, indexer, in
 
 
 @pytest.mark.engine
-def test_a_create_race_is_decided_again(client, indexer, index_prefix):
+def test_an_article_deleted_between_read_and_write_is_written_again(client, indexer, index_prefix):
     alias = f"{index_prefix}articles"
-    article = make_article(1)
-    _race(indexer, lambda: client.put(alias, article["id"], article))
-    result = indexer.index_articles([article, make_article(2)])
-    assert (result.indexed, result.unchanged, result.failed) == (1, 1, 0)
-    assert client.get(alias, article["id"])["_version"] == 1  # the copy the other writer stored is kept
+    indexer.index_articles([make_article(1, content_hash="v1", version=1)])
+    _race(indexer, lambda: client.delete(alias, make_article(1)["id"]))
+    result = indexer.index_articles([make_article(1, content_hash="v2", version=2), make_article(2)])
+    assert (result.indexed, result.failed, result.spooled) == (2, 0, 0)
+    assert client.get(alias, make_article(1)["id"])["_source"]["content_hash"] == "v2"
 
 
 @pytest.mark.engine

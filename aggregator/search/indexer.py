@@ -10,18 +10,21 @@ Three outcomes per document, and each has a place to go:
   :meth:`Indexer.replay` (``aggregator index replay``, or the next crawl's start).
 
 Idempotency does not depend on the caller. The document id is the article's ``id`` (a hash of its
-canonical URL). Before a chunk of articles is written, one realtime ``_mget`` reads what is stored for
-those ids (``content_hash``, ``version``, ``_seq_no``, ``_primary_term``), and the decision is made here:
+canonical URL). Articles are written with plain ops, decided here rather than by a script in the engine:
 
-* not stored -> a plain ``create`` op;
-* stored with the same ``content_hash`` -> nothing is sent (``unchanged``: no write, ``_version`` stays);
-* stored with a higher crawler ``version`` (e.g. a spool replayed after a newer crawl) -> ``unchanged``;
-* otherwise -> a plain ``index`` op with ``if_seq_no``/``if_primary_term`` of what was read.
+* every article is first sent as a ``create`` op: a new one is written, nothing is read;
+* one that exists fails that op with a version conflict (409) and no write; then one realtime ``_mget``
+  reads ``content_hash``, ``version``, ``_seq_no`` and ``_primary_term`` for those ids, and:
+
+  * the same ``content_hash`` -> nothing is sent (``unchanged``: no write, ``_version`` stays);
+  * a higher stored crawler ``version`` (e.g. a spool replayed after a newer crawl) -> ``unchanged``;
+  * otherwise -> an ``index`` op with ``if_seq_no``/``if_primary_term`` of what was read.
 
 A second writer between the read and the write (another crawl, a migration moving the alias) makes that
-op fail with a version conflict (409); the document is read and decided again, so a newer stored copy
-is never overwritten. Plain ops cost the engine far less than a painless upsert per article, and
-unchanged articles cost no write at all. ``create``, ``if_seq_no``/``if_primary_term`` and ``_mget``
+op fail with a version conflict too; the document is read and decided again, so a newer stored copy is
+never overwritten. Plain ops cost the engine far less than a painless upsert per article, unchanged
+articles cost no write, and new ones no read (a read would also wake a search-idle shard into
+refreshing every second, which slows bulk loads). ``create``, ``if_seq_no``/``if_primary_term`` and ``_mget``
 behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path. Stories keep a
 scripted upsert (an editor's status must survive an automatic rebuild, decided next to the data).
 
@@ -387,16 +390,21 @@ class Indexer:
                         "upsert": doc},
         } for doc in docs]
 
-    def _article_actions(self, client: SearchClient, pending: dict[str, dict], transient: dict[str, str],
-                         result: IndexResult) -> list[dict]:
-        """Read what is stored for ``pending`` and return plain ops for the articles that must be written.
+    def _article_actions(self, client: SearchClient, pending: dict[str, dict], stored: set[str],
+                         transient: dict[str, str], result: IndexResult) -> list[dict]:
+        """Plain ops for ``pending``: ``create`` for articles not known to exist; for those in ``stored``
+        (their create conflicted) a read of what is stored decides between a conditional ``index`` and
+        nothing.
 
         Unchanged (or older) articles leave ``pending`` counted as unchanged; ids the read could not answer
         for (the alias is missing) go to ``transient`` and are retried like a 404 from the bulk.
         """
         alias = indices.alias_name("articles")
-        actions = []
-        for entry in client.mget_versions(alias, list(pending), ARTICLE_STATE_FIELDS):
+        # the body goes under _source so the article's own "version" is never read as bulk metadata
+        actions = [{"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc}
+                   for doc_id, doc in pending.items() if doc_id not in stored]
+        ids = [doc_id for doc_id in pending if doc_id in stored]
+        for entry in client.mget_versions(alias, ids, ARTICLE_STATE_FIELDS) if ids else ():
             doc_id = entry.get("_id")
             doc = pending.get(doc_id)
             if doc is None:
@@ -404,8 +412,7 @@ class Indexer:
             if entry.get("error"):
                 transient[doc_id] = _item_reason(entry)
                 continue
-            # the body goes under _source so the article's own "version" is never read as bulk metadata
-            if not entry.get("found"):
+            if not entry.get("found"):  # deleted since the conflict
                 actions.append({"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc})
             elif article_is_current(entry.get("_source") or {}, doc):
                 del pending[doc_id]
@@ -441,6 +448,7 @@ class Indexer:
         result = IndexResult()
         id_field = _KINDS[kind][1]
         pending = {doc[id_field]: doc for doc in chunk}
+        stored: set[str] = set()  # articles whose create conflicted: they exist, read before writing
         attempt = conflict_rounds = 0
         while True:
             client = self._client()
@@ -450,7 +458,7 @@ class Indexer:
             conflicts = 0
             try:
                 if kind == "articles":
-                    actions = self._article_actions(client, pending, transient, result)
+                    actions = self._article_actions(client, pending, stored, transient, result)
                 else:
                     actions = self._actions(kind, list(pending.values()))
                 bulk = client.bulk(actions, chunk_size=max(len(actions), 1), refresh=self.refresh,
@@ -474,8 +482,9 @@ class Indexer:
                         result.unchanged += 1
                         continue
                     if kind == "articles" and status == 409:
-                        # another writer got there between our read and our write: read and decide again
+                        # it exists (create) or changed since our read (index): read and decide again
                         pending[doc_id] = doc
+                        stored.add(doc_id)
                         conflicts += 1
                         continue
                     reason = _item_reason(item)
