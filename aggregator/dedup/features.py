@@ -130,7 +130,7 @@ def specific_number(x: str) -> bool:
     return len(mant) >= 2
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=4096)  # figures are diverse: a small cache catches the recurring ones (~1 MB)
 def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
     unit_l = (unit or "").lower().rstrip(".")
     if unit_l in _SCALE and re.fullmatch(r"\d{1,3}[.,]\d{3}", whole) and frac is None:
@@ -188,7 +188,7 @@ def numbers(text: str, lang: str = "") -> set[str]:
     return out
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=16384)  # capitalised vocabulary repeats; bounded (~3 MB)
 def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, bool], ...]:
     """What one capitalised word (and its model suffix) contributes to :func:`names`, in order:
     ``(name, weight, take the max with an earlier weight)``; pure, so cached (vocabularies repeat)."""

@@ -166,7 +166,7 @@ class MemoryStore(Store):
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
         m = self.vecs.get(space)
         if m is None or doc >= len(m) or m.shape[1] != len(vector):
-            cap = max(doc + 1, 1024, 2 * (0 if m is None else len(m)))
+            cap = max(doc + 1, 1024, (0 if m is None else len(m)) * 3 // 2)  # 1.5x: less slack than doubling
             grown = np.zeros((cap, len(vector)), dtype=np.uint32)
             if m is not None and m.shape[1] == len(vector):
                 grown[: len(m)] = m
