@@ -1,8 +1,9 @@
 """Indexing and search against a dedicated local engine (OpenSearch node on port 9270, 1 GB heap).
 
-Indexing: articles/s through the project's bulk path (``Indexer.index_articles``: update-with-upsert
-script, chunks of 500) vs one ``client.put`` per document, plus the client's raw ``bulk`` helper with
-plain index operations. Search: p50/p95 client-side latency of the project's query bodies
+Indexing: articles/s through the project's bulk path (``Indexer.index_articles``: create ops, a
+realtime read and a guarded index op only for articles already stored, chunks of 500) vs one
+``client.put`` per document, plus the client's raw ``bulk`` helper with plain index operations.
+Search: p50/p95 client-side latency of the project's query bodies
 (``aggregator.search.queries``) at the full corpus size, vs a plain ``match`` query on ``body``.
 """
 
@@ -200,7 +201,7 @@ def run(quick: bool) -> list[Row]:
             Row("indexing", "Indexer.index_articles docs/s", r_bulk, r_put, "docs/s",
                 "client.put one at a time", target=3000, target_text="≥ 3,000 docs/s", notes=note),
             Row("indexing", "raw client.bulk (index op) docs/s", r_raw, r_put, "docs/s", "client.put one at a time",
-                notes=f"{n_raw:,} docs into a scratch index: the cost of the update-script upsert is the difference"),
+                notes=f"{n_raw:,} docs into a scratch index: the cost of the idempotency checks is the difference"),
         ]
         # --- search
         base_lat, _ = _latency(client, alias, lambda: {"query": {"match": {"body": random.choice(TEXTS)}},
