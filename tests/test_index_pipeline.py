@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
+from aggregator.dedup import Member, Story
 from aggregator.items import article_id
 from aggregator.search import indices
 from aggregator.search.spool import Spool
 from pipelines.index import IndexPipeline
 from pipelines.signals import articles_indexed
-
-
-@dataclass
-class Member:
-    article_id: str
-    source: str
-    title: str
-    published_at: str | None
-    dup_id: str
-    similarity: float
-
-
-@dataclass
-class Story:
-    story_id: str
-    members: list[Member]
-    canonical_id: str
-    merged_from: list[str] = field(default_factory=list)
-    confirmed: bool = False
 
 
 def article(n: int, story_id: str = "s1") -> dict:
@@ -62,7 +42,8 @@ def test_batches_stories_stats_and_signal(search, engine, index_prefix, tmp_path
     members: list[Member] = []
     for n, a in enumerate(arts):
         members.append(Member(a["id"], "electrek", a["title"], a["published_at"], a["dup_id"], 0.9))
-        item = dict(a, _story=Story("s1", list(members), arts[0]["id"]), _merged_story_ids=["s0"] if n == 4 else [])
+        story = Story("s1", list(members), arts[0]["id"], [], False)
+        item = dict(a, _story=story, _merged_story_ids=["s0"] if n == 4 else [])
         returned = pipe.process_item(item)
         assert "_story" not in returned
     assert signalled == [3]  # one batch of AGGREGATOR_INDEX_BATCH

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
 
+from aggregator.dedup import Member, Story
 from aggregator.items import article_id
 from aggregator.search import indices
 from aggregator.search.indexer import Indexer, story_document
@@ -96,25 +96,6 @@ def test_datetimes_and_private_keys(client, indexer, index_prefix):
     assert indexer.index_articles([article]).indexed == 1
     source = client.get(f"{index_prefix}articles", article["id"])["_source"]
     assert source["published_at"] == "2025-03-01T08:30:00Z" and "_story" not in source and "indexed_at" in source
-
-
-@dataclass
-class Member:
-    article_id: str
-    source: str
-    title: str
-    published_at: str | datetime | None
-    dup_id: str
-    similarity: float | None
-
-
-@dataclass
-class Story:
-    story_id: str
-    members: list[Member]
-    canonical_id: str
-    merged_from: list[str] = field(default_factory=list)
-    confirmed: bool = False
 
 
 def sample_story(confirmed: bool = False) -> Story:
