@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -113,6 +114,8 @@ class DedupPipeline:
         if assignment.merged_story_ids:
             self.stats.inc_value("dedup/merged_stories", len(assignment.merged_story_ids))
         item["_story"] = self.dd.story(assignment.story_id)
+        # several crawlers' index pipelines flush in any order: the time of this state decides which wins
+        item["_story_at"] = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
         item["_merged_story_ids"] = list(assignment.merged_story_ids)
         if not self.search_url:  # nothing downstream makes it durable: our own checkpoint does
             self.indexed([item])

@@ -98,6 +98,7 @@ class IndexPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         story = adapter.item.pop("_story", None) if "_story" in adapter else None
+        story_at = adapter.item.pop("_story_at", None) if "_story_at" in adapter else None
         merged = adapter.item.pop("_merged_story_ids", None) if "_merged_story_ids" in adapter else None
         article = {k: v for k, v in adapter.items() if not k.startswith("_")}
         self._articles.append(article)
@@ -108,7 +109,7 @@ class IndexPipeline:
             story_id = self._story_id(story)
             if story_id:
                 self._stories.pop(story_id, None)
-                self._stories[story_id] = story  # the last state in the batch wins
+                self._stories[story_id] = (story, story_at)  # the last state in the batch wins
         if merged:
             self._merged.update(merged)
             self._absorbing.add(article.get("story_id"))
@@ -126,13 +127,14 @@ class IndexPipeline:
         from aggregator.search.indexer import story_document
 
         articles, items, self._articles, self._items = self._articles, self._items, [], []
-        stories, self._stories = list(self._stories.values()), {}
+        snapshots, self._stories = list(self._stories.values()), {}
+        stories = [story for story, _ in snapshots]
         merged, self._merged = self._merged - {self._story_id(s) for s in stories}, set()
         absorbing, self._absorbing = self._absorbing, set()
 
         self._count(self.indexer.index_articles(articles))
         if stories:
-            docs = [story_document(s, urls=self._urls) for s in stories]
+            docs = [story_document(s, urls=self._urls, updated_at=at) for s, at in snapshots]
             result = self.indexer.upsert_stories(docs)
             self.stats.inc_value("index/stories_upserted", result.indexed + result.updated + result.unchanged)
         if merged:

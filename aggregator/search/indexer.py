@@ -168,7 +168,7 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def story_document(story: Any, status: str | None = None, urls: Mapping[str, str] | None = None,
-                   review_below: float = REVIEW_BELOW) -> dict[str, Any]:
+                   review_below: float = REVIEW_BELOW, updated_at: str | None = None) -> dict[str, Any]:
     """The stories-index document of a dedup ``Story`` (or a dict with the same keys).
 
     Reads only ``story_id``, ``members`` (each with ``article_id, source, title, published_at, dup_id,
@@ -210,7 +210,8 @@ def story_document(story: Any, status: str | None = None, urls: Mapping[str, str
         "languages": languages,
         "first_seen": min(dates) if dates else None,
         "last_seen": max(dates) if dates else None,
-        "updated_at": utcnow(),
+        # when the story was in this state: of two writers, the later state wins (STORY_SCRIPT)
+        "updated_at": updated_at or utcnow(),
         "status": status,
         "confidence": round(confidence, 4),
         "needs_review": status == "auto" and len(members) > 1 and confidence < review_below,
