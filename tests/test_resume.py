@@ -24,6 +24,16 @@ def _start(var: Path, engine: str, prefix: str, *extra: str) -> subprocess.Popen
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+def _finish(proc: subprocess.Popen, timeout: float) -> str:
+    """The crawl's output; a crawl that hangs is killed, never left running after the test."""
+    try:
+        return proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out = proc.communicate()[0]
+        raise AssertionError(f"crawl did not finish within {timeout}s:\n{out[-3000:]}") from None
+
+
 def _indexed(search) -> dict[str, dict]:
     from aggregator.search.indices import alias_name
 
@@ -39,6 +49,8 @@ def _wait_for_articles(search, n: int, proc: subprocess.Popen, timeout: float = 
         if len(_indexed(search)) >= n:
             return
         time.sleep(0.3)
+    proc.kill()
+    proc.communicate()
     raise AssertionError("crawl ended or stalled before it could be interrupted")
 
 
@@ -50,11 +62,11 @@ def test_interrupted_crawl_resumes_without_duplicates(engine, search, index_pref
     proc = _start(var, engine, index_prefix, "-s", "DOWNLOAD_DELAY=1", *extra)
     _wait_for_articles(search, 3, proc)
     proc.send_signal(signal.SIGINT if how == "sigint_jobdir" else signal.SIGKILL)
-    out, _ = proc.communicate(timeout=120)
+    _finish(proc, 120)
     partial = _indexed(search)
     # the second run completes the crawl
     proc = _start(var, engine, index_prefix, *extra)
-    out2, _ = proc.communicate(timeout=180)
+    out2 = _finish(proc, 180)
     assert proc.returncode == 0, out2
     final = _indexed(search)
     assert set(partial) <= set(final)
@@ -62,7 +74,7 @@ def test_interrupted_crawl_resumes_without_duplicates(engine, search, index_pref
     # the same web crawled in one go, under another prefix, is the reference
     ref_prefix = index_prefix + "ref-"
     ref = _start(tmp_path / "ref-var", engine, ref_prefix)
-    ref_out, _ = ref.communicate(timeout=180)
+    ref_out = _finish(ref, 180)
     assert ref.returncode == 0, ref_out
     os.environ["AGGREGATOR_INDEX_PREFIX"] = ref_prefix
     try:
