@@ -37,6 +37,20 @@ def _mount(target: typer.Typer, name: str, module: str, function: str) -> None:
 
 
 # -- engine ----------------------------------------------------------------------------------------
+def start_engine(eng):
+    """Start the local node with progress on stderr; None (after saying why) when it cannot start."""
+    from aggregator.engine import EngineError
+
+    try:
+        if not eng.is_built():
+            err.print("building the engine from Maven Central (first run only, about a minute)...")
+        with err.status("starting the local OpenSearch node..."):
+            return eng.start()
+    except EngineError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        return None
+
+
 def _engine(port: int | None):
     from aggregator.engine import LocalEngine
 
@@ -49,17 +63,12 @@ def engine_start(
     heap: Annotated[str, typer.Option(help="JVM heap (-Xms/-Xmx).")] = "1g",
 ) -> None:
     """Start the local OpenSearch node (builds it with Maven on first use) and wait until it is ready."""
-    from aggregator.engine import EngineError, LocalEngine
+    from aggregator.engine import LocalEngine
 
     eng = LocalEngine(port=port, heap=heap)
-    try:
-        if not eng.is_built():
-            err.print("building the engine from Maven Central (first run only, about a minute)...")
-        with err.status("starting OpenSearch..."):
-            status = eng.start()
-    except EngineError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
+    status = start_engine(eng)
+    if status is None:
+        raise typer.Exit(1)
     console.print(status.describe())
     console.print(f"data and logs: {eng.home}")
 

@@ -15,8 +15,9 @@ DEMO_QUERY = "sodium-ion battery"
 
 def run_demo(console: Console, fresh: bool = False) -> int:
     """Start the engine, crawl the offline web, cluster, index, print the clusters and a search."""
+    from aggregator.cli import offline_overrides, start_engine
     from aggregator.crawl import run_crawl, summary_tables
-    from aggregator.engine import EngineError, LocalEngine
+    from aggregator.engine import LocalEngine
     from aggregator.fixtureweb import FixtureWeb
     from aggregator.search.client import connect
     from aggregator.sources import load_sources
@@ -24,13 +25,8 @@ def run_demo(console: Console, fresh: bool = False) -> int:
     err = Console(stderr=True)
     engine = LocalEngine()
     if config.search_url() == engine.url:
-        try:
-            if not engine.is_built():
-                err.print("building the local engine from Maven Central (first run only)...")
-            with err.status("starting the local OpenSearch node..."):
-                status = engine.start()
-        except EngineError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+        status = start_engine(engine)
+        if status is None:
             return 1
         console.print(f"[bold]1. engine[/bold]  {status.describe()}")
     else:
@@ -39,8 +35,6 @@ def run_demo(console: Console, fresh: bool = False) -> int:
     client = connect()
     if fresh:
         _forget(client)
-
-    from aggregator.cli import offline_overrides
 
     with FixtureWeb() as web:
         console.print(f"[bold]2. crawl[/bold]   the offline EV-news web served at {web.url}")
