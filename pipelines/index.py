@@ -134,6 +134,7 @@ class IndexPipeline:
 
         self._count(self.indexer.index_articles(articles))
         if stories:
+            self._learn_urls(stories)
             docs = [story_document(s, urls=self._urls, updated_at=at) for s, at in snapshots]
             result = self.indexer.upsert_stories(docs)
             self.stats.inc_value("index/stories_upserted", result.indexed + result.updated + result.unchanged)
@@ -157,6 +158,25 @@ class IndexPipeline:
     @staticmethod
     def _story_id(story: Any) -> str | None:
         return story.get("story_id") if isinstance(story, dict) else getattr(story, "story_id", None)
+
+    def _learn_urls(self, stories: list[Any]) -> None:
+        """Look up the URLs of members this pipeline has not seen: another crawler (or an earlier run)
+        indexed them, and a story document should link every member."""
+        client = self.indexer.client
+        missing = sorted({m.article_id for s in stories for m in getattr(s, "members", [])} - self._urls.keys())
+        if not missing or client is None:
+            return
+        from aggregator.search import indices
+
+        try:
+            docs = client.mget_versions(indices.alias_name("articles"), missing, ["canonical_url", "url"])
+        except client.Errors as exc:  # the story is still written; its members just lack links this time
+            logger.debug("member URLs not looked up: %s", exc)
+            return
+        for doc in docs:
+            source = doc.get("_source") or {}
+            if doc.get("found") and (source.get("canonical_url") or source.get("url")):
+                self._remember_url(doc["_id"], source.get("canonical_url") or source["url"])
 
     def _remember_url(self, article_id: str, url: str) -> None:
         self._urls[article_id] = url

@@ -126,6 +126,8 @@ def test_stories_index_has_one_doc_per_story(crawled, search):
         members = [a for a in articles.values() if a["story_id"] == sid]
         assert story["member_count"] == len(members)
         assert set(story["sources"]) == {a["source"] for a in members}
+        # members crawled by other spiders of the same run are linked too
+        assert all(m.get("url") for m in story["members"]), story["members"]
 
 
 def test_recrawl_of_unchanged_web_adds_and_updates_nothing(crawled, search, engine):
