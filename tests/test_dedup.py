@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from aggregator.dedup import DedupConfig, Deduplicator, cluster_articles, open_store
 from aggregator.dedup.features import extract, numbers
-from aggregator.dedup.lsh import BandIndex, band_keys, choose_bands, collision_probability
+from aggregator.dedup.lsh import band_keys, choose_bands, collision_probability
 from aggregator.dedup.metrics import evaluate
 from aggregator.dedup.minhash import Signer, jaccard
 from aggregator.dedup.text import (
@@ -112,17 +112,6 @@ def test_band_recall_empirical() -> None:
         ka, kc = band_keys(signer.sign(a), b, r), band_keys(signer.sign(c), b, r)
         found += bool(np.any(ka == kc))
     assert found / trials >= 0.95  # 0.98 expected; slack for Monte Carlo noise
-
-
-def test_band_index_compact_and_query() -> None:
-    idx = BandIndex()
-    keys = np.arange(10, dtype=np.uint64)
-    idx.insert(keys.tolist(), 1)
-    idx.insert([3, 99], 2)
-    assert idx.query(np.array([3], dtype=np.uint64)) == {1, 2}
-    idx.compact()
-    assert idx.query(np.array([3, 99, 500], dtype=np.uint64)) == {1, 2}
-    assert idx.nbytes() == 12 * 12
 
 
 # --- features ---------------------------------------------------------------------------
