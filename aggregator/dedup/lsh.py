@@ -120,7 +120,7 @@ class BandIndex:
     merged in (one linear ``np.insert``) and the directory is rebuilt (one ``bincount``), so the
     amortised cost per entry is ``O(_PENDING_FRACTION)`` element copies.
 
-    Memory: 12 bytes per entry + 4 bytes per bucket (~13 bytes an entry), plus the bounded dict.
+    Memory: 12 bytes per entry + 8 bytes per bucket (~14 bytes an entry), plus the bounded dict.
 
     Deletions are not supported on purpose: a re-added article simply gets new keys, and a
     stale key can only produce a candidate that verification (on the current record) rejects.
@@ -150,8 +150,7 @@ class BandIndex:
         self.bits = self._bits_for(n)
         self._shift = np.uint64(64 - self.bits)
         buckets = (self.keys >> self._shift).astype(np.intp) if self.bits else np.zeros(n, dtype=np.intp)
-        dtype = np.uint32 if n < 2**32 else np.uint64
-        self.directory = np.zeros((1 << self.bits) + 1, dtype=dtype)
+        self.directory = np.zeros((1 << self.bits) + 1, dtype=np.intp)
         np.cumsum(np.bincount(buckets, minlength=1 << self.bits), out=self.directory[1:])
 
     def insert(self, keys: Iterable[int] | np.ndarray, doc: int) -> None:
@@ -175,15 +174,16 @@ class BandIndex:
         if not len(self.keys):
             return self.ids[:0]
         b = (q >> self._shift).astype(np.intp) if self.bits else np.zeros(len(q), dtype=np.intp)
-        lo = self.directory[b].astype(np.intp)
-        lens = self.directory[b + 1].astype(np.intp) - lo
-        ends = np.cumsum(lens)
-        total = int(ends[-1]) if len(ends) else 0
+        lo = self.directory[b]
+        lens = self.directory[b + 1] - lo
+        ends = lens.cumsum()
+        total = int(ends[-1])
         if not total:
             return self.ids[:0]
         # every bucket slice gathered at once: no Python loop per band or per candidate
-        pos = np.arange(total) + np.repeat(lo - (ends - lens), lens)
-        return self.ids[pos[self.keys[pos] == np.repeat(q, lens)]]
+        pos = np.repeat(lo - ends + lens, lens)
+        pos += np.arange(total)
+        return self.ids[pos[self.keys[pos] == q.repeat(lens)]]
 
     def query_array(self, keys: np.ndarray) -> np.ndarray:
         """Document numbers sharing at least one key with ``keys``, each once (unordered)."""
@@ -234,11 +234,11 @@ class BandIndex:
         keys[old], ids[old] = self.keys, self.ids
         self.keys, self.ids = keys, ids
         bits = self.bits
-        if self._bits_for(n + m) == bits and self.directory.dtype == np.uint32 and n + m < 2**32:
+        if self._bits_for(n + m) == bits:
             # same buckets: add the new entries' counts to the directory instead of recounting all
             add = np.bincount((pk >> self._shift).astype(np.intp) if bits else np.zeros(m, dtype=np.intp),
                               minlength=1 << bits)
-            self.directory[1:] += np.cumsum(add).astype(np.uint32)
+            self.directory[1:] += np.cumsum(add)
         else:
             self._build_directory()
 
