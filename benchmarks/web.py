@@ -2,7 +2,7 @@
 served by nginx (Debian's; installed with apt-get when missing and running as root) or, failing that,
 by Python's ``http.server`` (the results say which).
 
-Layout under ``benchmarks/data/web-<n>/<source>/`` mirrors the production URLs, so the project's
+Layout under ``benchmarks/data/web-v<corpus version>-<n>/<source>/`` mirrors the production URLs, so the project's
 ``AGGREGATOR_HOST_MAP`` (``{"electrek.co": "http://127.0.0.1:PORT/electrek"}``) points the real spiders
 at it. Pages are 50-200 KB: head with meta/OpenGraph, inline CSS and scripts, a large navigation menu,
 the article (from the synthetic corpus), JSON-LD ``NewsArticle`` (with ``articleBody`` on about half),
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from benchmarks.common import DATA, log
-from benchmarks.corpus import AUTHORS, BOILER, PEOPLE, ensure_corpus, read_corpus
+from benchmarks.corpus import AUTHORS, BOILER, CORPUS_VERSION, PEOPLE, ensure_corpus, read_corpus
 
 SOURCES = ("electrek", "cnevpost")
 
@@ -174,7 +174,7 @@ def _sitemap(items: list[dict]) -> str:
 
 def ensure_web(n_pages: int, data: Path = DATA) -> Path:
     """Generate (once) ``n_pages`` article pages split over :data:`SOURCES`; returns the web root."""
-    root = data / f"web-{n_pages}"
+    root = data / f"web-v{CORPUS_VERSION}-{n_pages}"  # pages carry corpus articles: rebuilt with it
     manifest = root / "manifest.json"
     if manifest.exists():
         return root
