@@ -34,6 +34,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,7 @@ def _parse_time(v: Any) -> float | None:
     return dt.timestamp()
 
 
+@lru_cache(maxsize=65536)  # story() formats every member's time on every add to the story
 def _iso(t: float | None) -> str | None:
     if t is None:
         return None
