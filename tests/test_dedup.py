@@ -14,7 +14,7 @@ from aggregator.dedup import DedupConfig, Deduplicator, cluster_articles, open_s
 from aggregator.dedup.features import extract, numbers
 from aggregator.dedup.lsh import band_keys, choose_bands, collision_probability
 from aggregator.dedup.metrics import evaluate
-from aggregator.dedup.minhash import Signer, jaccard
+from aggregator.dedup.minhash import KPERM, Signer, jaccard
 from aggregator.dedup.text import (
     normalize,
     shingle_hash32,
@@ -55,7 +55,7 @@ def test_signature_equals_datasketch_for_same_hash() -> None:
 
     text = " ".join(random.Random(1).choice(["ev", "battery", "byd", "tesla", "price", "cut", "plant"])
                     for _ in range(300))
-    signer = Signer(num_perm=128, seed=1, shingle_size=3)
+    signer = Signer(num_perm=128, seed=1, shingle_size=3, scheme=KPERM)
     ref = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash32)
     for sh in shingles(text, 3):
         ref.update(sh)
