@@ -42,7 +42,7 @@ import numpy as np
 from . import features as F
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lsh import band_keys, choose_bands
-from .minhash import Signer, sorted_unique
+from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
 from .text import (
     generic_boilerplate_units,
@@ -89,6 +89,7 @@ class DedupConfig:
     story_min_score: float = 1.0
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
+    minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
     threshold: float | None = None  # CLI convenience: sets dup_threshold
 
     def __post_init__(self) -> None:
@@ -315,10 +316,27 @@ class Deduplicator:
     def __init__(self, config: DedupConfig | None = None, store: Store | str | None = None) -> None:
         self.config = cfg = config or DedupConfig()
         self.store: Store = open_store(store) if isinstance(store, str) else (store or MemoryStore())
-        self.signer = Signer(cfg.num_perm, cfg.seed, cfg.shingle_size)
+        self.scheme = self._minhash_scheme()
+        self.signer = Signer(cfg.num_perm, cfg.seed, cfg.shingle_size, scheme=self.scheme)
         self.dup_bands = choose_bands(cfg.dup_lsh_threshold, cfg.num_perm, cfg.min_recall)
-        self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1)
+        self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
+
+    def _minhash_scheme(self) -> str:
+        """The MinHash scheme of the state: stored signatures and band keys are only comparable
+        within one. A state keeps the scheme it was built with (states from before schemes were
+        recorded used ``KPERM``), so upgrading the code never silently splits old from new articles."""
+        wanted = self.config.minhash_scheme
+        with self.store.lock():
+            recorded: str | None = self.store.get("meta:minhash_scheme")
+            if recorded is None:
+                recorded = KPERM if self.store.count_get("n", [0])[0] else (wanted or OPH)
+                self.store.put("meta:minhash_scheme", recorded)
+        if wanted and wanted != recorded:
+            raise ValueError(f"the dedup state was built with MinHash scheme {recorded!r}, not {wanted!r}: "
+                             "signatures of different schemes cannot be compared; use a new store to "
+                             f"switch, or leave the scheme unset to keep {recorded!r}")
+        return recorded
 
     # -- context manager ------------------------------------------------------------------
     def __enter__(self) -> Deduplicator:
