@@ -19,12 +19,13 @@ UTF-32 code-point array and everything after that is array arithmetic:
    integer arithmetic wraps, which *is* the modulo. A MurmurHash3 finaliser (``fmix64``)
    then spreads the bits.
 4. *Hash shingles* of ``k`` consecutive tokens as ``fmix64(sum_j t[i+j] * C_j)`` and keep
-   the high 32 bits: the 32-bit input that ``datasketch``'s default ``affine32`` MinHash
-   scheme expects.
+   the high 32 bits: the 32-bit set that verification compares and MinHash signs (it is also
+   the input ``datasketch``'s default ``affine32`` MinHash scheme expects).
 
+These hashes are persisted (shingle sets, boilerplate unit keys): they must not change.
 :func:`shingle_hash32` is the same function written per shingle in plain Python; it is the
-``hashfunc`` to give ``datasketch.MinHash`` to reproduce our signatures bit for bit, and
-the reference the vectorised path is tested against.
+``hashfunc`` to give ``datasketch.MinHash`` to reproduce the ``kperm-affine32`` signatures bit
+for bit, and the reference the vectorised path is tested against.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def shingle_hash32(tokens: Sequence[str]) -> int:
     """32-bit hash of one shingle (a sequence of ``<= 8`` tokens).
 
     Pass this as ``hashfunc`` to ``datasketch.MinHash`` (updating with token tuples) to get
-    exactly the signature :func:`aggregator.dedup.minhash.Signer.sign` computes.
+    exactly the signature :func:`aggregator.dedup.minhash.Signer.sign` computes with
+    ``scheme="kperm-affine32"``.
     """
     s = 0
     for j, tok in enumerate(tokens):
