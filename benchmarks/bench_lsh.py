@@ -1,7 +1,8 @@
 """LSH: insert rate, query latency, state size and candidate recall; project vs datasketch MinHashLSH.
 
-Signatures come from the project's signer (datasketch-compatible ``affine32`` scheme), so both indexes
-see identical signatures; only the index differs. Recall is scored against exact Jaccard computed by
+Signatures come from the project's signer (its default one-permutation scheme); datasketch's
+``MinHashLSH`` gets the same values wrapped in ``LeanMinHash`` (LSH only reads the hash values), so both
+indexes see identical signatures; only the index differs. Recall is scored against exact Jaccard computed by
 brute force (sparse matrix product of the shingle sets) on a sample.
 """
 
