@@ -153,3 +153,63 @@ def test_every_curl_line_in_queries_md_runs(seeded, index_prefix):
         kind = re.match(r"https?://[^/]+/(\w+)/_search$", url).group(1)
         resp = seeded.search(f"{index_prefix}{kind}", body)
         assert "hits" in resp, url
+
+
+def _crowded_corpus() -> list[dict]:
+    """One big story whose 40 articles outrank everything, 15 two-article stories, 3 articles without a
+    story (a collapse groups those as one), all at distinct times so no two hits tie on the sort."""
+    arts, n = [], 0
+    for i in range(40):
+        n += 1
+        arts.append(_article(n, "s-big", "electrek", f"Tesla price cut Tesla price cut, market {i}", 1 + n / 1000,
+                             body="tesla price cut " * 3))
+    for k in range(15):
+        for j in range(2):
+            n += 1
+            arts.append(_article(n, f"s-{k}", ["insideevs", "reuters"][j], f"Tesla price news {k} {'x' * j}",
+                                 1 + n / 1000, body="price cut " + "filler words " * (k + j)))
+    for i in range(3):
+        n += 1
+        art = _article(n, "", "teslarati", f"Tesla price cut rumour {i}", 1 + n / 1000, body="tesla price")
+        del art["story_id"]
+        arts.append(art)
+    return arts
+
+
+@pytest.fixture
+def crowded(search, tmp_path):
+    indices.ensure_indices(search)
+    assert Indexer(search, Spool(tmp_path), refresh=True).index_articles(_crowded_corpus()).indexed == 73
+    yield search
+    indices.drop_all(search)
+
+
+def _collapsed_page(client, text: str, offset: int, limit: int, **filters) -> list[tuple]:
+    resp = client.search(indices.alias_name("articles"),
+                         queries.search_articles(text, size=limit, offset=offset, **filters))
+    return [(h["_source"].get("story_id"), h["_id"], [m["_id"] for m in h["inner_hits"]["members"]["hits"]["hits"]])
+            for h in resp["hits"]["hits"]]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("max_window", [queries.MAX_WINDOW, 30])
+def test_run_search_pages_equal_the_one_request_collapse(crowded, monkeypatch, max_window):
+    # max_window 30: pages that need a bigger window fall back to the engine's collapse
+    monkeypatch.setattr(queries, "MAX_WINDOW", max_window)
+    collapsed = []
+    one_request = queries.search_articles
+    monkeypatch.setattr(queries, "search_articles", lambda *a, **k: collapsed.append(a) or one_request(*a, **k))
+    queries.run_search(crowded, "tesla price cut")  # the first window (30 articles) holds only the big story
+    assert len(collapsed) == (max_window == 30)
+    monkeypatch.setattr(queries, "search_articles", one_request)
+    for text in ["tesla price cut", "tesla price", "price cut", "price", "rumour", ""]:
+        for offset, limit in [(0, 10), (0, 3), (5, 5), (10, 10), (0, 1)]:
+            for filters in [{}, {"sources": ["insideevs", "teslarati"]}, {"since": "25h"}]:
+                res = queries.run_search(crowded, text, offset=offset, limit=limit, **filters)
+                got = [(h.story_id, h.best_article["id"], [m["id"] for m in h.matching]) for h in res.stories]
+                assert got == _collapsed_page(crowded, text, offset, limit, **filters), (text, offset, limit, filters)
+    # the big story fills the first window: the page still has 10 stories, its first 3 articles by date
+    page = queries.run_search(crowded, "tesla price cut")
+    assert len(page.stories) == 10 and page.stories[0].story_id == "s-big"
+    assert [m["id"] for m in page.stories[0].matching] == ["a40", "a39", "a38"]
+    assert None in {h.story_id for h in page.stories}  # the articles without a story, as one hit

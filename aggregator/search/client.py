@@ -131,11 +131,17 @@ class SearchClient:
         except self.NotFoundError:
             return None
 
-    def mget(self, index: str, ids: list[str]) -> dict[str, dict]:
+    def mget(self, index: str, ids: list[str], fields: list[str] | None = None) -> dict[str, dict]:
+        """Id -> ``_source`` of the documents found (realtime); only ``fields`` of each when given."""
         if not ids:
             return {}
-        resp = self._plain(self.raw.mget(index=index, **self._body({"ids": ids})))
-        return {d["_id"]: d["_source"] for d in resp["docs"] if d.get("found")}
+        if fields is None:
+            resp = self.raw.mget(index=index, **self._body({"ids": ids}))
+        elif self.flavor == "opensearch":
+            resp = self.raw.mget(index=index, body={"ids": ids}, _source_includes=",".join(fields))
+        else:
+            resp = self.raw.mget(index=index, ids=ids, source_includes=fields)
+        return {d["_id"]: d.get("_source") or {} for d in self._plain(resp)["docs"] if d.get("found")}
 
     def mget_versions(self, index: str, ids: list[str], fields: list[str]) -> list[dict]:
         """Realtime ``_mget`` of ``ids`` with only ``fields`` of each ``_source``; the raw ``docs`` entries.

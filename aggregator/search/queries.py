@@ -11,11 +11,24 @@ Rules kept by every builder:
   filters, ``collapse`` with ``inner_hits``, ``terms``/``date_histogram`` (``calendar_interval``),
   ``cardinality``, and date math (``now-7d``).
 
-The full-text search is the expensive one: collapsing by story has to score every matching article, so
-it asks for no more than the page needs. Articles are counted exactly up to :data:`TRACK_TOTAL_HITS`
-(then "1000+"), and the number of matching stories (a ``cardinality`` aggregation over every match,
-about a third of the cost) only when ``count_stories=True`` (``aggregator search --exact``); otherwise
-a full page reads "10+ stories".
+The full-text search is the expensive one. :func:`search_articles` is the whole search in one request
+(``collapse`` on ``story_id`` with the story's matching articles as ``inner_hits``), and it is what
+``QUERIES.md`` and the demo show for REST users. :func:`run_search` (the CLI, the demo) gets the same
+page in cheaper steps, because a collapse has to score every matching article (the engine cannot skip
+hits that cannot reach the page) and each inner hit is one more search:
+
+1. :func:`search_top_articles`: the same query and sort without collapse, ``OVERFETCH`` articles per
+   story on the page; the engine skips non-competitive hits (block-max WAND). The first article of each
+   story in this ranked list is the article the collapse would pick, in the collapse's order, so the page
+   is the distinct stories in order of first appearance. Too few stories in the window (big stories
+   crowding the top) -> a window 4x as big, up to :data:`MAX_WINDOW`, then the one-request collapse;
+2. :func:`story_matches`: the page's stories' matching articles, the first ``members`` of each by
+   publication date (a ``terms`` aggregation restricted to those story ids with ``top_hits``): what
+   ``inner_hits`` returns, in one search instead of one per story.
+
+Articles are counted exactly up to :data:`TRACK_TOTAL_HITS` (then "1000+"), and the number of matching
+stories (a ``cardinality`` aggregation over every match, about a third of the cost) only when
+``count_stories=True`` (``aggregator search --exact``); otherwise a full page reads "10+ stories".
 """
 
 from __future__ import annotations
@@ -32,10 +45,18 @@ SEARCH_FIELDS = ["title^3", "lead^2", "body"]
 ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "dup_id", "language"]
 #: what an inner hit (a story's other matching article) carries; its story_id is the hit's
 MEMBER_SOURCE = ["id", "title", "url", "source", "published_at", "dup_id"]
+#: what a search result shows of its story document (not the member list, which can be long)
+STORY_FIELDS = ["headline", "member_count", "sources", "first_seen"]
 #: multi-word searches want most of their words in one field: all of 1-2 words, 75 % (rounded down) of more
 MINIMUM_SHOULD_MATCH = "2<75%"
 #: articles are counted exactly up to here; above it the engine reports a lower bound ("1000+")
 TRACK_TOTAL_HITS = 1000
+#: run_search's first window: this many ranked articles per story on the page
+OVERFETCH = 3
+#: the largest window run_search ranks itself; a page that needs more is collapsed by the engine
+MAX_WINDOW = 1000
+#: the terms-aggregation key of articles without a story_id (the collapse groups them as one null story)
+NO_STORY = "(no story)"
 _RELATIVE = re.compile(r"^\d+[mhdwMy]$")
 _ABSOLUTE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
@@ -75,25 +96,49 @@ def article_filters(since: str | None = None, until: str | None = None, sources:
     return filters
 
 
+def _text_query(text: str) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The scoring part (``must``) of an article search and its sort: best match first, newer first on ties."""
+    text = text.strip()
+    if text:
+        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields",
+                                 "minimum_should_match": MINIMUM_SHOULD_MATCH}}]
+        return must, ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]
+    return [{"match_all": {}}], [{"published_at": {"order": "desc", "missing": "_last"}}]
+
+
+def search_top_articles(text: str, since: str | None = None, until: str | None = None,
+                        sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
+                        size: int = 30, count_stories: bool = False) -> dict[str, Any]:
+    """The best ``size`` articles for ``text``, ranked exactly like :func:`search_articles` but not collapsed.
+
+    Without a collapse the engine ranks with block-max WAND: it skips articles that cannot reach the
+    top ``size`` instead of scoring every match. :func:`run_search` groups the list by story.
+    """
+    must, sort = _text_query(text)
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
+        "_source": ARTICLE_SOURCE,
+        "sort": sort,
+        "size": size,
+        "track_total_hits": True if count_stories else TRACK_TOTAL_HITS,
+    }
+    if count_stories:
+        body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
+    return body
+
+
 def search_articles(text: str, since: str | None = None, until: str | None = None,
                     sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
                     size: int = 10, offset: int = 0, members: int = 3,
                     count_stories: bool = False) -> dict[str, Any]:
     """Full-text search over ``articles``, one hit per story (the best-scoring article), with the story's
-    other matching articles as ``inner_hits.members`` in publication order.
+    other matching articles as ``inner_hits.members`` in publication order: the whole search in one request.
 
     ``count_stories`` adds the exact article count and a ``stories`` cardinality aggregation (the number
     of matching stories); without it articles are counted up to :data:`TRACK_TOTAL_HITS`.
+    :func:`run_search` returns the same page with :func:`search_top_articles` and :func:`story_matches`.
     """
-    text = text.strip()
-    must: list[dict[str, Any]]
-    if text:
-        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields",
-                                 "minimum_should_match": MINIMUM_SHOULD_MATCH}}]
-        sort: list[Any] = ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]
-    else:
-        must = [{"match_all": {}}]
-        sort = [{"published_at": {"order": "desc", "missing": "_last"}}]
+    must, sort = _text_query(text)
     body: dict[str, Any] = {
         "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
         "collapse": {
@@ -110,6 +155,34 @@ def search_articles(text: str, since: str | None = None, until: str | None = Non
     if count_stories:
         body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
     return body
+
+
+def story_matches(text: str, story_ids: Sequence[str | None], since: str | None = None,
+                  until: str | None = None, sources: Sequence[str] | None = None,
+                  languages: Sequence[str] | None = None, members: int = 3) -> dict[str, Any]:
+    """The first ``members`` matching articles (publication order) of each story in ``story_ids``.
+
+    What ``inner_hits`` of :func:`search_articles` returns, as one search: the same query and filters,
+    restricted to those stories, a ``terms`` aggregation per story with ``top_hits``. ``None`` stands for
+    the articles without a story_id (bucket :data:`NO_STORY`), which a collapse groups together.
+    """
+    must, _ = _text_query(text)
+    ids = [s for s in dict.fromkeys(story_ids) if s is not None]
+    scope: dict[str, Any] = {"terms": {"story_id": ids}}
+    if None in story_ids:
+        scope = {"bool": {"should": [scope, {"bool": {"must_not": [{"exists": {"field": "story_id"}}]}}],
+                          "minimum_should_match": 1}}
+    return {
+        "size": 0,
+        "track_total_hits": False,
+        "query": {"bool": {"must": must, "filter": [*article_filters(since, until, sources, languages), scope]}},
+        "aggs": {"stories": {
+            "terms": {"field": "story_id", "size": len(ids) + 1, "missing": NO_STORY},
+            "aggs": {"members": {"top_hits": {
+                "size": members, "_source": MEMBER_SOURCE,
+                "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]}}},
+        }},
+    }
 
 
 def latest_stories(size: int = 20, since: str | None = None, sources: Sequence[str] | None = None,
@@ -205,32 +278,55 @@ class SearchResults:
 
 def run_search(client: SearchClient, text: str, since: str | None = None, until: str | None = None,
                sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
-               limit: int = 10, count_stories: bool = False) -> SearchResults:
-    """Search articles, collapse by story, then fetch the story documents for headline and size.
+               limit: int = 10, count_stories: bool = False, offset: int = 0,
+               members: int = 3) -> SearchResults:
+    """One page of stories for ``text``: what :func:`search_articles` answers, in cheaper steps (see the
+    module docstring), then the story documents for headline and size.
 
     Without ``count_stories`` the number of stories is exact only when it fits on the page; a full page
     gives a lower bound (``stories_exact`` False).
     """
-    resp = client.search(indices.alias_name("articles"),
-                         search_articles(text, since, until, sources, languages, size=limit,
-                                         count_stories=count_stories))
-    hits = resp["hits"]["hits"]
+    articles = indices.alias_name("articles")
+    wanted = offset + limit
+    window = max(OVERFETCH * wanted, 1)
+    while True:
+        resp = client.search(articles, search_top_articles(text, since, until, sources, languages, size=window,
+                                                           count_stories=count_stories))
+        ranked = resp["hits"]["hits"]
+        best: dict[str | None, dict] = {}  # story -> its best article, in rank order: the collapse's page
+        for hit in ranked:
+            best.setdefault(hit["_source"].get("story_id"), hit)
+            if len(best) >= wanted:
+                break
+        if len(best) >= wanted or len(ranked) < window:  # the page is complete, or every match was read
+            hits = list(best.values())[offset:]
+            matching = _story_matches(client, text, [h["_source"].get("story_id") for h in hits], since, until,
+                                      sources, languages, members)
+            break
+        if window >= MAX_WINDOW:  # big stories crowd the top: let the engine collapse
+            resp = client.search(articles, search_articles(text, since, until, sources, languages, size=limit,
+                                                           offset=offset, members=members,
+                                                           count_stories=count_stories))
+            hits = resp["hits"]["hits"]
+            matching = {h["_source"].get("story_id"): [m["_source"] for m in ((h.get("inner_hits") or {})
+                        .get("members") or {}).get("hits", {}).get("hits", [])] for h in hits}
+            break
+        window = min(window * 4, MAX_WINDOW)
     story_ids = [h["_source"].get("story_id") for h in hits if h["_source"].get("story_id")]
-    stories = client.mget(indices.alias_name("stories"), story_ids) if story_ids else {}
+    stories = client.mget(indices.alias_name("stories"), story_ids, fields=STORY_FIELDS) if story_ids else {}
     out = []
     for hit in hits:
         art = hit["_source"]
         story = stories.get(art.get("story_id") or "", {})
-        matching = [m["_source"] for m in ((hit.get("inner_hits") or {}).get("members") or {})
-                    .get("hits", {}).get("hits", [])]
+        found = matching.get(art.get("story_id"), [])
         out.append(StoryHit(
             story_id=art.get("story_id"),
             headline=story.get("headline") or art.get("title") or "",
-            member_count=int(story.get("member_count") or max(len(matching), 1)),
-            sources=list(story.get("sources") or sorted({m.get("source") for m in matching or [art]} - {None})),
+            member_count=int(story.get("member_count") or max(len(found), 1)),
+            sources=list(story.get("sources") or sorted({m.get("source") for m in found or [art]} - {None})),
             first_seen=story.get("first_seen") or art.get("published_at"),
             best_article=art,
-            matching=matching,
+            matching=found,
             score=hit.get("_score"),
         ))
     total = resp["hits"]["total"]
@@ -240,8 +336,23 @@ def run_search(client: SearchClient, text: str, since: str | None = None, until:
     if counted is not None:
         total_stories, stories_exact = int(counted["value"]), True
     else:  # a page that is not full holds every matching story
-        total_stories, stories_exact = len(out), len(out) < limit
+        total_stories, stories_exact = offset + len(out), len(out) < limit
     return SearchResults(out, total_articles, total_stories, articles_exact, stories_exact)
+
+
+def _story_matches(client: SearchClient, text: str, story_ids: list[str | None], since: str | None,
+                   until: str | None, sources: Sequence[str] | None, languages: Sequence[str] | None,
+                   members: int) -> dict[str | None, list[dict[str, Any]]]:
+    """Story id -> its first ``members`` matching articles, from one :func:`story_matches` search."""
+    if not story_ids or members <= 0:
+        return {}
+    resp = client.search(indices.alias_name("articles"),
+                         story_matches(text, story_ids, since, until, sources, languages, members))
+    out: dict[str | None, list[dict[str, Any]]] = {}
+    for bucket in resp["aggregations"]["stories"]["buckets"]:
+        key = None if bucket["key"] == NO_STORY else bucket["key"]
+        out[key] = [m["_source"] for m in bucket["members"]["hits"]["hits"]]
+    return out
 
 
 def run_story_members(client: SearchClient, story_id: str) -> list[dict[str, Any]]:
@@ -261,7 +372,15 @@ def run_buckets(client: SearchClient, body: dict[str, Any]) -> dict[str, int]:
 EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Full-text search", "articles",
      "`tesla price cut` in title (x3), lead (x2) and body, last 7 days, one hit per story with its "
-     "matching articles as inner hits", search_articles("tesla price cut", since="7d")),
+     "matching articles as inner hits: the whole search in one request. `aggregator search` gets the same "
+     "page in the two cheaper requests below", search_articles("tesla price cut", since="7d")),
+    ("Full-text search, step 1: the best articles", "articles",
+     "the same query and sort without collapse, three articles per story on the page, so the engine can "
+     "skip hits that cannot make the page; the first article of each story in this list is the one the "
+     "collapse returns", search_top_articles("tesla price cut", since="7d")),
+    ("Full-text search, step 2: the page's stories' matching articles", "articles",
+     "the first three matching articles of each story on the page by publication date (replace the "
+     "story_ids), what the inner hits hold", story_matches("tesla price cut", ["s-0001", "s-0002"], since="7d")),
     ("Search one outlet and language", "articles",
      "the same search restricted to electrek and insideevs articles in English since 1 January 2025",
      search_articles("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
