@@ -181,3 +181,36 @@ def test_chunks_written_side_by_side(client, tmp_path, index_prefix):
     client.refresh(f"{index_prefix}articles")
     assert client.count(f"{index_prefix}articles") == 400
     assert len(indexer.spool.read_dead_letters(indexer.spool.dead_letter_files()[0])) == 10
+
+
+@pytest.mark.engine
+def test_bulk_load_turns_refresh_off_and_back_on_even_on_errors(client, tmp_path, index_prefix):
+    alias = f"{index_prefix}articles"
+    indexer = Indexer(client, Spool(tmp_path / "spool"), chunk_size=20)
+    (write_index,) = client.get_alias(alias)
+    client.put_settings(alias, {"index.refresh_interval": "5s"})  # an operator's own value survives
+    with indexer.bulk_load():
+        assert client.get_settings(alias, "index.refresh_interval") == {write_index: "-1"}
+        with indexer.bulk_load():  # nested: the outer block restores
+            assert indexer.index_articles([make_article(n) for n in range(50)]).indexed == 50
+        assert client.get_settings(alias, "index.refresh_interval") == {write_index: "-1"}
+        assert client.count(alias) == 0  # not searchable yet
+    assert client.get_settings(alias, "index.refresh_interval") == {write_index: "5s"}
+    assert client.count(alias) == 50  # one refresh at the end
+
+    client.put_settings(alias, {"index.refresh_interval": None})
+    with pytest.raises(RuntimeError), indexer.bulk_load(["articles", "stories"]):
+        indexer.index_articles([make_article(n, content_hash="new", version=2) for n in range(10)])
+        raise RuntimeError("the loader failed")
+    assert client.get_settings(f"{index_prefix}articles,{index_prefix}stories", "index.refresh_interval") == {}
+    assert client.search(alias, {"query": {"term": {"content_hash": "new"}}})["hits"]["total"]["value"] == 10
+
+
+@pytest.mark.engine
+def test_refresh_left_off_by_a_killed_bulk_load_comes_back_at_the_next_start(client, index_prefix):
+    alias = f"{index_prefix}articles"
+    client.put_settings(alias, {"index.refresh_interval": indices.BULK_LOAD_REFRESH})  # as a kill -9 leaves it
+    states = indices.ensure_indices(client)
+    assert states["articles"].refresh_restored and not states["stories"].refresh_restored
+    assert client.get_settings(alias, "index.refresh_interval") == {}
+    assert not indices.ensure_indices(client)["articles"].refresh_restored

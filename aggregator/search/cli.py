@@ -137,7 +137,8 @@ def index_replay_command(
     spool = Spool()
     client = _client(url)
     indexer = Indexer(client, spool)
-    result = indexer.replay()
+    with indexer.bulk_load(("articles", "stories")):  # refresh once at the end, not every second
+        result = indexer.replay()
     console.print(f"replayed {result.replayed} documents from {result.segments_done} segments "
                   f"({result.indexed} new, {result.updated} updated, {result.unchanged} unchanged, "
                   f"{result.failed} dead-lettered); {result.segments_left} segments left")

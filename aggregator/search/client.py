@@ -211,6 +211,19 @@ class SearchClient:
     def update_aliases(self, actions: list[dict]) -> None:
         self.raw.indices.update_aliases(**self._body({"actions": actions}))
 
+    def get_settings(self, index: str, name: str) -> dict[str, Any]:
+        """Concrete index -> the value of setting ``name`` (e.g. ``index.refresh_interval``) where it is set."""
+        resp = self._plain(self.raw.indices.get_settings(index=index, name=name, flat_settings=True))
+        values = {idx: (info.get("settings") or {}).get(name) for idx, info in resp.items()}
+        return {idx: value for idx, value in values.items() if value is not None}
+
+    def put_settings(self, index: str, settings: dict[str, Any]) -> None:
+        """Change dynamic index settings; a None value restores the setting's default."""
+        if self.flavor == "opensearch":
+            self.raw.indices.put_settings(index=index, body=settings)
+        else:
+            self.raw.indices.put_settings(index=index, settings=settings)
+
     def get_mapping(self, index: str) -> dict:
         return self._plain(self.raw.indices.get_mapping(index=index))
 

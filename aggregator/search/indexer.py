@@ -31,6 +31,13 @@ scripted upsert (an editor's status must survive an automatic rebuild, decided n
 Chunks of one call go to the engine ``concurrency`` at a time (their ids are disjoint, so order does
 not matter): one bulk request is indexed by one engine thread per shard, and the next chunk's request
 is built while the engine works.
+
+A big load (a backfill, ``aggregator index replay``) runs inside :meth:`Indexer.bulk_load`: the engine
+stops refreshing the index for the duration, so it writes a few large segments instead of one small
+segment per second that merges then rewrite (5-15 % less engine CPU per article in our measurements, and
+fewer segments for searches to visit), and refreshes once at the end. Durability does not change: every
+bulk request is still fsync'd to the translog before it is acknowledged, and what was not acknowledged
+is spooled as always.
 """
 
 from __future__ import annotations
@@ -38,8 +45,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -244,6 +252,7 @@ class Indexer:
         self._last_connect = time.monotonic() if client is None else 0.0
         self._logged_reasons: set[str] = set()
         self._ensured = False
+        self._bulk_loads = 0  # bulk_load() blocks open in this indexer (they nest)
 
     # -- public API -----------------------------------------------------------------------------------
     def index_articles(self, articles: Iterable[Mapping[str, Any]]) -> IndexResult:
@@ -289,6 +298,47 @@ class Indexer:
         Used when a merge moves earlier articles into another story; spooled like any write.
         """
         return self._write("articles:relabel", [dict(x) for x in labels if x.get("id")], spool=True)
+
+    @contextmanager
+    def bulk_load(self, kinds: Iterable[str] = ("articles",)) -> Iterator[None]:
+        """Refresh off on the indices behind ``kinds`` while the block writes; back on afterwards, even on errors.
+
+        For big loads: documents written inside become searchable at the end of the block (one refresh),
+        not every second. Blocks nest; the outermost one restores each index's previous refresh interval.
+        A process killed inside leaves refresh off: the next :func:`indices.ensure_indices` (any indexer's
+        first write, e.g. the next crawl) turns it back on. With the engine away this does nothing (the
+        writes spool).
+        """
+        kinds = list(kinds)
+        with self._lock:
+            self._bulk_loads += 1
+            outermost = self._bulk_loads == 1
+        client: SearchClient | None = None
+        previous: dict[str, dict[str, Any]] = {}  # alias -> {concrete index: refresh_interval or None}
+        try:
+            client = self._client() if outermost else None
+            for kind in kinds if client is not None else ():
+                alias = indices.alias_name(kind)
+                try:
+                    targets = client.get_alias(alias)
+                    was = client.get_settings(alias, "index.refresh_interval")
+                    client.put_settings(alias, {"index.refresh_interval": indices.BULK_LOAD_REFRESH})
+                except client.Errors as exc:
+                    logger.warning("bulk load: could not turn refresh off on %s: %s", alias, exc)
+                    continue
+                previous[alias] = {index: was.get(index) for index in targets}
+            yield
+        finally:
+            with self._lock:
+                self._bulk_loads -= 1
+            for alias, intervals in previous.items():
+                try:
+                    for index, interval in intervals.items():
+                        client.put_settings(index, {"index.refresh_interval": interval})
+                    client.refresh(alias)
+                except client.Errors as exc:  # the engine went away: ensure_indices restores it later
+                    logger.warning("bulk load: could not turn refresh back on for %s (the next start will): %s",
+                                   alias, exc)
 
     def replay(self) -> ReplayResult:
         """Send the spool to the engine, oldest segment first; stops at the first segment it cannot deliver.

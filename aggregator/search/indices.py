@@ -49,6 +49,9 @@ MAPPINGS: dict[str, Callable[[], dict[str, Any]]] = {
 
 TEMPLATE_PRIORITY = 200  # above generic catch-all templates a cluster may carry
 CLOCK_SKEW = timedelta(minutes=2)  # writers' clocks vs ours when selecting the catch-up window
+#: ``index.refresh_interval`` during :meth:`~aggregator.search.indexer.Indexer.bulk_load` (refresh off);
+#: ``ensure_indices`` takes it on a write index for the leftover of an interrupted load and undoes it
+BULK_LOAD_REFRESH = "-1"
 
 _VERSION = re.compile(r"-v(\d+)$")
 
@@ -94,6 +97,7 @@ class IndexState:
     created: bool = False
     mapping_updated: bool = False
     stale: str | None = None  # why the live mapping differs from the template, if it does
+    refresh_restored: bool = False  # refresh was left off by an interrupted bulk load and is on again
 
 
 def ensure_indices(client: SearchClient, kinds: Iterable[str] = KINDS) -> dict[str, IndexState]:
@@ -121,7 +125,13 @@ def ensure_indices(client: SearchClient, kinds: Iterable[str] = KINDS) -> dict[s
             continue
         write_index = _write_index(current)
         state = IndexState(kind, alias, write_index)
-        live = client.get_mapping(write_index)[write_index]["mappings"]
+        info = client.list_indices(write_index).get(write_index) or {}
+        live = info.get("mappings") or {}
+        if ((info.get("settings") or {}).get("index") or {}).get("refresh_interval") == BULK_LOAD_REFRESH:
+            # a bulk load (Indexer.bulk_load) that never finished: make new documents searchable again
+            client.put_settings(write_index, {"index.refresh_interval": None})
+            state.refresh_restored = True
+            logger.warning("refresh was off on %s (an interrupted bulk load?): turned back on", write_index)
         wanted = body["template"]["mappings"]
         if (live.get("_meta") or {}).get("schema") != wanted["_meta"]["schema"]:
             try:
