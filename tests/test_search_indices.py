@@ -24,8 +24,6 @@ def test_articles_mapping_has_one_property_per_schema_field():
     props = mapping.articles_mapping()["properties"]
     assert set(props) == set(items.FIELD_NAMES) | {"indexed_at"}
     assert props["title"] == {"type": "text", "analyzer": "english"}
-    # the body is searched by words, never by phrase: no positions (less engine work and disk per article)
-    assert props["body"] == {"type": "text", "analyzer": "english", "index_options": "freqs"}
     assert props["source"]["type"] == "keyword"
     assert props["authors"]["fields"]["keyword"]["type"] == "keyword"
     assert props["extracted_by"] == {"type": "object", "enabled": False}

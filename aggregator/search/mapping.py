@@ -22,11 +22,6 @@ from aggregator import items
 #: Fields people filter and aggregate on that hold free text too: searchable, plus an exact sub-field.
 _TEXT_WITH_KEYWORD = {"authors", "tags"}
 
-#: Long text searched by words, never by phrase: no term positions (a fifth of the index on disk, and about
-#: a sixth of the engine's CPU per article in benchmarks/bench_engine.py). Phrase queries (``match_phrase``)
-#: work on title and lead; on body the engine refuses them.
-_NO_POSITIONS = {"body"}
-
 #: Written by the indexer, not by the crawler.
 INDEXED_AT = "indexed_at"
 
@@ -38,8 +33,6 @@ DATE: dict[str, Any] = {"type": "date", "format": "strict_date_optional_time||ep
 def _field_mapping(field: items.Field) -> dict[str, Any]:
     kind = field.kind
     if kind == "text":
-        if field.name in _NO_POSITIONS:
-            return {**ENGLISH_TEXT, "index_options": "freqs"}
         return dict(ENGLISH_TEXT)
     if kind == "keywords":
         if field.name in _TEXT_WITH_KEYWORD:
