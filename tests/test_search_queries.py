@@ -90,6 +90,14 @@ def test_filters_and_stemming(seeded):
 
 
 @pytest.mark.engine
+def test_phrase_queries_work_on_every_text_field(seeded, index_prefix):
+    # REST users run match_phrase; a mapping without term positions would make the engine refuse it
+    for field, phrase, expected in [("body", "charging network", {"a6"}), ("title", "pilot line opens", {"a4"})]:
+        res = seeded.search(f"{index_prefix}articles", {"query": {"match_phrase": {field: phrase}}})
+        assert {h["_source"]["id"] for h in res["hits"]["hits"]} == expected
+
+
+@pytest.mark.engine
 @pytest.mark.parametrize("text", [
     '"unbalanced quote', "*:*", "tesla OR toyota", 'title:tesla AND body:(', '{"query": {"match_all": {}}}',
     "\\", "/regex.*/", "a" * 5000, "ümlaut ✓ 電気自動車", "price^100", "NOT tesla", "<script>", "",
