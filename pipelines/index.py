@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 #: how many article id -> URL pairs to remember for story documents whose members carry no URL
 URL_MEMORY = 50_000
+_SHARED_URLS: OrderedDict[str, str] = OrderedDict()
 
 
 class IndexPipeline:
@@ -66,7 +67,9 @@ class IndexPipeline:
         self._stories: dict[str, Any] = {}
         self._merged: set[str] = set()
         self._absorbing: set[str] = set()  # stories that absorbed others in this batch
-        self._urls: OrderedDict[str, str] = OrderedDict()
+        # one memory for every crawler in the process: a story snapshot flushed by one crawler links the
+        # members another crawler holds in its not-yet-indexed batch (the engine cannot know them yet)
+        self._urls: OrderedDict[str, str] = _SHARED_URLS
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

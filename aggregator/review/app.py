@@ -307,7 +307,8 @@ def create_app(client: Any = None, settings: Settings | None = None) -> Starlett
         members = list(story.get("members") or [])
         articles = client.mget(names["articles"], [m["article_id"] for m in members])
         # a story document may lack a member's URL (written before the article's); the article has it
-        members = [{**m, "url": m.get("url") or (articles.get(m["article_id"]) or {}).get("canonical_url")
+        members = [{**m, "published_at": m.get("published_at"),  # undated members carry no key at all
+                    "url": m.get("url") or (articles.get(m["article_id"]) or {}).get("canonical_url")
                     or (articles.get(m["article_id"]) or {}).get("url")} for m in members]
         canonical_id = story.get("canonical_id")
         canonical = articles.get(canonical_id or "") or {}
