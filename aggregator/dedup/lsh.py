@@ -117,7 +117,7 @@ class BandIndex:
     bands of a query at once in numpy, instead of a binary search whose ~22 cache misses per key
     dominated at 100k documents. Recent inserts go to ``pending`` (a dict of lists, fast to update)
     until it holds ``max(_PENDING_MIN, len(keys) / _PENDING_FRACTION)`` entries; then they are
-    merged in (one linear ``np.insert``) and the directory is rebuilt (one ``bincount``), so the
+    merged in (one linear merge) and the directory is rebuilt (one ``bincount``), so the
     amortised cost per entry is ``O(_PENDING_FRACTION)`` element copies.
 
     Memory: 12 bytes per entry + 8 bytes per bucket (~14 bytes an entry), plus the bounded dict.
@@ -149,9 +149,12 @@ class BandIndex:
         n = len(self.keys)
         self.bits = self._bits_for(n)
         self._shift = np.uint64(64 - self.bits)
-        buckets = (self.keys >> self._shift).astype(np.intp) if self.bits else np.zeros(n, dtype=np.intp)
         self.directory = np.zeros((1 << self.bits) + 1, dtype=np.intp)
-        np.cumsum(np.bincount(buckets, minlength=1 << self.bits), out=self.directory[1:])
+        np.cumsum(np.bincount(self._buckets(self.keys), minlength=1 << self.bits), out=self.directory[1:])
+
+    def _buckets(self, keys: np.ndarray) -> np.ndarray:
+        """Directory bucket of each key: its top ``bits`` bits."""
+        return (keys >> self._shift).astype(np.intp) if self.bits else np.zeros(len(keys), dtype=np.intp)
 
     def insert(self, keys: Iterable[int] | np.ndarray, doc: int) -> None:
         ks = keys.tolist() if isinstance(keys, np.ndarray) else [int(k) for k in keys]
@@ -173,7 +176,7 @@ class BandIndex:
     def _query_main(self, q: np.ndarray) -> np.ndarray:
         if not len(self.keys):
             return self.ids[:0]
-        b = (q >> self._shift).astype(np.intp) if self.bits else np.zeros(len(q), dtype=np.intp)
+        b = self._buckets(q)
         lo = self.directory[b]
         lens = self.directory[b + 1] - lo
         ends = lens.cumsum()
@@ -233,12 +236,9 @@ class BandIndex:
         keys[dest], ids[dest] = pk, pi
         keys[old], ids[old] = self.keys, self.ids
         self.keys, self.ids = keys, ids
-        bits = self.bits
-        if self._bits_for(n + m) == bits:
+        if self._bits_for(n + m) == self.bits:
             # same buckets: add the new entries' counts to the directory instead of recounting all
-            add = np.bincount((pk >> self._shift).astype(np.intp) if bits else np.zeros(m, dtype=np.intp),
-                              minlength=1 << bits)
-            self.directory[1:] += np.cumsum(add)
+            self.directory[1:] += np.cumsum(np.bincount(self._buckets(pk), minlength=1 << self.bits))
         else:
             self._build_directory()
 

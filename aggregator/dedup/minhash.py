@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from .text import _HI32, _u64, shingle_set, sorted_unique, token_hashes
+from .text import _hi, _u64, shingle_set, sorted_unique, token_hashes
 
 __all__ = ["KPERM", "OPH", "SCHEMES", "Signer", "jaccard", "overlap", "permutations", "sorted_unique"]
 
@@ -73,11 +73,6 @@ _M1, _M2 = _u32(0x85EBCA6B), _u32(0xC2B2AE35)
 _S32 = _u64(32)
 _SMALL_FILL = 48  # up to this many candidate shingles, a round's bin minima are taken in a Python loop
 _MAX_BATCH = 256  # re-hashing rounds computed in one array (bounds its size for tiny sets)
-
-
-def _hi(w: np.ndarray) -> np.ndarray:
-    """The high 32-bit halves of a uint64 array (a strided view, along the last axis)."""
-    return w.view(np.uint32)[..., _HI32::2]
 
 
 def _fmix32(h: np.ndarray) -> np.ndarray:

@@ -84,21 +84,31 @@ def _fmix64(h: np.ndarray) -> np.ndarray:
     return _fmix64_(np.array(h, dtype=np.uint64))
 
 
-def _fmix64_(h: np.ndarray) -> np.ndarray:
-    """:func:`_fmix64` in place on a uint64 array the caller owns (no temporaries but one).
-
-    Integer *array* arithmetic in numpy wraps silently (only scalar arithmetic warns), so no
-    ``errstate`` is needed here; at ~600 elements the per-call overhead is the cost, not the maths.
-    """
+def _fmix64_mul2(h: np.ndarray) -> np.ndarray:
+    """fmix64 up to its second multiply, in place (what :func:`_fmix64_` and :func:`_fmix64_hi32` share)."""
     t = np.right_shift(h, _S33)
     np.bitwise_xor(h, t, out=h)
     np.multiply(h, _FM1, out=h)
     np.right_shift(h, _S33, out=t)
     np.bitwise_xor(h, t, out=h)
     np.multiply(h, _FM2, out=h)
-    np.right_shift(h, _S33, out=t)
-    np.bitwise_xor(h, t, out=h)
     return h
+
+
+def _fmix64_(h: np.ndarray) -> np.ndarray:
+    """:func:`_fmix64` in place on a uint64 array the caller owns.
+
+    Integer *array* arithmetic in numpy wraps silently (only scalar arithmetic warns), so no
+    ``errstate`` is needed here; at ~600 elements the per-call overhead is the cost, not the maths.
+    """
+    _fmix64_mul2(h)
+    h ^= np.right_shift(h, _S33)
+    return h
+
+
+def _hi(w: np.ndarray) -> np.ndarray:
+    """The high 32-bit halves of a uint64 array (a strided view, along the last axis)."""
+    return w.view(np.uint32)[..., _HI32::2]
 
 
 def _fmix64_hi32(h: np.ndarray) -> np.ndarray:
@@ -107,13 +117,7 @@ def _fmix64_hi32(h: np.ndarray) -> np.ndarray:
     fmix64's last step ``h ^= h >> 33`` cannot change bits 32..63 (``h >> 33`` is below ``2**31``),
     so the high half is read off right after the second multiply: two operations fewer.
     """
-    t = np.right_shift(h, _S33)
-    np.bitwise_xor(h, t, out=h)
-    np.multiply(h, _FM1, out=h)
-    np.right_shift(h, _S33, out=t)
-    np.bitwise_xor(h, t, out=h)
-    np.multiply(h, _FM2, out=h)
-    return h.view(np.uint32)[_HI32::2]
+    return _hi(_fmix64_mul2(h))
 
 
 def _fmix64_int(h: int) -> int:

@@ -106,6 +106,22 @@ def _text_query(text: str) -> tuple[list[dict[str, Any]], list[Any]]:
     return [{"match_all": {}}], [{"published_at": {"order": "desc", "missing": "_last"}}]
 
 
+def _ranked_articles(text: str, filters: list[dict[str, Any]], size: int, count_stories: bool,
+                     collapse: dict[str, Any] | None = None, offset: int | None = None) -> dict[str, Any]:
+    """The article search both full-text bodies share; ``collapse``/``offset`` make it the one-request page."""
+    must, sort = _text_query(text)
+    body: dict[str, Any] = {"query": {"bool": {"must": must, "filter": filters}}}
+    if collapse is not None:
+        body["collapse"] = collapse
+    body.update({"_source": ARTICLE_SOURCE, "sort": sort, "size": size})
+    if offset is not None:
+        body["from"] = offset
+    body["track_total_hits"] = True if count_stories else TRACK_TOTAL_HITS
+    if count_stories:
+        body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
+    return body
+
+
 def search_top_articles(text: str, since: str | None = None, until: str | None = None,
                         sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
                         size: int = 30, count_stories: bool = False) -> dict[str, Any]:
@@ -114,17 +130,7 @@ def search_top_articles(text: str, since: str | None = None, until: str | None =
     Without a collapse the engine ranks with block-max WAND: it skips articles that cannot reach the
     top ``size`` instead of scoring every match. :func:`run_search` groups the list by story.
     """
-    must, sort = _text_query(text)
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
-        "_source": ARTICLE_SOURCE,
-        "sort": sort,
-        "size": size,
-        "track_total_hits": True if count_stories else TRACK_TOTAL_HITS,
-    }
-    if count_stories:
-        body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
-    return body
+    return _ranked_articles(text, article_filters(since, until, sources, languages), size, count_stories)
 
 
 def search_articles(text: str, since: str | None = None, until: str | None = None,
@@ -138,23 +144,13 @@ def search_articles(text: str, since: str | None = None, until: str | None = Non
     of matching stories); without it articles are counted up to :data:`TRACK_TOTAL_HITS`.
     :func:`run_search` returns the same page with :func:`search_top_articles` and :func:`story_matches`.
     """
-    must, sort = _text_query(text)
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
-        "collapse": {
-            "field": "story_id",
-            "inner_hits": {"name": "members", "size": members, "_source": MEMBER_SOURCE,
-                           "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]},
-        },
-        "_source": ARTICLE_SOURCE,
-        "sort": sort,
-        "size": size,
-        "from": offset,
-        "track_total_hits": True if count_stories else TRACK_TOTAL_HITS,
+    collapse = {
+        "field": "story_id",
+        "inner_hits": {"name": "members", "size": members, "_source": MEMBER_SOURCE,
+                       "sort": [{"published_at": {"order": "asc", "missing": "_last"}}]},
     }
-    if count_stories:
-        body["aggs"] = {"stories": {"cardinality": {"field": "story_id"}}}
-    return body
+    return _ranked_articles(text, article_filters(since, until, sources, languages), size, count_stories,
+                            collapse=collapse, offset=offset)
 
 
 def story_matches(text: str, story_ids: Sequence[str | None], since: str | None = None,
