@@ -198,7 +198,7 @@ class MemoryStore(Store):
         idx = self.lsh.get(space)
         if idx is None:
             idx = self.lsh[space] = BandIndex()
-        idx.insert(keys.tolist(), doc)
+        idx.insert(keys, doc)
 
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
         idx = self.lsh.get(space)
