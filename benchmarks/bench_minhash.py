@@ -102,6 +102,12 @@ def run(quick: bool) -> list[Row]:
     n_bulk = min(len(texts), 600 if quick else 2000)
     import xxhash
 
+    from aggregator.dedup import _jit
+    from aggregator.dedup.text import _shingle_hi32, _token_hashes_numpy, normalize, sorted_unique
+
+    def numpy_path(t: str) -> object:  # what Signer.sign_text runs without the compiled kernels
+        return signer._sign_oph_numpy(sorted_unique(_shingle_hi32(_token_hashes_numpy(normalize(t))[0], 3)))
+
     def plain():
         for t in texts[:n_plain]:
             m = MinHash(num_perm=NUM_PERM)
@@ -114,6 +120,7 @@ def run(quick: bool) -> list[Row]:
         "sign": (n_proj, lambda: [signer.sign(s) for s in sets]),
         "kperm": (n_proj, lambda: [kperm.sign_text(t) for t in texts]),
         "kperm_sign": (n_proj, lambda: [kperm.sign(s) for s in sets]),
+        "numpy": (n_proj, lambda: [numpy_path(t) for t in texts]),
     }, 3 if quick else 5)
     rates |= _best_rates({
         "plain": (n_plain, plain),
@@ -178,6 +185,11 @@ def run(quick: bool) -> list[Row]:
             "MinHash.bulk (xxh32)"),
         Row("minhash", f"shingle+sign docs/s vs the {KPERM} scheme", r_proj, rates["kperm"], "docs/s",
             f"Signer(scheme={KPERM!r})", notes="same tokeniser and shingle sets; only the signing differs"),
+        Row("minhash", "shingle+sign docs/s vs the numpy reference path", r_proj, rates["numpy"], "docs/s",
+            "numpy tokeniser + OPH (no numba)",
+            notes=("compiled kernels " + ("on" if _jit.ENABLED else "OFF (AGGREGATOR_JIT=0 or no numba)")
+                   + "; the numpy path is what runs without numba; both give identical shingle sets "
+                   "and signatures")),
         Row("minhash", "shingle only (Signer.shingle_set) docs/s", rates["shingle"], None, "docs/s",
             notes=f"tokenise + 3-word shingle hashes + sorted unique set: {shingle_us:.0f} µs/doc"),
         Row("minhash", "sign only (shingle hashes given) docs/s", rates["sign"], rates["kperm_sign"], "docs/s",

@@ -125,3 +125,115 @@ def index_query(q, keys, ids, directory, shift, one_bucket, pk, pi, pnext, phead
                     c += 1
             e = pnext[e]
     return c
+
+
+# --- text: token and shingle hashes (the same values as aggregator.dedup.text's numpy code) -----------
+
+_SEP, _WORD, _IDEO = 0, 1, 2
+
+
+@_njit
+def token_hashes(cp, classes, base, seed, out_h, out_s):  # noqa: ANN001, ANN201
+    """Hash every token of the code points ``cp``; returns the token count.
+
+    Tokens are maximal runs of word characters and single ideographs (class from ``classes`` for the
+    BMP; CJK extension planes are ideographs, other astral code points separators). A token
+    ``cp[s:e]`` hashes to ``fmix64(sum_j cp[s + j] * base**j + seed)`` (mod 2**64), which is what the
+    numpy prefix-sum formula ``(P[e] - P[s]) * base**-s`` computes. ``out_s`` gets each token's start.
+    """
+    n = 0
+    h = np.uint64(0)
+    p = np.uint64(1)
+    start = -1
+    for i in range(len(cp)):
+        c = np.uint64(cp[i])
+        if c < 0x10000:
+            cls = classes[c]
+        elif c >= 0x20000 and c < 0x32000:
+            cls = _IDEO
+        else:
+            cls = _SEP
+        if cls == _WORD:
+            if start < 0:
+                start = i
+                h = np.uint64(0)
+                p = np.uint64(1)
+            h += c * p
+            p *= base
+            continue
+        if start >= 0:
+            out_h[n] = fmix64(h + seed)
+            out_s[n] = start
+            n += 1
+            start = -1
+        if cls == _IDEO:
+            out_h[n] = fmix64(c + seed)
+            out_s[n] = i
+            n += 1
+    if start >= 0:
+        out_h[n] = fmix64(h + seed)
+        out_s[n] = start
+        n += 1
+    return n
+
+
+@_njit
+def shingle_hi32(tok, k, mult, out):  # noqa: ANN001, ANN201
+    """``out[i] = high32(fmix64(sum_j tok[i + j] * mult[j]))`` over the k-token windows of ``tok`` (fewer
+    than ``k`` tokens: one shingle of them all); ``out`` holds ``max(len(tok) - k + 1, 1)`` values.
+    (Sorting stays with numpy: its vectorised sort is several times faster than a compiled loop.)"""
+    n = len(tok)
+    m = n - k + 1 if n >= k else 1
+    w = min(k, n)
+    for i in range(m):
+        s = np.uint64(0)
+        for j in range(w):
+            s += tok[i + j] * mult[j]
+        out[i] = np.uint32(fmix64(s) >> np.uint64(32))
+
+
+# --- MinHash: one-permutation hashing with re-hashing rounds (minhash.OPH) -----------------------------
+
+_U32 = np.uint64(32)
+_NO_VALUE = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+@_njit
+def oph_sign(hashes, mul1, add1, mul2, round_add, k, sig):  # noqa: ANN001, ANN201, PLR0912
+    """Fill ``sig`` (uint32[k]) with the ``oph-rehash-v1`` signature of the (non-empty) hash set.
+
+    Round ``r`` maps ``x`` to ``w = g(x * mul1 + add1 + round_add[r]) * mul2`` (``g(y) = y ^ (y >> 32)``),
+    value ``v = w >> 32`` and bin ``v * k >> 32`` (rounds ``>= k``: the round-0 bin plus ``r``, mod ``k``).
+    A bin keeps the smallest value of the first round that reaches it; rounds go on until every bin
+    holds one. The numpy code (``Signer._sign_oph``) batches rounds differently; the result is the same.
+    """
+    n = len(hashes)
+    kk = np.uint64(k)
+    filled = np.zeros(k, dtype=np.bool_)
+    best = np.empty(k, dtype=np.uint64)
+    b0 = np.empty(n, dtype=np.int64)
+    empty = k
+    r = 0
+    while empty:
+        best[:] = _NO_VALUE
+        ra = round_add[r] if r < len(round_add) else np.uint64(0)
+        for t in range(n):
+            z = np.uint64(hashes[t]) * mul1 + add1
+            y = z + ra
+            w = (y ^ (y >> _U32)) * mul2
+            v = w >> _U32
+            if r == 0:
+                b = np.int64((v * kk) >> _U32)
+                b0[t] = b
+            elif r < k:
+                b = np.int64((v * kk) >> _U32)
+            else:
+                b = (b0[t] + r) % k
+            if not filled[b] and v < best[b]:
+                best[b] = v
+        for b in range(k):
+            if not filled[b] and best[b] != _NO_VALUE:
+                sig[b] = np.uint32(best[b])
+                filled[b] = True
+                empty -= 1
+        r += 1

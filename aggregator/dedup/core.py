@@ -46,7 +46,7 @@ from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
 from .text import (
     generic_boilerplate_units,
-    shingle_hashes,
+    shingle_set,
     token_hashes_normalized,
     unit_keys_from_tokens,
     units,
@@ -377,7 +377,7 @@ class Deduplicator:
         edge: list[tuple[int, np.ndarray]] = []
         for i in edge_idx:
             if i not in drop and len(raw[i]) < _EDGE_MAX_CHARS:
-                edge.append((keys[i], sorted_unique(shingle_hashes(tok[bounds[i]:bounds[i + 1]], k))))
+                edge.append((keys[i], shingle_set(tok[bounds[i]:bounds[i + 1]], k)))
         if drop:
             keep = np.ones(len(tok), dtype=bool)
             for i in drop:
@@ -386,7 +386,7 @@ class Deduplicator:
             kept = [u for i, u in enumerate(raw) if i not in drop]
         else:
             kept_tok, kept = tok, raw
-        shingles = sorted_unique(shingle_hashes(kept_tok, k))
+        shingles = shingle_set(kept_tok, k)
         return kept, shingles, [keys[i] for i in edge_idx], edge
 
     def _doc_from_article(self, art: dict[str, Any], number: int) -> tuple[Doc, F.StoryFeatures]:

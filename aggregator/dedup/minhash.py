@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _jit
 from .text import _hi, _u64, shingle_set, sorted_unique, token_hashes
 
 __all__ = ["KPERM", "OPH", "SCHEMES", "Signer", "jaccard", "overlap", "permutations", "sorted_unique"]
@@ -132,6 +133,7 @@ class Signer:
         self._mul1 = _u64((r[0] << 32 | r[1]) | 1)
         self._add1 = _u64(r[2] << 32 | r[3])
         self._mul2 = _u64((r[4] << 32 | r[5]) | 1)
+        self._mul1_s, self._add1_s, self._mul2_s = (np.uint64(int(x)) for x in (self._mul1, self._add1, self._mul2))
         # bin i holds the values lo[i] .. lo[i] + width[i], lo[i] = ceil(i * 2**32 / k), i.e. the
         # bin of v is floor(v * k / 2**32)
         lo = [-(-i * (1 << 32) // k) for i in range(k + 1)]
@@ -175,6 +177,15 @@ class Signer:
         return np.add(z, self._add1, out=z)
 
     def _sign_oph(self, hashes: np.ndarray) -> np.ndarray:
+        if not _jit.ENABLED:
+            return self._sign_oph_numpy(hashes)
+        sig = np.empty(self.num_perm, dtype=np.uint32)
+        _jit.oph_sign(np.ascontiguousarray(hashes, dtype=np.uint32), self._mul1_s, self._add1_s, self._mul2_s,
+                      self._round_add, self.num_perm, sig)
+        return sig
+
+    def _sign_oph_numpy(self, hashes: np.ndarray) -> np.ndarray:
+        """:meth:`_sign_oph` in numpy (the reference; the compiled kernel must give the same signature)."""
         z = self._prehash(hashes)
         if len(z) < 2 * self.num_perm:
             return self._sign_small(z)

@@ -37,6 +37,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import _jit
+
 MASK64 = (1 << 64) - 1
 _B = 0x9E3779B97F4A7C15 | 1  # odd: invertible modulo 2**64
 _B_INV = pow(_B, -1, 1 << 64)
@@ -75,6 +77,9 @@ _S33, _S32, _S1 = _u64(33), _u64(32), _u64(1)
 _FM1, _FM2 = _u64(0xFF51AFD7ED558CCD), _u64(0xC4CEB9FE1A85EC53)
 _SEED64 = _u64(_SEED)
 _C64 = tuple(_u64(c) for c in _C)
+# the same constants for the compiled kernels (numba wants scalars / 1-d arrays, not 0-d arrays)
+_C_U64 = np.array(_C, dtype=np.uint64)
+_B_U64, _SEED_U64 = np.uint64(_B), np.uint64(_SEED)
 # index of the high 32-bit half of a uint64 in its uint32 view
 _HI32 = 1 if sys.byteorder == "little" else 0
 
@@ -253,9 +258,23 @@ def _token_bounds(norm: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def token_hashes_normalized(norm: str) -> tuple[np.ndarray, np.ndarray]:
     """``(uint64 token hashes, token start offsets)`` of text already passed through :func:`normalize`.
 
-    ~15 numpy operations per text whatever its length (at 600 words each costs ~1 µs, mostly call
-    overhead): one prefix sum of ``cp_i * B**i``, one gather of it at all token edges, and fmix64.
+    One compiled pass over the code points when the kernels are available (:mod:`._jit`), else
+    :func:`_token_hashes_numpy`; the two agree bit for bit (the hashes are persisted).
     """
+    if not _jit.ENABLED:
+        return _token_hashes_numpy(norm)
+    cp = (np.frombuffer(norm.encode("ascii"), dtype=np.uint8) if norm.isascii()
+          else np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32))
+    out_h = np.empty(len(cp), dtype=np.uint64)
+    out_s = np.empty(len(cp), dtype=np.int64)
+    n = _jit.token_hashes(cp, _CLASSES, _B_U64, _SEED_U64, out_h, out_s)
+    return out_h[:n], out_s[:n]
+
+
+def _token_hashes_numpy(norm: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`token_hashes_normalized` in numpy: ~15 operations per text whatever its length (at 600
+    words each costs ~1 µs, mostly call overhead): one prefix sum of ``cp_i * B**i``, one gather of it
+    at all token edges, and fmix64."""
     if not norm:
         return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
     cp, edges = _token_edges(norm)
@@ -322,13 +341,26 @@ def shingle_hashes(tok: np.ndarray, k: int) -> np.ndarray:
 
 
 def shingle_set(tok: np.ndarray, k: int) -> np.ndarray:
-    """Sorted unique uint32 hashes of the k-token shingles: ``sorted_unique(shingle_hashes(tok, k))``."""
-    return sorted_unique(_shingle_hi32(tok, k))
+    """Sorted unique uint32 hashes of the k-token shingles: ``sorted_unique(shingle_hashes(tok, k))``
+    (the hashes in one compiled call when the kernels are available)."""
+    if not _jit.ENABLED:
+        return sorted_unique(_shingle_hi32(tok, k))
+    if not 1 <= k <= MAX_SHINGLE:
+        raise ValueError(f"shingle size must be 1..{MAX_SHINGLE}")
+    if len(tok) == 0:
+        return np.empty(0, dtype=np.uint32)
+    out = np.empty(max(len(tok) - k + 1, 1), dtype=np.uint32)
+    _jit.shingle_hi32(np.ascontiguousarray(tok, dtype=np.uint64), k, _C_U64, out)
+    return _sort_unique_owned(out)
 
 
 def sorted_unique(x: np.ndarray) -> np.ndarray:
     """``np.unique`` without its per-call overhead (which dominates at ~600 elements); always a new array."""
-    x = x.copy()
+    return _sort_unique_owned(x.copy())
+
+
+def _sort_unique_owned(x: np.ndarray) -> np.ndarray:
+    """:func:`sorted_unique` of an array the caller owns (sorted in place)."""
     if len(x) < 2:
         return x
     x.sort()  # (np.sort: the same plus a Python wrapper)
