@@ -119,6 +119,11 @@ class CrawlState:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def __bool__(self) -> bool:
+        # an open state is truthy even when empty; without this, `if state:` would run __len__'s
+        # COUNT(*) (a scan of the whole table) on every call
+        return True
+
     def __len__(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])

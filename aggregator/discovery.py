@@ -50,12 +50,16 @@ def parse_datetime(text: str | None) -> datetime | None:
         return None
     text = text.strip()
     try:
-        dt = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        # sitemaps and Atom use ISO 8601, which the standard parser reads ~50x faster than dateutil
+        dt = datetime.fromisoformat(text)
+    except ValueError:
         try:
-            dt = dateparser.parse(text)
-        except (ValueError, OverflowError):
-            return None
+            dt = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            try:
+                dt = dateparser.parse(text)
+            except (ValueError, OverflowError):
+                return None
     if dt is None:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

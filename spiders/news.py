@@ -148,7 +148,7 @@ class NewsSpider(scrapy.Spider):
             if published < datetime.now(timezone.utc) - timedelta(days=self.max_age_days):
                 stats.inc_value("crawl/skipped/too_old")
                 return
-        page = self._state.get(url) if self._state else None
+        page = self._state.get(url) if self._state is not None else None
         if page is not None and page.fetched_at is not None:
             changed_at = max((d for d in (published, lastmod) if d is not None), default=None)
             changed_since = changed_at is not None and changed_at.timestamp() > page.fetched_at

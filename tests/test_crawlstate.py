@@ -18,3 +18,10 @@ def test_validators_survive_reopen(tmp_path):
     page = CrawlState(path).get("https://electrek.co/x/")
     assert page.etag == '"abc"' and page.last_modified.startswith("Mon")
     assert page.fetched_at is not None
+
+
+def test_an_empty_state_is_truthy_without_counting(tmp_path) -> None:
+    # `if state:` must not mean "has rows" (it used to run COUNT(*) over the table on every URL)
+    state = CrawlState(tmp_path / "state.sqlite")
+    assert state and len(state) == 0
+    state.close()
