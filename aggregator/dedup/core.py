@@ -491,6 +491,7 @@ class Deduplicator:
 
     def _story_scores(self, d: Doc, cands: list[Doc]) -> np.ndarray:
         """Evidence that ``d`` and each candidate report one event; >= ``story_min_score`` links them.
+        (Candidates are already within the story window of ``d``: :meth:`_place` drops the others.)
 
         Shared specific numbers are the strongest cross-language evidence, names confirm
         them, headline keywords help within a language. One shared name, or numbers
@@ -561,10 +562,6 @@ class Deduplicator:
         veto |= (strong_shared < 0.34 * np.minimum(strong_a, strong_b)) & (kw < 0.35)  # most names differ
         score = np.where(veto, below, score)
         score[strong_shared == 0] = 0.0  # no shared specific name: a shared language or template is no evidence
-        if d.published is not None:
-            far = np.array([c.published is not None and abs(d.published - c.published) > cfg.story_window_days * DAY
-                            for c in cands])
-            score[far] = 0.0
         return score
 
     # -- decisions / bans -----------------------------------------------------------------
@@ -709,9 +706,14 @@ class Deduplicator:
                     dup_hits.append((sim, o))
         # story candidates
         story_docs: list[Doc] = []
+        # the story keys cover the neighbouring day buckets too, so about half the candidates lie outside
+        # the story window: they can never link, and are dropped before the (per-candidate) scoring
+        span = cfg.story_window_days * DAY
         for n in sorted(story_cand):
             o = docs[n] if n in docs else store.get(f"doc:{n}")
             if o is None or o.article_id in not_dup:
+                continue
+            if d.published is not None and o.published is not None and abs(d.published - o.published) > span:
                 continue
             story_docs.append(o)
         scores = self._story_scores(d, story_docs).tolist()
