@@ -28,7 +28,7 @@ from benchmarks.common import BENCH, DATA, ROOT, Row, log, write_result
 STAGES: dict[str, tuple[str, str, int, int]] = {
     "minhash": ("benchmarks.bench_minhash", "run", 240, 90),
     "lsh": ("benchmarks.bench_lsh", "run", 420, 120),
-    "dedup": ("benchmarks.bench_lsh", "run_dedup", 300, 90),
+    "dedup": ("benchmarks.bench_lsh", "run_dedup", 420, 90),
     "extraction": ("benchmarks.bench_extract", "run", 240, 90),
     "crawl": ("benchmarks.bench_crawl", "run", 600, 180),
     "indexing": ("benchmarks.bench_engine", "run", 600, 240),
