@@ -301,7 +301,8 @@ class CompiledBandIndex(NumpyBandIndex):
     over append-only arrays instead of a dict: ``_pk``/``_pi`` hold entries in insertion order (so a
     fold is two slices), ``_phead[slot]`` is the newest entry of a slot (the key's top bits, about one
     entry per slot) and ``_pnext`` links to the one before; ~20-24 bytes an entry, the arrays doubling
-    as they fill. Candidates are de-duplicated with
+    as they fill. Queries share scratch arrays: like the numpy index, one instance serves one thread
+    at a time (the stores call it under their lock). Candidates are de-duplicated with
     a per-query stamp in ``_mark`` (one int32 per document number) instead of a second pass.
     """
 
