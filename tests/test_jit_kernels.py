@@ -72,3 +72,39 @@ def test_sign_text_matches_the_numpy_pipeline() -> None:
         ref_sh = T.sorted_unique(T._shingle_hi32(T._token_hashes_numpy(T.normalize(text))[0], 3))
         assert np.array_equal(sh, ref_sh)
         assert np.array_equal(sig, signer._sign_oph_numpy(ref_sh))
+
+
+def test_story_evidence_equals_numpy() -> None:
+    # the story tier's per-candidate sums, read by the kernel straight from the packed documents, must
+    # equal the numpy reference exactly (floats included: a threshold decides on them)
+    import json
+    from pathlib import Path
+
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _W_STRONG, _story_evidence_numpy
+
+    rows = [json.loads(line) for line in
+            (Path(__file__).parent / "data" / "dedup_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+    dd = Deduplicator(store=open_store("memory:"))
+    for r in rows:
+        dd.add(r)
+    docs = [dd.store.get(f"doc:{n}") for n in range(1, len(rows) + 1)]
+    docs = [d for d in docs if d is not None]
+    assert len(docs) > 200
+    compared = 0
+    for d in docs[::7]:
+        na, names_a, wa, ka = d.features()
+        idf_a = dd._idf_of(names_a)
+        cands = docs  # every document, the article itself included: all overlaps and none
+        ev_ref, lens_ref = _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
+        starts = np.zeros(len(cands) + 1, dtype=np.int64)
+        np.cumsum([len(c.blob) for c in cands], out=starts[1:])
+        ev = np.empty((len(cands), 7))
+        lens = np.empty((len(cands), 3), dtype=np.int64)
+        _jit.story_evidence(np.frombuffer(b"".join(c.blob for c in cands), dtype=np.uint8), starts, na, names_a,
+                            wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+        assert np.array_equal(lens, lens_ref)
+        assert np.array_equal(ev, ev_ref)  # bit for bit, not approximately
+        assert ev[:, 0].max() > 0 and ev[:, 3].max() > 0  # the comparison saw shared figures and names
+        compared += 1
+    assert compared > 30

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _jit
 from . import features as F
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lsh import band_keys, choose_bands
@@ -160,6 +161,60 @@ def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.nd
     weights = np.array([named[h] for h in order], dtype=np.uint8)
     kw = np.array(sorted({_h64(x) for x in feats.keywords}), dtype=np.uint64)
     return nums, names, weights, kw
+
+
+def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
+                          idf_a: np.ndarray, ka: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-candidate sums of :meth:`Deduplicator._story_scores` in numpy (the reference of
+    ``_jit.story_evidence``): columns numbers score, shared specific figures, the candidate's specific
+    figures, name weight, the candidate's strong names, shared strong names, shared keywords; and
+    ``(numbers, names, keywords)`` counts per candidate.
+
+    The candidates' feature segments are sliced from their blobs and joined into one array each, looked
+    up in ``d``'s sorted arrays at once, and every per-pair sum is a ``bincount`` over candidate index.
+    """
+    m = len(cands)
+    raw: tuple[list[bytes], list[bytes], list[bytes], list[bytes]] = ([], [], [], [])
+    lens = np.empty((m, 3), dtype=np.int64)
+    for i, c in enumerate(cands):
+        b = c.blob
+        _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(b)
+        o = 4 * _HDR + 8 * ne
+        raw[0].append(b[o : o + 8 * nn])
+        raw[1].append(b[o + 8 * nn : o + 8 * (nn + nm)])
+        raw[2].append(b[o + 8 * (nn + nm) : o + 8 * (nn + nm + nk)])
+        raw[3].append(b[len(b) - nm :])
+        lens[i] = nn, nm, nk
+    allnum, allname, allkw = (np.frombuffer(b"".join(x), dtype=np.uint64) for x in raw[:3])
+    allw = np.frombuffer(b"".join(raw[3]), dtype=np.uint8)
+
+    def lookup(mine: np.ndarray, col: int, allv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        seg = np.repeat(np.arange(m), lens[:, col])
+        if not len(mine) or not len(allv):
+            return seg, np.zeros(len(allv), dtype=bool), np.zeros(len(allv), dtype=np.int64)
+        pos = np.minimum(np.searchsorted(mine, allv), len(mine) - 1)
+        return seg, mine[pos] == allv, pos
+
+    ev = np.empty((m, 7))
+    # numbers: 1 per shared specific figure, 0.5 per shared round one
+    seg, hit, _ = lookup(na, 0, allnum)
+    spec = (allnum & np.uint64(1)) == 1
+    ev[:, 0] = np.bincount(seg, weights=np.where(spec, 1.0, 0.5) * hit, minlength=m)
+    ev[:, 1] = np.bincount(seg, weights=hit & spec, minlength=m)
+    ev[:, 2] = np.bincount(seg, weights=spec, minlength=m)
+    # names: min weight x idf, and the strong (weight 1) ones
+    seg, hit, pos = lookup(names_a, 1, allname)
+    wb = allw.astype(np.int64)
+    w_min = np.minimum(wb, wa[pos].astype(np.int64) if len(wa) else 0) / 10
+    idf = idf_a[pos] if len(idf_a) else np.zeros(len(pos))
+    ev[:, 3] = np.bincount(seg, weights=np.where(hit, w_min * idf, 0.0), minlength=m)
+    ev[:, 4] = np.bincount(seg, weights=wb >= _W_STRONG, minlength=m)
+    ev[:, 5] = np.bincount(seg, weights=hit & (wb >= _W_STRONG) & (wa[pos] >= _W_STRONG) if len(wa)
+                           else np.zeros(len(wb), dtype=bool), minlength=m)
+    # headline keywords: shared ones
+    seg, hit, _ = lookup(ka, 2, allkw)
+    ev[:, 6] = np.bincount(seg, weights=hit, minlength=m)
+    return ev, lens
 
 
 class Doc:
@@ -497,8 +552,9 @@ class Deduplicator:
         them, headline keywords help within a language. One shared name, or numbers
         without a shared name, stay below the bar: same-company / same-week hard negatives.
 
-        Vectorised over the candidates: their feature arrays are concatenated and looked up in
-        ``d``'s sorted arrays once, and every per-pair sum is a ``bincount`` over candidate index.
+        The per-candidate sums come from one compiled pass over the candidates' packed documents
+        (``_jit.story_evidence``) or from :func:`_story_evidence_numpy` (the reference); the score is
+        numpy arithmetic over them.
         """
         cfg = self.config
         m = len(cands)
@@ -506,48 +562,19 @@ class Deduplicator:
             return np.empty(0)
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        # the candidates' feature segments, sliced from their blobs as bytes and joined: one array each
-        raw: tuple[list[bytes], list[bytes], list[bytes], list[bytes]] = ([], [], [], [])
-        lens = np.empty((m, 3), dtype=np.int64)
-        for i, c in enumerate(cands):
-            b = c.blob
-            _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(b)
-            o = 4 * _HDR + 8 * ne
-            raw[0].append(b[o : o + 8 * nn])
-            raw[1].append(b[o + 8 * nn : o + 8 * (nn + nm)])
-            raw[2].append(b[o + 8 * (nn + nm) : o + 8 * (nn + nm + nk)])
-            raw[3].append(b[len(b) - nm :])
-            lens[i] = nn, nm, nk
-        allnum, allname, allkw = (np.frombuffer(b"".join(x), dtype=np.uint64) for x in raw[:3])
-        allw = np.frombuffer(b"".join(raw[3]), dtype=np.uint8)
-
-        def lookup(mine: np.ndarray, col: int, allv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            seg = np.repeat(np.arange(m), lens[:, col])
-            if not len(mine) or not len(allv):
-                return seg, np.zeros(len(allv), dtype=bool), np.zeros(len(allv), dtype=np.int64)
-            pos = np.minimum(np.searchsorted(mine, allv), len(mine) - 1)
-            return seg, mine[pos] == allv, pos
-
-        # numbers: 1 per shared specific figure, 0.5 per shared round one
-        seg, hit, _ = lookup(na, 0, allnum)
-        spec = (allnum & np.uint64(1)) == 1
-        nums = np.bincount(seg, weights=np.where(spec, 1.0, 0.5) * hit, minlength=m)
-        spec_shared = np.bincount(seg, weights=hit & spec, minlength=m)
-        spec_b = np.bincount(seg, weights=spec, minlength=m)
+        if _jit.ENABLED:
+            starts = np.zeros(m + 1, dtype=np.int64)
+            np.cumsum([len(c.blob) for c in cands], out=starts[1:])
+            ev = np.empty((m, 7))
+            lens = np.empty((m, 3), dtype=np.int64)
+            _jit.story_evidence(np.frombuffer(b"".join([c.blob for c in cands]), dtype=np.uint8), starts, na,
+                                names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+        else:
+            ev, lens = _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
+        nums, spec_shared, spec_b, name_w, strong_b, strong_shared, kinter = ev.T
         spec_a = int(((na & np.uint64(1)) == 1).sum())
-        # names: min weight x idf, and the strong (weight 1) ones
-        seg, hit, pos = lookup(names_a, 1, allname)
-        wb = allw.astype(np.int64)
-        w_min = np.minimum(wb, wa[pos].astype(np.int64) if len(wa) else 0) / 10
-        idf = idf_a[pos] if len(idf_a) else np.zeros(len(pos))
-        name_w = np.bincount(seg, weights=np.where(hit, w_min * idf, 0.0), minlength=m)
-        strong_b = np.bincount(seg, weights=wb >= _W_STRONG, minlength=m)
-        strong_shared = np.bincount(seg, weights=hit & (wb >= _W_STRONG) & (wa[pos] >= _W_STRONG) if len(wa)
-                                    else np.zeros(len(wb), dtype=bool), minlength=m)
         strong_a = int((wa >= _W_STRONG).sum())
         # headline keywords: Jaccard
-        seg, hit, _ = lookup(ka, 2, allkw)
-        kinter = np.bincount(seg, weights=hit, minlength=m)
         klen = lens[:, 2]
         kunion = len(ka) + klen - kinter
         kw = np.where((klen > 0) & (len(ka) > 0), kinter / np.maximum(kunion, 1), 0.0)
