@@ -81,7 +81,7 @@ def test_story_evidence_equals_numpy() -> None:
     from pathlib import Path
 
     from aggregator.dedup import Deduplicator, open_store
-    from aggregator.dedup.core import _W_STRONG, _story_evidence_numpy
+    from aggregator.dedup.core import _story_evidence, _story_evidence_numpy
 
     rows = [json.loads(line) for line in
             (Path(__file__).parent / "data" / "dedup_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -97,12 +97,7 @@ def test_story_evidence_equals_numpy() -> None:
         idf_a = dd._idf_of(names_a)
         cands = docs  # every document, the article itself included: all overlaps and none
         ev_ref, lens_ref = _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
-        starts = np.zeros(len(cands) + 1, dtype=np.int64)
-        np.cumsum([len(c.blob) for c in cands], out=starts[1:])
-        ev = np.empty((len(cands), 7))
-        lens = np.empty((len(cands), 3), dtype=np.int64)
-        _jit.story_evidence(np.frombuffer(b"".join(c.blob for c in cands), dtype=np.uint8), starts, na, names_a,
-                            wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+        ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
         assert np.array_equal(lens, lens_ref)
         assert np.array_equal(ev, ev_ref)  # bit for bit, not approximately
         assert ev[:, 0].max() > 0 and ev[:, 3].max() > 0  # the comparison saw shared figures and names

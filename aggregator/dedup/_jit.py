@@ -1,9 +1,10 @@
-"""Compiled kernels (numba) for the per-document hot loops of dedup: LSH band keys, index insert/query.
+"""Compiled kernels (numba) for the per-document hot loops of dedup: token and shingle hashes, the
+one-permutation MinHash, LSH band keys, index insert/query, and the story tier's per-candidate evidence.
 
 Why compiled code at all: a streaming dedup decision is one document at a time, and at that size numpy
 is all call overhead (~1 µs a call, ~40 calls to key, query and insert one document) rather than
-arithmetic. These loops do the same work in one call each, with results identical to the numpy code
-in :mod:`aggregator.dedup.lsh`, which stays the reference (tests compare the two).
+arithmetic. These loops do the same work in one call each, with results identical to the numpy code in
+``text``, ``minhash``, ``lsh`` and ``core``, which stays the reference (tests compare the two).
 
 numba is a regular dependency; the kernels are used only when it imports and ``AGGREGATOR_JIT`` is not
 ``0`` (so a platform without numba wheels still works, on the numpy path). Compiled code is cached

@@ -163,6 +163,22 @@ def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.nd
     return nums, names, weights, kw
 
 
+def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
+                    idf_a: np.ndarray, ka: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_story_evidence_numpy`, in one compiled pass over the candidates' packed documents
+    (``_jit.story_evidence``) when the kernels are available; the same sums, bit for bit."""
+    if not _jit.ENABLED:
+        return _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
+    m = len(cands)
+    starts = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum([len(c.blob) for c in cands], out=starts[1:])
+    ev = np.empty((m, 7))
+    lens = np.empty((m, 3), dtype=np.int64)
+    _jit.story_evidence(np.frombuffer(b"".join([c.blob for c in cands]), dtype=np.uint8), starts, na, names_a,
+                        wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+    return ev, lens
+
+
 def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
                           idf_a: np.ndarray, ka: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The per-candidate sums of :meth:`Deduplicator._story_scores` in numpy (the reference of
@@ -552,9 +568,7 @@ class Deduplicator:
         them, headline keywords help within a language. One shared name, or numbers
         without a shared name, stay below the bar: same-company / same-week hard negatives.
 
-        The per-candidate sums come from one compiled pass over the candidates' packed documents
-        (``_jit.story_evidence``) or from :func:`_story_evidence_numpy` (the reference); the score is
-        numpy arithmetic over them.
+        The per-candidate sums come from :func:`_story_evidence`; the score is numpy arithmetic over them.
         """
         cfg = self.config
         m = len(cands)
@@ -562,15 +576,7 @@ class Deduplicator:
             return np.empty(0)
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        if _jit.ENABLED:
-            starts = np.zeros(m + 1, dtype=np.int64)
-            np.cumsum([len(c.blob) for c in cands], out=starts[1:])
-            ev = np.empty((m, 7))
-            lens = np.empty((m, 3), dtype=np.int64)
-            _jit.story_evidence(np.frombuffer(b"".join([c.blob for c in cands]), dtype=np.uint8), starts, na,
-                                names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
-        else:
-            ev, lens = _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
+        ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
         nums, spec_shared, spec_b, name_w, strong_b, strong_shared, kinter = ev.T
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())

@@ -318,7 +318,6 @@ class CompiledBandIndex(NumpyBandIndex):
             self._grow_mark(int(self.ids.max()) + 1)
 
     def _reset_pending(self) -> None:
-        self._limit = self._pending_limit()
         self._alloc_pending(_PENDING_START)
 
     def _alloc_pending(self, cap: int) -> None:
@@ -347,10 +346,6 @@ class CompiledBandIndex(NumpyBandIndex):
         self._phead.fill(-1)
         return pk, pi
 
-    def _fold(self) -> None:
-        super()._fold()
-        self._limit = self._pending_limit()
-
     def compact(self) -> None:
         """Fold the pending entries in and give back the pending arrays' memory."""
         self._fold()
@@ -358,9 +353,7 @@ class CompiledBandIndex(NumpyBandIndex):
 
     def insert(self, keys: Iterable[int] | np.ndarray, doc: int) -> None:
         """Add document number ``doc`` (``0 <= doc < 2**31``) under each of ``keys``."""
-        if type(keys) is not np.ndarray or keys.dtype != np.uint64 or not keys.flags.c_contiguous:
-            keys = np.ascontiguousarray(keys if isinstance(keys, np.ndarray) else list(keys), dtype=np.uint64)
-        ks = keys
+        ks = np.ascontiguousarray(keys if isinstance(keys, np.ndarray) else list(keys), dtype=np.uint64)
         doc = int(doc)
         if not 0 <= doc < 1 << 31:
             raise ValueError(f"document number {doc} out of range 0..2**31-1")
@@ -370,7 +363,7 @@ class CompiledBandIndex(NumpyBandIndex):
             self._grow_mark(doc + 1)
         self._pn = _jit.index_insert(ks, np.int32(doc), self._pk, self._pi, self._pnext, self._phead,
                                      self._pshift, self._pn)
-        if self._pn >= self._limit:
+        if self._pn >= self._pending_limit():
             self._fold()
 
     def _grow_mark(self, need: int) -> None:

@@ -1,4 +1,5 @@
-"""MinHash signatures of whole shingle sets at once, in numpy.
+"""MinHash signatures of whole shingle sets at once, in numpy (the :data:`OPH` scheme also as a compiled
+kernel, ``_jit.oph_sign``, with the same values; the costs below are the numpy path's).
 
 Two schemes; :attr:`Signer.scheme` names the one a signer uses. Signatures of different schemes (or
 seeds, or ``num_perm``) are not comparable: stored signatures must be recomputed when it changes
