@@ -272,6 +272,10 @@ class SearchClient:
             return False
 
 
+#: HTTP connections kept open per engine node: the indexer's requests in flight plus a few searches
+POOL_SIZE = 8
+
+
 def connect(url: str | None = None, creds: Credentials | None = None, timeout: float = 30.0) -> SearchClient:
     """Connect to the engine at ``url`` (default ``AGGREGATOR_SEARCH_URL``), picking the right client."""
     url = url or config.search_url()
@@ -282,7 +286,10 @@ def connect(url: str | None = None, creds: Credentials | None = None, timeout: f
     if distribution == "opensearch":
         from opensearchpy import OpenSearch
 
-        kwargs: dict[str, Any] = {"hosts": [url], "timeout": timeout, "max_retries": 2, "retry_on_timeout": True}
+        # pool_maxsize: urllib3's default of one connection made every concurrent bulk request (the indexer
+        # keeps two in flight) open a new TCP connection and throw it away afterwards
+        kwargs: dict[str, Any] = {"hosts": [url], "timeout": timeout, "max_retries": 2, "retry_on_timeout": True,
+                                  "pool_maxsize": POOL_SIZE}
         if creds.username:
             kwargs["http_auth"] = (creds.username, creds.password or "")
         if creds.api_key:
@@ -298,7 +305,8 @@ def connect(url: str | None = None, creds: Credentials | None = None, timeout: f
         raise SearchUnavailable(f"Elasticsearch {version} at {url} is too old: 8.x or 9.x is supported")
     from elasticsearch import Elasticsearch
 
-    kwargs = {"hosts": [url], "request_timeout": timeout, "max_retries": 2, "retry_on_timeout": True}
+    kwargs = {"hosts": [url], "request_timeout": timeout, "max_retries": 2, "retry_on_timeout": True,
+              "connections_per_node": POOL_SIZE}
     if creds.api_key:
         kwargs["api_key"] = creds.api_key
     elif creds.username:
