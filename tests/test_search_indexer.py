@@ -170,6 +170,44 @@ def test_an_article_deleted_between_read_and_write_is_written_again(client, inde
     assert client.get(alias, make_article(1)["id"])["_source"]["content_hash"] == "v2"
 
 
+class _CountingClient:
+    """The real client, noting how much of the caller's stream had been read when each bulk went out."""
+
+    def __init__(self, client, read: list):
+        self._client, self._read, self.read_at_bulk = client, read, []
+
+    def bulk(self, *args, **kwargs):
+        self.read_at_bulk.append(len(self._read))
+        return self._client.bulk(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@pytest.mark.engine
+def test_a_stream_is_read_as_the_engine_takes_it(client, tmp_path, index_prefix):
+    read: list[int] = []
+
+    def stream():
+        for n in range(300):
+            read.append(n)
+            yield make_article(n)
+        read.append(3)
+        yield make_article(3, content_hash="v2", version=2)  # a later copy of an article in the first chunk
+
+    counting = _CountingClient(client, read)
+    indexer = Indexer(counting, Spool(tmp_path / "spool"), chunk_size=20, concurrency=2)
+    result = indexer.index_articles(stream())
+    assert (result.indexed, result.updated, result.failed, result.spooled) == (300, 1, 0, 0)
+    # 16 chunks and one more request for the copy whose create conflicted; each request went out with at
+    # most the window (2 in flight + the one being built + the next, read ahead) of the stream consumed
+    assert len(counting.read_at_bulk) == 17
+    assert all(seen <= (k + 4) * 20 for k, seen in enumerate(counting.read_at_bulk))
+    client.refresh(f"{index_prefix}articles")
+    assert client.count(f"{index_prefix}articles") == 300
+    assert client.get(f"{index_prefix}articles", make_article(3)["id"])["_source"]["content_hash"] == "v2"
+
+
 @pytest.mark.engine
 def test_chunks_written_side_by_side(client, tmp_path, index_prefix):
     indexer = Indexer(client, Spool(tmp_path / "spool"), chunk_size=50, concurrency=3)

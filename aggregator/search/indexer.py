@@ -28,9 +28,11 @@ refreshing every second, which slows bulk loads). ``create``, ``if_seq_no``/``if
 behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path. Stories keep a
 scripted upsert (an editor's status must survive an automatic rebuild, decided next to the data).
 
-Chunks of one call go to the engine ``concurrency`` at a time (their ids are disjoint, so order does
-not matter): one bulk request is indexed by one engine thread per shard, and the next chunk's request
-is built while the engine works.
+Chunks of one call go to the engine ``concurrency`` at a time: one bulk request is indexed by one engine
+thread per shard, and the next chunk's request is built while the engine works. The window slides: a new
+chunk goes out whenever one comes back, never waiting for the slowest of a group, so the engine's cores
+stay busy through a long load (one barrier per batch of two chunks cost a quarter of the throughput in
+our measurements). Chunks in flight together hold disjoint ids; a repeated id waits for its earlier chunk.
 
 A big load (a backfill, ``aggregator index replay``) runs inside :meth:`Indexer.bulk_load`: the engine
 stops refreshing the index for the duration, so it writes a few large segments instead of one small
@@ -46,10 +48,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from itertools import chain
 from typing import Any
 
 from aggregator import items
@@ -256,18 +259,25 @@ class Indexer:
 
     # -- public API -----------------------------------------------------------------------------------
     def index_articles(self, articles: Iterable[Mapping[str, Any]]) -> IndexResult:
-        """Index or update ``articles`` (dicts or ArticleItems); see the module docstring for the outcomes."""
+        """Index or update ``articles`` (dicts or ArticleItems); see the module docstring for the outcomes.
+
+        ``articles`` may be a generator over a file of any size: it is read chunk by chunk as the engine
+        takes them (see :meth:`_write`), e.g. ``index_articles(read_jsonl(path))`` inside :meth:`bulk_load`.
+        """
         now = utcnow()
-        docs = []
         result = IndexResult()
-        for article in articles:
-            doc = article_document(article)
-            doc.setdefault(INDEXED_AT, now)
-            if not doc.get("id"):
-                self._reject("articles", doc, "no id and no URL to derive one from", result)
-                continue
-            docs.append(doc)
-        result += self._write("articles", docs, spool=True)
+
+        def documents() -> Iterator[dict]:
+            for article in articles:
+                doc = article_document(article)
+                doc.setdefault(INDEXED_AT, now)
+                if not doc.get("id"):
+                    self._reject("articles", doc, "no id and no URL to derive one from", result)
+                    continue
+                yield doc
+
+        written = self._write("articles", documents(), spool=True)
+        result += written
         return result
 
     def upsert_stories(self, stories: Iterable[Any]) -> IndexResult:
@@ -473,27 +483,67 @@ class Indexer:
                                 "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
         return actions
 
-    def _write(self, kind: str, docs: list[dict], spool: bool) -> IndexResult:
-        """Send ``docs`` in chunks; engine-side trouble spools (or, when replaying, reports) the chunk."""
+    def _write(self, kind: str, docs: Iterable[dict], spool: bool) -> IndexResult:
+        """Send ``docs`` in chunks, ``concurrency`` requests in flight; engine trouble spools (or, when
+        replaying, reports) a chunk.
+
+        ``docs`` is consumed as a stream: a chunk goes out as soon as it is full and the next one is built
+        while the engine works, with no pause between the chunks of one call (a generator over a big
+        file is never held in memory). Within a chunk the last copy of a document wins and earlier ones
+        count as unchanged; a copy whose id is still being written by an earlier chunk waits for that
+        chunk, so the last copy is also the last one written.
+        """
         result = IndexResult()
-        # the last copy of a document in one batch wins; earlier copies are superseded, i.e. unchanged
         id_field = _KINDS[kind][1]
+        chunks = self._chunks(docs, id_field, result)
+        first, second = next(chunks, None), next(chunks, None)
+        if second is None or self.concurrency == 1:  # one request, or one at a time: no threads
+            for chunk in chain((first, second), chunks):
+                if chunk is not None:
+                    result += self._write_chunk(kind, chunk, spool)
+            return result
+        in_flight: dict[Future, list[str]] = {}
+        writing: dict[str, Future] = {}  # id -> the in-flight chunk writing it
+
+        def settle(done: Iterable[Future]) -> None:
+            nonlocal result
+            for future in done:
+                for doc_id in in_flight.pop(future):
+                    if writing.get(doc_id) is future:
+                        del writing[doc_id]
+                result += future.result()
+
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="indexer") as pool:
+            try:
+                for chunk in chain((first, second), chunks):
+                    ids = [doc[id_field] for doc in chunk]
+                    earlier = {writing[doc_id] for doc_id in ids if doc_id in writing}
+                    if earlier:
+                        wait(earlier)
+                        settle(earlier)
+                    if len(in_flight) >= self.concurrency:
+                        settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+                    future = pool.submit(self._write_chunk, kind, chunk, spool)
+                    in_flight[future] = ids
+                    writing.update(dict.fromkeys(ids, future))
+            finally:
+                # a chunk that raised (a request the engine refuses whole) re-raises here after the others
+                settle(wait(in_flight).done)
+        return result
+
+    def _chunks(self, docs: Iterable[dict], id_field: str, result: IndexResult) -> Iterator[list[dict]]:
         latest: dict[str, dict] = {}
         for doc in docs:
-            if doc[id_field] in latest:
-                result.unchanged += 1
-            latest[doc[id_field]] = doc
-        unique = list(latest.values())
-        chunks = [unique[start:start + self.chunk_size] for start in range(0, len(unique), self.chunk_size)]
-        if len(chunks) > 1 and self.concurrency > 1:
-            # chunks hold disjoint ids, so they may be written in any order and side by side
-            with ThreadPoolExecutor(min(self.concurrency, len(chunks)), thread_name_prefix="indexer") as pool:
-                for part in pool.map(lambda chunk: self._write_chunk(kind, chunk, spool), chunks):
-                    result += part
-        else:
-            for chunk in chunks:
-                result += self._write_chunk(kind, chunk, spool)
-        return result
+            doc_id = doc[id_field]
+            if doc_id in latest:
+                result.unchanged += 1  # superseded by a later copy in the same chunk
+                del latest[doc_id]  # keep the chunk in arrival order
+            latest[doc_id] = doc
+            if len(latest) >= self.chunk_size:
+                yield list(latest.values())
+                latest = {}
+        if latest:
+            yield list(latest.values())
 
     def _write_chunk(self, kind: str, chunk: list[dict], spool: bool) -> IndexResult:
         result = IndexResult()
