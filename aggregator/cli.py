@@ -7,6 +7,7 @@ README shows each with an example and its output.
 from __future__ import annotations
 
 import importlib
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +25,7 @@ app = typer.Typer(
 )
 engine_app = typer.Typer(help="Start, stop and inspect the local OpenSearch node (data under var/engine).",
                          no_args_is_help=True)
-index_app = typer.Typer(help="Manage the search indices: status, mapping migration, spool replay.",
+index_app = typer.Typer(help="Manage the search indices: status, mapping migration, spool replay, loading files.",
                         no_args_is_help=True)
 app.add_typer(engine_app, name="engine")
 app.add_typer(index_app, name="index")
@@ -33,7 +34,22 @@ app.add_typer(index_app, name="index")
 def _mount(target: typer.Typer, name: str, module: str, function: str) -> None:
     """Register ``module.function`` (a typer-annotated function) as command ``name``."""
     func = getattr(importlib.import_module(module), function)
-    target.command(name)(func)
+    target.command(name, help=_help_text(func.__doc__ or ""))(func)
+
+
+def _help_text(doc: str) -> str:
+    """A docstring as --help shows it: rich markup mode keeps every newline after the first paragraph, so
+    the lines of each paragraph are joined (lines that start a list item or are indented stay lines)."""
+    paragraphs = []
+    for paragraph in inspect.cleandoc(doc).split("\n\n"):
+        out: list[str] = []
+        for line in paragraph.splitlines():
+            if out and not line.startswith((" ", "-", "*", "$")):
+                out[-1] += " " + line
+            else:
+                out.append(line)
+        paragraphs.append("\n".join(out))
+    return "\n\n".join(paragraphs)
 
 
 # -- engine ----------------------------------------------------------------------------------------
@@ -190,6 +206,7 @@ def main() -> None:
         (index_app, "status", "aggregator.search.cli", "index_status_command"),
         (index_app, "migrate", "aggregator.search.cli", "index_migrate_command"),
         (index_app, "replay", "aggregator.search.cli", "index_replay_command"),
+        (index_app, "load", "aggregator.search.cli", "index_load_command"),
     ):
         try:
             _mount(target, name, module, function)

@@ -20,6 +20,7 @@ def app():
     app.command("status")(cli.index_status_command)
     app.command("migrate")(cli.index_migrate_command)
     app.command("replay")(cli.index_replay_command)
+    app.command("load")(cli.index_load_command)
     return app
 
 
@@ -68,3 +69,42 @@ def test_engine_down_is_a_message_not_a_traceback(app, monkeypatch, tmp_path):
     monkeypatch.setenv("AGGREGATOR_VAR", str(tmp_path))
     res = CliRunner().invoke(app, ["status", "--url", "http://127.0.0.1:9"])
     assert res.exit_code == 2 and "no search engine answers" in res.output
+
+
+def _summary(output: str) -> dict[str, str]:
+    """The summary table's rows: label -> count."""
+    rows = [[c.strip() for c in line.strip("│ ").split("│")] for line in output.splitlines()
+            if line.count("│") == 3]
+    return {label.split(" (")[0].split(": ")[-1]: value for label, value in rows}
+
+
+@pytest.mark.engine
+def test_load_streams_a_file_and_names_what_it_skips(app, seeded, index_prefix, tmp_path):
+    articles = [{"id": f"load-{n}", "url": f"https://cleantechnica.com/2025/03/0{n % 9 + 1}/post-{n}/",
+                 "title": f"Sodium-ion cells ship {n}", "body": "CATL starts deliveries.", "source": "cleantechnica",
+                 "published_at": "2025-03-02T08:00:00Z", "content_hash": f"h{n}", "version": 1}
+                for n in range(120)]
+    lines = [json.dumps(a) for a in articles[:60]] + ["{not json", "", "[1, 2]"]
+    lines += [json.dumps({"file": "x.html", "error": "not_article", "message": "home page, not an article"})]
+    lines += [json.dumps(a) for a in articles[60:]] + [json.dumps(dict(articles[0], id="load-bad",
+                                                                       published_at="next spring"))]
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe broken bytes\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["load", str(path), "--chunk-size", "25"], env={"COLUMNS": "200"})
+    assert res.exit_code == 1, res.output  # lines were skipped and one article rejected
+    assert f"{path}:61: invalid JSON" in res.stderr and f"{path}:63: not a JSON object" in res.stderr
+    assert f"{path}:126: invalid JSON" in res.stderr and "x.html" not in res.stderr
+    row = _summary(res.stdout)
+    assert (row["lines read"], row["not JSON objects"], row["not articles"], row["new"], row["rejected"],
+            row["spooled"]) == ("125", "3", "1", "120", "1", "0")
+    assert seeded.count(f"{index_prefix}articles") == 3 + 120  # bulk_load refreshed at the end
+    dead = Spool(tmp_path / "spool").read_dead_letters(Spool(tmp_path / "spool").dead_letter_files()[0])
+    assert [d["id"] for _, d, _ in dead] == ["load-bad"]
+    # loading the same file again writes nothing: every article is unchanged
+    path.write_text("\n".join(json.dumps(a) for a in articles) + "\n")
+    res = runner.invoke(app, ["load", str(path)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert (_summary(res.stdout)["new"], _summary(res.stdout)["unchanged"]) == ("0", "120")
+    res = runner.invoke(app, ["load", str(tmp_path / "missing.jsonl")])
+    assert res.exit_code == 2 and "no such file" in res.output

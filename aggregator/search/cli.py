@@ -1,4 +1,4 @@
-"""Commands over the search indices: ``aggregator search`` and ``aggregator index status|migrate|replay``.
+"""Commands over the search indices: ``aggregator search``, ``aggregator index status|migrate|replay|load``.
 
 Plain typer-annotated functions; ``aggregator.cli`` mounts them. Errors a user can fix (engine down, bad
 ``--since``) end with a one-line message and exit code 2, never a traceback.
@@ -7,6 +7,10 @@ Plain typer-annotated functions; ``aggregator.cli`` mounts them. Errors a user c
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -148,4 +152,100 @@ def index_replay_command(
                       f"{again.failed} rejected again, {again.spooled} spooled")
     console.print(f"spool: {spool.size().describe()}")
     if result.segments_left:
+        raise typer.Exit(1)
+
+
+#: bad input lines named one by one on stderr before the rest are only counted
+_BAD_LINES_SHOWN = 10
+#: keys ``aggregator extract`` adds to an article (where it came from), not article fields
+_PROVENANCE_KEYS = ("file",)
+
+
+def index_load_command(
+    files: Annotated[list[Path], typer.Argument(help="JSON-lines files of articles, one object per line (`-` "
+                                                "reads standard input).", show_default=False)],
+    chunk_size: Annotated[int, typer.Option(help="Articles per bulk request.", min=1)] = 500,
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Index articles from JSON-lines files: `aggregator extract` output, `scrapy crawl SPIDER -O out.jsonl`, a
+    backfill or a restore.
+
+    The files stream through the same idempotent path as a crawl (a new article is created, a changed one
+    updated, an unchanged one left alone), with refresh off until the end. A line that is not a JSON
+    object is named on stderr and skipped, and so are the error records `aggregator extract` writes for
+    pages that are no articles (counted, not named); an article the engine rejects goes to the dead-letter
+    file; if the engine goes away, the rest is spooled for `aggregator index replay`. Exit code 1 when a
+    line was not JSON or an article was rejected or spooled.
+    """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from aggregator.search.indexer import Indexer, IndexResult
+    from aggregator.search.spool import Spool
+
+    missing = [str(f) for f in files if str(f) != "-" and not f.is_file()]
+    if missing:
+        err.print(f"[red]error:[/red] no such file: {', '.join(missing)}")
+        raise typer.Exit(2)
+    client = _client(url)
+    indexer = Indexer(client, Spool(), chunk_size=chunk_size)
+    counts = {"lines": 0, "bad": 0, "not_articles": 0}
+    total = sum(f.stat().st_size for f in files if str(f) != "-")
+
+    def articles(progress: Progress, task) -> Iterator[dict]:
+        for path in files:
+            stream = sys.stdin.buffer if str(path) == "-" else path.open("rb")
+            try:
+                for lineno, raw in enumerate(stream, 1):
+                    progress.advance(task, len(raw))
+                    if not raw.strip():
+                        continue
+                    counts["lines"] += 1
+                    try:
+                        obj = json.loads(raw)
+                        problem = None if isinstance(obj, dict) else "not a JSON object"
+                    except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for bad bytes
+                        problem = f"invalid JSON ({exc})"
+                    if problem is None and obj.get("error") and not (obj.get("id") or obj.get("url")):
+                        counts["not_articles"] += 1  # `aggregator extract` saying why a page is no article
+                        continue
+                    if problem is None:
+                        for key in _PROVENANCE_KEYS:
+                            obj.pop(key, None)
+                        yield obj
+                        continue
+                    counts["bad"] += 1
+                    if counts["bad"] <= _BAD_LINES_SHOWN:
+                        err.print(f"{path}:{lineno}: {problem}; skipped", highlight=False, markup=False)
+            finally:
+                if stream is not sys.stdin.buffer:
+                    stream.close()
+
+    started = time.perf_counter()
+    with Progress(TextColumn("loading"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task("load", total=total or None)
+        with indexer.bulk_load():
+            result: IndexResult = indexer.index_articles(articles(progress, task))
+    seconds = time.perf_counter() - started
+    if counts["bad"] > _BAD_LINES_SHOWN:
+        err.print(f"... and {counts['bad'] - _BAD_LINES_SHOWN} more bad lines")
+    taken = result.indexed + result.updated + result.unchanged
+    table = Table(title="index load", title_justify="left")
+    table.add_column("articles")
+    table.add_column("count", justify="right")
+    for label, value in (("lines read", counts["lines"]), ("skipped: not JSON objects", counts["bad"]),
+                         ("skipped: not articles (extract errors)", counts["not_articles"]),
+                         ("new", result.indexed), ("updated", result.updated), ("unchanged", result.unchanged),
+                         ("rejected (dead letters)", result.failed), ("spooled (engine away)", result.spooled)):
+        table.add_row(label, f"{value:,}")
+    table.add_row("seconds", f"{seconds:.1f}")
+    table.add_row("articles/s", f"{taken / seconds:,.0f}" if seconds else "-")
+    console.print(table)
+    if result.failed:
+        console.print(f"rejected articles are in {indexer.spool.directory} (dead letters, with the reason); "
+                      "fix the mapping or the data and run `aggregator index replay --dead-letters`")
+    if result.spooled:
+        console.print(f"{result.spooled:,} articles spooled while the engine was away: "
+                      "`aggregator index replay` sends them")
+    if counts["bad"] or result.failed or result.spooled:
         raise typer.Exit(1)
