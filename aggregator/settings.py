@@ -71,6 +71,9 @@ AGGREGATOR_INDEX_ENABLED = True
 AGGREGATOR_INDEX_BATCH = 200
 # default file:<AGGREGATOR_VAR>/dedup; redis://host:port/db?prefix=NAME when several processes share clusters
 AGGREGATOR_DEDUP_STORE = os.environ.get("AGGREGATOR_DEDUP_STORE", "")
+# articles published longer ago stop matching new ones (their fingerprints are dropped, their clusters kept)
+# when a crawl opens, at most once a day; 0 = keep every fingerprint (the state then grows without bound)
+AGGREGATOR_DEDUP_RETENTION_DAYS = 180
 AGGREGATOR_ARCHIVE_ENABLED = True
 # skip an article URL fetched less than this many seconds ago unless the feed says it changed
 AGGREGATOR_RECRAWL_AFTER = 6 * 3600

@@ -26,12 +26,13 @@ class _SharedDeduplicators:
     def __init__(self) -> None:
         self._open: dict[str, list] = {}
 
-    def acquire(self, store_url: str):
+    def acquire(self, store_url: str, config=None):
+        """The process's Deduplicator over ``store_url``; the first acquirer's ``config`` builds it."""
         from aggregator.dedup import Deduplicator, open_store
 
         entry = self._open.get(store_url)
         if entry is None:
-            entry = self._open[store_url] = [Deduplicator(store=open_store(store_url)), 0]
+            entry = self._open[store_url] = [Deduplicator(config, store=open_store(store_url)), 0]
         entry[1] += 1
         return entry[0]
 
@@ -54,24 +55,30 @@ class DedupPipeline:
     Settings: ``AGGREGATOR_DEDUP_STORE`` (``file:<AGGREGATOR_VAR>/dedup`` by default, or
     ``redis://host:port/db?prefix=NAME`` when several crawler processes share one index),
     ``AGGREGATOR_DEDUP_ENABLED``, ``AGGREGATOR_CHECKPOINT_INTERVAL`` (seconds between persisting the
-    clusters; default 30).
+    clusters; default 30), ``AGGREGATOR_DEDUP_RETENTION_DAYS`` (default 180; 0 keeps every fingerprint):
+    on open, at most once a day, articles published longer ago are expired
+    (:meth:`~aggregator.dedup.Deduplicator.expire`: they stay in their stories but no longer match new
+    articles), which bounds the state's memory in a long-running deployment.
 
     On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
     merge made in the review page holds on this run too. Stats: ``dedup/new_story``,
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
-    ``dedup/decisions_applied``, ``dedup/checkpoints``.
+    ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``.
 
     The item goes on carrying ``_story`` (the story's current state) for the index pipeline, which
     upserts the story document; ``_merged_story_ids`` lists stories this article merged into it.
     """
 
-    def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float) -> None:
+    def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
+                 retention_days: float | None = 180.0) -> None:
+        from aggregator.dedup import DedupConfig
+
         self.store_url = store_url
         self.search_url = search_url
         self.stats = stats
         self.signals = signals_
         self.interval = interval
-        self.dd = _shared.acquire(store_url)
+        self.dd = _shared.acquire(store_url, DedupConfig(retention_days=retention_days or None))
         self._pending: list[dict] = []
         self._last_checkpoint = time.monotonic()
 
@@ -83,12 +90,18 @@ class DedupPipeline:
         store = settings.get("AGGREGATOR_DEDUP_STORE") or f"file:{Path(settings.get('AGGREGATOR_VAR')) / 'dedup'}"
         indexing = settings.getbool("AGGREGATOR_INDEX_ENABLED", True)
         pipe = cls(store, settings.get("AGGREGATOR_SEARCH_URL") if indexing else None, crawler.stats,
-                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0))
+                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0),
+                   settings.getfloat("AGGREGATOR_DEDUP_RETENTION_DAYS", 180.0))
         crawler.signals.connect(pipe.indexed, signal=articles_indexed)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
     def open_spider(self) -> None:
+        expired = self.dd.expire()
+        if expired.expired:
+            logger.info("dedup: expired %d articles published over %g days ago (%.1f MB of fingerprints)",
+                        expired.expired, self.dd.config.retention_days, expired.freed_bytes / 1e6)
+            self.stats.inc_value("dedup/expired", expired.expired)
         if not self.search_url:
             return
         from aggregator.decisions import load_decisions

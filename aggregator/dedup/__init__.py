@@ -5,13 +5,14 @@
 :mod:`.minhash` / :mod:`.lsh` for the maths and :mod:`.store` for the storage backends.
 """
 
-from .core import Assignment, DedupConfig, Deduplicator, Member, Story, cluster_articles
+from .core import Assignment, DedupConfig, Deduplicator, ExpireResult, Member, Story, cluster_articles
 from .store import FileStore, MemoryStore, RedisStore, Store, open_store
 
 __all__ = [
     "Assignment",
     "DedupConfig",
     "Deduplicator",
+    "ExpireResult",
     "FileStore",
     "Member",
     "MemoryStore",

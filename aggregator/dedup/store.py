@@ -64,9 +64,17 @@ class Store(ABC):
     @abstractmethod
     def count_get(self, space: str, keys: list[int]) -> list[int]: ...
 
+    @abstractmethod
+    def doc_count(self) -> int:
+        """How many document numbers were handed out (they run from 1 to this)."""
+
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
         """Store a fixed-length uint32 vector (a MinHash signature) for a document number."""
         self.put(f"vec:{space}:{doc}", np.asarray(vector, dtype=np.uint32).tobytes())
+
+    def vec_delete(self, space: str, doc: int) -> None:
+        """Forget a document's vector: :meth:`vec_get` returns zeros for it again."""
+        self.delete(f"vec:{space}:{doc}")
 
     def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
         """``(len(docs), width)`` uint32 rows; a document without a vector gets a row of zeros."""
@@ -173,6 +181,11 @@ class MemoryStore(Store):
             m = self.vecs[space] = grown
         m[doc] = vector
 
+    def vec_delete(self, space: str, doc: int) -> None:
+        m = self.vecs.get(space)
+        if m is not None and doc < len(m):
+            m[doc] = 0  # rows are dense by document number: the row stays, zeroed
+
     def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
         m = self.vecs.get(space)
         docs = np.asarray(docs, dtype=np.int64)
@@ -187,6 +200,9 @@ class MemoryStore(Store):
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
+
+    def doc_count(self) -> int:
+        return len(self.ids)
 
     def doc_number(self, article_id: str, create: bool = True) -> int | None:
         n = self.ids.get(article_id)
@@ -341,6 +357,9 @@ class RedisStore(Store):
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return self._locked()
+
+    def doc_count(self) -> int:
+        return int(self.r.get(self._k("seq")) or 0)
 
     def doc_number(self, article_id: str, create: bool = True) -> int | None:
         if not create:
