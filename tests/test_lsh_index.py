@@ -139,3 +139,23 @@ def test_band_keys_compiled_equal_numpy() -> None:
             assert np.array_equal(band_keys(sig, bands, rows, salt), band_keys_numpy(sig, bands, rows, salt))
     with pytest.raises(ValueError):
         band_keys(np.zeros(10, dtype=np.uint32), 30, 3)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_drop_removes_documents_and_keeps_the_rest(monkeypatch: pytest.MonkeyPatch, impl: type) -> None:
+    monkeypatch.setattr(lsh, "_PENDING_MIN", 64)  # part of the entries folded, the rest pending
+    rng = np.random.default_rng(11)
+    pool = rng.integers(0, 2**64, 60, dtype=np.uint64, endpoint=False)
+    idx, ref = impl(), _Reference()
+    for doc in range(300):
+        keys = np.concatenate([rng.choice(pool, 2), rng.integers(0, 2**64, 4, dtype=np.uint64)])
+        idx.insert(keys, doc)
+        ref.add(keys, doc)
+    gone = np.array([0, 5, 150, 299, 1000], dtype=np.int64)  # 1000 was never inserted
+    assert idx.drop(gone) == 4 * 6
+    assert len(idx) == 296 * 6
+    for keys in ref.entries:
+        expected = ref.query(np.array(keys, dtype=np.uint64)) - set(gone.tolist())
+        assert idx.query(np.array(keys, dtype=np.uint64)) == expected
+    idx.insert(ref.entries[5], 5)  # a dropped number can come back
+    assert 5 in idx.query(np.array(ref.entries[5][2:3], dtype=np.uint64))

@@ -146,8 +146,9 @@ class NumpyBandIndex:
     This is the pure-numpy reference; :data:`BandIndex` is :class:`CompiledBandIndex` when the
     compiled kernels are available (same layout, same saved arrays, same answers).
 
-    Deletions are not supported on purpose: a re-added article simply gets new keys, and a
+    Single deletions are not supported on purpose: a re-added article simply gets new keys, and a
     stale key can only produce a candidate that verification (on the current record) rejects.
+    Retention removes many documents at once with :meth:`drop` (one pass over the arrays).
     """
 
     def __init__(self, keys: np.ndarray | None = None, ids: np.ndarray | None = None) -> None:
@@ -287,6 +288,23 @@ class NumpyBandIndex:
     def compact(self) -> None:
         """Fold the pending entries into the sorted arrays (before saving them)."""
         self._fold()
+
+    def drop(self, docs: np.ndarray) -> int:
+        """Remove every entry of the document numbers ``docs``; returns how many entries went.
+
+        One fold and one filtering pass over the arrays (``O(len(self))``), meant for retention's batch
+        of expired documents, not for one document at a time.
+        """
+        self.compact()
+        if not len(self.ids) or not len(docs):
+            return 0
+        gone = np.isin(self.ids, np.asarray(docs, dtype=np.int32))
+        removed = int(gone.sum())
+        if removed:
+            # copies, not views: the old arrays are freed
+            self.keys, self.ids = self.keys[~gone].copy(), self.ids[~gone].copy()
+            self._build_directory()
+        return removed
 
     def nbytes(self) -> int:
         """Approximate memory (arrays exactly; pending dict entries at ~100 bytes)."""

@@ -76,6 +76,14 @@ class Store(ABC):
         """Forget a document's vector: :meth:`vec_get` returns zeros for it again."""
         self.delete(f"vec:{space}:{doc}")
 
+    def lsh_drop(self, space: str, docs: np.ndarray) -> int:
+        """Remove the LSH entries of ``docs`` where the layout allows it cheaply; returns entries removed.
+
+        The default keeps them (a key -> documents layout cannot find a document's keys without
+        recomputing them): queries still return those documents, and the deduplicator skips them.
+        """
+        return 0
+
     def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
         """``(len(docs), width)`` uint32 rows; a document without a vector gets a row of zeros."""
         out = np.zeros((len(docs), width), dtype=np.uint32)
@@ -180,6 +188,10 @@ class MemoryStore(Store):
                 grown[: len(m)] = m
             m = self.vecs[space] = grown
         m[doc] = vector
+
+    def lsh_drop(self, space: str, docs: np.ndarray) -> int:
+        idx = self.lsh.get(space)
+        return idx.drop(docs) if idx is not None else 0
 
     def vec_delete(self, space: str, doc: int) -> None:
         m = self.vecs.get(space)
