@@ -70,15 +70,13 @@ class DedupPipeline:
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
-                 retention_days: float | None = 180.0) -> None:
-        from aggregator.dedup import DedupConfig
-
+                 config=None) -> None:
         self.store_url = store_url
         self.search_url = search_url
         self.stats = stats
         self.signals = signals_
         self.interval = interval
-        self.dd = _shared.acquire(store_url, DedupConfig(retention_days=retention_days or None))
+        self.dd = _shared.acquire(store_url, config)
         self._pending: list[dict] = []
         self._last_checkpoint = time.monotonic()
 
@@ -89,9 +87,13 @@ class DedupPipeline:
             raise NotConfigured
         store = settings.get("AGGREGATOR_DEDUP_STORE") or f"file:{Path(settings.get('AGGREGATOR_VAR')) / 'dedup'}"
         indexing = settings.getbool("AGGREGATOR_INDEX_ENABLED", True)
+        config = None  # DedupConfig's own defaults, unless the setting says otherwise
+        if settings.get("AGGREGATOR_DEDUP_RETENTION_DAYS") is not None:
+            from aggregator.dedup import DedupConfig
+
+            config = DedupConfig(retention_days=settings.getfloat("AGGREGATOR_DEDUP_RETENTION_DAYS") or None)
         pipe = cls(store, settings.get("AGGREGATOR_SEARCH_URL") if indexing else None, crawler.stats,
-                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0),
-                   settings.getfloat("AGGREGATOR_DEDUP_RETENTION_DAYS", 180.0))
+                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0), config)
         crawler.signals.connect(pipe.indexed, signal=articles_indexed)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe

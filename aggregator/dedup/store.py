@@ -34,6 +34,11 @@ import numpy as np
 from .lsh import BandIndex
 
 
+def _vec_key(space: str, doc: int) -> str:
+    """Where the key-value layout keeps document ``doc``'s vector of ``space``."""
+    return f"vec:{space}:{doc}"
+
+
 class Store(ABC):
     """The storage contract the deduplicator is written against."""
 
@@ -70,11 +75,11 @@ class Store(ABC):
 
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
         """Store a fixed-length uint32 vector (a MinHash signature) for a document number."""
-        self.put(f"vec:{space}:{doc}", np.asarray(vector, dtype=np.uint32).tobytes())
+        self.put(_vec_key(space, doc), np.asarray(vector, dtype=np.uint32).tobytes())
 
     def vec_delete(self, space: str, doc: int) -> None:
         """Forget a document's vector: :meth:`vec_get` returns zeros for it again."""
-        self.delete(f"vec:{space}:{doc}")
+        self.delete(_vec_key(space, doc))
 
     def lsh_drop(self, space: str, docs: np.ndarray) -> int:
         """Remove the LSH entries of ``docs`` where the layout allows it cheaply; returns entries removed.
@@ -88,7 +93,7 @@ class Store(ABC):
         """``(len(docs), width)`` uint32 rows; a document without a vector gets a row of zeros."""
         out = np.zeros((len(docs), width), dtype=np.uint32)
         for i, n in enumerate(np.asarray(docs).tolist()):
-            raw = self.get(f"vec:{space}:{n}")
+            raw = self.get(_vec_key(space, n))
             if raw is not None:
                 out[i] = np.frombuffer(raw, dtype=np.uint32)[:width]
         return out
