@@ -224,3 +224,20 @@ def test_cross_site_canonical_is_not_trusted():
             + "</article></body></html>")
     art = extract_article(html, "https://carnewschina.com/2026/11/18/story/?utm_campaign=x", fetched_at=FETCHED)
     assert art["canonical_url"] == "https://carnewschina.com/2026/11/18/story/"
+
+
+def test_count_words_counts_what_the_word_pattern_matches():
+    # count_words avoids the regex for plain tokens; the count must stay the pattern's, CJK aside
+    import random
+    import re
+
+    from aggregator.extract.article import count_words
+
+    word = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
+    rng = random.Random(7)
+    alphabet = list("abXY09 _-.'’,;:!?\"()—–…«»éüßÄ") + ["\u00a0", "\t", "\n", "\u0664", "²", "½", "Ⅻ", "\u200b"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert count_words(text) == len(word.findall(text)), repr(text)
+    assert count_words("The maker’s e-Golf — 58 kWh, “new”.") == 6
+    assert count_words("宁德时代 CATL 发布") == 7  # one per CJK character plus the Latin word

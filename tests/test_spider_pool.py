@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,33 @@ def test_workers_exit_when_the_crawl_process_is_killed():
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in pids):
         time.sleep(0.2)
     assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+_PROBE = """
+import asyncio, json, sys
+from aggregator.extract import pool
+
+def probe(html, url, kwargs):  # runs in the worker: what its first page makes it import
+    before = set(sys.modules)
+    pool.run_extract(html, url, kwargs)
+    return sorted(set(sys.modules) - before)
+
+url, path = sys.argv[1], sys.argv[2]
+p = pool.ExtractPool(1, func=probe)
+try:
+    print(json.dumps(asyncio.run(p.extract(open(path, "rb").read(), url, source="electrek"))))
+finally:
+    p.shutdown()
+"""
+
+
+def test_workers_start_with_the_extraction_chain_imported(tmp_path):
+    # A fresh interpreter, so that nothing this test session imported hides a lazy import: a worker
+    # that imports extruct & co. on its first page pays that (a third of a second) once per worker
+    # and per crawl, where the parent's import is shared by every forked worker.
+    exp = json.loads((EXPECTED / "electrek" / "tesla-fsd-supervised-approval-netherlands-rdw.json").read_text())
+    assert b"application/ld+json" in (WEB / exp["fixture"]).read_bytes()  # the page takes the extruct path
+    out = subprocess.run([sys.executable, "-c", _PROBE, exp["url"], str(WEB / exp["fixture"])], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []

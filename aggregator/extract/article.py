@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -30,6 +31,8 @@ from .urls import choose_canonical, normalize_url
 MIN_WORDS = 20  # below this a page is a stub, not something worth indexing
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _WORDS = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+#: Non-word characters seen at the edges of words in running text; stripping them cannot change a count.
+_EDGE_PUNCT = string.punctuation + "‘’“”«»„‚‹›—–…·•"
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\|)\s*", re.I)
 _AUTHOR_PREFIX = re.compile(r"^(?:by|von|par|por|di|written by|words by|reporting by)[:\s]+", re.I)
 _TITLE_SEP = re.compile(r"\s+[|\-–—:·»]\s+")
@@ -37,11 +40,31 @@ _OUTPUT_FIELDS = tuple(f for f in FIELD_NAMES if f not in ("dup_id", "story_id",
 
 
 def count_words(text: str) -> int:
-    """Words for alphabetic scripts plus one per CJK character (which has no spaces)."""
-    if not text or max(text) < "\u3040":  # below the CJK ranges: one regex pass instead of three
-        return len(_WORDS.findall(text))
-    cjk = len(_CJK.findall(text))
-    return cjk + len(_WORDS.findall(_CJK.sub(" ", text)))
+    """Words for alphabetic scripts plus one per CJK character (which has no spaces).
+
+    A word is a match of ``_WORDS``: letters and digits, joined inside by ``'’.-`` ("U.S.", "don't",
+    "e-mail" are one word each).
+    """
+    if not text:
+        return 0
+    if max(text) >= "\u3040":
+        cjk = len(_CJK.findall(text))
+        return cjk + len(_WORDS.findall(_CJK.sub(" ", text)))
+    # The same count without a string object per word (findall made one for each, the cost of this
+    # function): a match never spans whitespace and starts and ends with a letter or digit, so a
+    # whitespace-separated token that is all letters and digits once its edge punctuation is stripped
+    # is exactly one word; only the rest ("U.S.-based", "—") go through the regex.
+    n = 0
+    for token in text.split():
+        if token.isalnum():
+            n += 1
+            continue
+        core = token.strip(_EDGE_PUNCT)
+        if core.isalnum():
+            n += 1
+        elif core:
+            n += len(_WORDS.findall(core))
+    return n
 
 
 def content_hash(title: str | None, body: str | None) -> str:
@@ -349,9 +372,8 @@ def link_density(tree: lxml_html.HtmlElement) -> float:
     return linked / total if total else 0.0
 
 
-def _looks_complete(text: str) -> bool:
-    stripped = text.rstrip()
-    return count_words(stripped) >= 40 and not stripped.endswith(("…", "...", "[…]", "[...]"))
+def _looks_complete(text: str, words: int) -> bool:
+    return words >= 40 and not text.rstrip().endswith(("…", "...", "[…]", "[...]"))
 
 
 # -- the chain ------------------------------------------------------------------------------------
@@ -410,7 +432,8 @@ def extract_article(
     ld_body = None
     if node and how == "jsonld" and isinstance(node.get("articleBody"), str):
         ld_body = postclean(html_to_text(node["articleBody"]), title_guess) or None
-    ld_complete = ld_body is not None and _looks_complete(ld_body)
+    ld_words = count_words(ld_body) if ld_body else 0
+    ld_complete = ld_body is not None and _looks_complete(ld_body, ld_words)
     # A complete articleBody that holds everything the page's article container shows is what the
     # choice below would take anyway; a huge page is not worth trafilatura's time either way.
     skip_traf = ld_complete and (len(text) > 1_500_000 or (not needs_traf_meta and covers_page(tree, ld_body)))
@@ -418,16 +441,15 @@ def extract_article(
                                                       with_metadata=needs_traf_meta)
     traf_text = body_result.text if body_result else None
     traf_meta = body_result.meta if body_result else {}
+    traf_words = count_words(traf_text) if traf_text else 0
 
-    body, by_body = None, ""
-    if ld_complete and (
-        not traf_text or count_words(ld_body) >= 0.8 * count_words(traf_text)
-    ):
-        body, by_body = ld_body, how
+    body, by_body, n_words = None, "", 0
+    if ld_complete and (not traf_text or ld_words >= 0.8 * traf_words):
+        body, by_body, n_words = ld_body, how, ld_words
     elif traf_text:
-        body, by_body = traf_text, "trafilatura"
+        body, by_body, n_words = traf_text, "trafilatura", traf_words
     elif ld_body:
-        body, by_body = ld_body, how
+        body, by_body, n_words = ld_body, how, ld_words
     if by_body == "trafilatura" and body_result is not None and (
         body_result.paywalled or paywall_markup(tree, node, text)
     ):
@@ -440,7 +462,6 @@ def extract_article(
         or (pm.first_meta("og:type") or "").lower() == "article"
         or pm.first_meta("article:published_time")
     )
-    n_words = count_words(body) if body else 0
     if not article_signals:
         non_article = declared_types & NON_ARTICLE_TYPES and not declared_types & ARTICLE_TYPES
         og_type = (pm.first_meta("og:type") or "").lower()

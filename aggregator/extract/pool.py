@@ -21,6 +21,7 @@ reactor needs for downloading. Here ``extract_article`` runs in a
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 import os
@@ -37,7 +38,11 @@ from .errors import ExtractionError
 
 logger = logging.getLogger(__name__)
 
-PRELOAD = ["aggregator.extract.article", "aggregator.extract.pool"]
+#: Imported before the workers start: the extraction chain and what it imports lazily on its first page
+#: (extruct pulls in mf2py, BeautifulSoup and soupsieve, which compile dozens of regexes). Imported
+#: in the parent, they are shared copy-on-write by forked workers instead of paid for by each worker.
+PRELOAD = ["aggregator.extract.article", "aggregator.extract.pool", "aggregator.sources", "extruct.jsonld",
+           "extruct.w3cmicrodata", "charset_normalizer"]
 START_METHODS = tuple(m for m in ("fork", "forkserver") if m in multiprocessing.get_all_start_methods())
 
 
@@ -51,6 +56,14 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional module: the worker imports it (or does without) as before
+            logger.debug("could not preload %s for the extraction workers", name, exc_info=True)
 
 
 def _init_worker() -> None:
@@ -99,6 +112,8 @@ class ExtractPool:
         ctx = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             ctx.set_forkserver_preload(PRELOAD)
+        else:
+            _preload()
         return ctx
 
     def executor(self) -> ProcessPoolExecutor:
