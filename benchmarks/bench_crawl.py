@@ -108,6 +108,20 @@ def _run(mode: str, cfg: dict, timeout: float) -> dict:
         return json.loads(out.read_text())
 
 
+def _median_run(results: list[dict], count: str) -> dict:
+    """The run with the median rate of ``count`` per second (the middle one of an odd number)."""
+    return sorted(results, key=lambda r: r[count] / r["wall"])[len(results) // 2]
+
+
+def _spread(runs: dict[str, list[dict]], repeats: int) -> str:
+    def rates(results: list[dict], count: str) -> str:
+        return "/".join(f"{r[count] / r['wall']:.0f}" for r in results)
+
+    return (f"median of {repeats} interleaved runs: crawl+extract {rates(runs['project'], 'articles')} articles/s, "
+            f"trafilatura baseline {rates(runs['trafilatura'], 'articles')}, bare fetch "
+            f"{rates(runs['bare'], 'pages')} pages/s")
+
+
 def run(quick: bool) -> list[Row]:
     n_pages = 300 if quick else 2000
     root = ensure_web(n_pages)
@@ -118,9 +132,18 @@ def run(quick: bool) -> list[Row]:
         base = {"host_map": server.host_map(), "spiders": list(SOURCES), "cap": 20 if quick else CAP_SECONDS,
                 "urls": [server.local_url(e) for e in manifest]}
         timeout = 120 if quick else 200
-        bare = _run("bare", base, timeout)
+        # The machine's speed drifts by 10-20 % within minutes (shared host): the first variant, which
+        # has the target, and both baselines are run `repeats` times, interleaved, and the median run
+        # of each is reported (all rates in the notes); the other variants run once.
+        repeats = 1 if quick else 3
+        runs: dict[str, list[dict]] = {"bare": [], "trafilatura": [], "project": []}
+        for _ in range(repeats):
+            runs["bare"].append(_run("bare", base, timeout))
+            runs["trafilatura"].append(_run("trafilatura", base, timeout))
+            runs["project"].append(_run("project", dict(base, dedup=False, archive=False), timeout))
+        bare = _median_run(runs["bare"], "pages")
+        traf = _median_run(runs["trafilatura"], "articles")
         log(f"crawl bare: {bare['pages'] / bare['wall']:.0f} pages/s")
-        traf = _run("trafilatura", base, timeout)
         log(f"crawl trafilatura: {traf['articles'] / traf['wall']:.0f} articles/s")
         variants = [("crawl+extract (dedup off, archive off)", False, False),
                     ("full pipeline (normalize+dedup), archive off", True, False),
@@ -131,12 +154,14 @@ def run(quick: bool) -> list[Row]:
                   "16 req/domain, robots.txt obeyed, indexing off")
         first = True
         for label, dedup, archive in variants:
-            r = _run("project", dict(base, dedup=dedup, archive=archive), timeout)
+            r = (_median_run(runs["project"], "articles") if first
+                 else _run("project", dict(base, dedup=dedup, archive=archive), timeout))
             pps, aps = r["pages"] / r["wall"], r["articles"] / r["wall"]
             log(f"crawl project [{label}]: {pps:.0f} pages/s, {aps:.0f} articles/s")
             extra = "; ".join(r["notes"] + [f"{r['articles']} articles from {r['pages']} responses in "
                                             f"{r['wall']:.1f}s, finish {'/'.join(r['finish'])}"]
-                              + ([f"dropped {r['dropped']}"] if r["dropped"] else []))
+                              + ([f"dropped {r['dropped']}"] if r["dropped"] else [])
+                              + ([_spread(runs, repeats)] if first and repeats > 1 else []))
             rows.append(Row("crawl", f"pages/s — {label}", pps, bare["pages"] / bare["wall"], "pages/s",
                             "bare Scrapy fetch", notes=(common + "; " if first else "") + extra))
             rows.append(Row("crawl", f"articles/s — {label}", aps, traf["articles"] / traf["wall"], "articles/s",
