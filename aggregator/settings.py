@@ -8,7 +8,7 @@ Every project setting is prefixed ``AGGREGATOR_``.
 
 import os
 
-from aggregator import config
+from aggregator import config, items
 
 BOT_NAME = "ev-news-aggregator"
 SPIDER_MODULES = ["spiders"]
@@ -21,6 +21,9 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 COOKIES_ENABLED = False  # news pages need no session; cookies only grow tracking state
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl X -O articles.jsonl` writes the article fields, in schema order; the pipelines' own
+# `_`-prefixed keys (the story reference, the fetch validators) stay out of the file
+FEED_EXPORT_FIELDS = list(items.FIELD_NAMES)
 LOG_LEVEL = "INFO"
 
 CONCURRENT_REQUESTS = 32
