@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -49,6 +48,35 @@ class _SharedDeduplicators:
 _shared = _SharedDeduplicators()
 
 
+class StoryRef(str):
+    """The id of the story an article joined, which reads the story from the dedup state when the index
+    pipeline writes it (:meth:`snapshot`).
+
+    A snapshot per article cost O(members) (every member's document, read again for each article that
+    joins), quadratic in a story's size over a crawl, and was wasted when indexing is off. Read at write
+    time, once per story and batch, it also holds every article placed since: several crawlers' index
+    pipelines flush in any order, and the later read, which carries the later ``updated_at``, is the
+    newer state. A ``str`` so that whatever serialises the item (a feed export told to write every key)
+    writes the story id.
+    """
+
+    def __new__(cls, dd, story_id: str) -> StoryRef:
+        ref = super().__new__(cls, story_id)
+        ref._dd = dd
+        return ref
+
+    @property
+    def story_id(self) -> str:
+        return str(self)
+
+    def snapshot(self):
+        """The story's current state (:class:`aggregator.dedup.Story`), None if it no longer exists."""
+        return self._dd.story(str(self))
+
+    def __reduce__(self):  # a copy or pickle of the item keeps the id, not the live state behind it
+        return str, (str(self),)
+
+
 class DedupPipeline:
     """Thin adapter over :class:`aggregator.dedup.Deduplicator`.
 
@@ -65,8 +93,9 @@ class DedupPipeline:
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
     ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``.
 
-    The item goes on carrying ``_story`` (the story's current state) for the index pipeline, which
-    upserts the story document; ``_merged_story_ids`` lists stories this article merged into it.
+    The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
+    pipeline, which upserts the story document; ``_merged_story_ids`` lists stories this article merged
+    into it. Neither is exported by feed exports (``FEED_EXPORT_FIELDS`` lists the article fields).
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
@@ -128,9 +157,7 @@ class DedupPipeline:
         self.stats.inc_value("dedup/new_dup" if assignment.new_dup else "dedup/joined_dup")
         if assignment.merged_story_ids:
             self.stats.inc_value("dedup/merged_stories", len(assignment.merged_story_ids))
-        item["_story"] = self.dd.story(assignment.story_id)
-        # several crawlers' index pipelines flush in any order: the time of this state decides which wins
-        item["_story_at"] = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        item["_story"] = StoryRef(self.dd, assignment.story_id)
         item["_merged_story_ids"] = list(assignment.merged_story_ids)
         if not self.search_url:  # nothing downstream makes it durable: our own checkpoint does
             self.indexed([item])

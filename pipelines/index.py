@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,9 +39,10 @@ class IndexPipeline:
     ``AGGREGATOR_SEARCH_URL`` (default :func:`aggregator.config.search_url`), ``AGGREGATOR_INDEX_BATCH``
     (items per bulk request, default 200), ``AGGREGATOR_VAR`` (the spool lives in its ``spool`` folder).
 
-    The dedup pipeline before this one leaves ``_story`` (the story's current state) and
-    ``_merged_story_ids`` on the item; both are popped here, and no ``_``-prefixed key is ever indexed.
-    Within a batch the last state of a story wins. On open, the indices are ensured and the spool of
+    The dedup pipeline before this one leaves ``_story`` (a :class:`~pipelines.dedup.StoryRef`, read
+    when the batch is written; a story snapshot is taken as it is) and ``_merged_story_ids`` on the item;
+    both are popped here, and no ``_``-prefixed key is ever indexed. Within a batch the last state of a
+    story wins. On open, the indices are ensured and the spool of
     earlier runs is replayed. After each batch is durable (in the engine, the spool or the dead-letter
     file) the ``articles_indexed`` signal lets the dedup pipeline and the crawl state checkpoint.
 
@@ -101,7 +103,6 @@ class IndexPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         story = adapter.item.pop("_story", None) if "_story" in adapter else None
-        story_at = adapter.item.pop("_story_at", None) if "_story_at" in adapter else None
         merged = adapter.item.pop("_merged_story_ids", None) if "_merged_story_ids" in adapter else None
         article = {k: v for k, v in adapter.items() if not k.startswith("_")}
         self._articles.append(article)
@@ -112,7 +113,7 @@ class IndexPipeline:
             story_id = self._story_id(story)
             if story_id:
                 self._stories.pop(story_id, None)
-                self._stories[story_id] = (story, story_at)  # the last state in the batch wins
+                self._stories[story_id] = story  # the last state in the batch wins
         if merged:
             self._merged.update(merged)
             self._absorbing.add(article.get("story_id"))
@@ -130,15 +131,16 @@ class IndexPipeline:
         from aggregator.search.indexer import story_document
 
         articles, items, self._articles, self._items = self._articles, self._items, [], []
-        snapshots, self._stories = list(self._stories.values()), {}
-        stories = [story for story, _ in snapshots]
+        stories, self._stories = self._snapshots(self._stories.values()), {}
         merged, self._merged = self._merged - {self._story_id(s) for s in stories}, set()
         absorbing, self._absorbing = self._absorbing, set()
 
         self._count(self.indexer.index_articles(articles))
         if stories:
             self._learn_urls(stories)
-            docs = [story_document(s, urls=self._urls, updated_at=at) for s, at in snapshots]
+            # updated_at = now: several crawlers' pipelines flush in any order, and the later write
+            # holds the later state (read just above)
+            docs = [story_document(s, urls=self._urls) for s in stories]
             result = self.indexer.upsert_stories(docs)
             self.stats.inc_value("index/stories_upserted", result.indexed + result.updated + result.unchanged)
         if merged:
@@ -151,6 +153,20 @@ class IndexPipeline:
             self.stats.inc_value("index/articles_relabelled", result.updated)
         if items:
             self.crawler.signals.send_catch_log(articles_indexed, items=items)
+
+    def _snapshots(self, pending: Iterable[Any]) -> list[Any]:
+        """One state per story: references are read now; two that resolve to one story now (merged
+        since) give one."""
+        out: dict[str, Any] = {}
+        for story in pending:
+            snapshot = getattr(story, "snapshot", None)
+            if snapshot is not None:
+                story = snapshot()
+            story_id = self._story_id(story) if story is not None else None
+            if story_id:
+                out.pop(story_id, None)
+                out[story_id] = story
+        return list(out.values())
 
     def _count(self, result: IndexResult) -> None:
         for key in ("indexed", "updated", "unchanged", "spooled", "failed"):

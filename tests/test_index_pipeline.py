@@ -89,3 +89,30 @@ def test_engine_away_spools_then_next_open_replays(search, engine, index_prefix,
     assert search.count(f"{index_prefix}articles") == 4
     assert not Spool(tmp_path / "spool").segments()
     indices.drop_all(search)
+
+
+@pytest.mark.engine
+def test_story_reference_is_read_when_the_batch_is_written(search, engine, index_prefix, tmp_path):
+    from aggregator.dedup import Deduplicator, open_store
+    from pipelines.dedup import StoryRef
+
+    body = ("CATL said on Tuesday its second-generation sodium-ion cell reaches 175 Wh/kg and keeps 90 percent "
+            "of its capacity at minus 20 degrees Celsius, with mass production planned for 2027 in Ningde. ") * 4
+    dd = Deduplicator(store=open_store("memory:"))
+    crawler = crawler_for(engine, tmp_path, AGGREGATOR_INDEX_BATCH=10)
+    pipe = IndexPipeline.from_crawler(crawler)
+    pipe.open_spider()
+    copies = [dict(article(n), title="CATL sodium-ion cell reaches 175 Wh/kg", body=body, language="en")
+              for n in range(4)]
+    for a in copies[:2]:
+        placed = dd.add(a)
+        item = dict(a, dup_id=placed.dup_id, story_id=placed.story_id, _story=StoryRef(dd, placed.story_id))
+        assert "_story" not in pipe.process_item(item)
+    for a in copies[2:]:  # placed after the items went by, before their batch is written
+        dd.add(a)
+    pipe.close_spider()
+    search.refresh(f"{index_prefix}*")
+    story = search.get(f"{index_prefix}stories", placed.story_id)["_source"]
+    assert story["member_count"] == 4
+    assert {m["article_id"] for m in story["members"]} == {a["id"] for a in copies}
+    indices.drop_all(search)
