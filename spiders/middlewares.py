@@ -15,6 +15,7 @@ from scrapy.http import Response
 from scrapy.utils.response import response_status_message
 
 from aggregator.crawlstate import CrawlState
+from pipelines.signals import articles_checkpointed
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,17 @@ class PageArchiveMiddleware:
     """Keep every fetched article page, compressed, with its headers (WARC under ``var/archive``).
 
     Lets articles be re-extracted after the extractor improves (``aggregator extract --from-archive``)
-    and turns real pages into regression fixtures.
+    and turns real pages into regression fixtures. Pages are written by a thread of their own
+    (:class:`~aggregator.archive.BackgroundArchive`); on ``articles_checkpointed`` the archive is
+    drained before the crawl state records the articles (this middleware is built, and so connected,
+    before the item pipelines), so no article is marked done whose page is not archived. Stats:
+    ``archive/pages``, ``archive/failed``.
     """
 
     def __init__(self, directory: Path, stats) -> None:
-        from aggregator.archive import PageArchive
+        from aggregator.archive import BackgroundArchive, PageArchive
 
-        self.archive = PageArchive(directory)
+        self.archive = BackgroundArchive(PageArchive(directory))
         self.stats = stats
 
     @classmethod
@@ -93,22 +98,28 @@ class PageArchiveMiddleware:
         if not crawler.settings.getbool("AGGREGATOR_ARCHIVE_ENABLED", True):
             raise NotConfigured
         mw = cls(Path(crawler.settings.get("AGGREGATOR_VAR")) / "archive", crawler.stats)
+        crawler.signals.connect(mw.checkpointed, signal=articles_checkpointed)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
+    def checkpointed(self, items: list) -> None:
+        self.archive.drain()
+        self._publish()
+
     def spider_closed(self) -> None:
         self.archive.close()
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.archive.written:
+            self.stats.set_value("archive/pages", self.archive.written)
+        if self.archive.failed:
+            self.stats.set_value("archive/failed", self.archive.failed)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get("article") and response.status == 200:
             headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-            try:
-                self.archive.write(response.url, response.status, headers, response.body,
-                                   datetime.now(timezone.utc))
-                self.stats.inc_value("archive/pages")
-            except OSError as exc:  # a full disk must not stop the crawl; the page is still processed
-                self.stats.inc_value("archive/failed")
-                logger.warning("could not archive %s: %s", response.url, exc)
+            self.archive.submit(response.url, response.status, headers, response.body, datetime.now(timezone.utc))
         return response
 
 

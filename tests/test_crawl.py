@@ -81,6 +81,15 @@ def test_every_source_yields_articles_and_they_are_indexed(crawled, search):
     assert one["version"] == 1
 
 
+def test_every_article_page_is_archived(crawled, search):
+    from aggregator.archive import iter_archive
+
+    stats = crawled["stats"]
+    archived = {p.url for p in iter_archive(crawled["var"] / "archive")}
+    assert _total(stats, "archive/pages") == len(archived) and not _total(stats, "archive/failed")
+    assert {a["url"] for a in _articles(search).values()} <= archived
+
+
 def test_bad_input_is_dropped_with_a_named_reason(crawled):
     stats = crawled["stats"]
     reasons = {k for s in stats.values() for k in s if "/dropped/" in k}
