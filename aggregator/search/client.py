@@ -1,9 +1,11 @@
-"""One small adapter over the two official clients, chosen from what ``GET /`` answers.
+"""One small adapter over the two official clients, chosen from what the server says it is.
 
 elasticsearch-py refuses to talk to OpenSearch (product check) and wants its major version to match the
-server's, so the adapter asks the server first and then builds ``opensearchpy.OpenSearch`` for OpenSearch
-2.x/3.x or ``elasticsearch.Elasticsearch`` for Elasticsearch 8.x/9.x. Everything above this module calls
-:class:`SearchClient` and never learns which one it got.
+server's, so the adapter asks the server first (:func:`probe`: ``GET /``, else ``GET /_nodes/_local``) and
+then builds ``opensearchpy.OpenSearch`` for OpenSearch 2.x/3.x or ``elasticsearch.Elasticsearch`` for
+Elasticsearch 8.x/9.x. Everything above this module calls :class:`SearchClient` and never learns which one
+it got; what a cluster can do beyond the core (``_reindex``, the language analyzers) it asks
+:meth:`SearchClient.reindex_available` and :meth:`SearchClient.analysis_available`.
 
 Request bodies are plain dicts in the REST API's shape (the same JSON the README's ``curl`` lines send):
 OpenSearch takes them as ``body=``, elasticsearch-py 8/9 as top-level keyword arguments.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import ssl
 import urllib.error
 import urllib.request
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregator import config
+
+logger = logging.getLogger(__name__)
 
 
 class SearchUnavailable(ConnectionError):
@@ -48,10 +53,13 @@ class Credentials:
         )
 
 
-def probe(url: str, creds: Credentials | None = None, timeout: float = 5.0) -> dict:
-    """``GET /`` with the user's credentials; raises :class:`SearchUnavailable` when nothing answers."""
-    creds = creds or Credentials()
-    req = urllib.request.Request(url.rstrip("/") + "/", headers={"Accept": "application/json"})
+#: the header every Elasticsearch 8+ response carries (and OpenSearch never sends)
+PRODUCT_HEADER = "X-elastic-product"
+
+
+def _get(url: str, path: str, creds: Credentials, timeout: float) -> tuple[int, dict[str, str], Any]:
+    """``GET url+path`` with the user's credentials: (status, headers, parsed JSON body or None)."""
+    req = urllib.request.Request(url.rstrip("/") + path, headers={"Accept": "application/json"})
     if creds.api_key:
         req.add_header("Authorization", f"ApiKey {creds.api_key}")
     elif creds.username:
@@ -65,11 +73,47 @@ def probe(url: str, creds: Credentials | None = None, timeout: float = 5.0) -> d
             context.verify_mode = ssl.CERT_NONE
     try:
         with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
-            return json.loads(resp.read().decode("utf-8"))
+            status, headers, raw = resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
-        raise SearchUnavailable(f"{url} answered HTTP {exc.code} to GET / (credentials?)") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        status, headers, raw = exc.code, dict(exc.headers or {}), exc.read()
+    except (urllib.error.URLError, OSError) as exc:
         raise SearchUnavailable(f"no search engine answers at {url}: {exc}") from exc
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        body = None
+    return status, {k.lower(): v for k, v in headers.items()}, body
+
+
+def probe(url: str, creds: Credentials | None = None, timeout: float = 5.0) -> dict:
+    """The server's flavor and version in the shape of ``GET /`` (``version.number``, ``version.distribution``).
+
+    ``GET /`` answers that on most clusters, but not on all: the minimal Elasticsearch build has no
+    ``rest-root`` module (HTTP 405) and a user without the ``monitor`` privilege gets 403. Then the version
+    comes from ``GET /_nodes/_local`` and the flavor from the ``X-elastic-product`` header that every
+    Elasticsearch 8+ response carries and OpenSearch never sends. Raises :class:`SearchUnavailable` when
+    nothing answers or the credentials are refused.
+    """
+    creds = creds or Credentials()
+    status, headers, body = _get(url, "/", creds, timeout)
+    elastic = headers.get(PRODUCT_HEADER.lower()) == "Elasticsearch"
+    if status == 200 and isinstance(body, dict) and (body.get("version") or {}).get("number"):
+        if elastic:  # the header is the product check elasticsearch-py itself relies on
+            body["version"]["distribution"] = "elasticsearch"
+        return body
+    if status == 401:
+        raise SearchUnavailable(f"{url} answered HTTP 401: the credentials were refused (set AGGREGATOR_SEARCH_USER "
+                                "and AGGREGATOR_SEARCH_PASSWORD, or AGGREGATOR_SEARCH_API_KEY)")
+    nodes_status, nodes_headers, nodes = _get(url, "/_nodes/_local?filter_path=nodes.*.version", creds, timeout)
+    elastic = elastic or nodes_headers.get(PRODUCT_HEADER.lower()) == "Elasticsearch"
+    versions = [n.get("version") for n in ((nodes or {}).get("nodes") or {}).values()] if nodes_status == 200 else []
+    if not versions or not versions[0]:
+        raise SearchUnavailable(
+            f"{url} answered HTTP {status} to GET / and HTTP {nodes_status} to GET /_nodes/_local: is it a search "
+            "engine, and may these credentials read it (cluster privilege `monitor`)?"
+        )
+    return {"version": {"number": versions[0], "distribution": "elasticsearch" if elastic else "opensearch"},
+            "detected_by": "GET /_nodes/_local"}
 
 
 class SearchClient:
@@ -95,6 +139,8 @@ class SearchClient:
         self.ApiError = exc.TransportError if flavor == "opensearch" else exc.ApiError
         #: every exception the client raises, for callers that spool on any failure
         self.Errors: tuple[type[Exception], ...] = (exc.TransportError, self.ApiError, SearchUnavailable)
+        self._extensions: frozenset[str] | None = None
+        self._capabilities: dict[str, bool] = {}
 
     @staticmethod
     def error_status(error: Exception) -> int | None:
@@ -194,12 +240,28 @@ class SearchClient:
         return bool(self.raw.indices.exists(index=index))
 
     def create_index(self, index: str, body: dict | None = None) -> None:
+        if body and ("mappings" in body or "settings" in body):
+            body = self._fit_analysis(body)
         self.raw.indices.create(index=index, **self._body(body))
 
     def delete_index(self, index: str) -> None:
-        self.raw.indices.delete(index=index, ignore_unavailable=True)
+        """Delete ``index``; a pattern (``t1-*``) deletes the open and closed indices it matches, one name at a
+        time, because Elasticsearch 8+ refuses wildcard deletes (``action.destructive_requires_name``)."""
+        if not any(c in index for c in "*?,"):
+            self.raw.indices.delete(index=index, ignore_unavailable=True)
+            return
+        try:
+            found = self._plain(self.raw.indices.get_settings(index=index, name="index.uuid", allow_no_indices=True,
+                                                              expand_wildcards="open,closed"))
+        except self.NotFoundError:
+            return
+        names = sorted(found)
+        for start in range(0, len(names), 50):  # a comma list of names, kept well under the URL length limit
+            self.raw.indices.delete(index=",".join(names[start:start + 50]), ignore_unavailable=True)
 
     def put_index_template(self, name: str, body: dict) -> None:
+        if "template" in body:
+            body = {**body, "template": self._fit_analysis(body["template"])}
         self.raw.indices.put_index_template(name=name, **self._body(body))
 
     def get_alias(self, name: str) -> dict:
@@ -241,6 +303,7 @@ class SearchClient:
 
     def put_mapping(self, index: str, body: dict) -> None:
         """Apply mapping changes to a live index; the engine refuses anything but additions (HTTP 400)."""
+        body = self._fit_analysis({"mappings": body})["mappings"]
         self.raw.indices.put_mapping(index=index, **self._body(body))
 
     def get_index_template(self, name: str) -> dict | None:
@@ -266,10 +329,122 @@ class SearchClient:
             return {}
 
     def ping(self) -> bool:
+        """Does the engine answer at all? Any HTTP answer counts (``HEAD /`` is 405 on the minimal
+        Elasticsearch build, 403 for a user without ``monitor``): this asks "up or down", not "healthy"."""
         try:
-            return bool(self.raw.ping())
-        except Exception:  # noqa: BLE001 - ping means "answers or not", whatever the reason
+            self.raw.cluster.health()
+            return True
+        except self.ConnectionError:  # opensearch-py's is a TransportError too: test it first
             return False
+        except self.ApiError:
+            return True
+        except Exception:  # noqa: BLE001 - timeouts and the like: not answering
+            return False
+
+    # -- what this cluster can do ------------------------------------------------------------------
+    def _request_status(self, method: str, path: str, body: dict | None = None) -> int | None:
+        """The HTTP status of one raw request (None when nothing answered), errors included."""
+        headers = {"accept": "application/json", "content-type": "application/json"}
+        try:
+            if self.flavor == "opensearch":
+                self.raw.transport.perform_request(method, path, body=body, headers=headers)
+            else:
+                self.raw.perform_request(method, path, body=body, headers=headers)
+            return 200
+        except self.ConnectionError:
+            return None
+        except self.ApiError as exc:
+            return self.error_status(exc)
+
+    def extensions(self) -> frozenset[str] | None:
+        """Names of the modules and plugins of the node we talk to (``GET /_nodes/_local``), None when this
+        user may not read them (cluster privilege ``monitor``). Cached for the client's life."""
+        if self._extensions is None:
+            try:
+                resp = self._plain(self.raw.nodes.info(node_id="_local", metric="plugins",
+                                                       filter_path="nodes.*.modules.name,nodes.*.plugins.name"))
+            except self.ApiError as exc:
+                if self.error_status(exc) in (401, 403):
+                    return None
+                raise
+            names: set[str] = set()
+            for node in (resp.get("nodes") or {}).values():
+                for entry in (node.get("modules") or []) + (node.get("plugins") or []):
+                    names.add(entry.get("name", ""))
+            self._extensions = frozenset(names)
+        return self._extensions
+
+    def _has_extension(self, *names: str) -> bool | None:
+        """A module by its distribution name (``reindex``) or, on an embedded node, plugin class name."""
+        found = self.extensions()
+        if found is None:
+            return None
+        return any(n == name or n.rsplit(".", 1)[-1] == name for n in found for name in names)
+
+    def reindex_available(self) -> bool:
+        """Can this cluster ``_reindex`` (``aggregator index migrate``)? Not on the minimal Elasticsearch build,
+        which has no ``reindex`` module. Asks the node's module list, else sends an empty ``_reindex``: a
+        cluster with the module rejects the body (400), one without has no such endpoint (404/405)."""
+        if "reindex" not in self._capabilities:
+            has = self._has_extension("reindex", "ReindexPlugin", "ReindexModulePlugin")
+            if has is None:
+                has = self._request_status("POST", "/_reindex", {}) not in (404, 405)
+            self._capabilities["reindex"] = has
+        return self._capabilities["reindex"]
+
+    def analysis_available(self) -> bool:
+        """Does this cluster have the language analyzers (``english``, ``german``, ``cjk``...)? They come with
+        the ``analysis-common`` module, which every distribution ships except the minimal Elasticsearch
+        build. Asks the node's module list (``monitor``), else ``_analyze`` with ``english`` (``manage``),
+        else assumes yes."""
+        if "analysis" not in self._capabilities:
+            has = self._has_extension("analysis-common", "CommonAnalysisPlugin")
+            if has is None:
+                status = self._request_status("POST", "/_analyze", {"analyzer": "english", "text": "probe"})
+                has = status != 400  # 400: no such analyzer; 403: may not ask, so assume the usual
+            self._capabilities["analysis"] = has
+        return self._capabilities["analysis"]
+
+    def _fit_analysis(self, template: dict) -> dict:
+        """``template`` (``settings`` and ``mappings``) as this cluster can take it: unchanged where the
+        language analyzers exist, else every analyzer outside :data:`CORE_ANALYZERS` becomes ``standard``
+        and custom analysis settings are dropped (they build on analysis-common's filters)."""
+        if self.analysis_available() or not _uses_other_analyzers(template):
+            return template
+        if not self._capabilities.get("analysis_warned"):
+            logger.warning("%s has no analysis-common module: text fields use the standard analyzer "
+                           "(no stemming, no stop words)", self.url)
+            self._capabilities["analysis_warned"] = True
+        fitted = _with_standard_analyzers(template)
+        settings = fitted.get("settings")
+        if isinstance(settings, dict):
+            settings.pop("analysis", None)
+            if isinstance(settings.get("index"), dict):
+                settings["index"].pop("analysis", None)
+        return fitted
+
+
+#: the analyzers in every build's core; the language ones (``english``...) need the analysis-common module
+CORE_ANALYZERS = frozenset({"standard", "simple", "whitespace", "stop", "keyword"})
+_ANALYZER_KEYS = ("analyzer", "search_analyzer", "search_quote_analyzer")
+
+
+def _uses_other_analyzers(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any((k in _ANALYZER_KEYS and isinstance(v, str) and v not in CORE_ANALYZERS)
+                   or (k == "analysis" and v) or _uses_other_analyzers(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_uses_other_analyzers(v) for v in node)
+    return False
+
+
+def _with_standard_analyzers(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: ("standard" if k in _ANALYZER_KEYS and isinstance(v, str) and v not in CORE_ANALYZERS
+                    else _with_standard_analyzers(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_standard_analyzers(v) for v in node]
+    return node
 
 
 def _opensearch_serializer() -> Any:
