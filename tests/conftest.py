@@ -1,9 +1,16 @@
-"""Shared fixtures: the real local search engine, a per-test index prefix, the offline fixture web.
+"""Shared fixtures: the real local search engines, a per-test index prefix, the offline fixture web.
 
 The engine fixture starts the embedded OpenSearch node on a test port (``AGGREGATOR_TEST_ENGINE_PORT``,
 default 9250) with its data under ``var/test-engine``, unless one already answers there, and stops it
 at the end only if it started it. Tests isolate themselves with a unique index prefix instead of
 wiping the node, so a developer's running engine can be reused.
+
+Modules that set ``ENGINE_FLAVORS = ("opensearch", "elasticsearch")`` run every test that uses the
+``search`` fixture on both engines: the ``elasticsearch_node`` fixture starts Elastic's minimal 8.19 build
+(:mod:`aggregator.engine.elasticsearch`: TLS, basic auth, an unprivileged user) on
+``AGGREGATOR_TEST_ES_PORT`` (default 9700; transport ``AGGREGATOR_TEST_ES_TRANSPORT_PORT``, default +10)
+once per session and stops it at the end. ``AGGREGATOR_TEST_ELASTICSEARCH=0`` skips those runs;
+``-m "not elasticsearch"`` deselects them.
 """
 
 from __future__ import annotations
@@ -22,6 +29,59 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_WEB = ROOT / "tests" / "fixtures" / "web"
 TEST_PORT = int(os.environ.get("AGGREGATOR_TEST_ENGINE_PORT", "9250"))
+ES_PORT = int(os.environ.get("AGGREGATOR_TEST_ES_PORT", "9700"))
+ES_TRANSPORT_PORT = int(os.environ.get("AGGREGATOR_TEST_ES_TRANSPORT_PORT", str(ES_PORT + 10)))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests of a module with ``ENGINE_FLAVORS`` that use ``search`` run once per engine."""
+    flavors = getattr(metafunc.module, "ENGINE_FLAVORS", None)
+    if flavors and "engine_flavor" in metafunc.fixturenames:
+        metafunc.parametrize("engine_flavor", [
+            pytest.param(f, marks=[pytest.mark.elasticsearch] if f == "elasticsearch" else []) for f in flavors
+        ], indirect=True)
+
+
+@pytest.fixture
+def engine_flavor(request) -> str:
+    """``opensearch`` or ``elasticsearch``: which engine ``search`` talks to (OpenSearch unless parametrized)."""
+    return getattr(request, "param", "opensearch")
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_node():
+    """A secured Elasticsearch 8.19 node (minimal build) for the session; yields its NodeAccess."""
+    from aggregator.engine import EngineError
+    from aggregator.engine.elasticsearch import ElasticsearchNode, NoServiceAccount
+
+    if os.environ.get("AGGREGATOR_TEST_ELASTICSEARCH", "1") == "0":
+        pytest.skip("AGGREGATOR_TEST_ELASTICSEARCH=0: the Elasticsearch runs are switched off")
+    node = ElasticsearchNode(home=ROOT / "var" / "test-elasticsearch", http_port=ES_PORT,
+                             transport_port=ES_TRANSPORT_PORT, heap="512m", dist_root=ROOT / "var" / "elasticsearch")
+    access = node.running_access()  # one left by an interrupted session: ours (pid file), stopped below
+    if access is None:
+        try:
+            access = node.start(timeout=240)
+        except NoServiceAccount as exc:
+            pytest.skip(f"Elasticsearch cannot run here: {exc}")
+        except EngineError as exc:
+            pytest.fail(f"the Elasticsearch test node did not start: {exc}")
+    try:
+        yield access
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def search_url(engine_flavor, request, monkeypatch) -> str:
+    """The URL of the engine ``engine_flavor`` names; for Elasticsearch, its CA and credentials are set in
+    ``AGGREGATOR_SEARCH_*`` (and the URL in ``AGGREGATOR_SEARCH_URL``) as a deployment would set them."""
+    if engine_flavor == "elasticsearch":
+        access = request.getfixturevalue("elasticsearch_node")
+        for name, value in access.env().items():
+            monkeypatch.setenv(name, value)
+        return access.url
+    return request.getfixturevalue("engine")
 
 
 @pytest.fixture(scope="session")
@@ -52,17 +112,38 @@ def index_prefix(monkeypatch) -> str:
 
 
 @pytest.fixture
-def search(engine, index_prefix):
+def search(search_url, index_prefix):
     """A connected :class:`aggregator.search.client.SearchClient` on the test engine."""
     from aggregator.search.client import connect
 
-    client = connect(engine)
+    client = connect(search_url)
     yield client
-    client.delete_index(f"{index_prefix}*")
+    client.delete_index(f"{index_prefix}*")  # by name: Elasticsearch refuses wildcard deletes
     try:
-        client.raw.indices.delete_index_template(name=f"{index_prefix}*")
+        found = client._plain(client.raw.indices.get_index_template(name=f"{index_prefix}*"))
     except client.NotFoundError:
-        pass  # the test created no template
+        return  # the test created no template
+    for template in found.get("index_templates") or []:
+        client.delete_index_template(template["name"])
+
+
+#: what a test may need beyond the core -> (the client's probe, what the build lacks and what that costs)
+CAPABILITIES = {
+    "reindex": ("reindex_available", "no reindex module: no _reindex (`index migrate` refuses up front, "
+                "test_search_elasticsearch.py) and no _update_by_query (editors' decisions)"),
+    "painless": ("scripts_available", "no lang-painless module: no story upserts over an existing story, "
+                 "no script queries, no scripted _update_by_query"),
+    "analysis": ("analysis_available", "no analysis-common module: no language analyzers, so no stemming "
+                 "(text uses the standard analyzer)"),
+}
+
+
+def requires(client, *capabilities: str) -> None:
+    """Skip unless the cluster has every one of ``capabilities``, saying what the build lacks."""
+    for capability in capabilities:
+        probe, lacks = CAPABILITIES[capability]
+        if not getattr(client, probe)():
+            pytest.skip(f"{client.flavor} {client.version} (the minimal build) has {lacks}")
 
 
 def _free_port() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import requires
 from starlette.testclient import TestClient
 from test_review_support import (
     A1,
@@ -25,6 +26,8 @@ from aggregator.review.app import Settings, create_app
 from aggregator.review.text import highlight_shared, shared_spans
 
 pytestmark = pytest.mark.engine
+#: the review pages' reads and decisions run on OpenSearch and on Elasticsearch (tests/conftest.py)
+ENGINE_FLAVORS = ("opensearch", "elasticsearch")
 
 
 @pytest.fixture
@@ -177,6 +180,7 @@ def test_story_page_shows_timeline_and_similarity(search, seeded):
 
 
 def test_list_tabs_search_filters_and_paging(search, seeded):
+    requires(search, "painless")  # the review tab's multi-source test is a script query
     client = signed_in(search)
     review = client.get("/?tab=review").text
     assert "/story/story-tesla" in review and "/story/story-ionity" in review
@@ -212,6 +216,7 @@ def test_confirm(search, seeded):
 
 
 def test_split(search, seeded):
+    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     resp = post_action(client, "/story/story-tesla/split", article_id=A4["id"])
     assert resp.status_code == 303
@@ -234,6 +239,7 @@ def test_split(search, seeded):
 
 
 def test_merge_keeps_the_older_story(search, seeded):
+    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     # merging from the newer story's page: the older one (ionity, first seen 2 March) survives
     resp = post_action(client, "/story/story-rivian/merge", other_story_id="story-ionity")
@@ -261,6 +267,7 @@ def test_merge_candidates_from_search(search, seeded):
 
 
 def test_not_duplicate(search, seeded):
+    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     resp = post_action(client, "/story/story-ionity/not-duplicate", article_id=B1["id"],
                        other_article_id=B2["id"])
@@ -275,6 +282,7 @@ def test_not_duplicate(search, seeded):
 
 
 def test_decisions_replay_in_order_and_idempotently(search, seeded):
+    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     d1 = decisions.Decision(action="split", editor=EDITOR, story_id="story-tesla", article_id=A2["id"],
                             at="2025-03-05T10:00:00Z")
     d2 = decisions.Decision(action="confirm", editor=EDITOR, story_id="story-tesla", at="2025-03-05T11:00:00Z")
@@ -310,6 +318,7 @@ def test_add_editor_command_prompts_and_stores_a_hash(monkeypatch, tmp_path):
 
 
 def test_list_page_escapes_hostile_headlines(search, editors):
+    requires(search, "painless")  # the review tab's multi-source test is a script query
     seed(search, {"story-evil": ([A3, A1], {"confidence": 0.3, "needs_review": True})})
     html = signed_in(search).get("/?tab=review").text
     assert "/story/story-evil" in html and "<script>alert" not in html and "&lt;script&gt;" in html

@@ -5,11 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from conftest import requires
 
 from aggregator import items
 from aggregator.search import indices, mapping
 from aggregator.search.indexer import Indexer
 from aggregator.search.spool import Spool
+
+#: every test on the search fixture runs on OpenSearch and on Elasticsearch (tests/conftest.py)
+ENGINE_FLAVORS = ("opensearch", "elasticsearch")
 
 pytestmark = pytest.mark.engine
 
@@ -67,6 +71,7 @@ def test_ensure_indices_is_idempotent(client, index_prefix):
 
 
 def test_migrate_keeps_documents_and_switches_the_alias(client, index_prefix, tmp_path):
+    requires(client, "reindex")
     indices.ensure_indices(client)
     indexer = Indexer(client, Spool(tmp_path), refresh=True)
     docs = [{"id": f"a{i}", "title": f"Charging news {i}", "content_hash": f"h{i}", "version": 1}

@@ -56,6 +56,10 @@ APP_ROLE = {
 }
 
 
+class NoServiceAccount(EngineError):
+    """Running as root without an unprivileged account to hand the node to (Elasticsearch refuses root)."""
+
+
 @dataclass
 class NodeAccess:
     """How to reach a running node: written to ``credentials.json`` in the node's home."""
@@ -121,12 +125,12 @@ def service_account() -> tuple[int, int] | None:
         pass
     useradd = shutil.which("useradd")
     if useradd is None:
-        raise EngineError(f"running as root, Elasticsearch refuses to; no user {SERVICE_USER!r} and no useradd "
+        raise NoServiceAccount(f"running as root, Elasticsearch refuses to; no user {SERVICE_USER!r} and no useradd "
                           "to make one")
     proc = subprocess.run([useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
                            "--shell", "/usr/sbin/nologin", SERVICE_USER], capture_output=True, text=True, check=False)
     if proc.returncode not in (0, 9):  # 9: made meanwhile by a parallel run
-        raise EngineError(f"useradd {SERVICE_USER} failed: {proc.stderr.strip()}")
+        raise NoServiceAccount(f"useradd {SERVICE_USER} failed: {proc.stderr.strip()}")
     entry = pwd.getpwnam(SERVICE_USER)
     return entry.pw_uid, entry.pw_gid
 
@@ -183,6 +187,13 @@ class ElasticsearchNode:
         self.heap = heap
         self.version = version
         self.dist_root = (dist_root or config.var_dir() / "elasticsearch").resolve()
+        if os.geteuid() == 0 and not (_open_to_others(self.home.parent) and _open_to_others(self.dist_root.parent)):
+            # root's checkout in a folder others cannot enter (/root/...): the node's account could not read
+            # its files there, so they live in a folder of their own under /var/tmp
+            moved = Path("/var/tmp/aggregator-elasticsearch")
+            moved.mkdir(mode=0o755, parents=True, exist_ok=True)
+            self.dist_root = moved
+            self.home = moved / f"{self.home.name}-{http_port}"
         self.pid_file = self.home / "node.pid"
         self.log_file = self.home / "logs" / "launcher.log"
         self.credentials_file = self.home / "credentials.json"
@@ -302,11 +313,6 @@ class ElasticsearchNode:
                               "others with AGGREGATOR_TEST_ES_PORT / AGGREGATOR_TEST_ES_TRANSPORT_PORT")
         self.install()
         account = service_account()
-        if account is not None:
-            for path in (self.dist, self.home):
-                if not _open_to_others(path.parent):
-                    raise EngineError(f"{path.parent} is closed to other users, so {SERVICE_USER} cannot read "
-                                      "the node's files there; set AGGREGATOR_VAR to an open folder")
         self.home.mkdir(parents=True, exist_ok=True)
         access = self._configure(account)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ES_", "JAVA_", "_JAVA"))}

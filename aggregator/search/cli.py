@@ -116,6 +116,11 @@ def index_migrate_command(
         err.print(f"[red]error:[/red] --index must be one of {', '.join(indices.KINDS)}")
         raise typer.Exit(2)
     client = _client(url)
+    try:
+        indices.check_migratable(client)  # before ensure_indices: a cluster that cannot migrate is left as it is
+    except indices.IndexStateError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     indices.ensure_indices(client, kinds)
     failed = False
     for kind in kinds:

@@ -392,6 +392,15 @@ class SearchClient:
             self._capabilities["reindex"] = has
         return self._capabilities["reindex"]
 
+    def scripts_available(self) -> bool:
+        """Can this cluster run painless scripts (story upserts, ``_update_by_query`` edits)? Every distribution
+        ships ``lang-painless`` but the minimal Elasticsearch build. Asks the node's module list, else
+        assumes yes."""
+        if "painless" not in self._capabilities:
+            has = self._has_extension("lang-painless", "PainlessPlugin")
+            self._capabilities["painless"] = True if has is None else has
+        return self._capabilities["painless"]
+
     def analysis_available(self) -> bool:
         """Does this cluster have the language analyzers (``english``, ``german``, ``cjk``...)? They come with
         the ``analysis-common`` module, which every distribution ships except the minimal Elasticsearch

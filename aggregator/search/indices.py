@@ -199,13 +199,26 @@ class MigrationResult:
     failures: list[Any] = field(default_factory=list)
 
 
+def check_migratable(client: SearchClient) -> None:
+    """Raise :class:`IndexStateError` unless ``client``'s cluster can run :func:`migrate` (it copies with
+    ``_reindex``, which the minimal Elasticsearch build lacks): asked before anything is touched."""
+    if not client.reindex_available():
+        raise IndexStateError(
+            f"{client.flavor} {client.version} at {client.url} has no _reindex (no reindex module), so "
+            "`aggregator index migrate` cannot copy the index; nothing was changed. Run it on a cluster with "
+            "the reindex module (every standard Elasticsearch or OpenSearch distribution has it)"
+        )
+
+
 def migrate(client: SearchClient, kind: str, keep_old: bool = False, timeout: float = 3600.0,
             _between_copy_and_switch: Callable[[], None] | None = None) -> MigrationResult:
     """Move ``kind`` to a new concrete index built from the current template, without downtime.
 
     See the module docstring for why no write is lost. ``_between_copy_and_switch`` is a test hook that
     runs after the first copy, before the alias moves (where concurrent writes land on the old index).
+    Raises :class:`IndexStateError` before touching anything on a cluster without ``_reindex``.
     """
+    check_migratable(client)
     started = time.monotonic()
     alias = alias_name(kind)
     client.put_index_template(alias, template_body(kind))
