@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -48,28 +49,87 @@ def engine_flavor(request) -> str:
     return getattr(request, "param", "opensearch")
 
 
+class _ElasticsearchSession:
+    """The session's Elasticsearch node, started in a thread as soon as collection shows a test needs it.
+
+    Its ~30-60 s start-up then overlaps the tests that run before the first Elasticsearch one. It is
+    stopped at the end of the session (:func:`pytest_sessionfinish`), whatever happened in between.
+    """
+
+    def __init__(self) -> None:
+        self.node = None
+        self.access = None
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def begin(self) -> None:
+        if self.node is not None:
+            return
+        from aggregator.engine.elasticsearch import ElasticsearchNode
+
+        shm = Path("/dev/shm")
+        # index data in memory where there is a tmpfs: creating and dropping indices (every test does) then
+        # does not wait for the disk to sync the cluster state, about 2x faster here
+        data = shm / f"aggregator-test-es-{ES_PORT}" if shm.is_dir() and os.access(shm, os.W_OK) else None
+        self.node = ElasticsearchNode(home=ROOT / "var" / "test-elasticsearch", http_port=ES_PORT,
+                                      transport_port=ES_TRANSPORT_PORT, heap="512m",
+                                      dist_root=ROOT / "var" / "elasticsearch", data=data)
+        self.access = self.node.running_access()  # one an interrupted session left: ours, stopped at the end
+        if self.access is None:
+            self.thread = threading.Thread(target=self._start, name="elasticsearch-start", daemon=True)
+            self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.access = self.node.start(timeout=300)
+        except BaseException as exc:  # noqa: BLE001 - handed to the fixture, which reports it
+            self.error = exc
+
+    def wait(self):
+        from aggregator.engine.elasticsearch import NoServiceAccount
+
+        self.begin()
+        if self.thread is not None:
+            self.thread.join()
+        if isinstance(self.error, NoServiceAccount):
+            pytest.skip(f"Elasticsearch cannot run here: {self.error}")
+        if self.error is not None:
+            pytest.fail(f"the Elasticsearch test node did not start: {self.error}")
+        return self.access
+
+    def end(self) -> None:
+        if self.node is None:
+            return
+        if self.thread is not None:
+            self.thread.join()
+        self.node.stop()
+        if self.node.data != self.node.home / "data":
+            shutil.rmtree(self.node.data, ignore_errors=True)
+        self.node = None
+
+
+_ELASTICSEARCH = _ElasticsearchSession()
+
+
+def _elasticsearch_wanted() -> bool:
+    return os.environ.get("AGGREGATOR_TEST_ELASTICSEARCH", "1") != "0"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _elasticsearch_wanted() and any(item.get_closest_marker("elasticsearch") for item in session.items):
+        _ELASTICSEARCH.begin()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _ELASTICSEARCH.end()  # no JVM left behind, also after failures and interrupts
+
+
 @pytest.fixture(scope="session")
 def elasticsearch_node():
     """A secured Elasticsearch 8.19 node (minimal build) for the session; yields its NodeAccess."""
-    from aggregator.engine import EngineError
-    from aggregator.engine.elasticsearch import ElasticsearchNode, NoServiceAccount
-
-    if os.environ.get("AGGREGATOR_TEST_ELASTICSEARCH", "1") == "0":
+    if not _elasticsearch_wanted():
         pytest.skip("AGGREGATOR_TEST_ELASTICSEARCH=0: the Elasticsearch runs are switched off")
-    node = ElasticsearchNode(home=ROOT / "var" / "test-elasticsearch", http_port=ES_PORT,
-                             transport_port=ES_TRANSPORT_PORT, heap="512m", dist_root=ROOT / "var" / "elasticsearch")
-    access = node.running_access()  # one left by an interrupted session: ours (pid file), stopped below
-    if access is None:
-        try:
-            access = node.start(timeout=240)
-        except NoServiceAccount as exc:
-            pytest.skip(f"Elasticsearch cannot run here: {exc}")
-        except EngineError as exc:
-            pytest.fail(f"the Elasticsearch test node did not start: {exc}")
-    try:
-        yield access
-    finally:
-        node.stop()
+    return _ELASTICSEARCH.wait()
 
 
 @pytest.fixture

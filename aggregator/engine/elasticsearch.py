@@ -180,7 +180,7 @@ class ElasticsearchNode:
     """
 
     def __init__(self, home: Path, http_port: int, transport_port: int, heap: str = "512m",
-                 version: str = ES_VERSION, dist_root: Path | None = None) -> None:
+                 version: str = ES_VERSION, dist_root: Path | None = None, data: Path | None = None) -> None:
         self.home = Path(home).resolve()
         self.http_port = http_port
         self.transport_port = transport_port
@@ -194,6 +194,9 @@ class ElasticsearchNode:
             moved.mkdir(mode=0o755, parents=True, exist_ok=True)
             self.dist_root = moved
             self.home = moved / f"{self.home.name}-{http_port}"
+        #: the index data; a test node may keep it in memory (tmpfs), where every index created or deleted
+        #: does not wait for the disk to sync the cluster state
+        self.data = Path(data).resolve() if data else self.home / "data"
         self.pid_file = self.home / "node.pid"
         self.log_file = self.home / "logs" / "launcher.log"
         self.credentials_file = self.home / "credentials.json"
@@ -250,7 +253,7 @@ class ElasticsearchNode:
         settings = {
             "cluster.name": "aggregator-test",
             "node.name": "aggregator-es",
-            "path.data": str(self.home / "data"),
+            "path.data": str(self.data),
             "path.logs": str(self.home / "logs"),
             "network.host": "127.0.0.1",
             "http.port": self.http_port,
@@ -275,11 +278,12 @@ class ElasticsearchNode:
         (conf / "users").write_text(f"{ADMIN_USER}:{hashed(password)}\n{APP_USER}:{hashed(app_password)}\n")
         (conf / "users_roles").write_text(f"superuser:{ADMIN_USER}\naggregator_app:{APP_USER}\n")
         (conf / "roles.yml").write_text(f"aggregator_app: {json.dumps(APP_ROLE)}\n")  # JSON is YAML
-        for name in ("data", "logs", "tmp"):
-            (self.home / name).mkdir(parents=True, exist_ok=True)
+        for folder in (self.data, self.home / "logs", self.home / "tmp"):
+            folder.mkdir(parents=True, exist_ok=True)
         if account is not None:
             uid, gid = account
-            for root, dirs, files in os.walk(self.home):
+            for root, dirs, files in [*os.walk(self.home), *([] if self.data.is_relative_to(self.home)
+                                                             else os.walk(self.data))]:
                 os.chown(root, uid, gid)
                 for name in dirs + files:
                     os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
