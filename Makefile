@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := redis-server chromium maven
 
-.PHONY: help setup system-packages engine demo test bench lint stop clean
+.PHONY: help setup system-packages engine elasticsearch demo test bench lint stop clean
 
 help:
 	@echo "make demo    crawl the bundled offline EV-news web, cluster, index, print clusters and a search"
@@ -44,10 +44,17 @@ engine: $(STAMP)
 	@$(BIN)/python -c "from aggregator.engine import LocalEngine; e = LocalEngine(); \
 	  e.is_built() or print('building the local engine with Maven (first run only)...'); e.build()"
 
+# Elastic's minimal Elasticsearch 8.19 build from Maven Central once (~107 MB, var/elasticsearch): the
+# suite runs the search tests on it too (tests/conftest.py starts and stops it)
+elasticsearch: $(STAMP)
+	@$(BIN)/python -c "from aggregator.engine.elasticsearch import ElasticsearchNode as N; \
+	  n = N(home='var/test-elasticsearch', http_port=0, transport_port=0, dist_root='var/elasticsearch'); \
+	  n.is_installed() or print('fetching Elasticsearch for the tests with Maven (first run only)...'); n.install()"
+
 demo: setup
 	$(BIN)/aggregator demo
 
-test: setup
+test: setup elasticsearch
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 

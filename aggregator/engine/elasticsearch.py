@@ -186,7 +186,7 @@ class ElasticsearchNode:
         self.transport_port = transport_port
         self.heap = heap
         self.version = version
-        self.dist_root = (dist_root or config.var_dir() / "elasticsearch").resolve()
+        self.dist_root = Path(dist_root or config.var_dir() / "elasticsearch").resolve()
         if os.geteuid() == 0 and not (_open_to_others(self.home.parent) and _open_to_others(self.dist_root.parent)):
             # root's checkout in a folder others cannot enter (/root/...): the node's account could not read
             # its files there, so they live in a folder of their own under /var/tmp
@@ -221,10 +221,12 @@ class ElasticsearchNode:
         self.dist_root.mkdir(parents=True, exist_ok=True)
         staging = self.dist_root / f".unpack-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        # the plugin skips artifacts its marker files call unpacked already: keep those in the staging folder
         cmd = ["mvn", "-q", "-B", "dependency:unpack", f"-Dartifact={GROUP_ID}:elasticsearch:{self.version}:zip",
-               f"-DoutputDirectory={staging}"]
+               f"-DoutputDirectory={staging}", f"-DmarkersDirectory={staging / '.markers'}"]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=staging)
         except FileNotFoundError as exc:
             raise EngineError("Maven (mvn) is not installed: run `make setup` or `apt-get install maven`") from exc
         unpacked = staging / f"elasticsearch-{self.version}"
