@@ -41,7 +41,10 @@ from typing import Any
 from aggregator.search import indices
 from aggregator.search.client import SearchClient
 
-SEARCH_FIELDS = ["title^3", "lead^2", "body"]
+#: every language field of title (x3), lead (x2) and body: each article's text sits in the fields of its
+#: language (``title_de``, ``body_cjk``, ...; see :mod:`aggregator.search.mapping`), so one multi_match
+#: searches all languages, each word analysed by every language's analyzer
+SEARCH_FIELDS = ["title_*^3", "lead_*^2", "body_*"]
 ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "dup_id", "language"]
 #: what an inner hit (a story's other matching article) carries; its story_id is the hit's
 MEMBER_SOURCE = ["id", "title", "url", "source", "published_at", "dup_id"]
@@ -367,9 +370,10 @@ def run_buckets(client: SearchClient, body: dict[str, Any]) -> dict[str, int]:
 #: (title, index kind, body) for QUERIES.md; ``tests/test_search_queries.py`` runs each line it contains
 EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Full-text search", "articles",
-     "`tesla price cut` in title (x3), lead (x2) and body, last 7 days, one hit per story with its "
-     "matching articles as inner hits: the whole search in one request. `aggregator search` gets the same "
-     "page in the two cheaper requests below", search_articles("tesla price cut", since="7d")),
+     "`tesla price cut` in title (x3), lead (x2) and body in every language (`title_*` are `title_en`, "
+     "`title_de`, ...: each article's text sits in the fields of its language), last 7 days, one hit per "
+     "story with its matching articles as inner hits: the whole search in one request. `aggregator search` "
+     "gets the same page in the two cheaper requests below", search_articles("tesla price cut", since="7d")),
     ("Full-text search, step 1: the best articles", "articles",
      "the same query and sort without collapse, three articles per story on the page, so the engine can "
      "skip hits that cannot make the page; the first article of each story in this list is the one the "
