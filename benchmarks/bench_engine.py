@@ -29,7 +29,8 @@ from pathlib import Path
 from benchmarks.common import DATA, ROOT, Row, log, pct
 from benchmarks.corpus import ensure_corpus, read_corpus
 
-PORT = 9270
+#: its own port, not the developer's engine; AGGREGATOR_BENCH_ENGINE_PORT moves it (parallel checkouts)
+PORT = int(os.environ.get("AGGREGATOR_BENCH_ENGINE_PORT", "9270"))
 PREFIX = "bench-"
 TEXTS = ["tesla price cut", "byd seal deliveries", "solid-state battery", "nio battery swap stations",
          "xiaomi su7 orders", "catl sodium-ion cells", "tariffs chinese electric cars", "rivian r2 launch",
@@ -45,6 +46,8 @@ def _doc(art: dict, now: str) -> dict:
         "word_count": art["body"].count(" ") + 1, "fetched_at": now,
         "content_hash": hashlib.sha1((art["title"] + art["body"]).encode()).hexdigest(),
         "dup_id": "d-" + art["group"], "story_id": "s-" + art["group"], "version": 1,
+        # the language fields the indexer adds (article_document), so the raw-bulk reference does that work too
+        "title_en": art["title"], "body_en": art["body"], "lead_en": art["lead"],
     }
 
 

@@ -91,9 +91,12 @@ def test_filters_and_stemming(seeded):
 
 @pytest.mark.engine
 def test_phrase_queries_work_on_every_text_field(seeded, index_prefix):
-    # REST users run match_phrase; a mapping without term positions would make the engine refuse it
-    for field, phrase, expected in [("body", "charging network", {"a6"}), ("title", "pilot line opens", {"a4"})]:
-        res = seeded.search(f"{index_prefix}articles", {"query": {"match_phrase": {field: phrase}}})
+    # REST users run phrase searches (over every language field of title or body, or one language's);
+    # a mapping without term positions would make the engine refuse them
+    for field, phrase, expected in [("body_*", "charging network", {"a6"}), ("title_*", "pilot line opens", {"a4"}),
+                                    ("body_en", "charging network", {"a6"})]:
+        res = seeded.search(f"{index_prefix}articles", {"query": {"multi_match": {
+            "query": phrase, "type": "phrase", "fields": [field]}}})
         assert {h["_source"]["id"] for h in res["hits"]["hits"]} == expected
 
 
