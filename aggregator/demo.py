@@ -56,7 +56,7 @@ def run_demo(console: Console, fresh: bool = False) -> int:
         console.print(f"  [cyan]{hit.story_id}[/cyan]  {hit.member_count} article(s) from "
                       f"{escape(', '.join(hit.sources))}: {escape(hit.headline)}", highlight=False)
     console.print("  the same search through the REST API:")
-    body = queries.search_articles(DEMO_QUERY, size=5)
+    body = queries.search_stories(DEMO_QUERY, size=5)
     console.print("  " + queries.curl_line(alias("articles"), body, base=config.search_url()),
                   soft_wrap=True, highlight=False, markup=False)
     console.print("[bold]5. next[/bold]")

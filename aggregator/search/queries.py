@@ -444,20 +444,26 @@ def run_buckets(client: SearchClient, body: dict[str, Any]) -> dict[str, int]:
 EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Full-text search", "articles",
      "`tesla price cut` in title (x3), lead (x2) and body in every language (`title_*` are `title_en`, "
-     "`title_de`, ...: each article's text sits in the fields of its language), last 7 days, one hit per "
-     "story with its matching articles as inner hits: the whole search in one request. `aggregator search` "
-     "gets the same page in the two cheaper requests below", search_articles("tesla price cut", since="7d")),
-    ("Full-text search, step 1: the best articles", "articles",
-     "the same query and sort without collapse, three articles per story on the page, so the engine can "
-     "skip hits that cannot make the page; the first article of each story in this list is the one the "
-     "collapse returns", search_top_articles("tesla price cut", since="7d")),
-    ("Full-text search, step 2: the page's stories' matching articles", "articles",
-     "the first three matching articles of each story on the page by publication date (replace the "
-     "story_ids), what the inner hits hold", story_matches("tesla price cut", ["s-0001", "s-0002"], since="7d")),
+     "`title_de`, ...: each article's text sits in the fields of its language), last 7 days, one entry per "
+     "story: the whole search in one request and one pass over the matches. "
+     "`aggregations.page.sample.stories.buckets` are the page's stories (`key` = story_id), each with "
+     "its best-matching articles, best first (`members.hits`); order the buckets by "
+     "`members.hits.max_score`. Articles without a story_id are in `aggregations.no_story`",
+     search_stories("tesla price cut", since="7d")),
+    ("Full-text search as a collapse", "articles",
+     "the same page as hits collapsed on story_id, each story's first three matching articles by date as "
+     "inner hits: exact, but every inner hit is one more search (3-5x a plain match at 100k articles)",
+     search_articles("tesla price cut", since="7d")),
+    ("The best articles, not grouped", "articles",
+     "the same query and sort without grouping: the engine can skip hits that cannot make the page",
+     search_top_articles("tesla price cut", since="7d")),
+    ("Given stories' matching articles", "articles",
+     "the first three matching articles of each story by publication date (replace the story_ids)",
+     story_matches("tesla price cut", ["s-0001", "s-0002"], since="7d")),
     ("Search one outlet and language", "articles",
      "the same search restricted to electrek and insideevs articles in English since 1 January 2025",
-     search_articles("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
-                     languages=["en"])),
+     search_stories("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
+                    languages=["en"])),
     ("Latest stories", "stories", "the 20 most recently active stories, without their member lists",
      latest_stories()),
     ("Stories waiting for an editor", "stories", "automatic stories whose weakest member is doubtful",
