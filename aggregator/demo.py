@@ -50,13 +50,13 @@ def run_demo(console: Console, fresh: bool = False) -> int:
     client.refresh(alias("stories"))
     console.print("[bold]3. story clusters[/bold] (largest first; members sharing a dup_id are copies)")
     console.print(stories_table(client, width=console.width))
-    console.print(f"[bold]4. search[/bold]  {DEMO_QUERY!r}, one hit per story (collapsed by story_id):")
+    console.print(f"[bold]4. search[/bold]  {DEMO_QUERY!r}, one entry per story (grouped by story_id):")
     results = queries.run_search(client, DEMO_QUERY, limit=5)
     for hit in results.stories:
         console.print(f"  [cyan]{hit.story_id}[/cyan]  {hit.member_count} article(s) from "
                       f"{escape(', '.join(hit.sources))}: {escape(hit.headline)}", highlight=False)
     console.print("  the same search through the REST API:")
-    body = queries.search_articles(DEMO_QUERY, size=5)
+    body = queries.search_stories(DEMO_QUERY, size=5)
     console.print("  " + queries.curl_line(alias("articles"), body, base=config.search_url()),
                   soft_wrap=True, highlight=False, markup=False)
     console.print("[bold]5. next[/bold]")

@@ -26,8 +26,12 @@ def client(search):
 
 def test_articles_mapping_has_one_property_per_schema_field():
     props = mapping.articles_mapping()["properties"]
-    assert set(props) == set(items.FIELD_NAMES) | {"indexed_at"}
-    assert props["title"] == {"type": "text", "analyzer": "english"}
+    assert set(props) == set(items.FIELD_NAMES) | {"indexed_at"} | set(mapping.LANGUAGE_FIELD_NAMES)
+    assert props["title"] == {"type": "text", "index": False}  # searched through title_en, title_de, ...
+    assert props["title_de"] == {"type": "text", "analyzer": "german"}
+    assert props["body_cjk"] == {"type": "text", "analyzer": "cjk"}
+    assert mapping.articles_mapping(analysis=mapping.STANDARD_FALLBACK)["properties"]["title_de"]["analyzer"] == (
+        "standard")
     assert props["source"]["type"] == "keyword"
     assert props["authors"]["fields"]["keyword"]["type"] == "keyword"
     assert props["extracted_by"] == {"type": "object", "enabled": False}

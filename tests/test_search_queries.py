@@ -97,9 +97,12 @@ def test_filters_and_stemming(seeded):
 
 @pytest.mark.engine
 def test_phrase_queries_work_on_every_text_field(seeded, index_prefix):
-    # REST users run match_phrase; a mapping without term positions would make the engine refuse it
-    for field, phrase, expected in [("body", "charging network", {"a6"}), ("title", "pilot line opens", {"a4"})]:
-        res = seeded.search(f"{index_prefix}articles", {"query": {"match_phrase": {field: phrase}}})
+    # REST users run phrase searches (over every language field of title or body, or one language's);
+    # a mapping without term positions would make the engine refuse them
+    for field, phrase, expected in [("body_*", "charging network", {"a6"}), ("title_*", "pilot line opens", {"a4"}),
+                                    ("body_en", "charging network", {"a6"})]:
+        res = seeded.search(f"{index_prefix}articles", {"query": {"multi_match": {
+            "query": phrase, "type": "phrase", "fields": [field]}}})
         assert {h["_source"]["id"] for h in res["hits"]["hits"]} == expected
 
 
@@ -205,25 +208,48 @@ def _collapsed_page(client, text: str, offset: int, limit: int, **filters) -> li
             for h in resp["hits"]["hits"]]
 
 
+def _story_articles(client, text: str, **filters) -> dict:
+    """story_id -> ids of every article of the story that matches (no sampling): the members' oracle."""
+    resp = client.search(indices.alias_name("articles"), {**queries.search_top_articles(text, size=1000, **filters),
+                                                         "_source": ["story_id"]})
+    out: dict = {}
+    for h in resp["hits"]["hits"]:
+        out.setdefault(h["_source"].get("story_id"), set()).add(h["_id"])
+    return out
+
+
+@pytest.mark.engine
+def test_run_search_pages_equal_the_one_request_collapse(crowded):
+    # the page (stories, their order, their best article) is the collapse's; the members are the story's
+    # best-matching articles in publication order, not inner_hits' first matches by date
+    for text in ["tesla price cut", "tesla price", "price cut", "price", "rumour"]:
+        for filters in [{}, {"sources": ["insideevs", "teslarati"]}, {"since": "25h"}]:
+            matches = _story_articles(crowded, text, **filters)
+            for offset, limit in [(0, 10), (0, 3), (5, 5), (10, 10), (0, 1)]:
+                res = queries.run_search(crowded, text, offset=offset, limit=limit, **filters)
+                got = [(h.story_id, h.best_article["id"]) for h in res.stories]
+                want = [(s, best) for s, best, _ in _collapsed_page(crowded, text, offset, limit, **filters)]
+                assert got == want, (text, offset, limit, filters)
+                for hit in res.stories:
+                    ids = [m["id"] for m in hit.matching]
+                    assert 1 <= len(ids) <= 3 and set(ids) <= matches[hit.story_id] and hit.best_article["id"] in ids
+                    dates = [m["published_at"] for m in hit.matching]
+                    assert dates == sorted(dates)
+                    if hit.story_id is None:
+                        assert hit.best_article.get("story_id") is None
+    # the big story's 40 articles outrank everything: the page still has 10 stories
+    page = queries.run_search(crowded, "tesla price cut")
+    assert len(page.stories) == 10 and page.stories[0].story_id == "s-big" and len(page.stories[0].matching) == 3
+    assert None in {h.story_id for h in page.stories}  # the articles without a story, as one hit
+
+
 @pytest.mark.engine
 @pytest.mark.parametrize("max_window", [queries.MAX_WINDOW, 30])
-def test_run_search_pages_equal_the_one_request_collapse(crowded, monkeypatch, max_window):
-    # max_window 30: pages that need a bigger window fall back to the engine's collapse
+def test_an_empty_search_pages_newest_stories_like_the_collapse(crowded, monkeypatch, max_window):
+    # no text: newest first, in windows of ranked articles (the engine's collapse when big stories crowd them)
     monkeypatch.setattr(queries, "MAX_WINDOW", max_window)
-    collapsed = []
-    one_request = queries.search_articles
-    monkeypatch.setattr(queries, "search_articles", lambda *a, **k: collapsed.append(a) or one_request(*a, **k))
-    queries.run_search(crowded, "tesla price cut")  # the first window (30 articles) holds only the big story
-    assert len(collapsed) == (max_window == 30)
-    monkeypatch.setattr(queries, "search_articles", one_request)
-    for text in ["tesla price cut", "tesla price", "price cut", "price", "rumour", ""]:
-        for offset, limit in [(0, 10), (0, 3), (5, 5), (10, 10), (0, 1)]:
-            for filters in [{}, {"sources": ["insideevs", "teslarati"]}, {"since": "25h"}]:
-                res = queries.run_search(crowded, text, offset=offset, limit=limit, **filters)
-                got = [(h.story_id, h.best_article["id"], [m["id"] for m in h.matching]) for h in res.stories]
-                assert got == _collapsed_page(crowded, text, offset, limit, **filters), (text, offset, limit, filters)
-    # the big story fills the first window: the page still has 10 stories, its first 3 articles by date
-    page = queries.run_search(crowded, "tesla price cut")
-    assert len(page.stories) == 10 and page.stories[0].story_id == "s-big"
-    assert [m["id"] for m in page.stories[0].matching] == ["a40", "a39", "a38"]
-    assert None in {h.story_id for h in page.stories}  # the articles without a story, as one hit
+    for offset, limit in [(0, 10), (0, 3), (5, 5), (10, 10), (0, 1)]:
+        for filters in [{}, {"sources": ["insideevs", "teslarati"]}, {"since": "25h"}]:
+            res = queries.run_search(crowded, "", offset=offset, limit=limit, **filters)
+            got = [(h.story_id, h.best_article["id"], [m["id"] for m in h.matching]) for h in res.stories]
+            assert got == _collapsed_page(crowded, "", offset, limit, **filters), (offset, limit, filters)

@@ -94,6 +94,12 @@ def index_status_command(
                       "yes" if s.template else "[red]no[/red]",
                       "[yellow]stale: run `aggregator index migrate`[/yellow]" if s.stale else "current")
     console.print(table)
+    from aggregator.search import mapping
+
+    analysis = mapping.probe_analysis(client)
+    console.print(f"analyzers: {analysis}" + ("" if analysis == mapping.PER_LANGUAGE else
+                  " (this cluster has no analysis-common module: every language is cut into plain words, "
+                  "without stemming; install the module and run `aggregator index migrate`)"))
     console.print(f"spool: {spool.describe()}")
 
 

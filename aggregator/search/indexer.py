@@ -56,7 +56,7 @@ from itertools import chain
 from typing import Any
 
 from aggregator import items
-from aggregator.search import indices
+from aggregator.search import indices, mapping
 from aggregator.search.client import SearchClient, SearchUnavailable, connect
 from aggregator.search.mapping import INDEXED_AT
 from aggregator.search.spool import Spool
@@ -155,6 +155,9 @@ def article_document(article: Mapping[str, Any]) -> dict[str, Any]:
         doc["authors"] = [doc["authors"]]
     if isinstance(doc.get("tags"), str):
         doc["tags"] = [doc["tags"]]
+    for name in mapping.LANGUAGE_FIELD_NAMES:  # copies made for another language, if the doc is a re-read
+        doc.pop(name, None)
+    doc.update(mapping.language_fields(doc))  # the text again, in the fields its language's analyzer indexes
     return doc
 
 

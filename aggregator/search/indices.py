@@ -70,8 +70,9 @@ def concrete_name(kind: str, version: int, prefix: str | None = None) -> str:
     return f"{alias_name(kind, prefix)}-v{version}"
 
 
-def template_body(kind: str, prefix: str | None = None) -> dict[str, Any]:
-    """The ``_index_template`` body for ``kind``: pattern, priority, settings and the current mapping."""
+def template_body(kind: str, prefix: str | None = None, analysis: str = mapping.PER_LANGUAGE) -> dict[str, Any]:
+    """The ``_index_template`` body for ``kind``: pattern, priority, settings and the current mapping
+    (``analysis``: what :func:`mapping.probe_analysis` found on the cluster)."""
     return {
         "index_patterns": [f"{alias_name(kind, prefix)}-*"],
         "priority": TEMPLATE_PRIORITY,
@@ -81,7 +82,7 @@ def template_body(kind: str, prefix: str | None = None) -> dict[str, Any]:
                 # one replica where there is a second node, none on the single local node (green health)
                 "auto_expand_replicas": "0-1",
             },
-            "mappings": MAPPINGS[kind](),
+            "mappings": MAPPINGS[kind](analysis=analysis),
         },
         "_meta": {"owner": "ev-news-aggregator", "kind": kind},
     }
@@ -108,9 +109,10 @@ def ensure_indices(client: SearchClient, kinds: Iterable[str] = KINDS) -> dict[s
     ``aggregator index migrate``; writes keep working meanwhile, with unknown fields dead-lettered.
     """
     states = {}
+    analysis = mapping.probe_analysis(client)
     for kind in kinds:
         alias = alias_name(kind)
-        body = template_body(kind)
+        body = template_body(kind, analysis=analysis)
         client.put_index_template(alias, body)
         current = _alias_targets(client, alias)
         if not current:
@@ -221,7 +223,7 @@ def migrate(client: SearchClient, kind: str, keep_old: bool = False, timeout: fl
     check_migratable(client)
     started = time.monotonic()
     alias = alias_name(kind)
-    client.put_index_template(alias, template_body(kind))
+    client.put_index_template(alias, template_body(kind, analysis=mapping.probe_analysis(client)))
     targets = _alias_targets(client, alias)
     if not targets:
         ensure_indices(client, [kind])
@@ -238,6 +240,8 @@ def migrate(client: SearchClient, kind: str, keep_old: bool = False, timeout: fl
         "conflicts": "proceed",
         "source": {"index": old},
         "dest": {"index": new, "version_type": "external"},
+        # articles indexed before the language fields existed get them on the way
+        **({"script": mapping.language_fields_script()} if kind == "articles" else {}),
     }, timeout=timeout)
     result.copied = int(copy.get("created", 0)) + int(copy.get("updated", 0))
     result.failures.extend(copy.get("failures") or [])
@@ -255,6 +259,7 @@ def migrate(client: SearchClient, kind: str, keep_old: bool = False, timeout: fl
         "conflicts": "proceed",
         "source": {"index": old, "query": {"range": {WRITE_TIMESTAMP[kind]: {"gte": since}}}},
         "dest": {"index": new, "version_type": "external"},
+        **({"script": mapping.language_fields_script()} if kind == "articles" else {}),
     }, timeout=timeout)
     result.caught_up = int(catch_up.get("created", 0)) + int(catch_up.get("updated", 0))
     result.failures.extend(f for f in catch_up.get("failures") or []
@@ -282,13 +287,14 @@ class KindStatus:
 def status(client: SearchClient) -> list[KindStatus]:
     """Aliases, the concrete indices behind and beside them, doc counts, and whether a migration is due."""
     out = []
+    analysis = mapping.probe_analysis(client)
     for kind in KINDS:
         alias = alias_name(kind)
         indices = client.list_indices(f"{alias}-v*")
         targets = _alias_targets(client, alias)
         write = _write_index(targets) if targets else None
         counts = {name: client.count(name) for name in sorted(indices, key=_version_of)}
-        wanted = MAPPINGS[kind]()["_meta"]["schema"]
+        wanted = MAPPINGS[kind](analysis=analysis)["_meta"]["schema"]
         live = ((indices.get(write) or {}).get("mappings") or {}).get("_meta", {}).get("schema") if write else None
         out.append(KindStatus(kind, alias, counts, write, client.get_index_template(alias) is not None,
                               stale=write is not None and live != wanted))

@@ -11,20 +11,21 @@ Rules kept by every builder:
   filters, ``collapse`` with ``inner_hits``, ``terms``/``date_histogram`` (``calendar_interval``),
   ``cardinality``, and date math (``now-7d``).
 
-The full-text search is the expensive one. :func:`search_articles` is the whole search in one request
-(``collapse`` on ``story_id`` with the story's matching articles as ``inner_hits``), and it is what
-``QUERIES.md`` and the demo show for REST users. :func:`run_search` (the CLI, the demo) gets the same
-page in cheaper steps, because a collapse has to score every matching article (the engine cannot skip
-hits that cannot reach the page) and each inner hit is one more search:
+The full-text search is the expensive one. :func:`search_stories` is the whole search in one request
+and one pass over the matches (what ``QUERIES.md``, the README and the demo show, and what
+:func:`run_search` sends for a text): a ``diversified_sampler`` keeps the best-scoring articles, at most
+``members`` per story, and a ``terms`` + ``top_hits`` aggregation groups them by story; the buckets ordered
+by best score are the page a collapse on ``story_id`` gives. :func:`search_articles` is that collapse, with
+each story's first matching articles by date as ``inner_hits``: exact, but the engine runs one more search
+per story for them (4.5x a plain match at 100k articles, vs 0.85x). Without text (newest first),
+:func:`run_search` ranks by date in cheaper steps:
 
-1. :func:`search_top_articles`: the same query and sort without collapse, ``OVERFETCH`` articles per
-   story on the page; the engine skips non-competitive hits (block-max WAND). The first article of each
-   story in this ranked list is the article the collapse would pick, in the collapse's order, so the page
-   is the distinct stories in order of first appearance. Too few stories in the window (big stories
-   crowding the top) -> a window 4x as big, up to :data:`MAX_WINDOW`, then the one-request collapse;
-2. :func:`story_matches`: the page's stories' matching articles, the first ``members`` of each by
-   publication date (a ``terms`` aggregation restricted to those story ids with ``top_hits``): what
-   ``inner_hits`` returns, in one search instead of one per story.
+1. :func:`search_top_articles`: the newest ``OVERFETCH`` articles per story on the page; the first article
+   of each story in this list is the article the collapse would pick, so the page is the distinct stories
+   in order of first appearance. Too few stories in the window (big stories crowding the top) -> a window
+   4x as big, up to :data:`MAX_WINDOW`, then the one-request collapse;
+2. :func:`story_matches`: the page's stories' first ``members`` articles by publication date (a ``terms``
+   aggregation restricted to those story ids with ``top_hits``): what ``inner_hits`` returns, in one search.
 
 Articles are counted exactly up to :data:`TRACK_TOTAL_HITS` (then "1000+"), and the number of matching
 stories (a ``cardinality`` aggregation over every match, about a third of the cost) only when
@@ -41,7 +42,10 @@ from typing import Any
 from aggregator.search import indices
 from aggregator.search.client import SearchClient
 
-SEARCH_FIELDS = ["title^3", "lead^2", "body"]
+#: every language field of title (x3), lead (x2) and body: each article's text sits in the fields of its
+#: language (``title_de``, ``body_cjk``, ...; see :mod:`aggregator.search.mapping`), so one multi_match
+#: searches all languages, each word analysed by every language's analyzer
+SEARCH_FIELDS = ["title_*^3", "lead_*^2", "body_*"]
 ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "dup_id", "language"]
 #: what an inner hit (a story's other matching article) carries; its story_id is the hit's
 MEMBER_SOURCE = ["id", "title", "url", "source", "published_at", "dup_id"]
@@ -151,6 +155,72 @@ def search_articles(text: str, since: str | None = None, until: str | None = Non
     }
     return _ranked_articles(text, article_filters(since, until, sources, languages), size, count_stories,
                             collapse=collapse, offset=offset)
+
+
+def search_stories(text: str, since: str | None = None, until: str | None = None,
+                   sources: Sequence[str] | None = None, languages: Sequence[str] | None = None,
+                   size: int = 10, offset: int = 0, members: int = 3, count_stories: bool = False) -> dict[str, Any]:
+    """The page of stories for ``text`` in one request and one pass over the matches, without collapse.
+
+    A ``diversified_sampler`` keeps the ``members x (offset + size)`` best-scoring articles with at most
+    ``members`` per story; a ``terms`` aggregation groups them by story, ``top_hits`` returns each story's
+    best-matching articles, best first. The page is the buckets ordered by their best score
+    (``members.hits.max_score``; ties: the newer best article first), from ``offset``: exactly the stories
+    a collapse on ``story_id`` ranks there, because a story's best article is outscored only by articles of
+    better stories, at most ``members`` of each. Each story shows its best-matching articles (up to
+    ``members``, fewer for a story whose other matches fall outside the sample), where a collapse's
+    ``inner_hits`` runs one more search per story for its first matches by date: that costs 3-5x a plain
+    match, this about one plain match (``make bench``). Articles without a story_id come in the ``no_story``
+    aggregation, as one story (a collapse groups them too). :func:`run_search` reads this with
+    :func:`story_page`; :func:`search_articles` is the collapse.
+    """
+    per = max(members, 1)
+    sample = per * max(offset + size, 1)
+    must, _ = _text_query(text)
+    members_agg = {"top_hits": {"size": per, "_source": ARTICLE_SOURCE, "track_scores": True,
+                                "sort": ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]}}
+    body: dict[str, Any] = {
+        "size": 0,
+        "query": {"bool": {"must": must, "filter": article_filters(since, until, sources, languages)}},
+        "track_total_hits": True if count_stories else TRACK_TOTAL_HITS,
+        "aggs": {
+            # only articles with a story_id reach the sampler: it files those without one under another
+            # story's key (OpenSearch 2.19 drops that story from the page), whichever execution_hint
+            "page": {"filter": {"exists": {"field": "story_id"}}, "aggs": {"sample": {
+                "diversified_sampler": {"shard_size": sample, "field": "story_id", "max_docs_per_value": per},
+                "aggs": {"stories": {"terms": {"field": "story_id", "size": sample},
+                                     "aggs": {"members": members_agg}}}}}},
+            # the sampler leaves articles without a story_id out; they are one more "story" (like a collapse)
+            "no_story": {"filter": {"bool": {"must_not": [{"exists": {"field": "story_id"}}]}},
+                         "aggs": {"members": members_agg}},
+        },
+    }
+    if count_stories:
+        body["aggs"]["stories"] = {"cardinality": {"field": "story_id"}}
+    return body
+
+
+def story_page(resp: dict[str, Any], offset: int = 0, size: int = 10) -> list[dict[str, Any]]:
+    """The page of a :func:`search_stories` answer: ``{"story_id", "score", "best", "members"}`` per story,
+    best story first; ``members`` are the story's sampled matching articles in publication order."""
+    aggs = resp["aggregations"]
+    buckets = list(aggs["page"]["sample"]["stories"]["buckets"])
+    if aggs["no_story"]["doc_count"]:
+        buckets.append({"key": NO_STORY, "members": aggs["no_story"]["members"]})
+    stories = []
+    for bucket in buckets:
+        hits = bucket["members"]["hits"]["hits"]
+        if not hits:
+            continue
+        best = hits[0]
+        stories.append({"story_id": None if bucket["key"] == NO_STORY else bucket["key"],
+                        "score": best.get("_score") or bucket["members"]["hits"].get("max_score"),
+                        "best": best,
+                        "members": sorted((h["_source"] for h in hits),
+                                          key=lambda a: (a.get("published_at") is None, a.get("published_at") or ""))})
+    stories.sort(key=lambda st: st["best"]["_source"].get("published_at") or "", reverse=True)
+    stories.sort(key=lambda st: st["score"] or 0.0, reverse=True)  # stable: newer first among equal scores
+    return stories[offset:offset + size]
 
 
 def story_matches(text: str, story_ids: Sequence[str | None], since: str | None = None,
@@ -285,7 +355,14 @@ def run_search(client: SearchClient, text: str, since: str | None = None, until:
     articles = indices.alias_name("articles")
     wanted = offset + limit
     window = max(OVERFETCH * wanted, 1)
-    while True:
+    while text.strip():  # ranked by score: one search_stories request
+        resp = client.search(articles, search_stories(text, since, until, sources, languages, size=limit,
+                                                      offset=offset, members=members, count_stories=count_stories))
+        page = story_page(resp, offset, limit)
+        hits = [dict(st["best"], _source=dict(st["best"]["_source"], story_id=st["story_id"])) for st in page]
+        matching = {st["story_id"]: st["members"][:members] for st in page} if members > 0 else {}
+        break
+    while not text.strip():  # newest first: ranked articles grouped by story (see the module docstring)
         resp = client.search(articles, search_top_articles(text, since, until, sources, languages, size=window,
                                                            count_stories=count_stories))
         ranked = resp["hits"]["hits"]
@@ -367,20 +444,27 @@ def run_buckets(client: SearchClient, body: dict[str, Any]) -> dict[str, int]:
 #: (title, index kind, body) for QUERIES.md; ``tests/test_search_queries.py`` runs each line it contains
 EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
     ("Full-text search", "articles",
-     "`tesla price cut` in title (x3), lead (x2) and body, last 7 days, one hit per story with its "
-     "matching articles as inner hits: the whole search in one request. `aggregator search` gets the same "
-     "page in the two cheaper requests below", search_articles("tesla price cut", since="7d")),
-    ("Full-text search, step 1: the best articles", "articles",
-     "the same query and sort without collapse, three articles per story on the page, so the engine can "
-     "skip hits that cannot make the page; the first article of each story in this list is the one the "
-     "collapse returns", search_top_articles("tesla price cut", since="7d")),
-    ("Full-text search, step 2: the page's stories' matching articles", "articles",
-     "the first three matching articles of each story on the page by publication date (replace the "
-     "story_ids), what the inner hits hold", story_matches("tesla price cut", ["s-0001", "s-0002"], since="7d")),
+     "`tesla price cut` in title (x3), lead (x2) and body in every language (`title_*` are `title_en`, "
+     "`title_de`, ...: each article's text sits in the fields of its language), last 7 days, one entry per "
+     "story: the whole search in one request and one pass over the matches. "
+     "`aggregations.page.sample.stories.buckets` are the page's stories (`key` = story_id), each with "
+     "its best-matching articles, best first (`members.hits`); order the buckets by "
+     "`members.hits.max_score`. Articles without a story_id are in `aggregations.no_story`",
+     search_stories("tesla price cut", since="7d")),
+    ("Full-text search as a collapse", "articles",
+     "the same page as hits collapsed on story_id, each story's first three matching articles by date as "
+     "inner hits: exact, but every inner hit is one more search (3-5x a plain match at 100k articles)",
+     search_articles("tesla price cut", since="7d")),
+    ("The best articles, not grouped", "articles",
+     "the same query and sort without grouping: the engine can skip hits that cannot make the page",
+     search_top_articles("tesla price cut", since="7d")),
+    ("Given stories' matching articles", "articles",
+     "the first three matching articles of each story by publication date (replace the story_ids)",
+     story_matches("tesla price cut", ["s-0001", "s-0002"], since="7d")),
     ("Search one outlet and language", "articles",
      "the same search restricted to electrek and insideevs articles in English since 1 January 2025",
-     search_articles("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
-                     languages=["en"])),
+     search_stories("solid-state battery", since="2025-01-01", sources=["electrek", "insideevs"],
+                    languages=["en"])),
     ("Latest stories", "stories", "the 20 most recently active stories, without their member lists",
      latest_stories()),
     ("Stories waiting for an editor", "stories", "automatic stories whose weakest member is doubtful",
