@@ -63,8 +63,10 @@ from aggregator.search.spool import Spool
 
 logger = logging.getLogger(__name__)
 
-#: the stored fields an article write is decided on (see :func:`article_is_current`)
-ARTICLE_STATE_FIELDS = ["content_hash", "version"]
+#: the stored fields an article write is decided on (see :func:`article_is_current`, :func:`labels_moved`)
+ARTICLE_STATE_FIELDS = ["content_hash", "version", "story_id", "dup_id"]
+#: the cluster labels of an article, which merges and editors change without changing its content
+LABELS = ("story_id", "dup_id")
 #: how often a chunk is read and decided again after version conflicts before the normal retry path
 MAX_CONFLICT_ROUNDS = 5
 
@@ -170,6 +172,14 @@ def article_is_current(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> boo
         except (TypeError, ValueError):
             return False
     return False
+
+
+def labels_moved(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The labels to set on a stored article whose content is current: its content is the same, but a
+    later clustering (a rerun after a crash, a merge) placed it elsewhere. Empty when nothing moved."""
+    if stored.get("content_hash") is None or stored.get("content_hash") != doc.get("content_hash"):
+        return {}
+    return {k: doc[k] for k in LABELS if doc.get(k) and doc.get(k) != stored.get(k)}
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -437,8 +447,11 @@ class Indexer:
         if kind.endswith(":delete"):
             return [{"_op_type": "delete", "_index": alias, "_id": doc[id_field]} for doc in docs]
         if kind == "articles:relabel":
+            # indexed_at too: a crawl's reconcile after a crash finds what was written after its checkpoint
+            now = utcnow()
             return [{"_op_type": "update", "_index": alias, "_id": doc[id_field], "retry_on_conflict": 3,
-                     "_source": {"doc": {k: doc[k] for k in ("story_id", "dup_id") if doc.get(k)}}}
+                     "_source": {"doc": {**{k: doc[k] for k in LABELS if doc.get(k)},
+                                         INDEXED_AT: doc.get(INDEXED_AT) or now}}}
                     for doc in docs]
         return [{
             "_op_type": "update",
@@ -476,8 +489,14 @@ class Indexer:
             if not entry.get("found"):  # deleted since the conflict
                 actions.append({"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc})
             elif article_is_current(entry.get("_source") or {}, doc):
-                del pending[doc_id]
-                result.unchanged += 1
+                moved = labels_moved(entry.get("_source") or {}, doc)
+                if not moved:
+                    del pending[doc_id]
+                    result.unchanged += 1
+                    continue
+                actions.append({"_op_type": "update", "_index": alias, "_id": doc_id,
+                                "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"],
+                                "_source": {"doc": {**moved, INDEXED_AT: doc.get(INDEXED_AT) or utcnow()}}})
             else:
                 actions.append({"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc,
                                 "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
