@@ -107,13 +107,18 @@ class DedupPipeline:
     articles), which bounds the state's memory in a long-running deployment.
 
     On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
-    merge made in the review page holds on this run too. Stats: ``dedup/new_story``,
+    merge made in the review page holds on this run too. The state keeps a record of each crawling
+    process; finding the record of one that is gone (killed), or decisions new to the state, the open
+    replays the spool and reconciles the indices with the state around what changed
+    (:mod:`aggregator.search.consistency`). Stats: ``dedup/new_story``,
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
-    ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``.
+    ``dedup/merged_dups``, ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``,
+    ``dedup/reconciled_runs``, ``dedup/reconcile_<what was written>``, ``dedup/reconcile_drift_left``.
 
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
-    pipeline, which upserts the story document; ``_merged_story_ids`` lists stories this article merged
-    into it. Neither is exported by feed exports (``FEED_EXPORT_FIELDS`` lists the article fields).
+    pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
+    clusters this article merged into its own, ``_left_story_ids`` the story a changed article left.
+    None of them is exported by feed exports (``FEED_EXPORT_FIELDS`` lists the article fields).
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
