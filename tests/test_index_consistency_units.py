@@ -91,3 +91,22 @@ def test_check_counts_each_kind_of_drift_and_repair_removes_it(client, tmp_path,
     assert dd.story_of(stray["id"]) is not None
     assert client.get(f"{index_prefix}stories", "s-lost") is None
     assert Consistency(dd, client, indexer).check().drift == 0
+
+
+def test_story_documents_are_written_without_scripts(client, tmp_path, index_prefix):
+    """Plain create/index ops (a minimal Elasticsearch has no painless): an older state never overwrites
+    a newer one, and an editor's status survives an automatic rebuild."""
+    dd = Deduplicator(store=open_store("memory:"))
+    sid = dd.add(article(1, CATL)).story_id
+    indexer = Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+    newer = story_document(dd.story(sid), updated_at="2026-01-02T00:00:00.000Z")
+    older = story_document(dd.story(sid), updated_at="2026-01-01T00:00:00.000Z")
+    assert indexer.upsert_stories([newer]).indexed == 1
+    assert indexer.upsert_stories([older]).unchanged == 1
+    alias = f"{index_prefix}stories"
+    assert client.get(alias, sid)["_source"]["updated_at"] == newer["updated_at"]
+    client.put(alias, sid, {**client.get(alias, sid)["_source"], "status": "edited"}, refresh=True)
+    later = story_document(dd.story(sid), updated_at="2026-01-03T00:00:00.000Z")
+    assert indexer.upsert_stories([later]).updated == 1
+    stored = client.get(alias, sid)["_source"]
+    assert (stored["status"], stored["updated_at"]) == ("edited", later["updated_at"])
