@@ -12,6 +12,9 @@ from aggregator.search.indexer import Indexer, story_document
 from aggregator.search.spool import Spool
 
 pytestmark = pytest.mark.engine
+#: nothing here needs a script or _update_by_query: where the suite has an Elasticsearch node
+#: (tests/conftest.py parametrizes ``search`` by this), these run on it as well as on OpenSearch
+ENGINE_FLAVORS = ("opensearch", "elasticsearch")
 
 CATL = ("CATL said on Tuesday its second-generation sodium-ion cell reaches 175 Wh/kg and keeps 90 percent "
         "of its capacity at minus 20 degrees Celsius, with mass production planned for 2027 in Ningde. ") * 4
