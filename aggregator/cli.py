@@ -25,7 +25,8 @@ app = typer.Typer(
 )
 engine_app = typer.Typer(help="Start, stop and inspect the local OpenSearch node (data under var/engine).",
                          no_args_is_help=True)
-index_app = typer.Typer(help="Manage the search indices: status, mapping migration, spool replay, loading files.",
+index_app = typer.Typer(help="Manage the search indices: status, mapping migration, spool replay, loading files, "
+                        "consistency check.",
                         no_args_is_help=True)
 app.add_typer(engine_app, name="engine")
 app.add_typer(index_app, name="index")
@@ -207,6 +208,7 @@ def main() -> None:
         (index_app, "migrate", "aggregator.search.cli", "index_migrate_command"),
         (index_app, "replay", "aggregator.search.cli", "index_replay_command"),
         (index_app, "load", "aggregator.search.cli", "index_load_command"),
+        (index_app, "check", "aggregator.search.cli", "index_check_command"),
     ):
         try:
             _mount(target, name, module, function)

@@ -201,11 +201,21 @@ def apply_to_index(client: Any, decision: Decision) -> list[str]:
     return _not_duplicate(client, decision)
 
 
-def _set_on_articles(client: Any, query: dict, field_name: str, value: str) -> None:
-    """Set one keyword field on the matching articles; the value travels as a script param, never as code."""
-    script = {"lang": "painless", "source": "ctx._source[params.field] = params.value",
-              "params": {"field": field_name, "value": value}}
-    client.update_by_query(index_names()["articles"], {"query": query, "script": script}, refresh=True)
+def _set_on_articles(client: Any, query: dict, field_name: str, value: str) -> int:
+    """Set one keyword field on the matching articles: their ids are read, then written by id in one bulk
+    of partial updates (no script and no update-by-query, which a minimal Elasticsearch lacks; a value
+    is data, never code). Returns how many articles were matched."""
+    articles = index_names()["articles"]
+    ids = [hit["_id"] for hit in client.scan(articles, query)]
+    if not ids:
+        return 0
+    now = utc_now()
+    actions = [{"_op_type": "update", "_index": articles, "_id": doc_id, "retry_on_conflict": 3,
+                "_source": {"doc": {field_name: value, "indexed_at": now}}} for doc_id in ids]
+    failed = [info for ok, info in client.bulk(actions, refresh=True) if not ok]
+    if failed:
+        raise DecisionError(f"{len(failed)} of {len(ids)} articles not updated: {failed[0]}")
+    return len(ids)
 
 
 def _confirm(client: Any, decision: Decision) -> list[str]:

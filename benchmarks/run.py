@@ -32,9 +32,11 @@ STAGES: dict[str, tuple[str, str, int, int]] = {
     "extraction": ("benchmarks.bench_extract", "run", 240, 90),
     "crawl": ("benchmarks.bench_crawl", "run", 600, 180),
     "indexing": ("benchmarks.bench_engine", "run", 600, 240),
+    "consistency": ("benchmarks.bench_index_check", "run", 600, 180),
 }
-ORDER = ["minhash", "lsh", "dedup", "extraction", "crawl", "indexing"]
-ALIASES = {"search": "indexing", "engine": "indexing", "extract": "extraction", "memory": "dedup"}
+ORDER = ["minhash", "lsh", "dedup", "extraction", "crawl", "indexing", "consistency"]
+ALIASES = {"search": "indexing", "engine": "indexing", "extract": "extraction", "memory": "dedup",
+           "check": "consistency"}
 
 
 # --- machine --------------------------------------------------------------------------------------

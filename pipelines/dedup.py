@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from scrapy import signals
@@ -31,9 +34,19 @@ class _SharedDeduplicators:
 
         entry = self._open.get(store_url)
         if entry is None:
-            entry = self._open[store_url] = [Deduplicator(config, store=open_store(store_url)), 0]
+            entry = self._open[store_url] = [Deduplicator(config, store=open_store(store_url)), 0, {}]
         entry[1] += 1
         return entry[0]
+
+    def users(self, store_url: str) -> int:
+        """How many crawlers of this process hold the Deduplicator over ``store_url``."""
+        entry = self._open.get(store_url)
+        return entry[1] if entry else 0
+
+    def in_flight(self, store_url: str) -> dict[str, list[str]]:
+        """Article id -> story ids it touched, for articles clustered but not yet indexed (any crawler of
+        the process): what a crash would leave the indices without, though the state may hold it."""
+        return self._open[store_url][2]
 
     def release(self, store_url: str) -> None:
         entry = self._open[store_url]
@@ -73,6 +86,11 @@ class StoryRef(str):
         """The story's current state (:class:`aggregator.dedup.Story`), None if it no longer exists."""
         return self._dd.story(str(self))
 
+    def labels(self, article_id: str) -> tuple[str | None, str | None]:
+        """``(story_id, dup_id)`` the state gives ``article_id`` now: a merge made since the article was
+        clustered (by another article, or another crawler of the process) moved it."""
+        return self._dd.story_of(article_id), self._dd.dup_of(article_id)
+
     def __reduce__(self):  # a copy or pickle of the item keeps the id, not the live state behind it
         return str, (str(self),)
 
@@ -89,13 +107,18 @@ class DedupPipeline:
     articles), which bounds the state's memory in a long-running deployment.
 
     On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
-    merge made in the review page holds on this run too. Stats: ``dedup/new_story``,
+    merge made in the review page holds on this run too. The state keeps a record of each crawling
+    process; finding the record of one that is gone (killed), or decisions new to the state, the open
+    replays the spool and reconciles the indices with the state around what changed
+    (:mod:`aggregator.search.consistency`). Stats: ``dedup/new_story``,
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
-    ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``.
+    ``dedup/merged_dups``, ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``,
+    ``dedup/reconciled_runs``, ``dedup/reconcile_<what was written>``, ``dedup/reconcile_drift_left``.
 
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
-    pipeline, which upserts the story document; ``_merged_story_ids`` lists stories this article merged
-    into it. Neither is exported by feed exports (``FEED_EXPORT_FIELDS`` lists the article fields).
+    pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
+    clusters this article merged into its own, ``_left_story_ids`` the story a changed article left.
+    None of them is exported by feed exports (``FEED_EXPORT_FIELDS`` lists the article fields).
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
@@ -106,6 +129,8 @@ class DedupPipeline:
         self.signals = signals_
         self.interval = interval
         self.dd = _shared.acquire(store_url, config)
+        self.in_flight = _shared.in_flight(store_url)
+        self.spool_dir: Path | None = None
         self._pending: list[dict] = []
         self._last_checkpoint = time.monotonic()
 
@@ -123,11 +148,16 @@ class DedupPipeline:
             config = DedupConfig(retention_days=settings.getfloat("AGGREGATOR_DEDUP_RETENTION_DAYS") or None)
         pipe = cls(store, settings.get("AGGREGATOR_SEARCH_URL") if indexing else None, crawler.stats,
                    crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0), config)
+        var = settings.get("AGGREGATOR_VAR")
+        if var:
+            pipe.spool_dir = Path(var) / "spool"
         crawler.signals.connect(pipe.indexed, signal=articles_indexed)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
     def open_spider(self) -> None:
+        first = not getattr(self.dd, "_aggregator_opened", False)
+        crashed = self._register_run() if first else []
         expired = self.dd.expire()
         if expired.expired:
             logger.info("dedup: expired %d articles published over %g days ago (%.1f MB of fingerprints)",
@@ -139,17 +169,113 @@ class DedupPipeline:
         from aggregator.search.client import SearchUnavailable, connect
 
         try:
-            decisions = load_decisions(connect(self.search_url))
+            client = connect(self.search_url)
+            decisions = load_decisions(client)
         except SearchUnavailable as exc:
-            # the decisions stay in the engine; the next run that reaches it applies them
+            # the decisions stay in the engine; the next run that reaches it applies them (and reconciles)
             logger.warning("editor decisions not loaded (%s); a later run will apply them", exc)
             self.stats.inc_value("dedup/decisions_unavailable")
             return
+        touched: set[str] = set()
         for decision in decisions:
-            self.dd.apply_decision(decision.to_doc())
+            touched.update(self.dd.apply_decision(decision.to_doc()))
             self.stats.inc_value("dedup/decisions_applied")
+        if crashed or touched:
+            self._reconcile(client, crashed, touched)
 
+    # -- crash recovery ---------------------------------------------------------------------------------
+    # The state keeps a record per crawling process ("meta:runs"): when it opened, when it last
+    # checkpointed, and which articles it had clustered but not yet indexed at that checkpoint. A clean
+    # close removes the record; a record whose process is gone is a crash, and the next crawl to open
+    # reconciles the indices with the state around what that run may have left half-written.
+
+    def _token(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def _register_run(self) -> list[dict]:
+        """Record this process's run in the state; returns the records of runs that crashed."""
+        self.dd._aggregator_opened = True  # one record per process, however many crawlers share the state
+        store, host = self.dd.store, socket.gethostname()
+        now = _utcnow()
+        with store.lock():
+            runs = dict(store.get("meta:runs") or {})
+            crashed = [dict(r, token=t) for t, r in runs.items()
+                       if r.get("host") == host and t != self._token() and not _alive(r.get("pid"))]
+            runs[self._token()] = {"host": host, "pid": os.getpid(), "opened_at": now, "checkpoint_at": now,
+                                   "in_flight": {}}
+            store.put("meta:runs", runs)
+        # a run killed before its first checkpoint must still leave its record behind
+        self.dd.flush()
+        return crashed
+
+    def _update_run(self, closing: bool = False) -> None:
+        store = self.dd.store
+        with store.lock():
+            runs = dict(store.get("meta:runs") or {})
+            if closing:
+                runs.pop(self._token(), None)
+            elif self._token() in runs:
+                runs[self._token()] = dict(runs[self._token()], checkpoint_at=_utcnow(),
+                                           in_flight={k: list(v) for k, v in self.in_flight.items()})
+            store.put("meta:runs", runs)
+
+    def _reconcile(self, client, crashed: list[dict], touched: set[str]) -> None:
+        """Make the indices agree with the state around crashed runs' last checkpoints and around
+        stories editors' decisions changed: documents written after the checkpoint, and articles then
+        clustered but not yet indexed. The spool is replayed first, so nothing older lands afterwards."""
+        from aggregator.dedup.store import RedisStore
+        from aggregator.search.consistency import (
+            Consistency,
+            Scope,
+            articles_written_since,
+            stories_written_since,
+        )
+        from aggregator.search.indexer import Indexer
+        from aggregator.search.spool import Spool
+
+        indexer = Indexer(client, Spool(self.spool_dir) if self.spool_dir else None, url=self.search_url)
+        try:
+            indexer.replay()
+            scope: Scope | None = Scope(story_ids=set(touched))
+            if crashed and isinstance(self.dd.store, RedisStore):
+                scope = None  # Redis holds every change at once: what a crash lost is index writes, anywhere
+            elif crashed:
+                # the margin covers the clock steps between the checkpoint's time and the writes after it
+                since = min(r["checkpoint_at"] for r in crashed)
+                since = (datetime.fromisoformat(since.replace("Z", "+00:00")) - timedelta(seconds=5))
+                since_iso = since.isoformat().replace("+00:00", "Z")
+                scope.article_ids |= articles_written_since(client, since_iso)
+                scope.story_ids |= stories_written_since(client, since_iso)
+                for r in crashed:
+                    for article_id, story_ids in (r.get("in_flight") or {}).items():
+                        scope.article_ids.add(article_id)
+                        scope.story_ids.update(story_ids)
+            report = Consistency(self.dd, client, indexer).check(repair=True, scope=scope)
+        except client.Errors as exc:
+            logger.warning("indices not reconciled with the dedup state (%s); the next run will", exc)
+            self.stats.inc_value("dedup/reconcile_failed")
+            return
+        self.dd.flush()
+        if crashed:
+            with self.dd.store.lock():
+                runs = dict(self.dd.store.get("meta:runs") or {})
+                for r in crashed:
+                    runs.pop(r["token"], None)
+                self.dd.store.put("meta:runs", runs)
+            self.dd.flush()
+            logger.warning("reconciled the indices after %d crashed run(s): %s (%d articles and %d stories "
+                           "read)", len(crashed), dict(report.repaired) or "nothing to repair",
+                           report.articles_indexed, report.stories_indexed)
+        self.stats.inc_value("dedup/reconciled_runs", len(crashed))
+        for kind, n in report.repaired.items():
+            self.stats.inc_value(f"dedup/reconcile_{kind}", n)
+        if report.drift:
+            logger.warning("drift left after reconciling: %s", report.summary())
+            self.stats.inc_value("dedup/reconcile_drift_left", report.drift)
+
+    # -- items ------------------------------------------------------------------------------------------
     def process_item(self, item: dict) -> dict:
+        before = self.dd.story_of(item["id"]) if item.get("id") else None
         assignment = self.dd.add(item)
         item["dup_id"] = assignment.dup_id
         item["story_id"] = assignment.story_id
@@ -157,19 +283,30 @@ class DedupPipeline:
         self.stats.inc_value("dedup/new_dup" if assignment.new_dup else "dedup/joined_dup")
         if assignment.merged_story_ids:
             self.stats.inc_value("dedup/merged_stories", len(assignment.merged_story_ids))
+        if assignment.merged_dup_ids:
+            self.stats.inc_value("dedup/merged_dups", len(assignment.merged_dup_ids))
         item["_story"] = StoryRef(self.dd, assignment.story_id)
         item["_merged_story_ids"] = list(assignment.merged_story_ids)
+        item["_merged_dup_ids"] = list(assignment.merged_dup_ids)
+        # a changed article that moved to another story leaves its old one: that document is rewritten too
+        left = [before] if before and before != assignment.story_id and before not in assignment.merged_story_ids \
+            else []
+        item["_left_story_ids"] = [StoryRef(self.dd, sid) for sid in left]
+        self.in_flight[assignment.article_id] = [assignment.story_id, *assignment.merged_story_ids, *left]
         if not self.search_url:  # nothing downstream makes it durable: our own checkpoint does
             self.indexed([item])
         return item
 
     def indexed(self, items: list[dict]) -> None:
+        for item in items:
+            self.in_flight.pop(item.get("id"), None)
         self._pending.extend(items)
         if time.monotonic() - self._last_checkpoint >= self.interval:
             self.checkpoint()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, closing: bool = False) -> None:
         """Persist the clusters, then let the crawl state record the articles as done."""
+        self._update_run(closing)
         self.dd.flush()
         self.stats.inc_value("dedup/checkpoints")
         self._last_checkpoint = time.monotonic()
@@ -178,5 +315,20 @@ class DedupPipeline:
             self.signals.send_catch_log(articles_checkpointed, items=pending)
 
     def spider_closed(self) -> None:
-        self.checkpoint()
+        self.checkpoint(closing=_shared.users(self.store_url) == 1)
         _shared.release(self.store_url)
+
+
+def _utcnow() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _alive(pid) -> bool:
+    """Whether a process with this id runs on this host (a crashed run's pid is gone)."""
+    try:
+        os.kill(int(pid), 0)
+    except PermissionError:  # another user's process: alive
+        return True
+    except (OSError, TypeError, ValueError):
+        return False
+    return True

@@ -66,6 +66,7 @@ class IndexPipeline:
         self.indexer: Any = None
         self._articles: list[dict[str, Any]] = []
         self._items: list[Any] = []
+        self._refs: list[Any] = []  # per buffered article: its StoryRef (labels are read at write time)
         self._stories: dict[str, Any] = {}
         self._merged: set[str] = set()
         self._absorbing: set[str] = set()  # stories that absorbed others in this batch
@@ -104,9 +105,12 @@ class IndexPipeline:
         adapter = ItemAdapter(item)
         story = adapter.item.pop("_story", None) if "_story" in adapter else None
         merged = adapter.item.pop("_merged_story_ids", None) if "_merged_story_ids" in adapter else None
+        merged_dups = adapter.item.pop("_merged_dup_ids", None) if "_merged_dup_ids" in adapter else None
+        left = adapter.item.pop("_left_story_ids", None) if "_left_story_ids" in adapter else None
         article = {k: v for k, v in adapter.items() if not k.startswith("_")}
         self._articles.append(article)
         self._items.append(item)
+        self._refs.append(story)
         if article.get("id") and (article.get("url") or article.get("canonical_url")):
             self._remember_url(article["id"], article.get("canonical_url") or article["url"])
         if story is not None:
@@ -114,8 +118,12 @@ class IndexPipeline:
             if story_id:
                 self._stories.pop(story_id, None)
                 self._stories[story_id] = story  # the last state in the batch wins
+        for ref in left or ():  # the story a changed article left is rewritten (or deleted if now empty)
+            self._stories.setdefault(self._story_id(ref) or str(ref), ref)
         if merged:
             self._merged.update(merged)
+        if merged or merged_dups:
+            # earlier members changed story_id (or dup_id): they are relabelled with this batch
             self._absorbing.add(article.get("story_id"))
         if len(self._articles) >= self.batch_size:
             self.flush()
@@ -131,9 +139,19 @@ class IndexPipeline:
         from aggregator.search.indexer import story_document
 
         articles, items, self._articles, self._items = self._articles, self._items, [], []
-        stories, self._stories = self._snapshots(self._stories.values()), {}
-        merged, self._merged = self._merged - {self._story_id(s) for s in stories}, set()
+        refs, self._refs = self._refs, []
+        stories, emptied = self._snapshots(self._stories.values())
+        self._stories = {}
+        merged, self._merged = (self._merged | emptied) - {self._story_id(s) for s in stories}, set()
         absorbing, self._absorbing = self._absorbing, set()
+        for article, ref in zip(articles, refs, strict=True):
+            labels = getattr(ref, "labels", None)
+            if labels is not None and article.get("id"):
+                # the labels the state gives now: a merge since clustering (this batch, or another
+                # crawler's) moved the article, and its relabel could not reach it before it was written
+                story_id, dup_id = labels(article["id"])
+                if story_id:
+                    article["story_id"], article["dup_id"] = story_id, dup_id or article.get("dup_id")
 
         self._count(self.indexer.index_articles(articles))
         if stories:
@@ -146,27 +164,35 @@ class IndexPipeline:
         if merged:
             result = self.indexer.delete_stories(sorted(merged))
             self.stats.inc_value("index/stories_deleted", result.updated)
-            # articles indexed earlier still carry the absorbed stories' ids: move them to the survivor
+        if absorbing:
+            # articles indexed earlier still carry the absorbed stories' (or dup clusters') ids: move them
+            # to the survivor, by id (partial updates: no script, the same on every engine)
+            written = {a.get("id") for a in articles}
             labels = [{"id": m.article_id, "story_id": self._story_id(s), "dup_id": m.dup_id}
-                      for s in stories if self._story_id(s) in absorbing for m in s.members]
+                      for s in stories if self._story_id(s) in absorbing for m in s.members
+                      if m.article_id not in written]
             result = self.indexer.relabel_articles(labels)
             self.stats.inc_value("index/articles_relabelled", result.updated)
         if items:
             self.crawler.signals.send_catch_log(articles_indexed, items=items)
 
-    def _snapshots(self, pending: Iterable[Any]) -> list[Any]:
+    def _snapshots(self, pending: Iterable[Any]) -> tuple[list[Any], set[str]]:
         """One state per story: references are read now; two that resolve to one story now (merged
-        since) give one."""
+        since) give one. Also returns the ids of referenced stories that no longer exist (emptied)."""
         out: dict[str, Any] = {}
-        for story in pending:
-            snapshot = getattr(story, "snapshot", None)
+        emptied: set[str] = set()
+        for ref in pending:
+            story = ref
+            snapshot = getattr(ref, "snapshot", None)
             if snapshot is not None:
                 story = snapshot()
+                if story is None:
+                    emptied.add(str(ref))
             story_id = self._story_id(story) if story is not None else None
             if story_id:
                 out.pop(story_id, None)
                 out[story_id] = story
-        return list(out.values())
+        return list(out.values()), emptied - set(out)
 
     def _count(self, result: IndexResult) -> None:
         for key in ("indexed", "updated", "unchanged", "spooled", "failed"):

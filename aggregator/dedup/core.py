@@ -32,7 +32,7 @@ import math
 import struct
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -111,6 +111,8 @@ class Assignment:
     new_story: bool
     confidence: float
     merged_story_ids: list[str] = field(default_factory=list)
+    #: dup clusters this article merged into its own: their earlier members changed ``dup_id``
+    merged_dup_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -816,6 +818,7 @@ class Deduplicator:
 
         # choose the dup cluster: best copy inside the chosen story
         dup_cl: Cluster | None = None
+        merged_dups: list[str] = []
         d.similarity = 1.0
         for sim, o in dup_hits:
             if self._resolve(o.story_id) != story_cl.cid:
@@ -828,6 +831,7 @@ class Deduplicator:
             elif cl.cid != dup_cl.cid:
                 keep, gone = self._older(dup_cl, cl)
                 self._merge(keep, gone, "dup_id")
+                merged_dups.append(gone.cid)
                 dup_cl = keep
         if not dup_hits and story_hits and not new_story:
             d.similarity = round(min(1.0, story_hits[0][0] / 3), 3)
@@ -851,7 +855,7 @@ class Deduplicator:
         store.lsh_insert("story", skeys[len(skeys) // 3 : 2 * len(skeys) // 3] if d.published is not None
                          else skeys, d.number)
         return Assignment(d.article_id, dup_cl.cid, story_cl.cid, new_dup, new_story,
-                          round(float(confidence), 3), merged)
+                          round(float(confidence), 3), merged, merged_dups)
 
     # -- retention ------------------------------------------------------------------------
     def expire(self, now: float | None = None, *, force: bool = False, batch: int = 1000) -> ExpireResult:
@@ -1015,6 +1019,26 @@ class Deduplicator:
     def dup_of(self, article_id: str) -> str | None:
         d = self._get_doc(article_id)
         return None if d is None else self._resolve(d.dup_id)
+
+    def current_id(self, cluster_id: str) -> str:
+        """The id a story or dup cluster goes by now: itself, or the survivor it was merged into."""
+        return self._resolve(cluster_id)
+
+    def assignments(self) -> Iterator[tuple[str, str, str]]:
+        """``(article_id, dup_id, story_id)`` of every placed article, ids resolved through merges;
+        one pass over the state (what ``aggregator index check`` compares the indices with)."""
+        resolved: dict[str, str] = {}
+
+        def current(cid: str) -> str:
+            out = resolved.get(cid)
+            if out is None:
+                out = resolved[cid] = self._resolve(cid)
+            return out
+
+        for n in range(1, self.store.doc_count() + 1):
+            d: Doc | None = self.store.get(f"doc:{n}")
+            if d is not None and d.story_id:
+                yield d.article_id, current(d.dup_id), current(d.story_id)
 
     def story(self, story_id: str) -> Story | None:
         sid = self._resolve(story_id)

@@ -260,3 +260,68 @@ def index_load_command(
                       "`aggregator index replay` sends them")
     if counts["bad"] or result.failed or result.spooled:
         raise typer.Exit(1)
+
+
+def index_check_command(
+    repair: Annotated[bool, typer.Option("--repair", help="Rewrite what drifted: article labels, story "
+                                         "documents, deletes; cluster indexed articles the state lacks.")]
+    = False,
+    store: Annotated[str | None, typer.Option("--store", help="Dedup state (default file:<AGGREGATOR_VAR>/dedup).",
+                                              envvar="AGGREGATOR_DEDUP_STORE")] = None,
+    url: Annotated[str | None, URL_OPTION] = None,
+) -> None:
+    """Compare the dedup state with the articles and stories indices; count each kind of drift.
+
+    Exit code 0 when the three agree, 1 while drift remains (after --repair: drift it could not fix),
+    2 when the engine or the state cannot be read. Reads the whole state and both indices once (twice
+    more with --repair); run it when no crawl holds a file state, e.g. nightly between crawls.
+
+    Example: [bold]aggregator index check --repair[/bold]
+    """
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.search.consistency import DRIFT_KINDS, INFO_KINDS, Consistency
+
+    spec = store or f"file:{config.var_dir() / 'dedup'}"
+    if spec.startswith("file:") and not Path(spec[len("file:"):]).exists():
+        err.print(f"[red]error:[/red] no dedup state at {spec} (give --store or AGGREGATOR_DEDUP_STORE)")
+        raise typer.Exit(2)
+    client = _client(url)
+    dd = Deduplicator(store=open_store(spec))
+    try:
+        checker = Consistency(dd, client)
+        report = checker.check()
+        if repair and report.drift and report.articles_in_state == 0:
+            err.print(f"[red]error:[/red] the dedup state at {spec} holds no article: not repairing a whole "
+                      "index from it (wrong --store?)")
+            raise typer.Exit(2)
+        before = report
+        if repair and report.drift:
+            report = checker.check(repair=True)
+    finally:
+        close = getattr(dd.store, "close", None)
+        if close is not None:
+            close()
+    table = Table(title=f"index check: {client.flavor} {client.version}, state {spec}", title_justify="left")
+    table.add_column("drift")
+    table.add_column("meaning")
+    table.add_column("found", justify="right")
+    if repair:
+        table.add_column("after repair", justify="right")
+    for kind, meaning in {**DRIFT_KINDS, **INFO_KINDS}.items():
+        row = [kind if kind in DRIFT_KINDS else f"[dim]{kind}[/dim]", meaning, str(before.counts[kind])]
+        if repair:
+            row.append(str(report.counts[kind]))
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"read {before.articles_in_state} articles / {before.stories_in_state} stories of the state, "
+                  f"{before.articles_indexed} articles / {before.stories_indexed} story documents indexed "
+                  f"in {before.seconds:.1f}s")
+    if repair and report is not before:
+        done = ", ".join(f"{k} {v}" for k, v in sorted(report.repaired.items())) or "nothing written"
+        console.print(f"repaired: {done}; {report.clustered} articles clustered from the index "
+                      f"({report.seconds:.1f}s)")
+    for kind, ids in report.examples.items():
+        if kind in DRIFT_KINDS and report.counts[kind]:
+            console.print(f"  {kind}: e.g. {', '.join(ids)}")
+    if report.drift:
+        raise typer.Exit(1)

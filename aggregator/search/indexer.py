@@ -25,8 +25,11 @@ op fail with a version conflict too; the document is read and decided again, so 
 never overwritten. Plain ops cost the engine far less than a painless upsert per article, unchanged
 articles cost no write, and new ones no read (a read would also wake a search-idle shard into
 refreshing every second, which slows bulk loads). ``create``, ``if_seq_no``/``if_primary_term`` and ``_mget``
-behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path. Stories keep a
-scripted upsert (an editor's status must survive an automatic rebuild, decided next to the data).
+behave the same on Elasticsearch 8/9 and OpenSearch 2/3, so there is one code path. Stories are
+written the same way, with no script either (a minimal Elasticsearch has no painless): ``create`` first;
+on a conflict, one read of ``status``/``updated_at`` decides: an older state than the stored one is
+skipped, an editor's status (``confirmed``, ``edited``) survives an automatic rebuild, and the write is
+guarded by ``if_seq_no``/``if_primary_term`` (see :func:`story_write`).
 
 Chunks of one call go to the engine ``concurrency`` at a time: one bulk request is indexed by one engine
 thread per shard, and the next chunk's request is built while the engine works. The window slides: a new
@@ -63,25 +66,29 @@ from aggregator.search.spool import Spool
 
 logger = logging.getLogger(__name__)
 
-#: the stored fields an article write is decided on (see :func:`article_is_current`)
-ARTICLE_STATE_FIELDS = ["content_hash", "version"]
+#: the stored fields an article write is decided on (see :func:`article_is_current`, :func:`labels_moved`)
+ARTICLE_STATE_FIELDS = ["content_hash", "version", "story_id", "dup_id"]
+#: the cluster labels of an article, which merges and editors change without changing its content
+LABELS = ("story_id", "dup_id")
 #: how often a chunk is read and decided again after version conflicts before the normal retry path
 MAX_CONFLICT_ROUNDS = 5
 
-# an editor's verdict (confirmed/edited) survives the next automatic rebuild of the same story;
-# a story document older than the stored one (a late spool replay) is ignored
-STORY_SCRIPT = """
-def old = ctx._source;
-def doc = params.doc;
-if (old.updated_at != null && doc.updated_at != null && doc.updated_at.compareTo(old.updated_at) < 0) {
-  ctx.op = 'noop';
-} else {
-  def keep = (old.status != null && old.status != 'auto' && doc.status == 'auto') ? old.status : null;
-  old.clear();
-  old.putAll(doc);
-  if (keep != null) { old.status = keep; }
-}
-""".strip()
+#: the stored fields a story write is decided on (see :func:`story_write`)
+STORY_STATE_FIELDS = ["status", "updated_at"]
+
+
+def story_write(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What to write over a stored story document: None when ``doc`` is an older state (a late spool
+    replay, a slower crawler); else ``doc``, keeping an editor's verdict (any status but ``auto``) over
+    an automatic rebuild. ISO 8601 UTC strings of one format compare as their times."""
+    old_at, new_at = stored.get("updated_at"), doc.get("updated_at")
+    if old_at is not None and new_at is not None and str(new_at) < str(old_at):
+        return None
+    old_status = stored.get("status")
+    if old_status not in (None, "auto") and doc.get("status") == "auto":
+        return {**doc, "status": old_status}
+    return dict(doc)
+
 
 _RESULTS = {"created": "indexed", "updated": "updated", "noop": "unchanged", "deleted": "updated",
             "not_found": "unchanged"}
@@ -175,6 +182,14 @@ def article_is_current(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> boo
     return False
 
 
+def labels_moved(stored: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The labels to set on a stored article whose content is current: its content is the same, but a
+    later clustering (a rerun after a crash, a merge) placed it elsewhere. Empty when nothing moved."""
+    if stored.get("content_hash") is None or stored.get("content_hash") != doc.get("content_hash"):
+        return {}
+    return {k: doc[k] for k in LABELS if doc.get(k) and doc.get(k) != stored.get(k)}
+
+
 def _get(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, Mapping):
         return obj.get(name, default)
@@ -224,7 +239,7 @@ def story_document(story: Any, status: str | None = None, urls: Mapping[str, str
         "languages": languages,
         "first_seen": min(dates) if dates else None,
         "last_seen": max(dates) if dates else None,
-        # when the story was in this state: of two writers, the later state wins (STORY_SCRIPT)
+        # when the story was in this state: of two writers, the later state wins (story_write)
         "updated_at": updated_at or utcnow(),
         "status": status,
         "confidence": round(confidence, 4),
@@ -440,19 +455,41 @@ class Indexer:
         if kind.endswith(":delete"):
             return [{"_op_type": "delete", "_index": alias, "_id": doc[id_field]} for doc in docs]
         if kind == "articles:relabel":
+            # indexed_at too: a crawl's reconcile after a crash finds what was written after its checkpoint
+            now = utcnow()
             return [{"_op_type": "update", "_index": alias, "_id": doc[id_field], "retry_on_conflict": 3,
-                     "_source": {"doc": {k: doc[k] for k in ("story_id", "dup_id") if doc.get(k)}}}
+                     "_source": {"doc": {**{k: doc[k] for k in LABELS if doc.get(k)},
+                                         INDEXED_AT: doc.get(INDEXED_AT) or now}}}
                     for doc in docs]
-        return [{
-            "_op_type": "update",
-            "_index": alias,
-            "_id": doc[id_field],
-            "retry_on_conflict": 3,
-            # the body goes under _source so document fields named like bulk metadata ("version")
-            # are never mistaken for it by the helpers
-            "_source": {"script": {"lang": "painless", "source": STORY_SCRIPT, "params": {"doc": doc}},
-                        "upsert": doc},
-        } for doc in docs]
+        return [{"_op_type": "index", "_index": alias, "_id": doc[id_field], "_source": doc} for doc in docs]
+
+    def _story_actions(self, client: SearchClient, pending: dict[str, dict], stored: set[str],
+                       transient: dict[str, str], result: IndexResult) -> list[dict]:
+        """Plain ops for story documents: ``create`` unless known to exist; for those that exist a read
+        and :func:`story_write` decide between a guarded ``index`` and nothing (an older state)."""
+        alias = indices.alias_name("stories")
+        actions = [{"_op_type": "create", "_index": alias, "_id": sid, "_source": doc}
+                   for sid, doc in pending.items() if sid not in stored]
+        ids = [sid for sid in pending if sid in stored]
+        for entry in client.mget_versions(alias, ids, STORY_STATE_FIELDS) if ids else ():
+            sid = entry.get("_id")
+            doc = pending.get(sid)
+            if doc is None:
+                continue
+            if entry.get("error"):
+                transient[sid] = _item_reason(entry)
+                continue
+            if not entry.get("found"):  # deleted since the conflict
+                actions.append({"_op_type": "create", "_index": alias, "_id": sid, "_source": doc})
+                continue
+            write = story_write(entry.get("_source") or {}, doc)
+            if write is None:
+                del pending[sid]
+                result.unchanged += 1
+                continue
+            actions.append({"_op_type": "index", "_index": alias, "_id": sid, "_source": write,
+                            "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
+        return actions
 
     def _article_actions(self, client: SearchClient, pending: dict[str, dict], stored: set[str],
                          transient: dict[str, str], result: IndexResult) -> list[dict]:
@@ -479,8 +516,14 @@ class Indexer:
             if not entry.get("found"):  # deleted since the conflict
                 actions.append({"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc})
             elif article_is_current(entry.get("_source") or {}, doc):
-                del pending[doc_id]
-                result.unchanged += 1
+                moved = labels_moved(entry.get("_source") or {}, doc)
+                if not moved:
+                    del pending[doc_id]
+                    result.unchanged += 1
+                    continue
+                actions.append({"_op_type": "update", "_index": alias, "_id": doc_id,
+                                "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"],
+                                "_source": {"doc": {**moved, INDEXED_AT: doc.get(INDEXED_AT) or utcnow()}}})
             else:
                 actions.append({"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc,
                                 "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
@@ -563,6 +606,8 @@ class Indexer:
             try:
                 if kind == "articles":
                     actions = self._article_actions(client, pending, stored, transient, result)
+                elif kind == "stories":
+                    actions = self._story_actions(client, pending, stored, transient, result)
                 else:
                     actions = self._actions(kind, list(pending.values()))
                 bulk = client.bulk(actions, chunk_size=max(len(actions), 1), refresh=self.refresh,
@@ -585,7 +630,7 @@ class Indexer:
                         # an article that never reached the index (dead-lettered) has nothing to relabel
                         result.unchanged += 1
                         continue
-                    if kind == "articles" and status == 409:
+                    if kind in ("articles", "stories") and status == 409:
                         # it exists (create) or changed since our read (index): read and decide again
                         pending[doc_id] = doc
                         stored.add(doc_id)

@@ -1,0 +1,115 @@
+"""The pieces that keep the indices in line with the dedup state, each on the real engine, no crawl."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.dedup import Deduplicator, open_store
+from aggregator.items import article_id
+from aggregator.search import indices
+from aggregator.search.consistency import Consistency, Scope
+from aggregator.search.indexer import Indexer, story_document
+from aggregator.search.spool import Spool
+
+pytestmark = pytest.mark.engine
+#: nothing here needs a script or _update_by_query: where the suite has an Elasticsearch node
+#: (tests/conftest.py parametrizes ``search`` by this), these run on it as well as on OpenSearch
+ENGINE_FLAVORS = ("opensearch", "elasticsearch")
+
+CATL = ("CATL said on Tuesday its second-generation sodium-ion cell reaches 175 Wh/kg and keeps 90 percent "
+        "of its capacity at minus 20 degrees Celsius, with mass production planned for 2027 in Ningde. ") * 4
+RIVIAN = ("Rivian opened orders for the R2 crossover in Europe on Monday, priced from 45,000 euros, with "
+          "deliveries from Normal, Illinois, starting in the first half of next year. ") * 4
+
+
+def article(n: int, body: str, **over) -> dict:
+    url = f"https://electrek.co/2025/01/{n:02d}/story-{n}/"
+    doc = {"id": article_id(url), "url": url, "source": "electrek" if n % 2 else "cnevpost",
+           "title": body[:40], "body": body, "language": "en", "published_at": "2025-01-02T10:00:00Z",
+           "content_hash": f"hash-{n}", "version": 1}
+    doc.update(over)
+    return doc
+
+
+@pytest.fixture
+def client(search):
+    indices.ensure_indices(search)
+    yield search
+    indices.drop_all(search)
+
+
+def test_label_only_change_updates_an_unchanged_article(client, tmp_path, index_prefix):
+    indexer = Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+    a = article(1, CATL, story_id="s-old", dup_id="d-old")
+    indexer.index_articles([a])
+    result = indexer.index_articles([dict(a, story_id="s-new", dup_id="d-new")])
+    assert (result.updated, result.unchanged) == (1, 0)
+    stored = client.get(f"{index_prefix}articles", a["id"])["_source"]
+    assert (stored["story_id"], stored["dup_id"], stored["body"]) == ("s-new", "d-new", CATL)
+    assert indexer.index_articles([dict(a, story_id="s-new", dup_id="d-new")]).unchanged == 1
+
+
+def test_relabels_wait_in_the_spool_while_the_engine_is_away(client, tmp_path, index_prefix):
+    spool = Spool(tmp_path / "spool")
+    Indexer(client, spool, refresh=True).index_articles([article(1, CATL, story_id="s1", dup_id="d1")])
+    away = Indexer(None, spool)  # no client: the engine is down
+    result = away.relabel_articles([{"id": article(1, CATL)["id"], "story_id": "s2", "dup_id": "d2"}])
+    assert result.spooled == 1
+    replay = Indexer(client, spool, refresh=True).replay()
+    assert replay.replayed == 1 and not spool.segments()
+    stored = client.get(f"{index_prefix}articles", article(1, CATL)["id"])["_source"]
+    assert (stored["story_id"], stored["dup_id"]) == ("s2", "d2")
+
+
+def test_check_counts_each_kind_of_drift_and_repair_removes_it(client, tmp_path, index_prefix):
+    dd = Deduplicator(store=open_store("memory:"))
+    arts = [article(n, CATL if n < 3 else RIVIAN) for n in range(5)]
+    placed = {a["id"]: dd.add(a) for a in arts}
+    catl = placed[arts[0]["id"]].story_id
+    assert len({placed[a["id"]].story_id for a in arts[:3]}) == 1, "the copies must form one story"
+    indexer = Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+    docs = [dict(a, story_id=placed[a["id"]].story_id, dup_id=placed[a["id"]].dup_id) for a in arts]
+    docs[1]["story_id"] = "s-gone"  # an id the state does not hold
+    docs[4]["dup_id"] = "d-stale"
+    stray = article(9, "An article indexed after the last checkpoint of a crawl that was then killed. " * 6)
+    indexer.index_articles([*docs, dict(stray, story_id="s-lost", dup_id="d-lost")])
+    rivian = placed[arts[3]["id"]].story_id
+    indexer.upsert_stories([story_document(dd.story(catl))])  # the Rivian story has no document
+    indexer.upsert_stories([{**story_document(dd.story(catl)), "story_id": "s-lost"}])  # lists CATL's members
+
+    report = Consistency(dd, client, indexer).check()
+    assert report.counts["article_story_stale"] == 1
+    assert report.counts["article_dup_stale"] == 1
+    assert report.counts["article_unknown"] == 1
+    assert report.counts["story_missing"] == 1 and rivian in report.examples["story_missing"]
+    assert report.counts["story_orphan"] == 1
+    assert report.counts["article_listed_twice"] == 3
+    # a scoped check around the stray article sees the same story-level drift
+    scoped = Consistency(dd, client, indexer).check(scope=Scope(article_ids={stray["id"]}))
+    assert scoped.counts["article_unknown"] == 1 and scoped.counts["story_orphan"] == 1
+
+    repaired = Consistency(dd, client, indexer).check(repair=True)
+    assert repaired.drift == 0, repaired.summary()
+    assert repaired.clustered == 1  # the stray article joined the state from its indexed text
+    assert dd.story_of(stray["id"]) is not None
+    assert client.get(f"{index_prefix}stories", "s-lost") is None
+    assert Consistency(dd, client, indexer).check().drift == 0
+
+
+def test_story_documents_are_written_without_scripts(client, tmp_path, index_prefix):
+    """Plain create/index ops (a minimal Elasticsearch has no painless): an older state never overwrites
+    a newer one, and an editor's status survives an automatic rebuild."""
+    dd = Deduplicator(store=open_store("memory:"))
+    sid = dd.add(article(1, CATL)).story_id
+    indexer = Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+    newer = story_document(dd.story(sid), updated_at="2026-01-02T00:00:00.000Z")
+    older = story_document(dd.story(sid), updated_at="2026-01-01T00:00:00.000Z")
+    assert indexer.upsert_stories([newer]).indexed == 1
+    assert indexer.upsert_stories([older]).unchanged == 1
+    alias = f"{index_prefix}stories"
+    assert client.get(alias, sid)["_source"]["updated_at"] == newer["updated_at"]
+    client.put(alias, sid, {**client.get(alias, sid)["_source"], "status": "edited"}, refresh=True)
+    later = story_document(dd.story(sid), updated_at="2026-01-03T00:00:00.000Z")
+    assert indexer.upsert_stories([later]).updated == 1
+    stored = client.get(alias, sid)["_source"]
+    assert (stored["status"], stored["updated_at"]) == ("edited", later["updated_at"])
