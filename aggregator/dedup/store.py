@@ -18,6 +18,7 @@ transaction committed by a Lua script that validates what it read; other decisio
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import pickle
@@ -342,13 +343,17 @@ return 0
 """
 # LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert), so reading
 # the ~200 buckets of one article is one call with two binary replies: the size of each bucket and
-# all their members back to back. ARGV[1]: the key prefix of a space, ARGV[2]: hex band keys.
+# all their members back to back. ARGV[1]: the key prefix of a space, ARGV[2]: the band keys as
+# 16-digit hex numbers back to back (a bucket is named <prefix><16 hex digits>).
 _BUCKETS_LUA = """
+local names, hex = {}, ARGV[2]
+for j = 1, #hex, 16 do names[#names + 1] = ARGV[1] .. string.sub(hex, j, j + 15) end
+local vals = redis.call('MGET', unpack(names))
 local sizes, parts = {}, {}
-for k in string.gmatch(ARGV[2], '%S+') do
-  local v = redis.call('GET', ARGV[1] .. k)
-  if v then parts[#parts + 1] = v; sizes[#sizes + 1] = struct.pack('<I4', #v / 4)
-  else sizes[#sizes + 1] = struct.pack('<I4', 0) end
+for i = 1, #names do
+  local v = vals[i]
+  if v then parts[#parts + 1] = v; sizes[i] = struct.pack('<I4', #v / 4)
+  else sizes[i] = struct.pack('<I4', 0) end
 end
 return {table.concat(sizes), table.concat(parts)}
 """
@@ -358,7 +363,8 @@ return {table.concat(sizes), table.concat(parts)}
 # ARGV: 1 key prefix; 2 counts below this are validated exactly (see RedisStore);
 #       3 records read: (uint32 length, uint32 version, field) packed back to back;
 #       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
-#       then n, (counter hash, 'hexfield value ...') x n      counters read (the stored value)
+#                                                             (hex keys: 16 digits each, back to back)
+#       then n, (counter hash, 'hexfield value ...') x n      counters read below ARGV[2] (the stored value)
 #       then n, (article id, number) x n                      document numbers claimed
 #       then n, (bucket prefix, hex keys, uint32 member) x n  LSH inserts
 #       then n, (counter hash, 'hexfield by ...') x n         counter increments
@@ -370,22 +376,29 @@ _COMMIT_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local stale = {}
 local exact = tonumber(ARGV[2])
-local blob, pos = ARGV[3], 1
+local blob, pos, fields, vers = ARGV[3], 1, {}, {}
 while pos <= #blob do
   local len, ver
   len, ver, pos = struct.unpack('<I4I4', blob, pos)
-  local f = string.sub(blob, pos, pos + len - 1)
+  fields[#fields + 1] = string.sub(blob, pos, pos + len - 1)
+  vers[#fields] = ver
   pos = pos + len
-  if tonumber(redis.call('HGET', KEYS[3], f) or '0') ~= ver then stale[#stale + 1] = f end
+end
+if #fields > 0 then
+  local now = redis.call('HMGET', KEYS[3], unpack(fields))
+  for j = 1, #fields do
+    if tonumber(now[j] or '0') ~= vers[j] then stale[#stale + 1] = fields[j] end
+  end
 end
 local i = 4
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local prefix, sizes, j = ARGV[i], ARGV[i + 2], 1
-  for k in string.gmatch(ARGV[i + 1], '%S+') do
-    local size = struct.unpack('<I4', sizes, j)
-    j = j + 4
-    if redis.call('STRLEN', prefix .. k) ~= size * 4 then stale[#stale + 1] = '#'; break end
+  local names, hex = {}, ARGV[i + 1]
+  for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
+  local vals, sizes = redis.call('MGET', unpack(names)), ARGV[i + 2]
+  for j = 1, #names do
+    local v = vals[j]
+    if (v and #v or 0) ~= 4 * struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
   end
   i = i + 3
 end
@@ -409,7 +422,8 @@ if #stale > 0 then return {0, unpack(stale)} end
 for j = claims, i - 1, 2 do redis.call('HSET', KEYS[4], ARGV[j], ARGV[j + 1]) end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  for k in string.gmatch(ARGV[i + 1], '%S+') do redis.call('APPEND', ARGV[i] .. k, ARGV[i + 2]) end
+  local hex = ARGV[i + 1]
+  for j = 1, #hex, 16 do redis.call('APPEND', ARGV[i] .. string.sub(hex, j, j + 15), ARGV[i + 2]) end
   i = i + 3
 end
 n = tonumber(ARGV[i]); i = i + 1
@@ -428,6 +442,31 @@ for _ = 1, n do
 end
 return out
 """
+@functools.cache
+def _connection_class() -> type:
+    """redis-py's TCP connection, sending each command in one write: it hands a command with a large
+    argument (a pickled record) to the socket in pieces, one system call each, which on a busy
+    machine costs more than copying the pieces into one buffer."""
+    import redis
+
+    class OneWriteConnection(redis.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if isinstance(command, list) and len(command) > 1:
+                command = [b"".join(command)]
+            super().send_packed_command(command, check_health)
+
+    return OneWriteConnection
+
+
+def _hex(keys: np.ndarray) -> str:
+    """Band keys as 16-digit hex numbers back to back (one string; the scripts cut it)."""
+    return np.asarray(keys, dtype=">u8").tobytes().hex()
+
+
+def _split16(hexkeys: str) -> list[str]:
+    return [hexkeys[j : j + 16] for j in range(0, len(hexkeys), 16)]
+
+
 def _kind(key: str, counter: bool = False) -> str:
     """What kind of record or counter a key is: ``doc:17`` -> ``doc``, counter ``c:bpc:electrek`` -> ``=bpc``."""
     return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
@@ -493,7 +532,8 @@ class RedisStore(Store):
                  max_attempts: int = 20, count_ttl: float = 30.0, count_exact_below: int = 3) -> None:
         import redis  # the client is a project dependency; imported lazily for the other backends
 
-        self.r = redis.Redis.from_url(url)
+        extra = {"connection_class": _connection_class()} if url.startswith("redis://") else {}
+        self.r = redis.Redis.from_url(url, **extra)
         self.p = prefix
         self.lock_timeout = lock_timeout
         self.max_attempts = max_attempts
@@ -534,7 +574,8 @@ class RedisStore(Store):
             for key in self.r.scan_iter(match=old + "*", count=1000):
                 members = np.array(sorted(int(m) for m in self.r.smembers(key)), dtype="<u4")
                 pipe = self.r.pipeline()
-                pipe.set(self._k("lb", key.decode()[len(old):]), members.tobytes())
+                space, _, hexkey = key.decode()[len(old):].rpartition(":")
+                pipe.set(self._k("lb", space, format(int(hexkey, 16), "016x")), members.tobytes())
                 pipe.delete(key)
                 pipe.execute()
             self.r.set(self._k("layout"), _LAYOUT)
@@ -609,9 +650,12 @@ class RedisStore(Store):
         argv: list[Any] = [self._k(""), self.count_exact_below, reads, len(tx.buckets)]
         for triple in tx.buckets:
             argv += triple
-        argv.append(len(tx.count_reads))
-        for h, fields in tx.count_reads.items():
-            argv += (h, " ".join(f"{f} {v}" for f, v in fields.items()))
+        small = {h: " ".join(f"{f} {v}" for f, v in fields.items() if v < self.count_exact_below)
+                 for h, fields in tx.count_reads.items()}  # a count at the bar stays there: counts only grow
+        small = {h: text for h, text in small.items() if text}
+        argv.append(len(small))
+        for h, text in small.items():
+            argv += (h, text)
         argv.append(len(tx.claims))
         for aid, n in tx.claims.items():
             argv += (aid, n)
@@ -752,29 +796,28 @@ class RedisStore(Store):
         return nxt
 
     def lsh_insert(self, space: str, keys: np.ndarray, doc: int) -> None:
-        prefix, hexkeys = self._k("lb", space, ""), " ".join(format(k, "x") for k in keys.tolist())
+        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
         tx = self._tx()
         if tx is not None:
             tx.inserts.append((prefix, hexkeys, doc))
             return
         member = struct.pack("<I", doc)
         pipe = self.r.pipeline(transaction=False)
-        for k in hexkeys.split():
-            pipe.append(prefix + k, member)
+        for j in range(0, len(hexkeys), 16):
+            pipe.append(prefix + hexkeys[j : j + 16], member)
         self.stats["round_trips"] += 1
         pipe.execute()
 
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
-        prefix, hexkeys = self._k("lb", space, ""), " ".join(format(k, "x") for k in keys.tolist())
+        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
         self.stats["round_trips"] += 1
         sizes, members = self._buckets_script(args=[prefix, hexkeys])
         out = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
         tx = self._tx()
         if tx is not None:
             tx.buckets.append((prefix, hexkeys, sizes))
-            wanted = set(hexkeys.split())
             for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
-                if p == prefix and wanted & set(h.split()):
+                if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
                     out.add(doc)
         return out
 
