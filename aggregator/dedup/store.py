@@ -370,7 +370,7 @@ return {table.concat(sizes), table.concat(parts)}
 #       then n, (counter hash, 'hexfield by ...') x n         counter increments
 #       then n, (field, op, value) x n                        record writes, op 's' set / 'd' delete
 # Returns {1, new version of each written record...}; {0, stale names...} where a name is a record
-# field, '#' (a bucket), '=' (a counter) or 'id:' + article id; or {-1} while a process holds the
+# field, '#' (a bucket), '=' + counter hash or 'id:' + article id; or {-1} while a process holds the
 # lock (its multi-step operation must not interleave with a commit).
 _COMMIT_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
@@ -407,7 +407,7 @@ for _ = 1, n do
   local h = ARGV[1] .. ARGV[i]
   for f, v in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do
     local cur = tonumber(redis.call('HGET', h, f) or '0')
-    if math.min(cur, exact) ~= math.min(tonumber(v), exact) then stale[#stale + 1] = '='; break end
+    if math.min(cur, exact) ~= math.min(tonumber(v), exact) then stale[#stale + 1] = '=' .. ARGV[i]; break end
   end
   i = i + 2
 end
@@ -694,7 +694,7 @@ class RedisStore(Store):
         fields_again = []
         for raw_name in out[1:]:
             name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
-            if name == "=":  # read all of this add's counters again
+            if name.startswith("="):  # a counter of this hash moved: read all of this add's counters again
                 for h, read in tx.count_reads.items():
                     self._fetch_counts(h, list(read))
             elif name.startswith("id:"):
@@ -915,12 +915,17 @@ class RedisStore(Store):
             self._counts.clear()
             self._counts_at = time.monotonic()
         cached = self._counts.setdefault(h, {})
-        missing = [f for f in fields if f not in cached]
-        if missing:
-            if self._guess_absent(_kind(h, counter=True)):  # new names and lines: zero (the commit checks small counts)
-                cached.update(dict.fromkeys(missing, 0))
-            else:
-                self._fetch_counts(h, missing)
+        # a count at the bar stays there (counts only grow), so the cached one will do; a small one is
+        # read again (another process may have moved it, and the commit checks it exactly), except that
+        # a field never seen, of a kind mostly absent, is guessed zero (new names and lines)
+        guess = self._guess_absent(_kind(h, counter=True))
+        stale = [f for f in fields if (f in cached and cached[f] < self.count_exact_below and not guess)
+                 or (f not in cached and not guess)]
+        if guess:
+            for f in fields:
+                cached.setdefault(f, 0)
+        if stale:
+            self._fetch_counts(h, stale)
         read = tx.count_reads.setdefault(h, {})
         pending = tx.counts.get(h) or {}
         out = []
