@@ -507,14 +507,16 @@ class RedisStore(Store):
     anyway; a record this process has never seen is assumed absent when most first reads under its
     key prefix turned out absent (the ids of new clusters; a wrong guess costs one more attempt);
     document numbers come from blocks of 64 reserved at once; all LSH buckets of a query come in one
-    scripted call; counters come from a cache refreshed every ``count_ttl`` seconds. An add by a warm
-    process is three round trips: two bucket reads and the commit.
+    scripted call; counters are read fresh for each add, but a counter field never seen, of a kind
+    mostly absent (new names, new lines), is guessed zero. An add by a warm process is five or six
+    round trips: two bucket reads, the counters (document count, name frequencies, boilerplate
+    lines) and the commit.
 
     The result is serialisable: every committed add saw the state it was applied to, as under one
     global lock, except that a counter is validated exactly only while it is below
     ``count_exact_below`` (3: the count at which a head or tail line becomes boilerplate); above, a
-    count (the document count, a common name's document frequency, an idf weight) may lag by the
-    documents other processes added within ``count_ttl``, as another arrival order would shift it.
+    count (the document count, a common name's document frequency, an idf weight) may lag by what
+    other processes committed while this add ran (milliseconds), as another arrival order would.
     Which of two racing related articles lands first follows arrival order, and so do cluster ids (a
     cluster is named after its first article) and document numbers; the partition does not.
 
@@ -529,7 +531,7 @@ class RedisStore(Store):
     """
 
     def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0, cache_bytes: int = 256 << 20,
-                 max_attempts: int = 20, count_ttl: float = 30.0, count_exact_below: int = 3) -> None:
+                 max_attempts: int = 20, count_exact_below: int = 3) -> None:
         import redis  # the client is a project dependency; imported lazily for the other backends
 
         extra = {"connection_class": _connection_class()} if url.startswith("redis://") else {}
@@ -538,7 +540,6 @@ class RedisStore(Store):
         self.lock_timeout = lock_timeout
         self.max_attempts = max_attempts
         self.cache_bytes = cache_bytes
-        self.count_ttl = count_ttl
         self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
@@ -552,7 +553,6 @@ class RedisStore(Store):
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
         self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value
-        self._counts_at = time.monotonic()
         self._ids: dict[str, int] = {}  # article id -> document number (never changes once given)
         self._claimed: dict[str, int] = {}  # numbers given to new ids by attempts not committed yet
         self._block = (1, 0)  # next reserved document number, last reserved
@@ -911,21 +911,19 @@ class RedisStore(Store):
         if tx is None:
             self.stats["round_trips"] += 1
             return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
-        if time.monotonic() - self._counts_at > self.count_ttl:
-            self._counts.clear()
-            self._counts_at = time.monotonic()
         cached = self._counts.setdefault(h, {})
-        # a count at the bar stays there (counts only grow), so the cached one will do; a small one is
-        # read again (another process may have moved it, and the commit checks it exactly), except that
-        # a field never seen, of a kind mostly absent, is guessed zero (new names and lines)
+        if len(cached) > 1_000_000:
+            cached.clear()
+        # counts are read fresh for every add (a count another host moved meanwhile would make this add
+        # decide on another state than a single process would, even a large one through an idf weight),
+        # except that a field this process never saw, of a kind mostly absent, is guessed zero (new names
+        # and lines; the commit checks small counts exactly, so a wrong guess only costs another attempt)
         guess = self._guess_absent(_kind(h, counter=True))
-        stale = [f for f in fields if (f in cached and cached[f] < self.count_exact_below and not guess)
-                 or (f not in cached and not guess)]
-        if guess:
-            for f in fields:
-                cached.setdefault(f, 0)
-        if stale:
-            self._fetch_counts(h, stale)
+        fresh = [f for f in fields if f in cached or not guess]
+        for f in fields:
+            cached.setdefault(f, 0)
+        if fresh:
+            self._fetch_counts(h, fresh)
         read = tx.count_reads.setdefault(h, {})
         pending = tx.counts.get(h) or {}
         out = []
