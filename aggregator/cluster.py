@@ -210,7 +210,8 @@ def engine_node(host: Host, heap: str = "512m"):  # noqa: ANN201 - aggregator.en
         "node.name": name, "node.roles": roles, "cluster.name": "aggregator-cluster",
         "discovery.seed_hosts": [f"{e.ip}:{ENGINE_PORT + 100}" for e in ENGINES],
         "cluster.initial_cluster_manager_nodes": [ENGINES[0].name.removeprefix("agg-")]})
-    node.build_dir = config.var_dir() / "engine" / "build"  # one Maven build for every node
+    # one Maven build for every node (AGGREGATOR_ENGINE_BUILD: a build elsewhere, as the tests share theirs)
+    node.build_dir = Path(os.environ.get("AGGREGATOR_ENGINE_BUILD") or config.var_dir() / "engine" / "build")
     return node
 
 

@@ -343,8 +343,9 @@ return 0
 """
 # LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert), so reading
 # the ~200 buckets of one article is one call with two binary replies: the size of each bucket and
-# all their members back to back. ARGV[1]: the key prefix of a space, ARGV[2]: the band keys as
-# 16-digit hex numbers back to back (a bucket is named <prefix><16 hex digits>).
+# all their members back to back, and the commit count (the epoch). ARGV[1]: the key prefix of a space,
+# ARGV[2]: the band keys as 16-digit hex numbers back to back (a bucket is <prefix><16 hex digits>),
+# ARGV[3]: the epoch key.
 _BUCKETS_LUA = """
 local names, hex = {}, ARGV[2]
 for j = 1, #hex, 16 do names[#names + 1] = ARGV[1] .. string.sub(hex, j, j + 15) end
@@ -355,7 +356,7 @@ for i = 1, #names do
   if v then parts[#parts + 1] = v; sizes[i] = struct.pack('<I4', #v / 4)
   else sizes[i] = struct.pack('<I4', 0) end
 end
-return {table.concat(sizes), table.concat(parts)}
+return {table.concat(sizes), table.concat(parts), redis.call('GET', ARGV[3]) or '0'}
 """
 # Commit one optimistic transaction (see RedisStore): validate everything it read, then apply its
 # writes, atomically (a script runs alone on the server).
@@ -369,9 +370,9 @@ return {table.concat(sizes), table.concat(parts)}
 #       then n, (bucket prefix, hex keys, uint32 member) x n  LSH inserts
 #       then n, (counter hash, 'hexfield by ...') x n         counter increments
 #       then n, (field, op, value) x n                        record writes, op 's' set / 'd' delete
-# Returns {1, new version of each written record...}; {0, stale names...} where a name is a record
-# field, '#' (a bucket), '=' + counter hash or 'id:' + article id; or {-1} while a process holds the
-# lock (its multi-step operation must not interleave with a commit).
+# Returns {1, the new epoch (commit count), new version of each written record...}; {0, stale names...}
+# where a name is a record field, '#' (a bucket), '=' + counter hash or 'id:' + article id; or {-1}
+# while a process holds the lock (its multi-step operation must not interleave with a commit).
 _COMMIT_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
 local stale = {}
@@ -432,7 +433,7 @@ for _ = 1, n do
   for f, by in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do redis.call('HINCRBY', h, f, by) end
   i = i + 2
 end
-local out = {1}
+local out = {1, redis.call('INCR', ARGV[1] .. 'epoch')}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   if ARGV[i + 1] == 's' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
@@ -507,10 +508,11 @@ class RedisStore(Store):
     anyway; a record this process has never seen is assumed absent when most first reads under its
     key prefix turned out absent (the ids of new clusters; a wrong guess costs one more attempt);
     document numbers come from blocks of 64 reserved at once; all LSH buckets of a query come in one
-    scripted call; counters are read fresh for each add, but a counter field never seen, of a kind
-    mostly absent (new names, new lines), is guessed zero. An add by a warm process is five or six
-    round trips: two bucket reads, the counters (document count, name frequencies, boilerplate
-    lines) and the commit.
+    scripted call, which also returns the commit count (the epoch): counters come from a local cache
+    that is dropped whenever another process has committed since this one last looked, and a counter
+    field never seen, of a kind mostly absent (new names, new lines), is guessed zero. An add by a
+    warm process that writes alone is three or four round trips: two bucket reads, the commit, and the
+    frequencies of names new to it.
 
     The result is serialisable: every committed add saw the state it was applied to, as under one
     global lock, except that a counter is validated exactly only while it is below
@@ -552,7 +554,10 @@ class RedisStore(Store):
         self._cache: dict[str, tuple[int, bytes | None]] = {}
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
-        self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value
+        self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
+        self._count_seen: dict[str, set[str]] = {}  # counter hash -> fields this process has read
+        self._epoch = -1  # the commit count when this process last looked (see count_get)
+        self._epoch_key = self._k("epoch")
         self._ids: dict[str, int] = {}  # article id -> document number (never changes once given)
         self._claimed: dict[str, int] = {}  # numbers given to new ids by attempts not committed yet
         self._block = (1, 0)  # next reserved document number, last reserved
@@ -674,14 +679,19 @@ class RedisStore(Store):
         status = int(out[0])
         if status == 1:
             self.stats["commits"] += 1
-            for (field, raw), ver in zip(writes, out[1:], strict=True):
+            epoch = int(out[1])
+            for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw)
-            for h, fields in tx.counts.items():
-                cached = self._counts.get(h)
-                if cached is not None:
-                    for f, by in fields.items():
-                        if f in cached:
-                            cached[f] += by
+            if epoch == self._epoch + 1:  # nobody else committed since this process last looked: counters
+                for h, fields in tx.counts.items():  # cached are current once this add's are applied
+                    cached = self._counts.get(h)
+                    if cached is not None:
+                        for f, by in fields.items():
+                            if f in cached:
+                                cached[f] += by
+            else:
+                self._counts.clear()
+            self._epoch = epoch
             for aid, n in tx.claims.items():
                 self._ids[aid] = n
                 self._claimed.pop(aid, None)
@@ -811,9 +821,12 @@ class RedisStore(Store):
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
         prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
         self.stats["round_trips"] += 1
-        sizes, members = self._buckets_script(args=[prefix, hexkeys])
+        sizes, members, epoch = self._buckets_script(args=[prefix, hexkeys, self._epoch_key])
         out = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
         tx = self._tx()
+        if int(epoch) != self._epoch:  # another process committed: cached counters may be behind
+            self._counts.clear()
+            self._epoch = int(epoch)
         if tx is not None:
             tx.buckets.append((prefix, hexkeys, sizes))
             for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
@@ -899,6 +912,7 @@ class RedisStore(Store):
         pipe = self.r.pipeline(transaction=False)
         for k in keys:
             pipe.hincrby(self._k(h), format(k, "x"), by)
+        pipe.incr(self._epoch_key)  # other processes' cached counters are behind now
         self.stats["round_trips"] += 1
         pipe.execute()
 
@@ -912,18 +926,25 @@ class RedisStore(Store):
             self.stats["round_trips"] += 1
             return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
         cached = self._counts.setdefault(h, {})
-        if len(cached) > 1_000_000:
-            cached.clear()
-        # counts are read fresh for every add (a count another host moved meanwhile would make this add
-        # decide on another state than a single process would, even a large one through an idf weight),
-        # except that a field this process never saw, of a kind mostly absent, is guessed zero (new names
-        # and lines; the commit checks small counts exactly, so a wrong guess only costs another attempt)
+        seen = self._count_seen.setdefault(h, set())
+        if len(seen) > 1_000_000:
+            seen.clear()
+        # Cached counts are current: every LSH query reads the commit count (the epoch), and when another
+        # process committed since this one last looked, the cached counts are dropped and read again as
+        # needed; so a single writer reads counters from Redis only for fields new to it. A field this
+        # process never read, of a kind mostly absent (new names, new lines), is guessed zero (the commit
+        # checks small counts exactly, so a wrong guess only costs another attempt).
         guess = self._guess_absent(_kind(h, counter=True))
-        fresh = [f for f in fields if f in cached or not guess]
+        need = []
         for f in fields:
-            cached.setdefault(f, 0)
-        if fresh:
-            self._fetch_counts(h, fresh)
+            if f not in cached:
+                if guess and f not in seen:
+                    cached[f] = 0
+                else:
+                    need.append(f)
+        seen.update(fields)
+        if need:
+            self._fetch_counts(h, need)
         read = tx.count_reads.setdefault(h, {})
         pending = tx.counts.get(h) or {}
         out = []
