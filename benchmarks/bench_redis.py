@@ -173,7 +173,11 @@ def run(quick: bool) -> list[Row]:
 
     def note(w: int) -> str:
         st = stats_all[w]
-        return (f"median of {rounds} interleaved rounds ({', '.join(f'{x:,.0f}' for x in rates[w])}); "
+        base = mems if w == 1 else rates[1]
+        paired = [a / b for a, b in zip(rates[w], base, strict=True)]
+        return (f"ratio within each round {', '.join(f'{x:.2f}' for x in paired)} (median "
+                f"{statistics.median(paired):.2f}); "
+                f"median of {rounds} interleaved rounds ({', '.join(f'{x:,.0f}' for x in rates[w])}); "
                 f"in-memory {', '.join(f'{x:,.0f}' for x in mems)}; per add: "
                 f"{st.get('round_trips', 0) / (n * rounds):.1f} round trips, "
                 f"{st.get('conflicts', 0) / (n * rounds):.2f} conflicts (reruns)")

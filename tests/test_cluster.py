@@ -45,8 +45,8 @@ def _post(url: str, data: list[tuple[str, str]]) -> dict:
         return json.loads(resp.read())
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
+def _get(url: str, timeout: float = 30) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         return json.loads(resp.read())
 
 
@@ -154,7 +154,7 @@ def test_crawl_across_hosts_survives_a_killed_node_and_job(tmp_path, monkeypatch
                                                             "AGGREGATOR_SEARCH_URL": cluster.engine_url()})
                     assert replay.returncode == 0, replay.stdout + replay.stderr
 
-        health = client.raw.cluster.health(wait_for_status="green", timeout="120s")
+        health = _get(cluster.engine_url() + "/_cluster/health?wait_for_status=green&timeout=120s", timeout=130)
         assert health["status"] == "green" and health["number_of_nodes"] == 2, health
         client.refresh(alias_name("articles"))
         client.refresh(alias_name("stories"))
