@@ -264,8 +264,10 @@ def deploy(egg: Path | None = None) -> Path:
     return egg
 
 
-def up(engines: bool = True) -> dict[str, str]:
-    """Make the namespaces and start every host's process; returns the URLs."""
+def up(engines: bool = True, crawler_env: dict[str, str] | None = None) -> dict[str, str]:
+    """Make the namespaces and start every host's process; returns the URLs.
+
+    ``crawler_env``: more environment for the scrapyd hosts (their jobs inherit it)."""
     require_root()
     home().mkdir(parents=True, exist_ok=True)
     if int(Path("/proc/sys/vm/max_map_count").read_text()) < 262144:
@@ -286,7 +288,7 @@ def up(engines: bool = True) -> dict[str, str]:
         _wait("the engine cluster (green)", lambda: (_http(
             engine_url() + "/_cluster/health?wait_for_nodes=2&timeout=1s") or {}).get("number_of_nodes") == 2, 240)
     for host in CRAWLERS:
-        start_scrapyd(host)
+        start_scrapyd(host, crawler_env)
     deploy()
     return {"web": web_url(), "redis": redis_url(), "engine": engine_url(),
             **{h.name: scrapyd_url(h) for h in CRAWLERS}}
