@@ -110,6 +110,57 @@ def engine_status(
         raise typer.Exit(1)
 
 
+# -- cluster ---------------------------------------------------------------------------------------
+cluster_app = typer.Typer(help="The multi-host topology on this machine, in network namespaces (root only): "
+                          "two scrapyd crawler hosts, Redis, a two-node OpenSearch cluster, the offline web.",
+                          no_args_is_help=True)
+app.add_typer(cluster_app, name="cluster")
+
+
+@cluster_app.command("up")
+def cluster_up() -> None:
+    """Make the namespaces on 10.77.0.0/24, start every host and deploy this project to the crawlers."""
+    from aggregator.cluster import ClusterError, up
+
+    try:
+        with err.status("starting the cluster (engine nodes take a minute)..."):
+            urls = up()
+    except ClusterError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    for name, url in urls.items():
+        console.print(f"{name:12} {url}")
+
+
+@cluster_app.command("down")
+def cluster_down() -> None:
+    """Stop every process of the cluster and delete its namespaces, veths and bridge."""
+    from aggregator.cluster import ClusterError, down
+
+    try:
+        left = down()
+    except ClusterError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if left:
+        err.print(f"[red]left behind:[/red] {', '.join(left)}")
+        raise typer.Exit(1)
+    console.print("cluster down: no namespace, link or process left")
+
+
+@cluster_app.command("status")
+def cluster_status() -> None:
+    """One line per host: namespace, address, what it runs and whether it answers."""
+    from rich.table import Table
+
+    from aggregator.cluster import status
+
+    table = Table("host", "address", "runs", "state")
+    for row in status():
+        table.add_row(*row)
+    console.print(table)
+
+
 # -- crawl -----------------------------------------------------------------------------------------
 @app.command("crawl")
 def crawl(

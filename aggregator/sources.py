@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -137,7 +138,10 @@ def load_sources(path: Path | str | None = None) -> list[Source]:
     """Load and validate the registry; raises :class:`SourceConfigError` on any problem."""
     file = Path(path) if path is not None else DEFAULT_PATH
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        # the packaged registry through importlib.resources: scrapyd imports a deployed egg from its zip file
+        text = (file.read_text(encoding="utf-8") if path is not None or DEFAULT_PATH.is_file()
+                else resources.files("aggregator").joinpath("sources.toml").read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SourceConfigError(f"{file}: {exc}") from exc
     raw_sources = data.get("source", [])

@@ -28,10 +28,15 @@ except ImportError:  # pragma: no cover
 ENABLED: bool = numba is not None and os.environ.get("AGGREGATOR_JIT", "1") != "0"
 
 
+# numba caches compiled kernels beside the source file; imported from a zip (a scrapyd egg) there is no
+# such file and cache=True raises, so such processes compile on first use instead
+_CACHE = os.path.isfile(__file__)
+
+
 def _njit(fn):  # noqa: ANN001, ANN202 - a decorator over numba's
     if not ENABLED:
         return fn
-    return numba.njit(cache=True, nogil=True)(fn)
+    return numba.njit(cache=_CACHE, nogil=True)(fn)
 
 
 _U33 = np.uint64(33)

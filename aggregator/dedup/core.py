@@ -695,6 +695,10 @@ class Deduplicator:
         """Cluster one article (or re-evaluate it if its id was seen with other text)."""
         if not article.get("id"):
             raise ValueError("article needs an id")
+        # one serialisable step: under the store's lock, or an optimistic transaction (Redis)
+        return self.store.atomic(self._add, article)
+
+    def _add(self, article: dict[str, Any]) -> Assignment:
         with self.store.lock():
             number = self.store.doc_number(str(article["id"]))
             assert number is not None

@@ -3,6 +3,7 @@
 The :class:`~aggregator.dedup.core.Deduplicator` only ever needs
 
 * ``lock()`` -- a critical section around one decision (cross-process for Redis);
+* ``atomic(fn)`` -- one add as a serialisable step (the lock by default; optimistic for Redis);
 * ``doc_number(article_id, create)`` -- a dense int per article (LSH stores int32, not strings);
 * ``lsh_insert / lsh_query`` -- band keys -> document numbers, per named space;
 * ``get / put / delete`` -- small pickled records (documents, clusters, decisions) by key;
@@ -10,28 +11,33 @@ The :class:`~aggregator.dedup.core.Deduplicator` only ever needs
 
 Backends: :class:`MemoryStore` (tests, ``cluster_articles``), :class:`FileStore` (default: a
 directory with numpy arrays + a pickle, replaced atomically on ``flush``; one writer at a
-time) and :class:`RedisStore` (several crawler processes share one index; id allocation via a
-Lua script, decisions serialised by a token lock released with compare-and-delete).
+time) and :class:`RedisStore` (several crawler processes share one index; each add is an optimistic
+transaction committed by a Lua script that validates what it read; other decisions take a token lock).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import itertools
 import os
 import pickle
+import struct
 import tempfile
 import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
 from .lsh import BandIndex
+
+T = TypeVar("T")
 
 
 def _vec_key(space: str, doc: int) -> str:
@@ -68,6 +74,16 @@ class Store(ABC):
 
     @abstractmethod
     def count_get(self, space: str, keys: list[int]) -> list[int]: ...
+
+    def atomic(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` as one serialisable step over the state (an add: read, decide, write).
+
+        The default runs it under :meth:`lock`; a shared store may run it optimistically instead
+        (run, validate what it read, commit, or run again), so ``fn`` must not have effects outside
+        the store.
+        """
+        with self.lock():
+            return fn(*args)
 
     @abstractmethod
     def doc_count(self) -> int:
@@ -311,13 +327,13 @@ class FileStore(MemoryStore):
 
 
 # Allocate a document number once per article id, atomically (two processes adding the same
-# id at once must get the same number).
+# id at once must get the same number). Returns {number, 1 if it was allocated now}.
 _ALLOC_LUA = """
 local n = redis.call('HGET', KEYS[1], ARGV[1])
-if n then return tonumber(n) end
+if n then return {tonumber(n), 0} end
 n = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], ARGV[1], n)
-return n
+return {n, 1}
 """
 # Release the lock only if we still own it (a lock that expired and was re-taken by another
 # process must not be deleted by us).
@@ -325,34 +341,255 @@ _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert), so reading
+# the ~200 buckets of one article is one call with two binary replies: the size of each bucket and
+# all their members back to back, and the commit count (the epoch). ARGV[1]: the key prefix of a space,
+# ARGV[2]: the band keys as 16-digit hex numbers back to back (a bucket is <prefix><16 hex digits>),
+# ARGV[3]: the epoch key.
+_BUCKETS_LUA = """
+local names, hex = {}, ARGV[2]
+for j = 1, #hex, 16 do names[#names + 1] = ARGV[1] .. string.sub(hex, j, j + 15) end
+local vals = redis.call('MGET', unpack(names))
+local sizes, parts = {}, {}
+for i = 1, #names do
+  local v = vals[i]
+  if v then parts[#parts + 1] = v; sizes[i] = struct.pack('<I4', #v / 4)
+  else sizes[i] = struct.pack('<I4', 0) end
+end
+return {table.concat(sizes), table.concat(parts), redis.call('GET', ARGV[3]) or '0'}
+"""
+# Commit one optimistic transaction (see RedisStore): validate everything it read, then apply its
+# writes, atomically (a script runs alone on the server).
+# KEYS: 1 the lock, 2 the record hash, 3 the record version hash, 4 the article id -> number hash.
+# ARGV: 1 key prefix; 2 counts below this are validated exactly (see RedisStore);
+#       3 records read: (uint32 length, uint32 version, field) packed back to back;
+#       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
+#                                                             (hex keys: 16 digits each, back to back)
+#       then n, (counter hash, 'hexfield value ...') x n      counters read below ARGV[2] (the stored value)
+#       then n, (article id, number) x n                      document numbers claimed
+#       then n, (bucket prefix, hex keys, uint32 member) x n  LSH inserts
+#       then n, (counter hash, 'hexfield by ...') x n         counter increments
+#       then n, (field, op, value) x n                        record writes, op 's' set / 'd' delete
+# Returns {1, the new epoch (commit count), new version of each written record...}; {0, stale names...}
+# where a name is a record field, '#' (a bucket), '=' + counter hash or 'id:' + article id; or {-1}
+# while a process holds the lock (its multi-step operation must not interleave with a commit).
+_COMMIT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return {-1} end
+local stale = {}
+local exact = tonumber(ARGV[2])
+local blob, pos, fields, vers = ARGV[3], 1, {}, {}
+while pos <= #blob do
+  local len, ver
+  len, ver, pos = struct.unpack('<I4I4', blob, pos)
+  fields[#fields + 1] = string.sub(blob, pos, pos + len - 1)
+  vers[#fields] = ver
+  pos = pos + len
+end
+if #fields > 0 then
+  local now = redis.call('HMGET', KEYS[3], unpack(fields))
+  for j = 1, #fields do
+    if tonumber(now[j] or '0') ~= vers[j] then stale[#stale + 1] = fields[j] end
+  end
+end
+local i = 4
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local names, hex = {}, ARGV[i + 1]
+  for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
+  local vals, sizes = redis.call('MGET', unpack(names)), ARGV[i + 2]
+  for j = 1, #names do
+    local v = vals[j]
+    if (v and #v or 0) ~= 4 * struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
+  end
+  i = i + 3
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local h = ARGV[1] .. ARGV[i]
+  for f, v in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do
+    local cur = tonumber(redis.call('HGET', h, f) or '0')
+    if math.min(cur, exact) ~= math.min(tonumber(v), exact) then stale[#stale + 1] = '=' .. ARGV[i]; break end
+  end
+  i = i + 2
+end
+n = tonumber(ARGV[i]); i = i + 1
+local claims = i
+for _ = 1, n do
+  local have = redis.call('HGET', KEYS[4], ARGV[i])
+  if have and have ~= ARGV[i + 1] then stale[#stale + 1] = 'id:' .. ARGV[i] end
+  i = i + 2
+end
+if #stale > 0 then return {0, unpack(stale)} end
+for j = claims, i - 1, 2 do redis.call('HSET', KEYS[4], ARGV[j], ARGV[j + 1]) end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local hex = ARGV[i + 1]
+  for j = 1, #hex, 16 do redis.call('APPEND', ARGV[i] .. string.sub(hex, j, j + 15), ARGV[i + 2]) end
+  i = i + 3
+end
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local h = ARGV[1] .. ARGV[i]
+  for f, by in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do redis.call('HINCRBY', h, f, by) end
+  i = i + 2
+end
+local out = {1, redis.call('INCR', ARGV[1] .. 'epoch')}
+n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  if ARGV[i + 1] == 's' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+  else redis.call('HDEL', KEYS[2], ARGV[i]) end
+  out[#out + 1] = redis.call('HINCRBY', KEYS[3], ARGV[i], 1)
+  i = i + 3
+end
+return out
+"""
+@functools.cache
+def _connection_class() -> type:
+    """redis-py's TCP connection, sending each command in one write: it hands a command with a large
+    argument (a pickled record) to the socket in pieces, one system call each, which on a busy
+    machine costs more than copying the pieces into one buffer."""
+    import redis
+
+    class OneWriteConnection(redis.Connection):
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if isinstance(command, list) and len(command) > 1:
+                command = [b"".join(command)]
+            super().send_packed_command(command, check_health)
+
+    return OneWriteConnection
+
+
+def _hex(keys: np.ndarray) -> str:
+    """Band keys as 16-digit hex numbers back to back (one string; the scripts cut it)."""
+    return np.asarray(keys, dtype=">u8").tobytes().hex()
+
+
+def _split16(hexkeys: str) -> list[str]:
+    return [hexkeys[j : j + 16] for j in range(0, len(hexkeys), 16)]
+
+
+def _kind(key: str, counter: bool = False) -> str:
+    """What kind of record or counter a key is: ``doc:17`` -> ``doc``, counter ``c:bpc:electrek`` -> ``=bpc``."""
+    return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
+
+
+_LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2: packed uint32 strings
+
+
+class _Tx:
+    """One optimistic transaction: what it read (at which version) and what it will write."""
+
+    __slots__ = ("reads", "buckets", "count_reads", "claims", "writes", "inserts", "counts")
+
+    def __init__(self) -> None:
+        self.reads: dict[str, int] = {}  # record field -> version it was read at
+        self.buckets: list[tuple[str, str, bytes]] = []  # (bucket prefix, hex keys, their sizes then)
+        self.count_reads: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value read
+        self.claims: dict[str, int] = {}  # article id -> the document number this add gives it
+        self.writes: dict[str, bytes | None] = {}  # record field -> pickled value, None = delete
+        self.inserts: list[tuple[str, str, int]] = []  # (bucket prefix, hex keys, document)
+        self.counts: dict[str, dict[str, int]] = {}  # counter hash (unprefixed) -> field -> increment
 
 
 class RedisStore(Store):
     """Shared state in Redis, so several crawler processes cluster into one index.
 
-    Every ``Deduplicator.add`` runs inside :meth:`lock` (``SET NX PX`` with a random token,
-    released by a compare-and-delete Lua script), so reading candidates, choosing/merging
-    clusters and writing them is one serialisable step across processes. Nothing is cached
-    locally; LSH buckets are Redis sets (``SADD`` / pipelined ``SMEMBERS``).
+    ``Deduplicator.add`` runs through :meth:`atomic` as an *optimistic transaction*: it reads
+    without a lock, buffers its writes, and commits them with one Lua script that first checks that
+    nothing it read has changed since: every record carries a version (a counter bumped by every
+    write), an LSH bucket only grows (an unchanged length is an unchanged bucket), and a document
+    number claimed for a new article id must still be free. When something changed -- another
+    process placed a related article meanwhile -- the stale entries are fetched again and the add
+    runs again on the fresh state. Writers wait for each other only when their articles touch the
+    same clusters, buckets or rare counters.
+
+    Round trips are what an add costs here, so reads go to Redis only when this process cannot know
+    the answer: records come from a local cache of (version, value) that the commit validates
+    anyway; a record this process has never seen is assumed absent when most first reads under its
+    key prefix turned out absent (the ids of new clusters; a wrong guess costs one more attempt);
+    document numbers come from blocks of 64 reserved at once; all LSH buckets of a query come in one
+    scripted call, which also returns the commit count (the epoch): counters come from a local cache
+    that is dropped whenever another process has committed since this one last looked, and a counter
+    field never seen, of a kind mostly absent (new names, new lines), is guessed zero. An add by a
+    warm process that writes alone is three or four round trips: two bucket reads, the commit, and the
+    frequencies of names new to it.
+
+    The result is serialisable: every committed add saw the state it was applied to, as under one
+    global lock, except that a counter is validated exactly only while it is below
+    ``count_exact_below`` (3: the count at which a head or tail line becomes boilerplate); above, a
+    count (the document count, a common name's document frequency, an idf weight) may lag by what
+    other processes committed while this add ran (milliseconds), as another arrival order would.
+    Which of two racing related articles lands first follows arrival order, and so do cluster ids (a
+    cluster is named after its first article) and document numbers; the partition does not.
+
+    Operations other than an add (editor decisions, retention, the scheme check) take :meth:`lock`
+    (``SET NX PX`` with a random token, released by a compare-and-delete script) and read and write
+    Redis directly, bumping versions; commits wait while the lock is held. An add that loses
+    ``max_attempts`` races in a row runs under the lock.
+
+    Layout under the prefix: ``kv`` (pickled records) and ``kvv`` (their versions), ``ids`` / ``seq``
+    (document numbers), ``lb:<space>:<hex key>`` (LSH buckets, packed uint32), ``c:<space>``
+    (counters), ``lock``, ``layout``.
     """
 
-    def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0) -> None:
+    def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0, cache_bytes: int = 256 << 20,
+                 max_attempts: int = 20, count_exact_below: int = 3) -> None:
         import redis  # the client is a project dependency; imported lazily for the other backends
 
-        self.r = redis.Redis.from_url(url)
+        extra = {"connection_class": _connection_class()} if url.startswith("redis://") else {}
+        self.r = redis.Redis.from_url(url, **extra)
         self.p = prefix
         self.lock_timeout = lock_timeout
+        self.max_attempts = max_attempts
+        self.cache_bytes = cache_bytes
+        self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
+        self._buckets_script = self.r.register_script(_BUCKETS_LUA)
+        self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
+        self._kv_key, self._ver_key, self._lock_key = self._k("kv"), self._k("kvv"), self._k("lock")
+        self._ids_key = self._k("ids")
+        # local cache: record field -> (version, pickled value or None)
+        self._cache: dict[str, tuple[int, bytes | None]] = {}
+        self._cache_size = 0
+        self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
+        self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
+        self._count_seen: dict[str, set[str]] = {}  # counter hash -> fields this process has read
+        self._epoch = -1  # the commit count when this process last looked (see count_get)
+        self._epoch_key = self._k("epoch")
+        self._ids: dict[str, int] = {}  # article id -> document number (never changes once given)
+        self._claimed: dict[str, int] = {}  # numbers given to new ids by attempts not committed yet
+        self._block = (1, 0)  # next reserved document number, last reserved
+        self._lock_seen = False
+        self.stats = {"commits": 0, "conflicts": 0, "lock_waits": 0, "fallbacks": 0, "round_trips": 0}
+        self._upgrade_layout()
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.p, *parts))
 
+    def _upgrade_layout(self) -> None:
+        """States written before layout 2 kept LSH buckets as sets: convert them once."""
+        if int(self.r.get(self._k("layout")) or 0) >= _LAYOUT:
+            return
+        with self.lock():
+            if int(self.r.get(self._k("layout")) or 0) >= _LAYOUT:
+                return
+            old = self._k("l", "")
+            for key in self.r.scan_iter(match=old + "*", count=1000):
+                members = np.array(sorted(int(m) for m in self.r.smembers(key)), dtype="<u4")
+                pipe = self.r.pipeline()
+                space, _, hexkey = key.decode()[len(old):].rpartition(":")
+                pipe.set(self._k("lb", space, format(int(hexkey, 16), "016x")), members.tobytes())
+                pipe.delete(key)
+                pipe.execute()
+            self.r.set(self._k("layout"), _LAYOUT)
+
+    # -- locking and transactions -------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         depth = getattr(self._held, "depth", 0)
-        if depth:  # re-entrant within one thread
+        if depth:  # re-entrant within one thread, and a no-op inside a transaction
             self._held.depth = depth + 1
             try:
                 yield
@@ -360,9 +597,8 @@ class RedisStore(Store):
                 self._held.depth -= 1
             return
         token = uuid.uuid4().hex
-        key = self._k("lock")
         delay = 0.001
-        while not self.r.set(key, token, nx=True, px=int(self.lock_timeout * 1000)):
+        while not self.r.set(self._lock_key, token, nx=True, px=int(self.lock_timeout * 1000)):
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
         self._held.depth = 1
@@ -370,59 +606,353 @@ class RedisStore(Store):
             yield
         finally:
             self._held.depth = 0
-            self._unlock(keys=[key], args=[token])
+            self._unlock(keys=[self._lock_key], args=[token])
 
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return self._locked()
 
+    def atomic(self, fn: Callable[..., T], *args: Any) -> T:
+        if getattr(self._held, "depth", 0):
+            return fn(*args)  # already inside a lock or a transaction
+        delay = 0.0005
+        for _attempt in range(self.max_attempts):
+            tx = self._held.tx = _Tx()
+            self._held.depth = 1
+            failed: Exception | None = None
+            try:
+                result = fn(*args)
+            except Exception as exc:  # noqa: BLE001 - a read across two commits can make the decision fail
+                failed = exc
+            finally:
+                self._held.depth = 0
+                self._held.tx = None
+            if failed is not None:
+                tx.writes.clear()
+                tx.inserts.clear()
+                tx.counts.clear()
+                tx.claims.clear()
+                if self._commit(tx, force=True):  # it read a consistent state: the error is real
+                    raise failed
+                continue
+            if self._commit(tx):
+                return result
+            if self._lock_seen:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        self.stats["fallbacks"] += 1
+        with self.lock():
+            return fn(*args)
+
+    def _tx(self) -> _Tx | None:
+        return getattr(self._held, "tx", None)
+
+    def _commit(self, tx: _Tx, force: bool = False) -> bool:
+        """Validate and apply ``tx``; False (stale entries fetched again) when it must run again."""
+        self._lock_seen = False
+        if not (tx.writes or tx.inserts or tx.counts or tx.claims or force):
+            return True  # read only (an unchanged article): nothing to apply, nothing to protect
+        reads = b"".join(struct.pack("<II", len(f := field.encode()), ver) + f for field, ver in tx.reads.items())
+        argv: list[Any] = [self._k(""), self.count_exact_below, reads, len(tx.buckets)]
+        for triple in tx.buckets:
+            argv += triple
+        small = {h: " ".join(f"{f} {v}" for f, v in fields.items() if v < self.count_exact_below)
+                 for h, fields in tx.count_reads.items()}  # a count at the bar stays there: counts only grow
+        small = {h: text for h, text in small.items() if text}
+        argv.append(len(small))
+        for h, text in small.items():
+            argv += (h, text)
+        argv.append(len(tx.claims))
+        for aid, n in tx.claims.items():
+            argv += (aid, n)
+        argv.append(len(tx.inserts))
+        for prefix, hexkeys, doc in tx.inserts:
+            argv += (prefix, hexkeys, struct.pack("<I", doc))
+        argv.append(len(tx.counts))
+        for h, fields in tx.counts.items():
+            argv += (h, " ".join(f"{f} {by}" for f, by in fields.items()))
+        writes = list(tx.writes.items())
+        argv.append(len(writes))
+        for field, raw in writes:
+            argv += (field, "d", "") if raw is None else (field, "s", raw)
+        self.stats["round_trips"] += 1
+        out = self._commit_script(keys=[self._lock_key, self._kv_key, self._ver_key, self._ids_key], args=argv)
+        status = int(out[0])
+        if status == 1:
+            self.stats["commits"] += 1
+            epoch = int(out[1])
+            for (field, raw), ver in zip(writes, out[2:], strict=True):
+                self._cache_put(field, int(ver), raw)
+            if epoch == self._epoch + 1:  # nobody else committed since this process last looked: counters
+                for h, fields in tx.counts.items():  # cached are current once this add's are applied
+                    cached = self._counts.get(h)
+                    if cached is not None:
+                        for f, by in fields.items():
+                            if f in cached:
+                                cached[f] += by
+            else:
+                self._counts.clear()
+            self._epoch = epoch
+            for aid, n in tx.claims.items():
+                self._ids[aid] = n
+                self._claimed.pop(aid, None)
+            return True
+        if status == -1:
+            self.stats["lock_waits"] += 1
+            self._lock_seen = True
+            return False
+        self.stats["conflicts"] += 1
+        fields_again = []
+        for raw_name in out[1:]:
+            name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+            if name.startswith("="):  # a counter of this hash moved: read all of this add's counters again
+                for h, read in tx.count_reads.items():
+                    self._fetch_counts(h, list(read))
+            elif name.startswith("id:"):
+                aid = name[3:]
+                self._claimed.pop(aid, None)
+                self.stats["round_trips"] += 1
+                self._ids[aid] = int(self.r.hget(self._ids_key, aid))
+            elif name != "#":
+                fields_again.append(name)
+        if fields_again:  # fetch them now: the next attempt must not guess them absent again
+            self._fetch_many(fields_again)
+        return False
+
+    # -- the local cache ----------------------------------------------------------------------
+    def _cache_put(self, field: str, ver: int, raw: bytes | None) -> None:
+        old = self._cache.get(field)
+        if old is not None:
+            self._cache_size -= len(old[1] or b"") + 64
+        self._cache[field] = (ver, raw)
+        self._cache_size += len(raw or b"") + 64
+        if self._cache_size > self.cache_bytes:
+            for f in list(itertools.islice(self._cache, len(self._cache) // 2)):  # the oldest half
+                self._cache_drop(f)
+
+    def _cache_drop(self, field: str) -> None:
+        old = self._cache.pop(field, None)
+        if old is not None:
+            self._cache_size -= len(old[1] or b"") + 64
+
+    def _fetch_many(self, fields: list[str]) -> list[tuple[int, bytes | None]]:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hmget(self._kv_key, fields)
+        pipe.hmget(self._ver_key, fields)
+        self.stats["round_trips"] += 1
+        raws, vers = pipe.execute()
+        out = []
+        for field, raw, ver in zip(fields, raws, vers, strict=True):
+            entry = (int(ver or 0), raw)
+            self._cache_put(field, *entry)
+            seen = self._misses.setdefault(_kind(field), [0, 0])
+            seen[raw is not None] += 1
+            out.append(entry)
+        return out
+
+    def _fetch_counts(self, h: str, fields: list[str]) -> None:
+        self.stats["round_trips"] += 1
+        cached = self._counts.setdefault(h, {})
+        seen = self._misses.setdefault(_kind(h, counter=True), [0, 0])
+        for f, v in zip(fields, self.r.hmget(self._k(h), fields), strict=True):
+            cached[f] = int(v) if v is not None else 0
+            seen[v is not None] += 1
+
+    def _guess_absent(self, kind: str) -> bool:
+        """Most first reads of this kind of key found nothing (decided on the last ~100 of them)."""
+        absent, present = self._misses.get(kind, (0, 0))
+        if absent + present > 100:
+            self._misses[kind] = [absent // 2, present // 2]
+        return absent >= 10 and present * 20 < absent
+
+    # -- the Store interface --------------------------------------------------------------------
     def doc_count(self) -> int:
         return int(self.r.get(self._k("seq")) or 0)
 
     def doc_number(self, article_id: str, create: bool = True) -> int | None:
+        n = self._ids.get(article_id)
+        if n is not None:
+            return n
+        tx = self._tx()
+        if create and tx is not None:
+            # a new id to this process: claim a reserved number; the commit checks nobody gave the id
+            # another one meanwhile (else the add runs again with that one)
+            n = self._claimed.get(article_id)
+            if n is None:
+                n = self._claimed[article_id] = self._reserve()
+                self._cache_put(f"doc:{n}", 0, None)  # nobody can have written this number's record
+            tx.claims[article_id] = n
+            return n
+        self.stats["round_trips"] += 1
         if not create:
-            n = self.r.hget(self._k("ids"), article_id)
-            return int(n) if n is not None else None
-        return int(self._alloc(keys=[self._k("ids"), self._k("seq")], args=[article_id]))
+            raw = self.r.hget(self._ids_key, article_id)
+            if raw is None:
+                return None
+            n = int(raw)
+        else:
+            n, new = (int(x) for x in self._alloc(keys=[self._ids_key, self._k("seq")], args=[article_id]))
+            if new:
+                self._cache_put(f"doc:{n}", 0, None)
+        if len(self._ids) < 1_000_000:
+            self._ids[article_id] = n
+        return n
+
+    def _reserve(self) -> int:
+        nxt, last = self._block
+        if nxt > last:
+            self.stats["round_trips"] += 1
+            last = int(self.r.incrby(self._k("seq"), 64))
+            nxt = last - 63
+        self._block = (nxt + 1, last)
+        return nxt
 
     def lsh_insert(self, space: str, keys: np.ndarray, doc: int) -> None:
+        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+        tx = self._tx()
+        if tx is not None:
+            tx.inserts.append((prefix, hexkeys, doc))
+            return
+        member = struct.pack("<I", doc)
         pipe = self.r.pipeline(transaction=False)
-        for k in keys.tolist():
-            pipe.sadd(self._k("l", space, format(k, "x")), doc)
+        for j in range(0, len(hexkeys), 16):
+            pipe.append(prefix + hexkeys[j : j + 16], member)
+        self.stats["round_trips"] += 1
         pipe.execute()
 
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
-        pipe = self.r.pipeline(transaction=False)
-        for k in keys.tolist():
-            pipe.smembers(self._k("l", space, format(k, "x")))
-        out: set[int] = set()
-        for members in pipe.execute():
-            out.update(int(m) for m in members)
+        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+        self.stats["round_trips"] += 1
+        sizes, members, epoch = self._buckets_script(args=[prefix, hexkeys, self._epoch_key])
+        out = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
+        tx = self._tx()
+        if int(epoch) != self._epoch:  # another process committed: cached counters may be behind
+            self._counts.clear()
+            self._epoch = int(epoch)
+        if tx is not None:
+            tx.buckets.append((prefix, hexkeys, sizes))
+            for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
+                if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
+                    out.add(doc)
         return out
 
     def get(self, key: str) -> Any:
-        raw = self.r.hget(self._k("kv"), key)
+        tx = self._tx()
+        if tx is None:
+            _ver, raw = self._fetch_many([key])[0]
+        elif key in tx.writes:
+            raw = tx.writes[key]
+        else:
+            entry = self._cache.get(key)
+            if entry is None:
+                if self._guess_absent(_kind(key)):
+                    entry = (0, None)
+                    self._cache_put(key, *entry)
+                else:
+                    entry = self._fetch_many([key])[0]
+            tx.reads.setdefault(key, entry[0])
+            raw = entry[1]
         return pickle.loads(raw) if raw is not None else None
 
+    def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
+        # the vectors of all LSH candidates at once: the ones this process has not seen in one round trip
+        fields = [_vec_key(space, n) for n in np.asarray(docs).tolist()]
+        tx = self._tx()
+        if tx is None:
+            entries = self._fetch_many(fields) if fields else []
+        else:
+            missing = [f for f in fields if f not in self._cache and f not in tx.writes]
+            if missing:
+                self._fetch_many(missing)
+            entries = []
+            for f in fields:
+                if f in tx.writes:
+                    entries.append((0, tx.writes[f]))
+                    continue
+                entry = self._cache.get(f) or self._fetch_many([f])[0]  # evicted meanwhile: rare
+                tx.reads.setdefault(f, entry[0])
+                entries.append(entry)
+        out = np.zeros((len(fields), width), dtype=np.uint32)
+        for i, (_ver, raw) in enumerate(entries):
+            if raw is not None:
+                out[i] = np.frombuffer(pickle.loads(raw), dtype=np.uint32)[:width]
+        return out
+
+    def _write(self, key: str, raw: bytes | None) -> None:
+        tx = self._tx()
+        if tx is not None:
+            tx.writes[key] = raw
+            return
+        pipe = self.r.pipeline(transaction=False)
+        if raw is None:
+            pipe.hdel(self._kv_key, key)
+        else:
+            pipe.hset(self._kv_key, key, raw)
+        pipe.hincrby(self._ver_key, key, 1)
+        self.stats["round_trips"] += 1
+        _, ver = pipe.execute()
+        self._cache_put(key, int(ver), raw)
+
     def put(self, key: str, value: Any) -> None:
-        self.r.hset(self._k("kv"), key, pickle.dumps(value, protocol=5))
+        self._write(key, pickle.dumps(value, protocol=5))
 
     def delete(self, key: str) -> None:
-        self.r.hdel(self._k("kv"), key)
+        self._write(key, None)
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
         if not keys:
             return
+        h = f"c:{space}"
+        tx = self._tx()
+        if tx is not None:
+            fields = tx.counts.setdefault(h, {})
+            for k in keys:
+                f = format(k, "x")
+                fields[f] = fields.get(f, 0) + by
+            return
+        self._counts.pop(h, None)
         pipe = self.r.pipeline(transaction=False)
-        h = self._k("c", space)
         for k in keys:
-            pipe.hincrby(h, format(k, "x"), by)
+            pipe.hincrby(self._k(h), format(k, "x"), by)
+        pipe.incr(self._epoch_key)  # other processes' cached counters are behind now
+        self.stats["round_trips"] += 1
         pipe.execute()
 
     def count_get(self, space: str, keys: list[int]) -> list[int]:
         if not keys:
             return []
-        vals = self.r.hmget(self._k("c", space), [format(k, "x") for k in keys])
-        return [int(v) if v is not None else 0 for v in vals]
+        h = f"c:{space}"
+        fields = [format(k, "x") for k in keys]
+        tx = self._tx()
+        if tx is None:
+            self.stats["round_trips"] += 1
+            return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
+        cached = self._counts.setdefault(h, {})
+        seen = self._count_seen.setdefault(h, set())
+        if len(seen) > 1_000_000:
+            seen.clear()
+        # Cached counts are current: every LSH query reads the commit count (the epoch), and when another
+        # process committed since this one last looked, the cached counts are dropped and read again as
+        # needed; so a single writer reads counters from Redis only for fields new to it. A field this
+        # process never read, of a kind mostly absent (new names, new lines), is guessed zero (the commit
+        # checks small counts exactly, so a wrong guess only costs another attempt).
+        guess = self._guess_absent(_kind(h, counter=True))
+        need = []
+        for f in fields:
+            if f not in cached:
+                if guess and f not in seen:
+                    cached[f] = 0
+                else:
+                    need.append(f)
+        seen.update(fields)
+        if need:
+            self._fetch_counts(h, need)
+        read = tx.count_reads.setdefault(h, {})
+        pending = tx.counts.get(h) or {}
+        out = []
+        for f in fields:
+            v = cached[f]
+            read.setdefault(f, v)
+            out.append(v + pending.get(f, 0))  # with this add's own increments, not committed yet
+        return out
 
     def close(self) -> None:
         self.r.close()

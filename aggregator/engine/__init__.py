@@ -50,29 +50,38 @@ def _http_json(url: str, timeout: float = 2.0) -> dict | None:
         return None
 
 
-def _port_open(port: int) -> bool:
+def _port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((host, port)) == 0
 
 
 class LocalEngine:
     """Build, start, stop and inspect the embedded OpenSearch node.
 
     The node binds 127.0.0.1 only. ``port`` is the HTTP port; transport uses ``port+100..port+199``.
+
+    A node of a multi-node cluster (``aggregator cluster``) gets ``host`` (the address it binds),
+    ``settings`` (``node.name``, ``node.roles``, ``discovery.seed_hosts``,
+    ``cluster.initial_cluster_manager_nodes``; lists as lists) and ``prefix`` (a command the JVM is
+    started under, e.g. ``ip netns exec NAME``).
     """
 
-    def __init__(self, home: Path | None = None, port: int | None = None, heap: str = "1g") -> None:
+    def __init__(self, home: Path | None = None, port: int | None = None, heap: str = "1g", host: str = "127.0.0.1",
+                 settings: dict[str, str | list[str]] | None = None, prefix: list[str] | None = None) -> None:
         self.home = (home or config.var_dir() / "engine").resolve()
         self.port = port or config.engine_port()
         self.heap = heap
+        self.host = host
+        self.settings = dict(settings or {})
+        self.prefix = list(prefix or [])
         self.build_dir = self.home / "build"
         self.pid_file = self.home / "engine.pid"
         self.log_file = self.home / "logs" / "launcher.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     # -- build -------------------------------------------------------------------------------------
     @property
@@ -82,7 +91,9 @@ class LocalEngine:
     def is_built(self) -> bool:
         main = self.build_dir / "classes" / "io" / "evnews" / "engine" / "EngineMain.class"
         lib = self.build_dir / "lib"
-        return main.exists() and lib.is_dir() and any(lib.glob("opensearch-2.*.jar"))
+        source = ENGINE_SRC / "src" / "main" / "java" / "io" / "evnews" / "engine" / "EngineMain.java"
+        fresh = not source.exists() or (main.exists() and main.stat().st_mtime >= source.stat().st_mtime)
+        return main.exists() and fresh and lib.is_dir() and any(lib.glob("opensearch-2.*.jar"))
 
     def build(self) -> None:
         """Resolve the node's jars from Maven Central and compile the launcher (once; ~1 min cold)."""
@@ -139,15 +150,20 @@ class LocalEngine:
         """
         if self._read_pid() is not None:
             return self.wait_ready(timeout)
-        if _port_open(self.port):
+        if _port_open(self.port, self.host) and not self.prefix:
             raise EngineError(
                 f"port {self.port} is already taken by another program; stop it or choose another port "
                 f"with AGGREGATOR_ENGINE_PORT (and AGGREGATOR_SEARCH_URL)"
             )
         self.build()
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        if self.host != "127.0.0.1" or self.settings:
+            extra = {"network.host": self.host, **self.settings}
+            env["AGGREGATOR_ENGINE_SETTINGS"] = "\n".join(
+                f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in extra.items())
         cmd = [
-            "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
+            *self.prefix, "java", f"-Xms{self.heap}", f"-Xmx{self.heap}", "-XX:+UseG1GC",
             "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8",
             "-Dlog4j2.formatMsgNoLookups=true",
             "-cp", self.classpath, MAIN_CLASS, str(self.home), str(self.port), "aggregator",
@@ -155,7 +171,7 @@ class LocalEngine:
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.home, start_new_session=True,
+                cwd=self.home, start_new_session=True, env=env,
             )
         self.pid_file.write_text(str(proc.pid))
         try:

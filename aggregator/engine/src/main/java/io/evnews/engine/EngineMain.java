@@ -78,7 +78,14 @@ public final class EngineMain {
             .putList("node.roles", "cluster_manager", "data", "ingest")
             // a laptop or CI disk that is 90% full must not turn every index read-only
             .put("cluster.routing.allocation.disk.threshold_enabled", "false")
+            .put(extraSettings())
             .build();
+        if (settings.hasValue("discovery.seed_hosts")) {
+            // a node of a multi-node cluster (AGGREGATOR_ENGINE_SETTINGS): discovery instead of single-node
+            Settings.Builder multi = Settings.builder().put(settings);
+            multi.remove("discovery.type");
+            settings = multi.build();
+        }
 
         Environment env = InternalSettingsPreparer.prepareEnvironment(
             settings, Collections.emptyMap(), config, () -> "aggregator-node");
@@ -102,9 +109,37 @@ public final class EngineMain {
             }
         }, "engine-shutdown"));
         node.start();
-        System.out.println("engine started on http://127.0.0.1:" + port);
+        System.out.println("engine started on http://" + settings.get("network.host") + ":" + port);
         System.out.flush();
         stopped.await();
+    }
+
+    /**
+     * Settings for a node of a multi-node cluster, one {@code key=value} per line in the environment
+     * variable AGGREGATOR_ENGINE_SETTINGS (lists comma-separated), applied over the defaults above:
+     * network.host, node.name, node.roles, discovery.seed_hosts, cluster.initial_cluster_manager_nodes.
+     */
+    private static Settings extraSettings() {
+        String raw = System.getenv("AGGREGATOR_ENGINE_SETTINGS");
+        Settings.Builder b = Settings.builder();
+        if (raw == null) {
+            return b.build();
+        }
+        for (String line : raw.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq <= 0) {
+                continue;
+            }
+            String key = line.substring(0, eq).trim();
+            String value = line.substring(eq + 1).trim();
+            if (key.equals("node.roles") || key.equals("discovery.seed_hosts")
+                    || key.equals("cluster.initial_cluster_manager_nodes")) {
+                b.putList(key, value.isEmpty() ? new String[0] : value.split(","));
+            } else {
+                b.put(key, value);
+            }
+        }
+        return b.build();
     }
 
     private static void copyResourceIfAbsent(String resource, Path target) throws IOException {
