@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.search import indices
+from aggregator.search import indices, queries
 from aggregator.search.client import Credentials, SearchUnavailable, connect, probe
 from aggregator.search.indexer import Indexer
 from aggregator.search.spool import Spool
@@ -99,8 +99,7 @@ def test_templates_fall_back_to_the_standard_analyzer(es, index_prefix, tmp_path
     indexer = Indexer(es, Spool(tmp_path), refresh=True)
     assert indexer.index_articles([{"id": "a1", "title": "Batterien für Elektroautos", "content_hash": "h",
                                     "version": 1}]).indexed == 1
-    hits = es.search(f"{index_prefix}articles", {"query": {"match": {"title": "batterien"}}})["hits"]["hits"]
-    assert [h["_id"] for h in hits] == ["a1"]
+    assert [h.best_article["id"] for h in queries.run_search(es, "batterien").stories] == ["a1"]
 
 
 def test_migrate_refuses_before_touching_anything(es, index_prefix, tmp_path):
