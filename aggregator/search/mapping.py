@@ -94,14 +94,21 @@ def probe_analysis(client: Any) -> str:
     if cached:
         return cached
     level = PER_LANGUAGE
+    has_modules = getattr(client, "analysis_available", None)
+    if callable(has_modules) and not has_modules():  # the node's module list says so (needs only `monitor`)
+        level = STANDARD_FALLBACK
     for analyzer in set(ANALYZERS.values()) - {"standard"}:
+        if level == STANDARD_FALLBACK:
+            break
         try:
             client.raw.indices.analyze(**client._body({"analyzer": analyzer, "text": "probe"}))
         except client.ApiError as exc:
-            if client.error_status(exc) != 400:  # 400: unknown analyzer; anything else is a real problem
+            status = client.error_status(exc)
+            if status in (401, 403):  # may not ask (indexless _analyze needs `manage`): trust the module list
+                break
+            if status != 400:  # 400: unknown analyzer; anything else is a real problem
                 raise
             level = STANDARD_FALLBACK
-            break
     try:
         client._aggregator_analysis = level
     except AttributeError:  # a client object that takes no attributes: probe again next time
