@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import requires
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
@@ -37,7 +36,6 @@ def test_switched_off_by_setting(tmp_path):
 
 @pytest.mark.engine
 def test_batches_stories_stats_and_signal(search, search_url, index_prefix, tmp_path):
-    requires(search, "painless")  # the story is written once per batch: the second write is a scripted upsert
     crawler = crawler_for(search_url, tmp_path)
     signalled: list[int] = []
     crawler.signals.connect(lambda items: signalled.append(len(items)), signal=articles_indexed, weak=False)

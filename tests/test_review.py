@@ -216,7 +216,6 @@ def test_confirm(search, seeded):
 
 
 def test_split(search, seeded):
-    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     resp = post_action(client, "/story/story-tesla/split", article_id=A4["id"])
     assert resp.status_code == 303
@@ -239,7 +238,6 @@ def test_split(search, seeded):
 
 
 def test_merge_keeps_the_older_story(search, seeded):
-    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     # merging from the newer story's page: the older one (ionity, first seen 2 March) survives
     resp = post_action(client, "/story/story-rivian/merge", other_story_id="story-ionity")
@@ -267,7 +265,6 @@ def test_merge_candidates_from_search(search, seeded):
 
 
 def test_not_duplicate(search, seeded):
-    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     client = signed_in(search)
     resp = post_action(client, "/story/story-ionity/not-duplicate", article_id=B1["id"],
                        other_article_id=B2["id"])
@@ -282,7 +279,6 @@ def test_not_duplicate(search, seeded):
 
 
 def test_decisions_replay_in_order_and_idempotently(search, seeded):
-    requires(search, "reindex", "painless")  # relabels articles with a scripted _update_by_query
     d1 = decisions.Decision(action="split", editor=EDITOR, story_id="story-tesla", article_id=A2["id"],
                             at="2025-03-05T10:00:00Z")
     d2 = decisions.Decision(action="confirm", editor=EDITOR, story_id="story-tesla", at="2025-03-05T11:00:00Z")

@@ -6,7 +6,6 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from conftest import requires
 
 from aggregator.dedup import Member, Story
 from aggregator.items import article_id
@@ -130,7 +129,6 @@ def test_story_document_from_a_story_object():
 
 @pytest.mark.engine
 def test_upsert_stories_keeps_an_editors_status(client, indexer, index_prefix):
-    requires(client, "painless")  # an upsert over an existing story runs a script
     assert indexer.upsert_stories([sample_story()]).indexed == 1
     alias = f"{index_prefix}stories"
     client.put(alias, "s1", {**client.get(alias, "s1")["_source"], "status": "confirmed"}, refresh=True)
