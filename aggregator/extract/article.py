@@ -241,9 +241,13 @@ _MOD_META = ("article:modified_time", "og:updated_time", "datemodified", "last-m
 
 def pick_published(
     pm: PageMeta, node: dict | None, how: str, traf_date: str | None, hint: datetime | None,
-    url: str, now: datetime,
+    url: str, now: datetime, zone: str | None = None, unreadable: list[str] | None = None,
 ) -> tuple[dates.ParsedDate | None, str, bool]:
-    """(date, provenance, rejected_future?) — first plausible candidate in trust order."""
+    """(date, provenance, rejected_future?) — first plausible candidate in trust order.
+
+    Zone-less times are read in ``zone`` (the outlet's); stated values that cannot be read at all
+    are appended to ``unreadable``.
+    """
     page = pm.page_node()
     candidates: list[tuple[Any, str]] = []
     if node:
@@ -256,8 +260,10 @@ def pick_published(
     rejected = False
     rejected_days: set = set()
     for raw, src in candidates:
-        parsed = dates.parse_date(raw) if raw else None
+        parsed = dates.parse_date(raw, zone) if raw else None
         if parsed is None:
+            if raw and unreadable is not None and not isinstance(raw, datetime):
+                unreadable.append(str(raw))
             continue
         problem = dates.plausible(parsed, now)
         if problem == "future":
@@ -269,7 +275,7 @@ def pick_published(
     if hinted and dates.plausible(hinted, now):
         rejected = rejected or dates.plausible(hinted, now) == "future"
         hinted = None
-    found = dates.parse_date(traf_date) if traf_date else None
+    found = dates.parse_date(traf_date, zone) if traf_date else None
     if found and not found.has_time and found.value.date() in rejected_days:
         found = None  # htmldate re-read the day of the date we just rejected
     if found and dates.plausible(found, now) is None:
@@ -285,12 +291,13 @@ def pick_published(
     return None, "", rejected
 
 
-def pick_updated(pm: PageMeta, node: dict | None, how: str, now: datetime) -> tuple[dates.ParsedDate | None, str]:
+def pick_updated(pm: PageMeta, node: dict | None, how: str, now: datetime,
+                 zone: str | None = None) -> tuple[dates.ParsedDate | None, str]:
     candidates = [(_clean(node.get("dateModified")), how)] if node else []
     candidates += [(pm.first_meta(k), "opengraph" if k.startswith(("article:", "og:")) else "meta")
                    for k in _MOD_META]
     for raw, src in candidates:
-        parsed = dates.parse_date(raw) if raw else None
+        parsed = dates.parse_date(raw, zone) if raw else None
         if parsed and dates.plausible(parsed, now) is None:
             return parsed, src
     return None, ""
@@ -386,9 +393,16 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     hint_published: datetime | None = None,
     fetched_at: datetime | None = None,
+    zone: str | None = None,
 ) -> dict:
-    """Extract one article from a fetched page; raise :class:`ExtractionError` if it is not one."""
+    """Extract one article from a fetched page; raise :class:`ExtractionError` if it is not one.
+
+    ``zone`` is the IANA zone zone-less and abbreviated times are read in; by default the registry's
+    ``timezone`` of ``source`` (or of the source owning ``url``), else UTC.
+    """
     fetched = fetched_at or datetime.now(timezone.utc)
+    if zone is None:
+        zone = _source_zone(source, url)
     if fetched.tzinfo is None:
         fetched = fetched.replace(tzinfo=timezone.utc)
     text, _encoding = decode_html(html, headers)
@@ -420,7 +434,9 @@ def extract_article(
     # the page's own metadata settles them all, that pass is skipped (it re-reads the JSON-LD, runs
     # htmldate, ...) and, below, so is the whole of trafilatura if the JSON-LD body is complete.
     authors, by_auth = pick_authors(tree, pm, node, how, None)
-    published, by_pub, rejected = pick_published(pm, node, how, None, hint_published, canonical, fetched)
+    unreadable: list[str] = []
+    published, by_pub, rejected = pick_published(pm, node, how, None, hint_published, canonical, fetched,
+                                                 zone, unreadable)
     tags = _dedupe(
         (_as_list(node.get("keywords")) if node else [])
         + pm.meta.get("article:tag", [])
@@ -484,13 +500,18 @@ def extract_article(
 
     if traf_meta:  # fallbacks only: what the page's metadata settled above stays
         authors, by_auth = pick_authors(tree, pm, node, how, traf_meta.get("author"))
+        unreadable = []
         published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
-                                                     canonical, fetched)
+                                                     canonical, fetched, zone, unreadable)
     if rejected:
         flags.append("date_rejected_future")
     if published is None:
         flags.append("date_missing")
-    updated, by_upd = pick_updated(pm, node, how, fetched)
+    if unreadable:
+        flags.append("date_unreadable")  # counted by the spider (extract/dates/unreadable)
+    if published is not None and published.zone == "unknown_zone":
+        flags.append("date_unknown_zone")
+    updated, by_upd = pick_updated(pm, node, how, fetched, zone)
     language, by_lang = pick_language(pm, node, how, body)
     image, by_img = pick_image(pm, node, how, canonical if canonical.startswith("http") else url)
 
@@ -539,6 +560,19 @@ def extract_article(
         extracted_by=by,
     )
     return result
+
+
+def _source_zone(source: str | None, url: str) -> str | None:
+    """The registry's ``timezone`` for the named source, or for the one owning ``url``."""
+    try:
+        from aggregator.sources import get_source, source_for_url
+    except Exception:  # noqa: BLE001 - the registry is optional for standalone use
+        return None
+    try:
+        found = get_source(source) if source else source_for_url(url)
+    except KeyError:
+        found = source_for_url(url)
+    return found.timezone if found else None
 
 
 def _source_name(canonical: str, url: str) -> str | None:
