@@ -1,15 +1,25 @@
-"""Extraction quality on the offline fixture web: our chain vs. trafilatura alone.
+"""Extraction quality: our chain vs. trafilatura alone, on the fixture web or on real pages.
 
     python benchmarks/extraction_quality.py [--json] [--verbose]
+    python benchmarks/extraction_quality.py --devset [--dir /work/scratch/extractset] [--verbose]
 
-Every ``tests/fixtures/expected/<source>/<slug>.json`` names a fixture page, its production URL and
-the text we wrote for it. Body quality is token F1 (bag of words, CJK per character) because that
-is what matters downstream (dedup shingles, search), and it is indifferent to paragraph breaks.
+Fixture web: every ``tests/fixtures/expected/<source>/<slug>.json`` names a fixture page, its
+production URL and the text we wrote for it. Body quality is token F1 (bag of words, CJK per
+character) because that is what matters downstream (dedup shingles, search), and it is indifferent
+to paragraph breaks.
+
+``--devset``: the real pages listed in ``benchmarks/devsets/extractset.jsonl`` (rebuilt into a
+scratch folder by ``benchmarks/devsets/build_extractset.py``): word-level bag-of-words precision,
+recall and F1 of the body against the collection's expected text (the mean over pages, as the
+extractor collections score), title and date accuracy where labelled, and the not-an-article
+decisions; our chain beside trafilatura's default and ``favor_precision`` runs, over the whole set
+and over its two halves (half A, the one tuning looked at, and half B), split by a hash of the id.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -126,12 +136,153 @@ def score(cases: list[dict], runner) -> dict[str, Any]:
     }
 
 
+# -- the real-page development set -----------------------------------------------------------------
+
+DEVSET_FACTS = ROOT / "benchmarks" / "devsets" / "extractset.jsonl"
+DEVSET_DIR = Path("/work/scratch/extractset")
+
+
+def prf(got: str | None, want: str | None) -> tuple[float, float, float]:
+    """Word-level bag-of-words precision, recall, F1 (CJK per character)."""
+    g, w = Counter(tokens(got)), Counter(tokens(want))
+    if not g and not w:
+        return 1.0, 1.0, 1.0
+    common = sum((g & w).values())
+    if not common:
+        return 0.0, 0.0, 0.0
+    p, r = common / sum(g.values()), common / sum(w.values())
+    return p, r, 2 * p * r / (p + r)
+
+
+def half(case_id: str) -> str:
+    """"A" or "B", fixed by the id alone so the split never moves when pages are added."""
+    return "A" if hashlib.sha1(case_id.encode()).digest()[0] % 2 == 0 else "B"
+
+
+def load_devset(folder: Path = DEVSET_DIR, facts: Path = DEVSET_FACTS) -> list[dict]:
+    cases = []
+    for line in facts.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        fact = json.loads(line)
+        page = folder / "pages" / f"{fact['id']}.html"
+        if not page.exists():
+            raise SystemExit(f"{page} is missing: run benchmarks/devsets/build_extractset.py --dir {folder}")
+        expected = folder / "expected" / f"{fact['id']}.txt"
+        cases.append({**fact, "name": fact["id"], "html": page.read_bytes(),
+                      "url": fact.get("url") or f"https://devset.invalid/{fact['id']}",
+                      "body": expected.read_text(encoding="utf-8") if expected.exists() else None,
+                      "headers": {"Content-Type": "text/html"}, "half": half(fact["id"])})
+    return cases
+
+
+def run_traf_default(case: dict) -> dict[str, Any]:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(case["html"], url=case["url"], with_metadata=True)
+    if doc is None or not doc.text:
+        return {"error": "none"}
+    return {"title": doc.title, "body": doc.text, "published_at": doc.date or None}
+
+
+def run_traf_precision(case: dict) -> dict[str, Any]:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(case["html"], url=case["url"], with_metadata=True, favor_precision=True)
+    if doc is None or not doc.text:
+        return {"error": "none"}
+    return {"title": doc.title, "body": doc.text, "published_at": doc.date or None}
+
+
+def _norm_title(t: str | None) -> str:
+    return re.sub(r"\W+", " ", (t or "")).strip().casefold()
+
+
+def score_devset(cases: list[dict], runner) -> list[dict]:
+    rows = []
+    for case in cases:
+        start = time.perf_counter()
+        got = runner(case)
+        seconds = time.perf_counter() - start
+        row = {"page": case["name"], "kind": case["kind"], "half": case["half"], "lang": case.get("language"),
+               "seconds": seconds, "error": got.get("error"), "refused": bool(got.get("error"))}
+        if case["kind"] == "article":
+            row["p"], row["r"], row["f1"] = prf(got.get("body"), case["body"])
+            if case.get("title"):
+                row["title"] = _norm_title(got.get("title")) == _norm_title(case["title"])
+            if case.get("date"):
+                row["date"] = (got.get("published_at") or "")[:10] == case["date"]
+        rows.append(row)
+    return rows
+
+
+def summarize(rows: list[dict]) -> dict[str, Any]:
+    arts = [r for r in rows if r["kind"] == "article"]
+    non = [r for r in rows if r["kind"] != "article"]
+    n = max(1, len(arts))
+
+    def rate(key: str) -> str:
+        labelled = [r[key] for r in arts if key in r]
+        return f"{sum(labelled)}/{len(labelled)}" if labelled else "-"
+
+    return {
+        "articles": len(arts),
+        "precision": round(sum(r["p"] for r in arts) / n, 4),
+        "recall": round(sum(r["r"] for r in arts) / n, 4),
+        "f1": round(sum(r["f1"] for r in arts) / n, 4),
+        "title": rate("title"),
+        "date": rate("date"),
+        "articles_refused": sum(r["refused"] for r in arts),
+        "non_articles_refused": f"{sum(r['refused'] for r in non)}/{len(non)}",
+        "ms_per_page": round(1000 * sum(r["seconds"] for r in rows) / max(1, len(rows)), 1),
+    }
+
+
+def main_devset(args) -> int:
+    cases = load_devset(args.dir)
+    runners = {"ours": run_ours, "traf default": run_traf_default, "traf precision": run_traf_precision}
+    for runner in runners.values():  # warm imports and caches outside the timed runs
+        runner(cases[0])
+    rows = {name: score_devset(cases, runner) for name, runner in runners.items()}
+    table: dict[str, dict[str, dict]] = {}
+    for part in ("all", "A", "B"):
+        table[part] = {name: summarize([r for r in rs if part == "all" or r["half"] == part])
+                       for name, rs in rows.items()}
+    if args.json:
+        print(json.dumps({"table": table, "rows": rows if args.verbose else None}, indent=1))
+        return 0
+    metrics = ["articles", "precision", "recall", "f1", "title", "date", "articles_refused",
+               "non_articles_refused", "ms_per_page"]
+    for part, results in table.items():
+        label = {"all": "whole set", "A": "half A (tuned on)", "B": "half B (held out)"}[part]
+        print(f"\n{label}")
+        print(f"{'metric':<22}" + "".join(f"{n:>16}" for n in results))
+        for m in metrics:
+            print(f"{m:<22}" + "".join(f"{results[n][m]!s:>16}" for n in results))
+    ratio = table["all"]["ours"]["ms_per_page"] / max(1e-9, table["all"]["traf default"]["ms_per_page"])
+    print(f"\ntime per page, ours / trafilatura default: {ratio:.2f}")
+    if args.verbose:
+        print()
+        by_name = {name: {r["page"]: r for r in rs} for name, rs in rows.items()}
+        for case in cases:
+            cells = []
+            for name in runners:
+                r = by_name[name][case["name"]]
+                cells.append(f"{r['f1']:.3f}" if "f1" in r else ("refused" if r["refused"] else "kept"))
+            print(f"  {case['name']:<40} {case['half']} {case.get('language')!s:<3} " + "  ".join(cells))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     parser.add_argument("--verbose", action="store_true", help="per-page rows")
     parser.add_argument("--no-baseline", action="store_true", help="skip trafilatura alone")
+    parser.add_argument("--devset", action="store_true", help="score the real-page development set")
+    parser.add_argument("--dir", type=Path, default=DEVSET_DIR, help="the development set's scratch folder")
     args = parser.parse_args(argv)
+    if args.devset:
+        return main_devset(args)
     cases = load_cases()
     results = {"ours": score(cases, run_ours)}
     if not args.no_baseline:
