@@ -198,6 +198,16 @@ def _norm_title(t: str | None) -> str:
     return re.sub(r"\W+", " ", (t or "")).strip().casefold()
 
 
+def _local_day(value: str | None, offset: str | None) -> str:
+    """The day of ``value`` where it was published (labels give the day the page shows)."""
+    if not value:
+        return ""
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if offset and dt.tzinfo is not None:
+        dt = dt.astimezone(datetime.strptime(offset.replace(":", ""), "%z").tzinfo)
+    return dt.date().isoformat()
+
+
 def score_devset(cases: list[dict], runner) -> list[dict]:
     rows = []
     for case in cases:
@@ -211,7 +221,7 @@ def score_devset(cases: list[dict], runner) -> list[dict]:
             if case.get("title"):
                 row["title"] = _norm_title(got.get("title")) == _norm_title(case["title"])
             if case.get("date"):
-                row["date"] = (got.get("published_at") or "")[:10] == case["date"]
+                row["date"] = _local_day(got.get("published_at"), got.get("published_offset")) == case["date"]
         rows.append(row)
     return rows
 

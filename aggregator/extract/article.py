@@ -127,7 +127,9 @@ def pick_title(pm: PageMeta, node: dict | None, how: str, traf_title: str | None
         mt = norm(meta_title)
         for h1 in pm.h1s:
             n = norm(h1)
-            if n and (n == mt or (len(n) > 20 and (mt.startswith(n) or n.startswith(mt)))):
+            # an h1 that extends the metadata title is the headline plus glued-on page furniture
+            # ("...la InfantaUltima Hora Mallorca"): only a shorter or equal h1 is the clean form
+            if n and (n == mt or (len(n) > 20 and mt.startswith(n))):
                 return h1, meta_how if n == mt else "h1"
         return _strip_site(meta_title, site_names), meta_how
     if pm.h1s and len(pm.h1s) <= 2:
@@ -489,7 +491,9 @@ def extract_article(
         if path in ("", "/") and n_words < 400:
             raise ExtractionError("not_article", "home page, not an article")
         density = link_density(tree)
-        if density > 0.45:
+        # A portal's article page is often half navigation; a long, link-free main text still makes
+        # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short.
+        if density > 0.6 or (density > 0.45 and n_words < 250):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
     if not body:
         reason = "empty_body" if article_signals else "not_article"

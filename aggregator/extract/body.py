@@ -292,6 +292,17 @@ def _norm_head(s: str, n: int = 80) -> str:
     return _norm(s)[:n]
 
 
+_DATELINE = re.compile(
+    r"\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d{2}\b|\b(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? (?:19|20)\d{2}\b"
+    r"|\b\d{1,2}\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (?:19|20)\d{2}\b", re.I)
+
+
+def _is_header_line(line: str) -> bool:
+    """A byline/dateline: no sentence punctuation, or parts joined by | · • (not running text)."""
+    return bool(re.search(r"\s[|·•]\s", line)) or not re.search(r"[.!?。](?:\s|$)", line.rstrip(".") + " ")
+
+
 def postclean(text: str, title: str | None) -> str:
     """Paragraphs joined by blank lines, minus title echoes, bylines and boilerplate lines."""
     title_n = _norm(title) if title else None
@@ -303,12 +314,25 @@ def postclean(text: str, title: str | None) -> str:
         n_words = len(line.split())
         if title_n and _norm(line) == title_n:
             continue
+        if len(out) < 2 and n_words <= 12 and _DATELINE.search(line) and _is_header_line(line):
+            continue  # "Patricio Candia | Palma de Mallorca | 08/01/2014" above the text
         if n_words <= 25 and (_LINE_JUNK.match(line) or _PAYWALL_TEXT.search(line)):
             continue
         if not out and n_words <= 12 and _BYLINE.match(line):
             continue
         out.append(line)
     return "\n\n".join(out)
+
+
+_CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f]")
+
+
+def _size(text: str) -> int:
+    """Words, counting a character of a script written without spaces (CJK, Thai, Burmese) as one;
+    ``split()`` would call a Japanese article of 400 characters a few words and starve it."""
+    if text.isascii():
+        return len(text.split())
+    return len(_CJK_CHARS.findall(text)) + len(_CJK_CHARS.sub(" ", text).split())
 
 
 def _run(tree: lxml_html.HtmlElement, url: str | None, precision: bool, metadata: bool, date_params: dict):
@@ -343,10 +367,10 @@ def extract_body(
             meta = {k: getattr(doc, k, None) for k in ("title", "author", "date", "description", "language",
                                                          "categories", "tags", "image", "sitename")}
         text = doc.text
-    if not text or len(text.split()) < 80:
+    if not text or _size(text) < 80:
         doc2 = _run(cleaned, url, False, False, date_params)
         text2 = doc2.text if doc2 is not None else None
-        if text2 and len(text2.split()) > 1.5 * len((text or "").split()):
+        if text2 and _size(text2) > 1.5 * _size(text or ""):
             text = text2
     if not text:
         return BodyResult(None, meta, cleaned)
