@@ -49,7 +49,8 @@ _LINE_JUNK = re.compile(
     r"|see also:.*|more:.*|share (?:this|on)\b.*|sign up (?:for|to)\b.*newsletter.*|subscribe to (?:our|the)\b.*"
     r"|follow us on\b.*|ftc: we use income earning.*|add \S+ to your google news.*|(?:photo|image|credit|source)"
     r"(?: credit)?: .*|\[?(?:photo|image|picture): .*|- ?(?:facebook|twitter|x|linkedin|whatsapp|email|reddit)"
-    r"|(?:facebook|twitter|linkedin|whatsapp|email|reddit|print|copy link)|advertisement - scroll to continue)$",
+    r"|(?:facebook|twitter|linkedin|whatsapp|email|reddit|print|copy link)|advertisement - scroll to continue"
+    r"|loading\b.{0,40}(?:\.\.\.|…))$",
     re.I,
 )
 _BYLINE = re.compile(r"^(?:by|von|par|por|di)\s+[\w .,'’-]{2,80}$", re.I)
@@ -321,7 +322,41 @@ def postclean(text: str, title: str | None) -> str:
         if not out and n_words <= 12 and _BYLINE.match(line):
             continue
         out.append(line)
-    return "\n\n".join(out)
+    return "\n\n".join(_trim_tail(out))
+
+
+#: A heading that opens the reading list, follow links or donation box below an article.
+_TAIL_HEAD = re.compile(
+    r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|(?:most )?(?:read|popular|recommended|trending)"
+    r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
+    r"|weitere (?:artikel|meldungen|nachrichten)\b.*|mehr zum thema\b.*|lesen sie auch:?|相关(?:文章|阅读|新闻).*"
+    r"|推荐阅读.*|follow us\b.*|support (?:us|our journalism)\b.*)$", re.I)
+_URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+|(?<!\w)@\w{3,}")
+_LIST_ITEM = re.compile(r"^[-•*–]\s")
+
+
+def _trim_tail(lines: list[str]) -> list[str]:
+    """Drop what trails the article: a reading-list heading with only short lines after it, a closing
+    run of short lines that are mostly links (social handles, donation URLs), or of bare list items
+    headline-length ("- Is Using the Snooze Button Bad for You?") after the last paragraph of prose."""
+    if len(lines) < 4:
+        return lines
+    for i in range(max(2, len(lines) - 12), len(lines)):
+        if len(lines[i].split()) <= 8 and _TAIL_HEAD.match(lines[i]) and all(
+                len(rest.split()) <= 20 for rest in lines[i + 1:]):
+            lines = lines[:i]
+            break
+    end = len(lines)
+    while end > 3 and len(lines[end - 1].split()) <= 12 and _URL_IN_LINE.search(lines[end - 1]):
+        end -= 1
+    lines = lines[:end]
+    end = len(lines)
+    while end > 3 and _LIST_ITEM.match(lines[end - 1]) and len(lines[end - 1].split()) <= 14 and not lines[
+            end - 1].rstrip().endswith((".", ":", ";", ",")):
+        end -= 1
+    if len(lines) - end >= 3:  # one or two closing bullets are the article's own list
+        lines = lines[:end]
+    return lines
 
 
 _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f]")
