@@ -10,11 +10,13 @@ import hashlib
 import re
 import string
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from dateutil.parser import UnknownTimezoneWarning
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -455,8 +457,15 @@ def extract_article(
     # A complete articleBody that holds everything the page's article container shows is what the
     # choice below would take anyway; a huge page is not worth trafilatura's time either way.
     skip_traf = ld_complete and (len(text) > 1_500_000 or (not needs_traf_meta and covers_page(tree, ld_body)))
-    body_result = None if skip_traf else extract_body(tree, url, title_guess, date_params,
-                                                      with_metadata=needs_traf_meta)
+    body_result = None
+    if not skip_traf:
+        # htmldate (inside trafilatura) parses with dateutil and no tzinfos: a zone name it does not
+        # know ("IST") would be printed as UnknownTimezoneWarning; it is counted as a flag instead.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownTimezoneWarning)
+            body_result = extract_body(tree, url, title_guess, date_params, with_metadata=needs_traf_meta)
+        if any(issubclass(w.category, UnknownTimezoneWarning) for w in caught):
+            flags.append("date_unknown_zone")
     traf_text = body_result.text if body_result else None
     traf_meta = body_result.meta if body_result else {}
     traf_words = count_words(traf_text) if traf_text else 0
@@ -513,7 +522,7 @@ def extract_article(
         flags.append("date_missing")
     if unreadable:
         flags.append("date_unreadable")  # counted by the spider (extract/dates/unreadable)
-    if published is not None and published.zone == "unknown_zone":
+    if published is not None and published.zone == "unknown_zone" and "date_unknown_zone" not in flags:
         flags.append("date_unknown_zone")
     updated, by_upd = pick_updated(pm, node, how, fetched, zone)
     language, by_lang = pick_language(pm, node, how, body)
