@@ -504,6 +504,12 @@ def extract_article(
         # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short.
         if density > 0.6 or (density > 0.45 and n_words < 250):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
+        if body and n_words < 2000:
+            paragraphs = body.count("\n\n") + 1
+            if paragraphs >= 8 and n_words / paragraphs < 12:
+                # a status page, a directory, a list of links written out: no prose paragraphs
+                raise ExtractionError("not_article", f"no article metadata and {paragraphs} paragraphs of "
+                                      f"{n_words / paragraphs:.0f} words on average: a list, not prose")
     if not body:
         reason = "empty_body" if article_signals else "not_article"
         raise ExtractionError(reason, "no main text found")
