@@ -75,6 +75,10 @@ def test_closing_list_of_the_article_itself_stays():
     body = "\n".join([_SENTENCE] * 4 + ["The corridor's first stops:", "- Linz, six chargers.",
                                         "- Salzburg, eight chargers."])
     assert "Salzburg" in postclean(body, None)
+    specs = "\n".join([_SENTENCE] * 4 + ["- range of about 520 km on the WLTP cycle",
+                                         "- charging from 10 to 80 percent in 18 minutes",
+                                         "- deliveries from the second quarter"])
+    assert "second quarter" in postclean(specs, None)
 
 
 def test_header_dateline_is_dropped_but_not_a_first_sentence_with_a_date():

@@ -335,6 +335,15 @@ _URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+|(?<!\w)@\w{3,}")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
 
 
+def _headline_like(line: str) -> bool:
+    """A short line in headline style: no closing full stop, most longer words capitalised."""
+    words = line.lstrip("-•*– ").split()
+    if not words or len(words) > 14 or line.rstrip().endswith((".", ":", ";", ",")):
+        return False
+    long_words = [w for w in words if len(w) > 3]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+
+
 def _trim_tail(lines: list[str]) -> list[str]:
     """Drop what trails the article: a reading-list heading with only short lines after it, a closing
     run of short lines that are mostly links (social handles, donation URLs), or of bare list items
@@ -351,8 +360,7 @@ def _trim_tail(lines: list[str]) -> list[str]:
         end -= 1
     lines = lines[:end]
     end = len(lines)
-    while end > 3 and _LIST_ITEM.match(lines[end - 1]) and len(lines[end - 1].split()) <= 14 and not lines[
-            end - 1].rstrip().endswith((".", ":", ";", ",")):
+    while end > 3 and _LIST_ITEM.match(lines[end - 1]) and _headline_like(lines[end - 1]):
         end -= 1
     if len(lines) - end >= 3:  # one or two closing bullets are the article's own list
         lines = lines[:end]
