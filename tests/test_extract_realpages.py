@@ -67,8 +67,11 @@ def test_tail_reading_list_links_and_placeholders_are_trimmed():
     out = postclean(body, None)
     assert out.count("charging corridor") == 4
     assert "Snooze" not in out and "Loading" not in out and "Must-Reads" not in out
-    social = "\n".join([_SENTENCE] * 4 + ["Facebook https://fb.me/example", "LINE ID = @example"])
-    assert "fb.me" not in postclean(social, None) and "@example" not in postclean(social, None)
+    social = "\n".join([_SENTENCE] * 4 + ["Facebook https://fb.me/example", "Donate https://pay.example.org/x"])
+    assert "fb.me" not in postclean(social, None) and "Donate" not in postclean(social, None)
+    # a sign-off with a handle is the author's, not a link block
+    signed = "\n".join([_SENTENCE] * 4 + ["-- By Maria Lopez Follow @mlopez"])
+    assert "@mlopez" in postclean(signed, None)
 
 
 def test_closing_list_of_the_article_itself_stays():

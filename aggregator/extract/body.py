@@ -331,7 +331,7 @@ _TAIL_HEAD = re.compile(
     r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
     r"|weitere (?:artikel|meldungen|nachrichten)\b.*|mehr zum thema\b.*|lesen sie auch:?|相关(?:文章|阅读|新闻).*"
     r"|推荐阅读.*|follow us\b.*|support (?:us|our journalism)\b.*)$", re.I)
-_URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+|(?<!\w)@\w{3,}")
+_URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
 
 
