@@ -98,3 +98,12 @@ def test_h1_with_glued_site_name_does_not_replace_the_metadata_title():
             + "".join(f"<p>{_SENTENCE}</p>" for _ in range(5)) + "</body></html>")
     article = extract_article(html.encode(), "https://courier.example.org/news/tender.html")
     assert article["title"] == "Regulator reviews the charging tender"
+
+
+def test_japanese_membership_prompts_go_but_a_paragraph_about_membership_stays():
+    prose = ("同社は来年から有料会員向けに充電料金の割引を始めると発表し、会員登録の手続きも簡単にすると説明した。"
+             "対象となる充電器は全国で約三千基に上り、今後さらに増やす計画だという。")
+    body = "\n".join([prose, "＞ 新規会員登録", "［有料会員限定］ この記事は会員限定です。", prose + "二段落目。"])
+    out = postclean(body, None)
+    assert "新規会員登録" not in out and "この記事は会員限定です" not in out
+    assert out.count("有料会員向け") == 2

@@ -46,6 +46,8 @@ _LINE_JUNK = re.compile(
     r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?(?: .*)?"
     r"|read (?:more|next|also)\b.*|sign up here\.?|got a tip for us\?.*|our standards: .*"
     r"|.*(?:未经授权|禁止转载|转载请注明|版权所有).*"
+    r"|(?=.{0,60}$).*(?:有料会員|会員限定|会員登録|会員の方|ログインして|続きをお読み|記事保存|無料・有料プラン).*"
+    r"|[＞>]\s*(?:新規会員登録|ログイン)"
     r"|see also:.*|more:.*|share (?:this|on)\b.*|sign up (?:for|to)\b.*newsletter.*|subscribe to (?:our|the)\b.*"
     r"|follow us on\b.*|ftc: we use income earning.*|add \S+ to your google news.*|(?:photo|image|credit|source)"
     r"(?: credit)?: .*|\[?(?:photo|image|picture): .*|- ?(?:facebook|twitter|x|linkedin|whatsapp|email|reddit)"
