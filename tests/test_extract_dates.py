@@ -129,3 +129,40 @@ def test_cli_source_zone_and_no_warning_on_stderr(tmp_path):
     assert "unknown zone: 1" in result.stderr
     bad = CliRunner().invoke(app, [str(tmp_path), "--source", "nope"])
     assert bad.exit_code == 2
+
+
+def test_spider_reads_its_outlets_zone_and_counts_unreadable_and_unknown_zone_dates(tmp_path):
+    import asyncio
+
+    from scrapy.http import HtmlResponse, Request
+    from scrapy.utils.test import get_crawler
+
+    from spiders.outlets import ElectrekSpider
+
+    crawler = get_crawler(ElectrekSpider, {"AGGREGATOR_VAR": str(tmp_path), "AGGREGATOR_EXTRACT_WORKERS": 0})
+    spider = ElectrekSpider.from_crawler(crawler)
+    crawler.spider = spider
+
+    def parse(url: str, meta: str) -> list[dict]:
+        request = Request(url, meta={"article": True, "hint_published": None})
+        response = HtmlResponse(url, body=_page(url, "", meta), request=request,
+                                headers={"Content-Type": "text/html; charset=utf-8"})
+
+        async def collect():
+            return [item async for item in spider.parse_article(response)]
+
+        return asyncio.run(collect())
+
+    try:
+        base = "https://electrek.co/2026/11/18/maker-starts-deliveries"
+        [plain] = parse(base + "/", '<meta name="pubdate" content="2026-11-18 09:14">')
+        [odd] = parse(base + "-2/", '<meta name="pubdate" content="Nov 18, 2026 9:14 AM XYZT">')
+        [bad] = parse(base + "-3/", '<meta property="article:published_time" content="sometime soon">')
+    finally:
+        spider._engine_stopped()
+        spider._closed()
+    assert plain["published_at"] == "2026-11-18T14:14:00Z"  # 09:14 in New York
+    assert "date_unknown_zone" in odd["flags"] and "date_unreadable" in bad["flags"]
+    stats = crawler.stats.get_stats()
+    assert stats["extract/dates/unknown_zone"] == 1 and stats["extract/dates/unknown_zone/electrek"] == 1
+    assert stats["extract/dates/unreadable"] == 1
