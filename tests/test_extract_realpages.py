@@ -107,3 +107,11 @@ def test_japanese_membership_prompts_go_but_a_paragraph_about_membership_stays()
     out = postclean(body, None)
     assert "新規会員登録" not in out and "この記事は会員限定です" not in out
     assert out.count("有料会員向け") == 2
+
+
+def test_a_first_line_that_is_the_headline_with_a_kicker_is_dropped():
+    title = "Three reporters granted bail in the sedition case"
+    body = "\n".join(["Court: three reporters granted bail in the sedition case", _SENTENCE, _SENTENCE])
+    assert "granted bail" not in postclean(body, title)
+    lead = "Three reporters were granted bail on Tuesday after a month in custody, their lawyer said."
+    assert lead in postclean("\n".join([lead, _SENTENCE]), title)

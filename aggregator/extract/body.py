@@ -301,6 +301,15 @@ _DATELINE = re.compile(
     r"|\b\d{1,2}\.? (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? (?:19|20)\d{2}\b", re.I)
 
 
+def _echoes_title(line_n: str, title_n: str) -> bool:
+    """The first line is the headline again, give or take a word or two (a kicker, a site prefix)."""
+    line_w, title_w = line_n.split(), title_n.split()
+    if len(title_w) < 3 or len(line_w) > len(title_w) + 3 or len(line_w) < len(title_w) - 2:
+        return False
+    shared = len(set(line_w) & set(title_w))
+    return shared >= 0.85 * len(set(title_w)) and shared >= 0.7 * len(set(line_w))
+
+
 def _is_header_line(line: str) -> bool:
     """A byline/dateline: no sentence punctuation, or parts joined by | · • (not running text)."""
     return bool(re.search(r"\s[|·•]\s", line)) or not re.search(r"[.!?。](?:\s|$)", line.rstrip(".") + " ")
@@ -315,7 +324,7 @@ def postclean(text: str, title: str | None) -> str:
         if not line:
             continue
         n_words = len(line.split())
-        if title_n and _norm(line) == title_n:
+        if title_n and (_norm(line) == title_n or (not out and _echoes_title(_norm(line), title_n))):
             continue
         if len(out) < 2 and n_words <= 12 and _DATELINE.search(line) and _is_header_line(line):
             continue  # "Patricio Candia | Palma de Mallorca | 08/01/2014" above the text
