@@ -493,16 +493,21 @@ def extract_article(
         non_article = declared_types & NON_ARTICLE_TYPES and not declared_types & ARTICLE_TYPES
         og_type = (pm.first_meta("og:type") or "").lower()
         path = urlsplit(canonical).path
+        paragraphs = body.count("\n\n") + 1 if body else 1
+        # prose: paragraphs of >= 25 words on average, what a section front or a list never has
+        prose = n_words >= 60 and n_words / paragraphs >= 25
         if non_article or og_type in ("website", "profile", "video.other", "music.song", "books.book") and (
-            n_words < 150 or path in ("", "/")
+            (n_words < 150 and not prose) or path in ("", "/")
         ):
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
         if path in ("", "/") and n_words < 400:
             raise ExtractionError("not_article", "home page, not an article")
         density = link_density(tree)
         # A portal's article page is often half navigation; a long, link-free main text still makes
-        # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short.
-        if density > 0.6 or (density > 0.45 and n_words < 250):
+        # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short. So is a
+        # main text of prose paragraphs on a page of many links: the link share is the site's menus
+        # (real pages: sports federations, ministries, news portals).
+        if not prose and (density > 0.6 or (density > 0.45 and n_words < 250)):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
         if body and n_words < 2000:
             paragraphs = body.count("\n\n") + 1
