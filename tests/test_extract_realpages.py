@@ -115,3 +115,20 @@ def test_a_first_line_that_is_the_headline_with_a_kicker_is_dropped():
     assert "granted bail" not in postclean(body, title)
     lead = "Three reporters were granted bail on Tuesday after a month in custody, their lawyer said."
     assert lead in postclean("\n".join([lead, _SENTENCE]), title)
+
+
+def test_short_prose_report_on_a_menu_heavy_site_page_is_kept():
+    # a federation's or ministry's news item: og:type website, no article metadata, menus that are
+    # most of the page's text, three paragraphs of prose (real pages of trafilatura's comparison set)
+    menu = "".join(f'<li><a href="/verband/{i}">Menu entry {i} of the association</a></li>' for i in range(60))
+    html = (f'<html><head><title>Corridor report</title><meta property="og:type" content="website"></head>'
+            f"<body><nav><ul>{menu}</ul></nav><div class='main'><h1>Corridor report</h1>"
+            + "".join(f"<p>{_SENTENCE} Item {i} of the report covers the tender.</p>" for i in range(4))
+            + "</div></body></html>")
+    article = extract_article(html.encode(), "https://www.verband.example.de/news/corridor-report")
+    assert 60 <= article["word_count"] < 250
+    # the same menus around a list of short teaser lines are still a hub, not an article
+    teasers = "".join(f"<p><a href='/n/{i}'>Teaser {i}</a> charging news today</p>" for i in range(12))
+    hub = html.replace(html[html.index("<div class='main'>"):], f"<div class='main'>{teasers}</div></body></html>")
+    with pytest.raises(ExtractionError):
+        extract_article(hub.encode(), "https://www.verband.example.de/news/")
