@@ -9,11 +9,15 @@ character) because that is what matters downstream (dedup shingles, search), and
 to paragraph breaks.
 
 ``--devset``: the real pages listed in ``benchmarks/devsets/extractset.jsonl`` (rebuilt into a
-scratch folder by ``benchmarks/devsets/build_extractset.py``): word-level bag-of-words precision,
-recall and F1 of the body against the collection's expected text (the mean over pages, as the
-extractor collections score), title and date accuracy where labelled, and the not-an-article
-decisions; our chain beside trafilatura's default and ``favor_precision`` runs, over the whole set
-and over its two halves (half A, the one tuning looked at, and half B), split by a hash of the id.
+scratch folder by ``benchmarks/devsets/build_extractset.py``), per collection: word-level
+bag-of-words precision, recall and F1 of the body against the expected text (the mean over pages)
+where a collection gives one (newspaper4k, Readability), the snippet precision/recall/F1 of
+go-trafilatura's comparison (expected snippets found, unwanted snippets found, summed over pages)
+for trafilatura's evaluation pages, title/date/author accuracy where labelled, and the
+not-an-article decisions; our chain beside trafilatura's default and ``favor_precision`` runs, over
+the whole set and over its two halves (half A, the one tuning looked at, and half B), split by a
+hash of the id. A refused article scores as an empty body. ``--collection``/``--half`` narrow the
+run, ``--jobs 2`` spreads it over processes (times are CPU time per page either way).
 """
 
 from __future__ import annotations
