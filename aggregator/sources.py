@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 try:  # Python 3.11+
     import tomllib
@@ -25,7 +26,7 @@ _NAME_RE = re.compile(r"^[a-z0-9_]+$")
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 _LANG_RE = re.compile(r"^[a-z]{2}$")
 _REQUIRED = ("name", "title", "domains", "language")
-_KNOWN = set(_REQUIRED) | {"wire", "feeds", "sitemaps", "listing_pages", "article_patterns"}
+_KNOWN = set(_REQUIRED) | {"wire", "feeds", "sitemaps", "listing_pages", "article_patterns", "timezone"}
 
 
 class SourceConfigError(ValueError):
@@ -45,6 +46,9 @@ class Source:
     listing_pages: tuple[str, ...] = ()
     article_patterns: tuple[re.Pattern[str], ...] = ()
     wire: bool = False
+    #: IANA zone the outlet prints its times in: zone-less times and its own abbreviations (CST in
+    #: Asia/Shanghai) are read in it; a stated offset always wins.
+    timezone: str = "UTC"
 
     @property
     def primary_domain(self) -> str:
@@ -65,6 +69,14 @@ class Source:
         parts = urlsplit(url)
         bare = f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
         return any(p.search(bare) for p in self.article_patterns)
+
+
+def _valid_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _str_list(raw: dict, key: str, where: str) -> tuple[str, ...]:
@@ -121,6 +133,9 @@ def _parse_source(raw: dict, index: int) -> Source:
     title = raw["title"]
     if not isinstance(title, str) or not title.strip():
         raise SourceConfigError(f"{where}: `title` must be a non-empty string")
+    zone = raw.get("timezone", "UTC")
+    if not isinstance(zone, str) or not _valid_zone(zone):
+        raise SourceConfigError(f"{where}: timezone {zone!r} is not an IANA zone name (e.g. Asia/Shanghai)")
     return Source(
         name=name,
         title=title,
@@ -131,6 +146,7 @@ def _parse_source(raw: dict, index: int) -> Source:
         listing_pages=_urls(raw, "listing_pages", where, domains),
         article_patterns=tuple(patterns),
         wire=wire,
+        timezone=zone,
     )
 
 

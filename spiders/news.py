@@ -202,6 +202,11 @@ class NewsSpider(scrapy.Spider):
         stats.inc_value(f"extract/articles/{self.source.name}")
         for field, extractor in (article.get("extracted_by") or {}).items():
             stats.inc_value(f"extract/fields/{self.source.name}/{field}/{extractor}")
+        flags = article.get("flags") or ()
+        for flag, key in (("date_unreadable", "unreadable"), ("date_unknown_zone", "unknown_zone")):
+            if flag in flags:  # a stated date we could not read, or a zone name nobody knows
+                stats.inc_value(f"extract/dates/{key}")
+                stats.inc_value(f"extract/dates/{key}/{self.source.name}")
         item = {k: article.get(k) for k in FIELD_NAMES if k in article}
         item["source"] = self.source.name
         item["_fetch"] = response.meta.get("validators")

@@ -10,11 +10,13 @@ import hashlib
 import re
 import string
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from dateutil.parser import UnknownTimezoneWarning
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -127,7 +129,9 @@ def pick_title(pm: PageMeta, node: dict | None, how: str, traf_title: str | None
         mt = norm(meta_title)
         for h1 in pm.h1s:
             n = norm(h1)
-            if n and (n == mt or (len(n) > 20 and (mt.startswith(n) or n.startswith(mt)))):
+            # an h1 that extends the metadata title is the headline plus glued-on page furniture
+            # ("...la InfantaUltima Hora Mallorca"): only a shorter or equal h1 is the clean form
+            if n and (n == mt or (len(n) > 20 and mt.startswith(n))):
                 return h1, meta_how if n == mt else "h1"
         return _strip_site(meta_title, site_names), meta_how
     if pm.h1s and len(pm.h1s) <= 2:
@@ -241,9 +245,13 @@ _MOD_META = ("article:modified_time", "og:updated_time", "datemodified", "last-m
 
 def pick_published(
     pm: PageMeta, node: dict | None, how: str, traf_date: str | None, hint: datetime | None,
-    url: str, now: datetime,
+    url: str, now: datetime, zone: str | None = None, unreadable: list[str] | None = None,
 ) -> tuple[dates.ParsedDate | None, str, bool]:
-    """(date, provenance, rejected_future?) — first plausible candidate in trust order."""
+    """(date, provenance, rejected_future?) — first plausible candidate in trust order.
+
+    Zone-less times are read in ``zone`` (the outlet's); stated values that cannot be read at all
+    are appended to ``unreadable``.
+    """
     page = pm.page_node()
     candidates: list[tuple[Any, str]] = []
     if node:
@@ -256,8 +264,10 @@ def pick_published(
     rejected = False
     rejected_days: set = set()
     for raw, src in candidates:
-        parsed = dates.parse_date(raw) if raw else None
+        parsed = dates.parse_date(raw, zone) if raw else None
         if parsed is None:
+            if raw and unreadable is not None and not isinstance(raw, datetime):
+                unreadable.append(str(raw))
             continue
         problem = dates.plausible(parsed, now)
         if problem == "future":
@@ -269,7 +279,7 @@ def pick_published(
     if hinted and dates.plausible(hinted, now):
         rejected = rejected or dates.plausible(hinted, now) == "future"
         hinted = None
-    found = dates.parse_date(traf_date) if traf_date else None
+    found = dates.parse_date(traf_date, zone) if traf_date else None
     if found and not found.has_time and found.value.date() in rejected_days:
         found = None  # htmldate re-read the day of the date we just rejected
     if found and dates.plausible(found, now) is None:
@@ -285,12 +295,13 @@ def pick_published(
     return None, "", rejected
 
 
-def pick_updated(pm: PageMeta, node: dict | None, how: str, now: datetime) -> tuple[dates.ParsedDate | None, str]:
+def pick_updated(pm: PageMeta, node: dict | None, how: str, now: datetime,
+                 zone: str | None = None) -> tuple[dates.ParsedDate | None, str]:
     candidates = [(_clean(node.get("dateModified")), how)] if node else []
     candidates += [(pm.first_meta(k), "opengraph" if k.startswith(("article:", "og:")) else "meta")
                    for k in _MOD_META]
     for raw, src in candidates:
-        parsed = dates.parse_date(raw) if raw else None
+        parsed = dates.parse_date(raw, zone) if raw else None
         if parsed and dates.plausible(parsed, now) is None:
             return parsed, src
     return None, ""
@@ -386,9 +397,16 @@ def extract_article(
     headers: Mapping[str, str] | None = None,
     hint_published: datetime | None = None,
     fetched_at: datetime | None = None,
+    zone: str | None = None,
 ) -> dict:
-    """Extract one article from a fetched page; raise :class:`ExtractionError` if it is not one."""
+    """Extract one article from a fetched page; raise :class:`ExtractionError` if it is not one.
+
+    ``zone`` is the IANA zone zone-less and abbreviated times are read in; by default the registry's
+    ``timezone`` of ``source`` (or of the source owning ``url``), else UTC.
+    """
     fetched = fetched_at or datetime.now(timezone.utc)
+    if zone is None:
+        zone = _source_zone(source, url)
     if fetched.tzinfo is None:
         fetched = fetched.replace(tzinfo=timezone.utc)
     text, _encoding = decode_html(html, headers)
@@ -420,7 +438,9 @@ def extract_article(
     # the page's own metadata settles them all, that pass is skipped (it re-reads the JSON-LD, runs
     # htmldate, ...) and, below, so is the whole of trafilatura if the JSON-LD body is complete.
     authors, by_auth = pick_authors(tree, pm, node, how, None)
-    published, by_pub, rejected = pick_published(pm, node, how, None, hint_published, canonical, fetched)
+    unreadable: list[str] = []
+    published, by_pub, rejected = pick_published(pm, node, how, None, hint_published, canonical, fetched,
+                                                 zone, unreadable)
     tags = _dedupe(
         (_as_list(node.get("keywords")) if node else [])
         + pm.meta.get("article:tag", [])
@@ -437,8 +457,15 @@ def extract_article(
     # A complete articleBody that holds everything the page's article container shows is what the
     # choice below would take anyway; a huge page is not worth trafilatura's time either way.
     skip_traf = ld_complete and (len(text) > 1_500_000 or (not needs_traf_meta and covers_page(tree, ld_body)))
-    body_result = None if skip_traf else extract_body(tree, url, title_guess, date_params,
-                                                      with_metadata=needs_traf_meta)
+    body_result = None
+    if not skip_traf:
+        # htmldate (inside trafilatura) parses with dateutil and no tzinfos: a zone name it does not
+        # know ("IST") would be printed as UnknownTimezoneWarning; it is counted as a flag instead.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnknownTimezoneWarning)
+            body_result = extract_body(tree, url, title_guess, date_params, with_metadata=needs_traf_meta)
+        if any(issubclass(w.category, UnknownTimezoneWarning) for w in caught):
+            flags.append("date_unknown_zone")
     traf_text = body_result.text if body_result else None
     traf_meta = body_result.meta if body_result else {}
     traf_words = count_words(traf_text) if traf_text else 0
@@ -466,15 +493,28 @@ def extract_article(
         non_article = declared_types & NON_ARTICLE_TYPES and not declared_types & ARTICLE_TYPES
         og_type = (pm.first_meta("og:type") or "").lower()
         path = urlsplit(canonical).path
+        paragraphs = body.count("\n\n") + 1 if body else 1
+        # prose: paragraphs of >= 25 words on average, what a section front or a list never has
+        prose = n_words >= 60 and n_words / paragraphs >= 25
         if non_article or og_type in ("website", "profile", "video.other", "music.song", "books.book") and (
-            n_words < 150 or path in ("", "/")
+            (n_words < 150 and not prose) or path in ("", "/")
         ):
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
         if path in ("", "/") and n_words < 400:
             raise ExtractionError("not_article", "home page, not an article")
         density = link_density(tree)
-        if density > 0.45:
+        # A portal's article page is often half navigation; a long, link-free main text still makes
+        # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short. So is a
+        # main text of prose paragraphs on a page of many links: the link share is the site's menus
+        # (real pages: sports federations, ministries, news portals).
+        if not prose and (density > 0.6 or (density > 0.45 and n_words < 250)):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
+        if body and n_words < 2000:
+            paragraphs = body.count("\n\n") + 1
+            if paragraphs >= 8 and n_words / paragraphs < 12:
+                # a status page, a directory, a list of links written out: no prose paragraphs
+                raise ExtractionError("not_article", f"no article metadata and {paragraphs} paragraphs of "
+                                      f"{n_words / paragraphs:.0f} words on average: a list, not prose")
     if not body:
         reason = "empty_body" if article_signals else "not_article"
         raise ExtractionError(reason, "no main text found")
@@ -484,13 +524,18 @@ def extract_article(
 
     if traf_meta:  # fallbacks only: what the page's metadata settled above stays
         authors, by_auth = pick_authors(tree, pm, node, how, traf_meta.get("author"))
+        unreadable = []
         published, by_pub, rejected = pick_published(pm, node, how, traf_meta.get("date"), hint_published,
-                                                     canonical, fetched)
+                                                     canonical, fetched, zone, unreadable)
     if rejected:
         flags.append("date_rejected_future")
     if published is None:
         flags.append("date_missing")
-    updated, by_upd = pick_updated(pm, node, how, fetched)
+    if unreadable:
+        flags.append("date_unreadable")  # counted by the spider (extract/dates/unreadable)
+    if published is not None and published.zone == "unknown_zone" and "date_unknown_zone" not in flags:
+        flags.append("date_unknown_zone")
+    updated, by_upd = pick_updated(pm, node, how, fetched, zone)
     language, by_lang = pick_language(pm, node, how, body)
     image, by_img = pick_image(pm, node, how, canonical if canonical.startswith("http") else url)
 
@@ -539,6 +584,19 @@ def extract_article(
         extracted_by=by,
     )
     return result
+
+
+def _source_zone(source: str | None, url: str) -> str | None:
+    """The registry's ``timezone`` for the named source, or for the one owning ``url``."""
+    try:
+        from aggregator.sources import get_source, source_for_url
+    except Exception:  # noqa: BLE001 - the registry is optional for standalone use
+        return None
+    try:
+        found = get_source(source) if source else source_for_url(url)
+    except KeyError:
+        found = source_for_url(url)
+    return found.timezone if found else None
 
 
 def _source_name(canonical: str, url: str) -> str | None:

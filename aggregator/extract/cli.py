@@ -9,11 +9,16 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import warnings
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from dateutil.parser import UnknownTimezoneWarning
+
+from aggregator.sources import SourceConfigError, get_source
 
 from .article import extract_article
 from .decode import header
@@ -86,15 +91,35 @@ def extract_command(
     if not jobs:
         typer.echo("nothing to extract: give files, folders or --from-archive", err=True)
         raise typer.Exit(2)
+    if source is not None:
+        try:
+            zone = get_source(source).timezone
+        except (KeyError, SourceConfigError) as exc:
+            typer.echo(f"--source: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    else:
+        zone = None
     single = len(jobs) == 1 and from_archive is None and not any(p.is_dir() for p in paths or [])
     failed = 0
+    dated = Counter()
     for name, body, page_url, headers, fetched_at in jobs:
         try:
             data = body if body is not None else _read(Path(name))
-            article = extract_article(
-                data, page_url or _guess_url(data, Path(name)), source=source, headers=headers,
-                fetched_at=fetched_at,  # type: ignore[arg-type]
-            )
+            with warnings.catch_warnings(record=True) as caught:
+                # libraries below us (htmldate) may still warn about a zone name: count, never print
+                warnings.simplefilter("always", UnknownTimezoneWarning)
+                article = extract_article(
+                    data, page_url or _guess_url(data, Path(name)), source=source, headers=headers,
+                    fetched_at=fetched_at, zone=zone,  # type: ignore[arg-type]
+                )
+            for warning in caught:
+                if issubclass(warning.category, UnknownTimezoneWarning):
+                    dated["unknown_zone"] += 1
+                else:
+                    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+            for flag in article.get("flags") or ():
+                if flag in ("date_unreadable", "date_unknown_zone", "date_missing"):
+                    dated[flag.removeprefix("date_")] += 1
         except (ExtractionError, OSError) as exc:
             failed += 1
             reason = exc.reason if isinstance(exc, ExtractionError) else "unreadable"
@@ -104,5 +129,8 @@ def extract_command(
             typer.echo(json.dumps(article, indent=2, ensure_ascii=False))
         else:
             typer.echo(json.dumps({"file": name, **article}, ensure_ascii=False))
+    if dated:
+        summary = ", ".join(f"{key.replace('_', ' ')}: {n}" for key, n in sorted(dated.items()))
+        typer.echo(f"dates: {summary} (of {len(jobs)} pages)", err=True)
     if failed:
         raise typer.Exit(1)
