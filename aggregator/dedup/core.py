@@ -1047,6 +1047,13 @@ def cluster_articles(
     """
     if level not in ("dup", "story"):
         raise ValueError("level must be 'dup' or 'story'")
+    story, dup = cluster_story_and_dup(articles, config)
+    return dup if level == "dup" else story
+
+
+def cluster_story_and_dup(articles: Iterable[dict[str, Any]],
+                          config: DedupConfig | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """``({article id: story id}, {article id: dup id})`` of one batch run (see :func:`cluster_articles`)."""
     arts = [_article_fields(a) for a in articles]
     dd = Deduplicator(config, MemoryStore())
     cfg = dd.config
@@ -1063,11 +1070,14 @@ def cluster_articles(
                                                     _parse_time(arts[i].get("published_at")) or 0.0, i))
     for i in order:
         dd.add(arts[i])
-    out: dict[str, str] = {}
+    story: dict[str, str] = {}
+    dup: dict[str, str] = {}
     for a in arts:
         aid = str(a["id"])
-        out[aid] = (dd.dup_of(aid) if level == "dup" else dd.story_of(aid)) or ""
-    return out
+        story[aid] = dd.story_of(aid) or ""
+        dup[aid] = dd.dup_of(aid) or ""
+    return story, dup
 
 
-__all__ = ["Assignment", "DedupConfig", "Deduplicator", "Member", "Story", "cluster_articles"]
+__all__ = ["Assignment", "DedupConfig", "Deduplicator", "Member", "Story", "cluster_articles",
+           "cluster_story_and_dup"]
