@@ -114,14 +114,17 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: bool) -> None:
-    from .devset import DevsetError, baselines, load_devset, ours
+def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: bool,
+                   copies: bool = False) -> None:
+    from .devset import DevsetError, baselines, hard_copies, load_devset, ours
 
     try:
         ds = load_devset(paths, half)
     except DevsetError as exc:
         _err.print(f"[red]{exc}[/red] (a facts file has no text: see benchmarks/devsets/README.md)")
         raise typer.Exit(2) from None
+    if copies:
+        ds = hard_copies(ds)
     rows = [ours(ds)]
     if with_baselines:
         rows += baselines(ds)
@@ -131,7 +134,8 @@ def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: 
         return
     r0 = rows[0]
     out = Console(width=max(_out.width, 150))
-    title = (f"clustering quality on {', '.join(p.name for p in paths)} (half {half}): {r0['pages']} pages, "
+    title = (f"clustering quality on {', '.join(p.name for p in paths)} (half {half}"
+             f"{', with hard synthetic copies' if copies else ''}): {r0['pages']} pages, "
              f"{r0['events']} events, {r0['undated']} undated")
     out.print(title, highlight=False)
     for tier, label in (("story", "story tier (story_id vs event)"), ("dup", "dup tier (dup_id vs copy_of)")):
@@ -170,6 +174,8 @@ def eval_command(
     half: Annotated[str, typer.Option(help="development set: a, b (split by topic hash) or all")] = "all",
     with_baselines: Annotated[bool, typer.Option("--baselines", help="development set: also score exact "
                                                  "Jaccard and TF-IDF cosine at their oracle thresholds")] = False,
+    hard_copies: Annotated[bool, typer.Option("--hard-copies", help="development set: add a wire update, a "
+                                              "re-cased republication and an excerpt of every page")] = False,
 ) -> None:
     """Pairwise P/R/F1, B-cubed P/R/F1 and Adjusted Rand Index of a clustering against labels.
 
@@ -186,7 +192,7 @@ def eval_command(
         if half not in ("a", "b", "all"):
             _err.print(f"[red]--half must be a, b or all, not {half!r}[/red]")
             raise typer.Exit(2)
-        _devset_report(paths, half, with_baselines, as_json)
+        _devset_report(paths, half, with_baselines, as_json, hard_copies)
         return
     keys = (label_key, "story_label", "dup_label", "label", "cluster")
     truth: dict[str, str]

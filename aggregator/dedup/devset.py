@@ -296,3 +296,50 @@ def ours(ds: Devset, config: Any = None) -> dict[str, Any]:
     r = score(ds, story, dup)
     r["method"] = "ours (aggregator dedup)"
     return r
+
+
+# -- hard synthetic copies -------------------------------------------------------------------------
+
+_SENT = re.compile(r"(?<=[.!?。！？])\s*")
+_ADDED = ("Shares of the company closed 2.7% higher on the day, extending this year's gain to 14%.",
+          "A spokesperson for the company declined to comment beyond the statement on Tuesday.",
+          "(Reporting by newsroom staff; editing by the regional desk)")
+
+
+def hard_copies(ds: Devset, per_page: int = 3, seed: int = 7) -> Devset:
+    """``ds`` plus hard near-verbatim copies of its pages, each labelled ``copy_of`` its original.
+
+    Three kinds, as syndication makes them: a wire *update* (``UPDATE 1-`` headline, the text with
+    paragraphs added), a *retitled, re-cased republication* (new upper-case headline, the lead in
+    capitals, a credit line), and an *excerpt* (the first ~45 % of the text, as a partner prints the
+    opening paragraphs). Only pages of 600+ characters get copies; same event, same language.
+    """
+    import random
+
+    rng = random.Random(seed)
+    out = [dict(p) for p in ds.pages]
+    for p in ds.pages:
+        body = p["body"]
+        if len(body) < 600 or p.get("copy_of"):
+            continue
+        sents = [s for s in _SENT.split(body) if s.strip()]
+        if len(sents) < 4:
+            continue
+        title = str(p.get("title") or "")
+        kinds = ["update", "recase", "excerpt"][:per_page]
+        for kind in kinds:
+            q = dict(p, id=f"{p['id']}~{kind}", copy_of=p["id"], source=f"{kind}.syndication.example")
+            if kind == "update":
+                add = rng.sample(_ADDED, 2)
+                q["title"] = f"UPDATE 1-{title}"
+                q["body"] = body + "\n\n" + add[0] + "\n\n" + add[1]
+            elif kind == "recase":
+                cut = max(1, len(sents) // 4)
+                q["title"] = title.upper()
+                q["body"] = " ".join(sents[:cut]).upper() + "\n\n" + " ".join(sents[cut:]) + \
+                    "\n\nRepublished with permission."
+            else:
+                q["title"] = title
+                q["body"] = " ".join(sents[: max(2, int(len(sents) * 0.45))])
+            out.append(q)
+    return Devset(out, ds.skipped)
