@@ -78,7 +78,8 @@ class DedupConfig:
     seed: int = 1
     dup_threshold: float = 0.55  # Jaccard of body shingle sets
     dup_containment: float = 0.8  # |small & large| / |small|
-    dup_min_ratio: float = 0.4  # |small| / |large| for a containment match
+    dup_min_ratio: float = 0.4  # |small| / |large| for a containment match ...
+    dup_min_overlap: int = 40  # ... or |small & large| at least this (an excerpt of a long article)
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
     dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
@@ -525,22 +526,31 @@ class Deduplicator:
 
         ``bp``: the learned boilerplate of both sources, when the caller already has it.
         """
+        return self._dup_match(a, b, bp)[0]
+
+    def _dup_match(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[float, bool]:
+        """``(similarity, symmetric)``: symmetric is False for a containment match (an excerpt or an
+        update), which places ``a`` with ``b`` but is no evidence that ``b``'s copies and another
+        text containing ``a`` are copies of each other (two articles quoting one notice)."""
         cfg = self.config
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
         if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a, b):
-            return 0.0
+            return 0.0, False
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
         if jac >= cfg.dup_threshold:
-            return jac
+            return jac, True
         small, large = sorted((len(sa), len(sb)))
-        if small / large >= cfg.dup_min_ratio and inter / small >= cfg.dup_containment:
-            return max(jac, cfg.dup_threshold)
+        if inter / small >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio
+                                                     or inter >= cfg.dup_min_overlap):
+            # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
+            # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
+            return max(jac, cfg.dup_threshold), False
         if jac >= cfg.dup_fact_threshold and self._facts_agree(a, b):
-            return jac  # an edited copy: scattered word changes, every figure and name kept
-        return 0.0
+            return jac, True  # an edited copy: scattered word changes, every figure and name kept
+        return 0.0, False
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
@@ -744,6 +754,8 @@ class Deduplicator:
         cand.discard(d.number)
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
+        contained: set[int] = set()  # candidates matched by containment only
+        missed: set[int] = set()  # candidates verified exactly and not copies
         docs: dict[int, Doc | None] = {}
         not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
@@ -757,9 +769,25 @@ class Deduplicator:
                     continue
                 if o.source not in bps:
                     bps[o.source] = self._boilerplate(o.source)
-                sim = self._dup_similarity(d, o, bps[d.source] | bps[o.source])
+                sim, symmetric = self._dup_match(d, o, bps[d.source] | bps[o.source])
                 if sim > 0:
                     dup_hits.append((sim, o))
+                    if not symmetric:
+                        contained.add(o.number)
+                else:
+                    missed.add(o.number)
+        if contained:
+            # a containment hit places d with a copy only if no other member of that copy's cluster was
+            # compared with d and failed: a longer text containing an excerpt of A is not a copy of A
+            # when it was compared with A itself (two reports quoting one notice)
+            keep_hits = []
+            for sim, o in dup_hits:
+                if o.number in contained and o.number in docs:
+                    cl = store.get(f"c:{self._resolve(o.dup_id)}")
+                    if cl is not None and missed.intersection(cl.members):
+                        continue
+                keep_hits.append((sim, o))
+            dup_hits = keep_hits
         # story candidates
         story_docs: list[Doc] = []
         # the story keys cover the neighbouring day buckets too, so about half the candidates lie outside
@@ -825,7 +853,7 @@ class Deduplicator:
                 continue
             if dup_cl is None:
                 dup_cl, d.similarity = cl, sim
-            elif cl.cid != dup_cl.cid:
+            elif cl.cid != dup_cl.cid and o.number not in contained:
                 keep, gone = self._older(dup_cl, cl)
                 self._merge(keep, gone, "dup_id")
                 dup_cl = keep

@@ -300,7 +300,7 @@ def ours(ds: Devset, config: Any = None) -> dict[str, Any]:
 
 # -- hard synthetic copies -------------------------------------------------------------------------
 
-_SENT = re.compile(r"(?<=[.!?。！？])\s*")
+_SENT = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")
 _ADDED = ("Shares of the company closed 2.7% higher on the day, extending this year's gain to 14%.",
           "A spokesperson for the company declined to comment beyond the statement on Tuesday.",
           "(Reporting by newsroom staff; editing by the regional desk)")

@@ -25,7 +25,7 @@ _SCALE = {
     "million": 1e6, "millions": 1e6, "millionen": 1e6, "mio": 1e6, "mn": 1e6, "m": 1e6,
     "billion": 1e9, "billions": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9,
     "milliard": 1e9, "milliards": 1e9, "bn": 1e9, "md": 1e9,
-    "万": 1e4, "亿": 1e8, "千": 1e3,
+    "万": 1e4, "亿": 1e8, "千": 1e3, "萬": 1e4, "億": 1e8,
 }
 _PERCENT = {"%", "percent", "per cent", "prozent", "pour cent", "pourcent", "％"}
 
@@ -33,7 +33,7 @@ _NUM_RE = re.compile(
     r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
     r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
     r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
-    r"万|亿|千)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
+    r"万|亿|千|萬|億)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
 
@@ -243,6 +243,29 @@ def nfkc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+
+
+def deshout(text: str) -> str:
+    """Lines written in capitals (an all-caps headline or lead), with their ordinary words lower-cased.
+
+    In such a line every word looks like an acronym, so every word would become a strong name and a
+    re-cased republication would share almost no names with its original. Words of up to three
+    letters (``BYD``, ``NIO``, ``EU``), known makers, and codes with digits (``SU7``) keep their case.
+    """
+    if not any(c.isupper() for c in text):
+        return text
+    out = []
+    for line in text.split("\n"):
+        words = _LETTERS_RE.findall(line)
+        cased = [w for w in words if len(w) > 3 and not w.isascii() or (len(w) > 3 and w.isalpha())]
+        if len(cased) >= 2 and sum(w.isupper() for w in cased) >= 0.7 * len(cased):
+            line = _LETTERS_RE.sub(lambda m: m.group(0) if len(m.group(0)) <= 3 or
+                                   m.group(0).lower() in KNOWN_NAMES else m.group(0).lower(), line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500,
             source: str = "") -> StoryFeatures:
     """Features of an article: numbers and names from title + lead + the top of the body.
@@ -250,7 +273,8 @@ def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 
     The outlet's own name (``source`` split on punctuation, e.g. ``autonews-daily``) is not a
     feature: it appears in every one of its articles' bylines and footers.
     """
-    head = nfkc("\n".join((title, lead, body[:body_chars])))
+    title, lead = deshout(title), deshout(lead)
+    head = deshout(nfkc("\n".join((title, lead, body[:body_chars]))))
     own = {w for w in re.split(r"[\W_]+", source.lower()) if w} | {re.sub(r"[\W_]+", "", source.lower())}
     found = {k: v for k, v in names(head, lang).items() if k.replace(" ", "") not in own}
     return StoryFeatures(
