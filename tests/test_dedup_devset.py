@@ -75,3 +75,79 @@ def test_eval_cli_on_devset_with_baselines(tmp_path: Path) -> None:
     assert res.exit_code == 2
     res = CliRunner().invoke(app(), ["eval", str(f)])
     assert res.exit_code == 0 and "story tier" in res.output and "oracle" not in res.output
+
+
+# --- articles without a date ---------------------------------------------------------------------------
+
+_BYD = ("BYD said on Friday it delivered 412,310 vehicles in October, up 31.5% from a year earlier. "
+        "Overseas shipments reached 31,204 units as the company expands in Europe.")
+_TESLA = ("Tesla is recalling 27,185 Cybertruck vehicles in the United States because a rear-view camera "
+          "image may be delayed, the NHTSA said on Thursday.")
+
+
+def _a(i: str, body: str, title: str, when: str | None, lang: str = "en", src: str = "x") -> dict:
+    return {"id": i, "title": title, "body": body, "source": src, "published_at": when, "language": lang}
+
+
+def test_undated_article_joins_its_story_on_strong_evidence() -> None:
+    from aggregator.dedup import Deduplicator
+
+    dd = Deduplicator()
+    a = dd.add(_a("en", _BYD, "BYD October deliveries rise 31.5%", "2024-11-01T08:00:00Z"))
+    # no date, other language, same facts (figures, maker, kind of news, period): joins
+    z = dd.add(_a("zh", "比亚迪10月交付41.231万辆，同比增长31.5%，海外销量3.1204万辆。", "比亚迪10月销量", None, "zh",
+                  "sina"))
+    assert z.story_id == a.story_id
+
+
+def test_undated_article_does_not_glue_two_stories() -> None:
+    from aggregator.dedup import Deduplicator
+
+    dd = Deduplicator()
+    s1 = dd.add(_a("byd", _BYD, "BYD October deliveries rise 31.5%", "2024-11-01T08:00:00Z")).story_id
+    s2 = dd.add(_a("tsla", _TESLA, "Tesla recalls 27,185 Cybertrucks", "2024-11-01T09:00:00Z")).story_id
+    assert s1 != s2
+    # an undated roundup naming both events' facts: it may join one story, never merge the two
+    r = dd.add(_a("roundup", _BYD + " " + _TESLA, "EV news roundup", None, src="blog"))
+    assert dd.story_of("byd") != dd.story_of("tsla")
+    assert r.merged_story_ids == []
+    # and a later, dated report of the Tesla recall still finds its own story
+    t2 = dd.add(_a("tsla2", "Tesla recalls 27,185 Cybertrucks over a delayed rear camera image, NHTSA says.",
+                   "Tesla Cybertruck recall: 27,185 trucks", "2024-11-01T15:00:00Z", src="y"))
+    assert t2.story_id == dd.story_of("tsla")
+
+
+def test_dated_articles_weeks_apart_never_share_a_story_month_dates_carry_uncertainty() -> None:
+    from aggregator.dedup import Deduplicator
+
+    dd = Deduplicator()
+    a = dd.add(_a("nov", _BYD, "BYD October deliveries rise 31.5%", "2024-11-01T08:00:00Z"))
+    rewrite = ("Deliveries at BYD climbed 31.5% year on year to 412,310 cars in October, the carmaker reported, "
+               "with 31,204 of them shipped abroad.")
+    far = dd.add(_a("dec", rewrite, "BYD deliveries up 31.5% in October", "2024-12-20T08:00:00Z", src="late"))
+    assert far.story_id != a.story_id  # the same facts told seven weeks later: not linked by the story tier
+    near = dd.add(_a("nov2", "October: BYD handed over 412,310 cars (+31.5%), 31,204 of them abroad.",
+                     "BYD deliveries up 31.5% in October", "2024-11-01T18:00:00Z", src="y"))
+    assert near.story_id == a.story_id
+    month = dd.add(_a("month", _BYD, "BYD October deliveries rise 31.5%", "2024-11", src="m"))
+    assert month.story_id == a.story_id  # "2024-11" may be the 1st: within the window
+
+
+def test_hard_synthetic_copies_are_found() -> None:
+    """A wire update with added paragraphs, an all-caps republication and an excerpt of one text."""
+    from aggregator.dedup.core import cluster_story_and_dup
+    from aggregator.dedup.devset import Devset, hard_copies, score
+
+    paras = [f"Volkswagen said on Tuesday it would cut {n:,} jobs at its plant in Zwickau by 2027, after "
+             f"sales of the ID.{k} fell {p}% in the third quarter. Works council head Daniela Cavallo said "
+             f"talks would resume on {d} November." for n, k, p, d in ((2_000, 3, 12, 4), (1_500, 4, 9, 11))]
+    body = "\n\n".join(paras + ["The carmaker, Europe's largest, is under pressure from Chinese rivals, "
+                                "higher energy costs and weak demand for electric models at home.",
+                                "Shares in Volkswagen closed 1.8% lower in Frankfurt on the news."])
+    page = {"id": "p1", "title": "VW to cut jobs at Zwickau EV plant", "body": body, "language": "en",
+            "published_at": "2024-11-05T10:00:00Z", "source": "wire", "event": "e", "copy_of": None}
+    ds = hard_copies(Devset([page]))
+    assert len(ds.pages) == 4
+    story, dup = cluster_story_and_dup(ds.pages)
+    r = score(ds, story, dup)
+    assert r["dup"]["pairwise_f1"] == 1.0 and r["story"]["pairwise_f1"] == 1.0, r

@@ -569,37 +569,38 @@ class Deduplicator:
         """
         return self._dup_match(a, b, bp)[0]
 
-    def _dup_match(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[float, bool]:
-        """``(similarity, symmetric)``: symmetric is False for a containment match (an excerpt or an
-        update), which places ``a`` with ``b`` but is no evidence that ``b``'s copies and another
-        text containing ``a`` are copies of each other (two articles quoting one notice)."""
+    def _dup_match(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[float, bool, float]:
+        """``(similarity, symmetric, share of a in b)``: symmetric is False for a containment match (an
+        excerpt or an update), which places ``a`` with ``b`` but is no evidence that ``b``'s copies and
+        another text containing ``a`` are copies of each other (two articles quoting one notice)."""
         cfg = self.config
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
         if min(len(sa), len(sb)) < cfg.min_shingles:
-            return 0.0, False
+            return 0.0, False, 0.0
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
+        share = inter / len(sa)
         small, large = sorted((len(sa), len(sb)))
         if (jac >= cfg.dup_partial_jaccard and inter / small >= cfg.dup_partial_containment
                 and inter >= cfg.dup_partial_overlap and not self._facts_conflict(a, b, strict=False)):
             # two page excerpts of one wire story behind different page furniture: each holds a long
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
-            return max(jac, cfg.dup_threshold), True
+            return max(jac, cfg.dup_threshold), True, share
         if self._facts_conflict(a, b):
-            return 0.0, False
+            return 0.0, False, share
         if jac >= cfg.dup_threshold:
-            return jac, True
+            return jac, True, share
         if inter / small >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio
                                                      or inter >= cfg.dup_min_overlap):
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
-            return max(jac, cfg.dup_threshold), False
+            return max(jac, cfg.dup_threshold), False, share
         if jac >= cfg.dup_fact_threshold and self._facts_agree(a, b):
-            return jac, True  # an edited copy: scattered word changes, every figure and name kept
-        return 0.0, False
+            return jac, True, share  # an edited copy: scattered word changes, every figure and name kept
+        return 0.0, False, share
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
@@ -850,17 +851,17 @@ class Deduplicator:
                     continue
                 if o.source not in bps:
                     bps[o.source] = self._boilerplate(o.source)
-                sim, symmetric = self._dup_match(d, o, bps[d.source] | bps[o.source])
+                sim, symmetric, share = self._dup_match(d, o, bps[d.source] | bps[o.source])
                 if sim > 0:
                     dup_hits.append((sim, o))
                     if not symmetric:
                         contained.add(o.number)
-                else:
-                    missed.add(o.number)
+                elif share < cfg.dup_containment:
+                    missed.add(o.number)  # most of d is not in o
         if contained:
             # a containment hit places d with a copy only if no other member of that copy's cluster was
-            # compared with d and failed: a longer text containing an excerpt of A is not a copy of A
-            # when it was compared with A itself (two reports quoting one notice)
+            # compared with d and found not to hold most of it: a longer text containing an excerpt of A
+            # is not a copy of A when it was compared with A itself (two reports quoting one notice)
             keep_hits = []
             for sim, o in dup_hits:
                 if o.number in contained and o.number in docs:

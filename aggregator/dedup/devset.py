@@ -149,7 +149,7 @@ def score(ds: Devset, story: dict[str, str], dup: dict[str, str]) -> dict[str, A
     topic = {p["id"]: str(p.get("topic") or "") for p in ds.pages}
     events = ds.events
     out: dict[str, Any] = {"pages": len(ids), "events": len(set(events.values())),
-                           "undated": sum(1 for p in ds.pages if not p.get("published"))}
+                           "undated": sum(1 for p in ds.pages if not (p.get("published") or p.get("published_at")))}
     s = evaluate(events, story)
     out["story"] = {k: s[k] for k in s if k != "n"}
     truth_pairs = _pairs_in(events, ids)
@@ -162,7 +162,7 @@ def score(ds: Devset, story: dict[str, str], dup: dict[str, str]) -> dict[str, A
     near = {p for p in _pairs_in(topic, [i for i in ids if topic[i]]) if events[p[0]] != events[p[1]]}
     out["story"]["near_miss_pairs"] = len(near)
     out["story"]["near_misses_merged"] = len(near & pred_pairs)
-    undated = {p["id"] for p in ds.pages if not p.get("published")}
+    undated = {p["id"] for p in ds.pages if not (p.get("published") or p.get("published_at"))}
     wrong = pred_pairs - truth_pairs
     out["story"]["wrong_pairs_with_undated"] = sum(1 for a, b in wrong if a in undated or b in undated)
     copies = ds.copies
