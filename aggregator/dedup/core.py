@@ -177,7 +177,8 @@ def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.nd
     order = sorted(named)
     names = np.array(order, dtype=np.uint64)
     weights = np.array([named[h] for h in order], dtype=np.uint8)
-    kw = np.array(sorted({_h64(x) for x in feats.keywords}), dtype=np.uint64)
+    # headline words other than names (names have their own evidence; a name's key is its word hash >> 1)
+    kw = np.array(sorted({h for h in (_h64(x) for x in feats.keywords) if (h >> 1) not in named}), dtype=np.uint64)
     return nums, names, weights, kw
 
 
@@ -249,13 +250,6 @@ def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray,
     seg, hit, _ = lookup(ka, 2, allkw)
     ev[:, 6] = np.bincount(seg, weights=hit, minlength=m)
     return ev, lens
-
-
-def _plain_words(keywords: np.ndarray, names: np.ndarray) -> np.ndarray:
-    """Headline keyword hashes that are not also a name (a name's key is its keyword hash >> 1)."""
-    if not len(keywords) or not len(names):
-        return keywords
-    return keywords[~np.isin(keywords >> np.uint64(1), names)]
 
 
 class Doc:
@@ -659,16 +653,6 @@ class Deduplicator:
         same = np.array([bool(d.language) and d.language == o.language for o in cands])
         x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                             days, same)
-        # headline words other than names (the names have their own evidence): "Xiaomi YU7" shared by two
-        # headlines about two events is not two shared words
-        words_a = _plain_words(ka, names_a)
-        for i, o in enumerate(cands):
-            _n, names_b, _w, kb = o.features()
-            words_b = _plain_words(kb, names_b)
-            inter = len(np.intersect1d(words_a, words_b, assume_unique=True))
-            union = len(words_a) + len(words_b) - inter
-            x[i, S.FEATURES.index("keywords")] = inter / union if len(words_a) and len(words_b) else 0.0
-        x[:, S.FEATURES.index("headlines_unrelated")] = same & (x[:, S.FEATURES.index("keywords")] == 0)
         return x
 
     def _story_scores(self, d: Doc, cands: list[Doc]) -> np.ndarray:

@@ -107,8 +107,8 @@ def specific_number(x: str) -> bool:
 
     Round numbers and percentages recur across unrelated stories; an exact count rarely does.
     """
-    if x.startswith("p:"):
-        return False
+    if x.startswith("p:"):  # a percentage is specific with three significant digits (38.1%, not 10%)
+        return len(x[2:].split("e")[0].replace(".", "").lstrip("0").rstrip("0")) >= 3
     if x.startswith("u:"):  # a figure with its unit: specific unless round ("400 kW" is every charger's)
         x = re.match(r"u:([0-9.e+]+)", x).group(1)  # type: ignore[union-attr]
     mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
@@ -238,6 +238,9 @@ def nfkc(text: str) -> str:
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 
+_SHOUT_RE = re.compile(r"[^\W\d_a-zß-ÿ]{4,}[\s:,.\-–]+[^\W\d_a-zß-ÿ]{4,}")
+
+
 def deshout(text: str) -> str:
     """Lines written in capitals (an all-caps headline or lead), with their ordinary words lower-cased.
 
@@ -245,7 +248,7 @@ def deshout(text: str) -> str:
     re-cased republication would share almost no names with its original. Words of up to three
     letters (``BYD``, ``NIO``, ``EU``), known makers, and codes with digits (``SU7``) keep their case.
     """
-    if not any(c.isupper() for c in text):
+    if _SHOUT_RE.search(text) is None:  # no two capitalised words of 4+ letters in a row: nothing to do
         return text
     out = []
     for line in text.split("\n"):
@@ -302,7 +305,8 @@ _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "ersten": 1, "zweiten"
         "vierten": 4, "premier": 1, "deuxième": 2, "troisième": 3, "quatrième": 4}
 _PERIOD_RES = (
     # "November 2023", "Nov. 2023", "im Oktober 2024"
-    ("ym", re.compile(rf"(?<![\w])({_MONTH_RE})\.?\s+(?:of\s+)?((?:19|20)\d\d)(?!\d)", re.IGNORECASE)),
+    # (found by its year first: see periods())
+    ("ym", re.compile(rf"(?<!\w)({_MONTH_RE})\.?\s+(?:of\s+)?$", re.IGNORECASE)),
     # "2023年11月", "2023-11" style in CJK text
     ("ym_cjk", re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")),
     # "Q3 2024", "3Q24", "Q3/2024", "2024 Q3", "third quarter of 2024", "3. Quartal 2024", "2024年第三季度"
@@ -321,6 +325,16 @@ _PERIOD_RES = (
     ("q_cum_cjk", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?前三季度")),
 )
 _HALF = {"first": 1, "second": 2, "erste": 1, "zweite": 2, "上": 1, "下": 2, "1": 1, "2": 2}
+_ANY_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_YEAR4_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# cheap tests that let a pattern be skipped (each regex costs a pass over the text)
+_PERIOD_HINTS = {
+    "ym": lambda t, y: y, "ym_cjk": lambda t, y: y and "年" in t, "q": lambda t, y: "q" in t,
+    "q_rev": lambda t, y: y and ("季度" in t or "q" in t), "q_word": lambda t, y: "quart" in t or "trimestre" in t,
+    "q_de": lambda t, y: "quartal" in t, "q_cjk": lambda t, y: "季度" in t, "m_cjk": lambda t, y: "月" in t,
+    "h": lambda t, y: "half" in t or "halbjahr" in t or "h1" in t or "h2" in t,
+    "h_cjk": lambda t, y: "半年" in t, "q_cum_cjk": lambda t, y: "前三季度" in t,
+}
 
 
 def periods(text: str) -> set[str]:
@@ -329,12 +343,20 @@ def periods(text: str) -> set[str]:
     said; only as the month of a figure in Chinese, "11月份"). Day dates are left out: a follow-up a
     day later names other days."""
     out: set[str] = set()
+    low = text.casefold()
+    has_year = _ANY_YEAR_RE.search(text) is not None
     for kind, rx in _PERIOD_RES:
+        if not _PERIOD_HINTS[kind](low, has_year):
+            continue
+        if kind == "ym":  # a month name right before a year: look back from each year, not at every position
+            for y in _YEAR4_RE.finditer(text):
+                m = rx.search(text, max(0, y.start() - 16), y.start())
+                if m:
+                    out.add(f"ym:{y.group(0)}-{_MONTH_OF[m.group(1).lower()]:02d}")
+            continue
         for m in rx.finditer(text):
             g = m.groups()
-            if kind == "ym":
-                out.add(f"ym:{g[1]}-{_MONTH_OF[g[0].lower()]:02d}")
-            elif kind == "ym_cjk":
+            if kind == "ym_cjk":
                 if 1 <= int(g[1]) <= 12:
                     out.add(f"ym:{g[0]}-{int(g[1]):02d}")
             elif kind == "q":
@@ -395,25 +417,33 @@ def periods_conflict(a: set[str], b: set[str]) -> bool:
 
 # -- concepts: the kind of news ---------------------------------------------------------------------------
 
-def _concept_matchers() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    """Per language (``*`` for any), ``(concept, regex)`` over casefolded text, from names.json."""
-    out: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+def _concept_index() -> dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]]:
+    """Per language (``*`` for any): ``(words, prefixes, phrases, CJK regex)`` from names.json, each form
+    casefolded and mapped to its concept. Word lookups in dicts, not one regex per concept: this runs for
+    every article."""
+    out: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]] = {}
+    cjk: dict[str, dict[str, str]] = {}
     for concept, per_lang in _TABLE["concepts"].items():
         for lang, forms in per_lang.items():
-            alts = []
+            words, prefixes, phrases, _ = out.setdefault(lang, ({}, {}, {}, None))
             for f in forms:
                 f = f.casefold()
                 if _CJK_RE.search(f):
-                    alts.append(re.escape(f))
+                    cjk.setdefault(lang, {})[f] = concept
                 elif f.endswith("*"):
-                    alts.append(r"(?<!\w)" + re.escape(f[:-1]) + r"\w*")
+                    prefixes[f[:-1]] = concept
+                elif " " in f:
+                    phrases[f] = concept
                 else:
-                    alts.append(r"(?<!\w)" + re.escape(f) + r"(?!\w)")
-            out.setdefault(lang, []).append((concept, re.compile("|".join(alts))))
+                    words[f] = concept
+    for lang, forms in cjk.items():
+        w, p, ph, _ = out.setdefault(lang, ({}, {}, {}, None))
+        out[lang] = (w, p, ph, re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))))
     return out
 
 
-_CONCEPTS = _concept_matchers()
+_CONCEPTS = _concept_index()
+_CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
 
 
 def concepts(text: str, lang: str = "") -> set[str]:
@@ -421,9 +451,28 @@ def concepts(text: str, lang: str = "") -> set[str]:
     any language the table covers: language-independent evidence of *what happened* that tells a
     recall from a sales report about the same maker in the same week."""
     t = text.casefold()
-    found = set()
+    words = _CONCEPT_WORD_RE.findall(t)
+    found: set[str] = set()
     for key in ("*", lang) if lang else tuple(_CONCEPTS):
-        for concept, rx in _CONCEPTS.get(key, ()):
-            if concept not in found and rx.search(t):
-                found.add(concept)
+        if key not in _CONCEPTS:
+            continue
+        exact, prefixes, phrases, cjk = _CONCEPTS[key]
+        for w in words:
+            c = exact.get(w)
+            if c is None and prefixes:
+                for n in range(min(len(w), 16), 2, -1):
+                    c = prefixes.get(w[:n])
+                    if c is not None:
+                        break
+            if c is not None:
+                found.add(c)
+        for ph, c in phrases.items():
+            if c not in found and ph in t:
+                found.add(c)
+        if cjk is not None and not t.isascii():
+            found.update(_CONCEPT_CJK[key][m.group(0)] for m in cjk.finditer(t))
     return found
+
+
+_CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
+                       if _CJK_RE.search(f)} for lang in _CONCEPTS}
