@@ -378,7 +378,10 @@ def run_dedup_baselines(quick: bool, warm: int | None = None, measure: int | Non
 
     dim = 1 << 18
     df = np.zeros(dim)
+    # the window as one CSR matrix rebuilt every 256 documents (dropping the expired) plus the rows since
     window: list[tuple[float, sparse.csr_matrix]] = []
+    built: list[sparse.csr_matrix | None] = [None]
+    pending: list[sparse.csr_matrix] = []
     n_seen = [0]
 
     def tfidf_add(art: dict) -> None:
@@ -390,12 +393,19 @@ def run_dedup_baselines(quick: bool, warm: int | None = None, measure: int | Non
         w /= np.linalg.norm(w) or 1.0
         v = sparse.csr_matrix((w, (np.zeros(len(idx), dtype=np.int64), idx)), shape=(1, dim))
         t = _parse_time(art.get("published_at") or art.get("published")) or 0.0
-        while window and window[0][0] < t - 3 * 86400:
-            window.pop(0)
-        if window:
-            mat = sparse.vstack([x for _, x in window])
-            (mat @ v.T).toarray()  # cosine against the window (links at >= 0.3 would be read off this)
+        if len(pending) >= 256:
+            while window and window[0][0] < t - 3 * 86400:
+                window.pop(0)
+            built[0] = sparse.vstack([x for _, x in window]).tocsr() if window else None
+            pending.clear()
+        # cosine against the window (a link at >= 0.3 would be read off these); rows of documents older
+        # than 3 days are still in the built matrix until the next rebuild, at most 256 adds later
+        if built[0] is not None:
+            (built[0] @ v.T).toarray()
+        if pending:
+            (sparse.vstack(pending) @ v.T).toarray()
         window.append((t, v))
+        pending.append(v)
 
     for art in head:
         tfidf_add(art)

@@ -564,9 +564,11 @@ class Deduplicator:
         return self._dup_match(a, b, bp)[0]
 
     def _dup_match(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[float, bool, float]:
-        """``(similarity, symmetric, share of a in b)``: symmetric is False for a containment match (an
-        excerpt or an update), which places ``a`` with ``b`` but is no evidence that ``b``'s copies and
-        another text containing ``a`` are copies of each other (two articles quoting one notice)."""
+        """``(similarity, symmetric, share of the smaller text in the larger)``.
+
+        ``symmetric`` is False for a containment match (an excerpt or an update), which places ``a`` with
+        ``b`` but is no evidence that ``b``'s copies and another text containing ``a`` are copies of each
+        other (two articles quoting one notice)."""
         cfg = self.config
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
@@ -575,7 +577,7 @@ class Deduplicator:
             return 0.0, False, 0.0
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
-        share = inter / len(sa)
+        share = inter / small_len if (small_len := min(len(sa), len(sb))) else 0.0
         small, large = sorted((len(sa), len(sb)))
         if (jac >= cfg.dup_partial_jaccard and inter / small >= cfg.dup_partial_containment
                 and inter >= cfg.dup_partial_overlap and not self._facts_conflict(a, b, strict=False)):
@@ -841,17 +843,21 @@ class Deduplicator:
                     if not symmetric:
                         contained.add(o.number)
                 elif share < cfg.dup_containment:
-                    missed.add(o.number)  # most of d is not in o
-        if contained:
+                    missed.add(o.number)  # neither text holds most of the other
+        if missed and contained:
             # a containment hit places d with a copy only if no other member of that copy's cluster was
-            # compared with d and found not to hold most of it: a longer text containing an excerpt of A
-            # is not a copy of A when it was compared with A itself (two reports quoting one notice)
+            # compared with d and found unrelated (neither holding most of the other): a text containing an
+            # excerpt of A is not a copy of A when it was compared with A itself (two reports quoting one
+            # notice). Symmetric hits are not held back: excerpts of one page cut at different points can
+            # share little with each other and still be copies of one original.
             keep_hits = []
             for sim, o in dup_hits:
-                if o.number in contained and o.number in docs:
-                    cl = store.get(f"c:{self._resolve(o.dup_id)}")
-                    if cl is not None and missed.intersection(cl.members):
-                        continue
+                if o.number not in contained:
+                    keep_hits.append((sim, o))
+                    continue
+                cl = store.get(f"c:{self._resolve(o.dup_id)}")
+                if cl is not None and missed.intersection(cl.members):
+                    continue
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
