@@ -649,15 +649,11 @@ class Deduplicator:
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        unc_a = S.parse_extra(d.extra)[3]
-        gaps = [S.time_gap_days(d.published, o.published, unc_a, S.parse_extra(o.extra)[3]) for o in cands]
-        days = np.array([0.0 if g is None else g for g in gaps])
         same = np.array([bool(d.language) and d.language == o.language for o in cands])
-        x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                            days, same)
-        return x
+        return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
+                               np.zeros(m), same)
 
-    def _story_scores(self, d: Doc, cands: list[Doc]) -> np.ndarray:
+    def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False) -> np.ndarray:
         """Probability that ``d`` and each candidate report one event (:mod:`.story`).
 
         Dated pairs further apart than ``story_window_days`` (less the uncertainty of month-only dates)
@@ -667,7 +663,7 @@ class Deduplicator:
         if not m:
             return np.empty(0)
         p = S.link_probability(self._story_features(d, cands), self.config.story_weights, self.config.story_bias)
-        if d.published is not None:
+        if d.published is not None and not in_window:  # (_place has dropped the others already)
             unc_a = S.parse_extra(d.extra)[3]
             window = self.config.story_window_days
             for i, o in enumerate(cands):
@@ -871,7 +867,7 @@ class Deduplicator:
             if gap is not None and gap > cfg.story_window_days:
                 continue
             story_docs.append(o)
-        probs = self._story_scores(d, story_docs).tolist()
+        probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
         for p, o in zip(probs, story_docs, strict=True):

@@ -122,15 +122,25 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     x[:, 5] = (n_specific > 0) & (spec_b > 0) & (spec_shared == 0)
     x[:, 6] = (n_numbers >= 2) & (lens[:, 0] >= 2) & (nums == 0)
     pa, ya, ka, _ = parse_extra(extra_a)
+    if not (pa or ya or ka):
+        return _finish(x, n_strong, strong_b, strong_shared, same_language)
     for i, e in enumerate(extras):
+        if not e:
+            continue
         pb, yb, kb, _ = parse_extra(e)
         shared_k = len(ka & kb)
         x[i, 7] = shared_k / 2
         x[i, 8] = bool(ka) and bool(kb) and not shared_k
-        x[i, 9] = F.periods_conflict(set(pa), set(pb))
-        x[i, 10] = bool(pa & pb)
+        if pa and pb:
+            x[i, 9] = F.periods_conflict(set(pa), set(pb))
+            x[i, 10] = bool(pa & pb)
         x[i, 11] = bool(ya) and bool(yb) and not (ya & yb)
         x[i, 12] = bool(ya) and bool(yb) and max(ya) != max(yb)
+    return _finish(x, n_strong, strong_b, strong_shared, same_language)
+
+
+def _finish(x: np.ndarray, n_strong: int, strong_b: np.ndarray, strong_shared: np.ndarray,
+            same_language: np.ndarray) -> np.ndarray:
     x[:, 13] = same_language
     x[:, 14] = (n_strong > 0) & (strong_b > 0) & (strong_shared == 0)
     x[:, 15] = np.where((n_strong > 0) & (strong_b > 0),
