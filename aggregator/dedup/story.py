@@ -8,15 +8,19 @@ but not the figures or the period, and are weeks apart when dated.
 
 Per candidate pair the evidence is a small vector (:data:`FEATURES`), and the link probability is a
 logistic model over it: ``p = 1 / (1 + exp(-(w . x + b)))``. The weights (:data:`WEIGHTS`) were
-fitted on half ``a`` of the real development set (``benchmarks/devsets/fit_story_weights.py``;
-reported on half ``b`` too) and rounded; their signs are what one expects of each signal, which the
-fit on half ``b`` agrees with. Two rules are not learned but hard:
+fitted on half ``a`` of the real development set plus the synthetic corpus
+(``benchmarks/devsets/fit_story_weights.py --synthetic``; reported on half ``b`` too) and rounded;
+their signs are what one expects of each signal, which a fit on half ``b`` agrees with. Some rules are
+not learned but hard:
 
 * dated articles published more than ``story_window_days`` apart (less the uncertainty of a date
   known only to the month) are never linked by the story tier (p = 0);
-* an article without a date links only with ``p >= story_link_undated`` (above the dated bar),
-  joins at most one story and never merges two: it cannot glue unrelated stories together, and
-  still joins its story when the evidence (shared figures, names, kind, period) is strong.
+* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.6 like the
+  dated one on the development set), joins at most one story and never merges two: it cannot glue
+  unrelated stories together, and still joins its story when the evidence (shared figures, names,
+  kind, period) is strong.
+* a link needs a shared strong name or a shared specific figure, and two independent signs of another
+  event (another kind of news, other figures, another period) veto it.
 
 The extra features that are not in the packed document (periods, years mentioned, kinds of news,
 date precision) travel as one short string per document (:func:`pack_extra`), a few dozen bytes.
@@ -37,7 +41,7 @@ FEATURES = (
     "strong_names",  # shared strong names (acronyms, codes, known makers), /5, capped at 1
     "figures",  # shared specific figures (14,881; 41.2万), /4, capped at 1
     "round_figures",  # shared round figures (300,000; 2.3%), /4, capped at 1
-    "keywords",  # Jaccard of headline/lead keywords (same language mostly)
+    "keywords",  # Jaccard of headline/lead words that are not names (same language mostly)
     "figures_conflict",  # both state specific figures, none shared
     "all_figures_conflict",  # both state 2+ figures, none shared
     "kinds_shared",  # kinds of news in common (recall, sales, ...), /2
