@@ -384,6 +384,12 @@ def periods(text: str) -> set[str]:
     return {x for x in out if not (x.startswith("q:?-") and x.split("-")[1] in dated_q)}
 
 
+@lru_cache(maxsize=65536)  # articles of one week name the same few periods: pairs of sets repeat
+def periods_conflict_cached(a: frozenset[str], b: frozenset[str]) -> bool:
+    """:func:`periods_conflict` of two frozensets, cached."""
+    return periods_conflict(set(a), set(b))
+
+
 def periods_conflict(a: set[str], b: set[str]) -> bool:
     """Both name the period they report on, and no period of one matches one of the other.
 
@@ -457,9 +463,10 @@ def concepts(text: str, lang: str = "") -> set[str]:
         if key not in _CONCEPTS:
             continue
         exact, prefixes, phrases, cjk = _CONCEPTS[key]
+        starts = _PREFIX_STARTS[key]
         for w in words:
             c = exact.get(w)
-            if c is None and prefixes:
+            if c is None and w[:3] in starts:
                 for n in range(min(len(w), 16), 2, -1):
                     c = prefixes.get(w[:n])
                     if c is not None:
@@ -474,5 +481,6 @@ def concepts(text: str, lang: str = "") -> set[str]:
     return found
 
 
+_PREFIX_STARTS = {lang: {p[:3] for p in v[1]} for lang, v in _CONCEPTS.items()}
 _CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
                        if _CJK_RE.search(f)} for lang in _CONCEPTS}

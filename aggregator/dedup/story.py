@@ -136,7 +136,7 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
         x[i, 7] = shared_k / 2
         x[i, 8] = bool(ka) and bool(kb) and not shared_k
         if pa and pb:
-            x[i, 9] = F.periods_conflict(set(pa), set(pb))
+            x[i, 9] = F.periods_conflict_cached(pa, pb)
             x[i, 10] = bool(pa & pb)
         x[i, 11] = bool(ya) and bool(yb) and not (ya & yb)
         x[i, 12] = bool(ya) and bool(yb) and max(ya) != max(yb)
