@@ -602,9 +602,10 @@ class Deduplicator:
         """Both state several specific figures, and (nearly) all of them are the same."""
         na, names_a, wa, _ = a.features()
         nb, names_b, wb, _ = b.features()
-        spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
-        shared = len(np.intersect1d(spec_a, spec_b, assume_unique=True))
-        if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(spec_a), len(spec_b)):
+        # every figure counts here (a bare "120" too): the question is whether one text kept all of the
+        # other's figures, not whether a figure is rare enough to tie two reports together
+        shared = len(np.intersect1d(na, nb, assume_unique=True))
+        if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(na), len(nb)):
             return False
         strong_a, strong_b = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
         return (not len(strong_a) or not len(strong_b)

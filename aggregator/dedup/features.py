@@ -111,6 +111,8 @@ def specific_number(x: str) -> bool:
         return len(x[2:].split("e")[0].replace(".", "").lstrip("0").rstrip("0")) >= 3
     if x.startswith("u:"):  # a figure with its unit: specific unless round ("400 kW" is every charger's)
         x = re.match(r"u:([0-9.e+]+)", x).group(1)  # type: ignore[union-attr]
+    elif "." not in x and "e" not in x and len(x) <= 3:
+        return False  # a bare count below 1,000 ("120", "410"): too common to tell two events apart
     mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
     return len(mant) >= 2
 
