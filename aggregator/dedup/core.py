@@ -97,8 +97,8 @@ class DedupConfig:
     story_lsh_threshold: float = 0.08
     story_window_days: float = 3.0  # dated articles further apart are never linked by the story tier
     story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
-    story_link: float = 0.6  # link probability (story.link_probability) that links two dated articles
-    story_link_undated: float = 0.6  # ... when one of them has no date: stronger evidence needed
+    story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
+    story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
     story_join_mean: float = 0.35  # mean link probability over a story's scored members to join it
     story_span_days: float = 10.0  # a dated article joins no story with a dated member further away
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
@@ -164,12 +164,14 @@ def _h64(x: str) -> int:
 def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(numbers, names, name weights, keywords)`` of ``feats`` as sorted hash arrays.
 
-    numbers: ``xxh64`` with the low bit set for a *specific* figure (:func:`.features.specific_number`),
-    so the flag travels with the value and intersections need no lookup; names: ``xxh64 >> 1`` (the
+    numbers: ``xxh64`` with the low bit set for a *specific* figure (:func:`.features.specific_number`)
+    and the next bit for a percentage, so the flags travel with the value and intersections need no
+    lookup; names: ``xxh64 >> 1`` (the
     key of the name's document-frequency counter) with a parallel ``uint8`` weight in tenths;
     keywords: ``xxh64``. Strings are not kept: explanations (``links_of``) name articles, not features.
     """
-    nums = np.array(sorted({(_h64(x) & ~1) | int(F.specific_number(x)) for x in feats.numbers}), dtype=np.uint64)
+    nums = np.array(sorted({(_h64(x) & ~3) | (int(x.startswith("p:")) << 1) | int(F.specific_number(x))
+                            for x in feats.numbers}), dtype=np.uint64)
     named: dict[int, int] = {}
     for k, w in feats.names.items():
         h = _h64(k) >> 1
@@ -623,8 +625,14 @@ class Deduplicator:
         """
         na, names_a, wa, _ = a.features()
         nb, names_b, wb, _ = b.features()
+        plain_a, plain_b = na[(na & np.uint64(2)) == 0], nb[(nb & np.uint64(2)) == 0]
+        if len(plain_a) and len(plain_b) and not len(np.intersect1d(plain_a, plain_b, assume_unique=True)):
+            return True  # both state figures other than percentages, and none is the same ($319 and $57)
         if len(na) and len(nb):
-            if strict and len(np.intersect1d(na, nb, assume_unique=True)) < 0.5 * min(len(na), len(nb)):
+            shared = len(np.intersect1d(na, nb, assume_unique=True))
+            # strict: most figures of the text with fewer must be in the other; not strict (two excerpts cut
+            # at different points, whose figures differ where one goes on past the other): at least one
+            if shared < (0.5 * min(len(na), len(nb)) if strict else 1):
                 return True
             spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
             if len(spec_a) and len(spec_b) and not len(np.intersect1d(spec_a, spec_b, assume_unique=True)):

@@ -112,7 +112,7 @@ def specific_number(x: str) -> bool:
     if x.startswith("u:"):  # a figure with its unit: specific unless round ("400 kW" is every charger's)
         x = re.match(r"u:([0-9.e+]+)", x).group(1)  # type: ignore[union-attr]
     elif "." not in x and "e" not in x and len(x) <= 3:
-        return False  # a bare count below 1,000 ("120", "410"): too common to tell two events apart
+        return False  # a bare count below 1,000 ("120", "410"): too common to tie two reports together
     mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
     return len(mant) >= 2
 

@@ -15,7 +15,7 @@ not learned but hard:
 
 * dated articles published more than ``story_window_days`` apart (less the uncertainty of a date
   known only to the month) are never linked by the story tier (p = 0);
-* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.6 like the
+* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.65 like the
   dated one on the development set), joins at most one story and never merges two: it cannot glue
   unrelated stories together, and still joins its story when the evidence (shared figures, names,
   kind, period) is strong.
