@@ -315,3 +315,109 @@ def run_dedup(quick: bool) -> list[Row]:
     # memory figure at 100k is a short extrapolation; the whole corpus would take ~8 minutes
     budget = 15.0 if quick else 150.0
     return _dedup_rows(size, path, budget, psutil.Process())
+
+
+# --- the whole dedup step against same-run baselines (issue 14) ------------------------------------------
+
+def _cpu_rate(fn, docs: list[dict]) -> tuple[float, list[float]]:
+    """docs/s of ``fn`` per document in CPU time of this process (other processes on the machine do not
+    count: the rate one core gives), and the per-document latencies (CPU ms)."""
+    lat: list[float] = []
+    t0 = time.process_time()
+    for art in docs:
+        a = time.process_time()
+        fn(art)
+        lat.append((time.process_time() - a) * 1e3)
+    total = time.process_time() - t0
+    return len(docs) / total if total else float("nan"), lat
+
+
+def run_dedup_baselines(quick: bool, warm: int | None = None, measure: int | None = None) -> list[Row]:
+    """``Deduplicator.add`` beside two plain pipelines on the same documents, after the same warm-up:
+
+    * datasketch: ``MinHash(num_perm=128)`` of the word 3-shingles, ``MinHashLSH(threshold=0.5)``
+      query + insert (the dup tier's textbook form, no verification, no story tier);
+    * TF-IDF window: hashed word counts (2**18 dims), idf from the running document frequencies, cosine
+      against every document of the last 3 days (sparse product), link at 0.3 (the story tier's
+      textbook form).
+
+    Rates are per core (CPU time), since the machine is shared.
+    """
+    import re
+
+    from datasketch import MinHash, MinHashLSH
+    from scipy import sparse
+
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _parse_time
+
+    warm = warm if warm is not None else (1_000 if quick else 20_000)
+    measure = measure if measure is not None else (500 if quick else 2_000)
+    docs = list(read_corpus(ensure_corpus(DATA, 100_000), limit=warm + measure))
+    head, tail = docs[:warm], docs[warm:]
+    rows: list[Row] = []
+
+    dd = Deduplicator(store=open_store("memory:"))
+    for art in head:
+        dd.add(art)
+    ours, lat = _cpu_rate(dd.add, tail)
+
+    word = re.compile(r"\w+")
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+
+    def ds_add(art: dict) -> None:
+        toks = word.findall(str(art.get("body") or "").lower())
+        m = MinHash(num_perm=128)
+        m.update_batch([" ".join(toks[i:i + 3]).encode("utf-8") for i in range(max(1, len(toks) - 2))])
+        lsh.query(m)
+        lsh.insert(art["id"], m, check_duplication=False)
+
+    for art in head:
+        ds_add(art)
+    ds_rate, _ = _cpu_rate(ds_add, tail)
+
+    dim = 1 << 18
+    df = np.zeros(dim)
+    # the window as one CSR matrix rebuilt every 256 documents (dropping the expired) plus the rows since
+    window: list[tuple[float, sparse.csr_matrix]] = []
+    built: list[sparse.csr_matrix | None] = [None]
+    pending: list[sparse.csr_matrix] = []
+    n_seen = [0]
+
+    def tfidf_add(art: dict) -> None:
+        toks = word.findall(f"{art.get('title') or ''} {art.get('body') or ''}".lower())
+        idx, counts = np.unique(np.array([hash(t) % dim for t in toks], dtype=np.int64), return_counts=True)
+        df[idx] += 1
+        n_seen[0] += 1
+        w = (1 + np.log(counts)) * np.log((1 + n_seen[0]) / (1 + df[idx]))
+        w /= np.linalg.norm(w) or 1.0
+        v = sparse.csr_matrix((w, (np.zeros(len(idx), dtype=np.int64), idx)), shape=(1, dim))
+        t = _parse_time(art.get("published_at") or art.get("published")) or 0.0
+        if len(pending) >= 256:
+            while window and window[0][0] < t - 3 * 86400:
+                window.pop(0)
+            built[0] = sparse.vstack([x for _, x in window]).tocsr() if window else None
+            pending.clear()
+        # cosine against the window (a link at >= 0.3 would be read off these); rows of documents older
+        # than 3 days are still in the built matrix until the next rebuild, at most 256 adds later
+        if built[0] is not None:
+            (built[0] @ v.T).toarray()
+        if pending:
+            (sparse.vstack(pending) @ v.T).toarray()
+        window.append((t, v))
+        pending.append(v)
+
+    for art in head:
+        tfidf_add(art)
+    tf_rate, _ = _cpu_rate(tfidf_add, tail)
+
+    note = (f"{len(tail):,} documents after {len(head):,} (CPU time of one core); per-add p50 "
+            f"{pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms")
+    rows.append(Row("dedup", f"Deduplicator.add, both tiers (at {warm // 1000}k docs)", ours, ds_rate, "docs/s",
+                    "datasketch MinHash + MinHashLSH query/insert (dup tier only)", target=3000,
+                    target_text="≥ 3,000 docs/s", notes=note))
+    rows.append(Row("dedup", f"Deduplicator.add vs the story baseline (at {warm // 1000}k docs)", ours, tf_rate,
+                    "docs/s", "TF-IDF cosine against a 3-day window", notes="same documents and warm-up"))
+    rows.append(Row("dedup", f"Deduplicator.add p99 latency (at {warm // 1000}k docs)", pct(lat, 99), None, "ms",
+                    higher_is_better=False, target=5.0, target_text="≤ 5 ms", notes=note))
+    return rows

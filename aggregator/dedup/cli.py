@@ -108,14 +108,92 @@ def _load_map(path: Path, label_keys: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return "-" if x != x else f"{x:.3f}"
+    return str(x)
+
+
+def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: bool,
+                   copies: bool = False) -> None:
+    from .devset import DevsetError, baselines, hard_copies, load_devset, ours
+
+    try:
+        ds = load_devset(paths, half)
+    except DevsetError as exc:
+        _err.print(f"[red]{exc}[/red] (a facts file has no text: see benchmarks/devsets/README.md)")
+        raise typer.Exit(2) from None
+    if copies:
+        ds = hard_copies(ds)
+    rows = [ours(ds)]
+    if with_baselines:
+        rows += baselines(ds)
+    if as_json:
+        sys.stdout.write(json.dumps({"half": half, "files": [str(p) for p in paths], "skipped_lines": ds.skipped,
+                                     "rows": rows}, indent=1) + "\n")
+        return
+    r0 = rows[0]
+    out = Console(width=max(_out.width, 150))
+    title = (f"clustering quality on {', '.join(p.name for p in paths)} (half {half}"
+             f"{', with hard synthetic copies' if copies else ''}): {r0['pages']} pages, "
+             f"{r0['events']} events, {r0['undated']} undated")
+    out.print(title, highlight=False)
+    for tier, label in (("story", "story tier (story_id vs event)"), ("dup", "dup tier (dup_id vs copy_of)")):
+        table = Table(title=label)
+        cols = ["method", "threshold", "pairwise P", "R", "F1", "B3 F1", "near misses merged"]
+        if tier == "story":
+            cols[-1:-1] = ["cross-lang R", "same-lang R"]
+        for c in cols:
+            table.add_column(c, justify="left" if c == "method" else "right")
+        for r in rows:
+            t = r[tier]
+            th = f"oracle {t['threshold']:.2f}" if "threshold" in t else "fixed"
+            cells = [r["method"], th, _fmt(t["pairwise_precision"]), _fmt(t["pairwise_recall"]),
+                     _fmt(t["pairwise_f1"]), _fmt(t["bcubed_f1"])]
+            if tier == "story":
+                cells += [f"{_fmt(t['cross_language_recall'])} of {t['cross_language_pairs']}",
+                          _fmt(t["same_language_recall"])]
+            nm = f"{t['near_misses_merged']}" + (f" of {t['near_miss_pairs']}" if tier == "story" else "")
+            table.add_row(*cells, nm)
+        out.print(table)
+    if with_baselines:
+        out.print("baselines get an oracle threshold (the best F1 on this very data); ours does not",
+                   highlight=False)
+    if ds.skipped:
+        out.print(f"{ds.skipped} lines skipped (no id, event or text)", highlight=False)
+
+
 def eval_command(
     labels: Annotated[Path, typer.Argument(help="{id: cluster} JSON, a combined {labels, predicted} JSON, "
-                                                "or a JSONL corpus with a label key")],
-    predicted: Annotated[Path | None, typer.Argument(help="{id: cluster} JSON (omit for the combined form)")] = None,
+                                                "a JSONL corpus with a label key, or a labelled "
+                                                "development set (JSONL with event/copy_of/text)")],
+    predicted: Annotated[Path | None, typer.Argument(help="{id: cluster} JSON (omit for the combined form); "
+                                                          "with a development set: a second part of it")] = None,
     label_key: Annotated[str, typer.Option(help="label key in a JSONL corpus")] = "story_label",
     as_json: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    half: Annotated[str, typer.Option(help="development set: a, b (split by topic hash) or all")] = "all",
+    with_baselines: Annotated[bool, typer.Option("--baselines", help="development set: also score exact "
+                                                 "Jaccard and TF-IDF cosine at their oracle thresholds")] = False,
+    hard_copies: Annotated[bool, typer.Option("--hard-copies", help="development set: add a wire update, a "
+                                              "re-cased republication and an excerpt of every page")] = False,
 ) -> None:
-    """Pairwise P/R/F1, B-cubed P/R/F1 and Adjusted Rand Index of a clustering against labels."""
+    """Pairwise P/R/F1, B-cubed P/R/F1 and Adjusted Rand Index of a clustering against labels.
+
+    Given a labelled development set (pages with ``event``, ``copy_of`` and ``text``), clusters it
+    with both tiers and scores them, with ``--baselines`` beside exact Jaccard and TF-IDF cosine.
+    """
+    from .devset import is_devset
+
+    if not labels.exists():
+        _err.print(f"[red]{labels}: no such file[/red]")
+        raise typer.Exit(2)
+    if is_devset(labels):
+        paths = [labels] + ([predicted] if predicted is not None else [])
+        if half not in ("a", "b", "all"):
+            _err.print(f"[red]--half must be a, b or all, not {half!r}[/red]")
+            raise typer.Exit(2)
+        _devset_report(paths, half, with_baselines, as_json, hard_copies)
+        return
     keys = (label_key, "story_label", "dup_label", "label", "cluster")
     truth: dict[str, str]
     pred: dict[str, str]

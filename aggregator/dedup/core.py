@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import struct
 import sys
 import time
@@ -42,11 +43,13 @@ import numpy as np
 
 from . import _jit
 from . import features as F
+from . import story as S
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
 from .text import (
+    fold_chinese,
     generic_boilerplate_units,
     shingle_set,
     token_hashes_normalized,
@@ -78,7 +81,12 @@ class DedupConfig:
     seed: int = 1
     dup_threshold: float = 0.55  # Jaccard of body shingle sets
     dup_containment: float = 0.8  # |small & large| / |small|
-    dup_min_ratio: float = 0.4  # |small| / |large| for a containment match
+    dup_min_ratio: float = 0.4  # |small| / |large| for a containment match ...
+    dup_min_overlap: int = 40  # ... or |small & large| at least this (an excerpt of a long article)
+    # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least
+    dup_partial_jaccard: float = 0.33
+    dup_partial_containment: float = 0.55
+    dup_partial_overlap: int = 40
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
     dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
@@ -87,8 +95,15 @@ class DedupConfig:
     min_shingles: int = 12
     story_num_perm: int = 64
     story_lsh_threshold: float = 0.08
-    story_window_days: float = 3.0
-    story_min_score: float = 1.0
+    story_window_days: float = 3.0  # dated articles further apart are never linked by the story tier
+    story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
+    story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
+    story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
+    story_join_mean: float = 0.35  # mean link probability over a story's scored members to join it
+    story_span_days: float = 10.0  # a dated article joins no story with a dated member further away
+    story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
+    story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
+    story_bias: float | None = None  # None: story.BIAS
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
@@ -151,12 +166,14 @@ def _h64(x: str) -> int:
 def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(numbers, names, name weights, keywords)`` of ``feats`` as sorted hash arrays.
 
-    numbers: ``xxh64`` with the low bit set for a *specific* figure (:func:`.features.specific_number`),
-    so the flag travels with the value and intersections need no lookup; names: ``xxh64 >> 1`` (the
+    numbers: ``xxh64`` with the low bit set for a *specific* figure (:func:`.features.specific_number`)
+    and the next bit for a percentage, so the flags travel with the value and intersections need no
+    lookup; names: ``xxh64 >> 1`` (the
     key of the name's document-frequency counter) with a parallel ``uint8`` weight in tenths;
     keywords: ``xxh64``. Strings are not kept: explanations (``links_of``) name articles, not features.
     """
-    nums = np.array(sorted({(_h64(x) & ~1) | int(F.specific_number(x)) for x in feats.numbers}), dtype=np.uint64)
+    nums = np.array(sorted({(_h64(x) & ~3) | (int(x.startswith("p:")) << 1) | int(F.specific_number(x))
+                            for x in feats.numbers}), dtype=np.uint64)
     named: dict[int, int] = {}
     for k, w in feats.names.items():
         h = _h64(k) >> 1
@@ -164,7 +181,8 @@ def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.nd
     order = sorted(named)
     names = np.array(order, dtype=np.uint64)
     weights = np.array([named[h] for h in order], dtype=np.uint8)
-    kw = np.array(sorted({_h64(x) for x in feats.keywords}), dtype=np.uint64)
+    # headline words other than names (names have their own evidence; a name's key is its word hash >> 1)
+    kw = np.array(sorted({h for h in (_h64(x) for x in feats.keywords) if (h >> 1) not in named}), dtype=np.uint64)
     return nums, names, weights, kw
 
 
@@ -251,16 +269,17 @@ class Doc:
     """
 
     __slots__ = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
-                 "dup_id", "story_id", "similarity", "pinned", "links")
+                 "dup_id", "story_id", "similarity", "pinned", "links", "extra")
 
     def __init__(self, number: int, article_id: str, source: str, title: str, published: float | None,
                  language: str, content_key: bytes, blob: bytes, dup_id: str = "", story_id: str = "",
                  similarity: float = 1.0, pinned: bool = False,
-                 links: list[tuple[str, str, float]] | None = None) -> None:
+                 links: list[tuple[str, str, float]] | None = None, extra: str = "") -> None:
         self.number, self.article_id, self.source, self.title = number, article_id, source, title
         self.published, self.language, self.content_key, self.blob = published, language, content_key, blob
         self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
         self.links = links if links is not None else []  # (other id, tier, score): why it was placed
+        self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra)
 
     @staticmethod
     def pack(shingles: np.ndarray, edge_units: list[tuple[int, np.ndarray]],
@@ -340,6 +359,8 @@ class Doc:
             state["content_key"] = bytes.fromhex(ck) if isinstance(ck, str) else ck
             state.setdefault("links", [])
             state = tuple(state.get(k) for k in self.__slots__)
+        if len(state) < len(self.__slots__):  # states from before ``extra``: no extra evidence
+            state = (*state, *("" for _ in range(len(self.__slots__) - len(state))))
         for k, v in zip(self.__slots__, state, strict=True):
             setattr(self, k, v)
 
@@ -369,6 +390,8 @@ class Cluster:
     seq: int  # number of the founding document (tie-break for undated clusters)
     merged_from: list[str] = field(default_factory=list)
     confirmed: bool = False
+    lo: float | None = None  # earliest and latest publication time of dated members (story span)
+    hi: float | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -377,8 +400,21 @@ class Cluster:
         if isinstance(state, tuple):  # (dict state, slot state)
             state = {**(state[0] or {}), **(state[1] or {})}
         self.merged_from, self.confirmed = [], False  # absent in some older states
+        self.lo = self.hi = None
         for k, v in state.items():
             setattr(self, k, v)
+
+
+def _parse_time_unc(v: Any) -> tuple[float | None, float]:
+    """``(time, uncertainty in days)``: a date known to the month (``2023-12``) is its middle, ± 15.5 days;
+    a bare year its middle, ± 183 days."""
+    if isinstance(v, str):
+        s = v.strip()
+        if re.fullmatch(r"(19|20)\d\d-(0[1-9]|1[0-2])", s):
+            return datetime.fromisoformat(s + "-16").replace(tzinfo=timezone.utc).timestamp(), 15.5
+        if re.fullmatch(r"(19|20)\d\d", s):
+            return datetime.fromisoformat(s + "-07-02").replace(tzinfo=timezone.utc).timestamp(), 183.0
+    return _parse_time(v), 0.0
 
 
 def _parse_time(v: Any) -> float | None:
@@ -460,7 +496,7 @@ class Deduplicator:
         raw = units(F.nfkc(body))
         if not raw:
             return [], np.empty(0, dtype=np.uint32), [], []
-        norm = [u if u.isascii() and u.islower() else u.casefold() for u in raw]
+        norm = [u if u.isascii() and u.islower() else fold_chinese(u.casefold()) for u in raw]
         tok, starts = token_hashes_normalized("\n".join(norm))
         char_starts = np.cumsum([0] + [len(u) + 1 for u in norm[:-1]])
         bounds = np.append(np.searchsorted(starts, char_starts, side="left"), len(tok))
@@ -493,7 +529,7 @@ class Deduplicator:
         lead = str(art.get("lead") or "")
         source = str(art.get("source") or "").lower()
         lang = str(art.get("language") or "")
-        published = _parse_time(art.get("published_at", art.get("published")))
+        published, uncertainty = _parse_time_unc(art.get("published_at", art.get("published")))
         content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).digest()
         learned = self._boilerplate(source)
         kept, shingles, keys, edge = self._analyse(body, learned)
@@ -514,7 +550,9 @@ class Deduplicator:
                 break
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
-        return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob), feats
+        extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
+        return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
+                   extra=extra), feats
 
     @staticmethod
     def _effective(d: Doc, bp: set[int] | frozenset[int]) -> np.ndarray:
@@ -527,30 +565,51 @@ class Deduplicator:
 
         ``bp``: the learned boilerplate of both sources, when the caller already has it.
         """
+        return self._dup_match(a, b, bp)[0]
+
+    def _dup_match(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[float, bool, float]:
+        """``(similarity, symmetric, share of the smaller text in the larger)``.
+
+        ``symmetric`` is False for a containment match (an excerpt or an update), which places ``a`` with
+        ``b`` but is no evidence that ``b``'s copies and another text containing ``a`` are copies of each
+        other (two articles quoting one notice)."""
         cfg = self.config
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
-        if min(len(sa), len(sb)) < cfg.min_shingles or self._facts_conflict(a, b):
-            return 0.0
+        if min(len(sa), len(sb)) < cfg.min_shingles:
+            return 0.0, False, 0.0
         inter = len(np.intersect1d(sa, sb, assume_unique=True))
         jac = inter / (len(sa) + len(sb) - inter)
-        if jac >= cfg.dup_threshold:
-            return jac
+        share = inter / small_len if (small_len := min(len(sa), len(sb))) else 0.0
         small, large = sorted((len(sa), len(sb)))
-        if small / large >= cfg.dup_min_ratio and inter / small >= cfg.dup_containment:
-            return max(jac, cfg.dup_threshold)
+        if (jac >= cfg.dup_partial_jaccard and inter / small >= cfg.dup_partial_containment
+                and inter >= cfg.dup_partial_overlap and not self._facts_conflict(a, b, strict=False)):
+            # two page excerpts of one wire story behind different page furniture: each holds a long
+            # stretch of the other, cut at different points, so their figures differ where one text
+            # goes on past the other; only contradicting facts (other exact figures, other names) veto
+            return max(jac, cfg.dup_threshold), True, share
+        if self._facts_conflict(a, b):
+            return 0.0, False, share
+        if jac >= cfg.dup_threshold:
+            return jac, True, share
+        if inter / small >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio
+                                                     or inter >= cfg.dup_min_overlap):
+            # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
+            # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
+            return max(jac, cfg.dup_threshold), False, share
         if jac >= cfg.dup_fact_threshold and self._facts_agree(a, b):
-            return jac  # an edited copy: scattered word changes, every figure and name kept
-        return 0.0
+            return jac, True, share  # an edited copy: scattered word changes, every figure and name kept
+        return 0.0, False, share
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
         na, names_a, wa, _ = a.features()
         nb, names_b, wb, _ = b.features()
-        spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
-        shared = len(np.intersect1d(spec_a, spec_b, assume_unique=True))
-        if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(spec_a), len(spec_b)):
+        # every figure counts here (a bare "120" too): the question is whether one text kept all of the
+        # other's figures, not whether a figure is rare enough to tie two reports together
+        shared = len(np.intersect1d(na, nb, assume_unique=True))
+        if shared < self.config.dup_fact_min_numbers or shared < 0.8 * max(len(na), len(nb)):
             return False
         strong_a, strong_b = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
         return (not len(strong_a) or not len(strong_b)
@@ -558,7 +617,7 @@ class Deduplicator:
                                                                                               len(strong_b)))
 
     @staticmethod
-    def _facts_conflict(a: Doc, b: Doc) -> bool:
+    def _facts_conflict(a: Doc, b: Doc, strict: bool = True) -> bool:
         """Templated news (recalls, earnings, launches) shares its wording but not its facts.
 
         A copy keeps the numbers and names of its original; two texts whose numbers mostly
@@ -568,8 +627,14 @@ class Deduplicator:
         """
         na, names_a, wa, _ = a.features()
         nb, names_b, wb, _ = b.features()
+        plain_a, plain_b = na[(na & np.uint64(2)) == 0], nb[(nb & np.uint64(2)) == 0]
+        if len(plain_a) and len(plain_b) and not len(np.intersect1d(plain_a, plain_b, assume_unique=True)):
+            return True  # both state figures other than percentages, and none is the same ($319 and $57)
         if len(na) and len(nb):
-            if len(np.intersect1d(na, nb, assume_unique=True)) < 0.5 * min(len(na), len(nb)):
+            shared = len(np.intersect1d(na, nb, assume_unique=True))
+            # strict: most figures of the text with fewer must be in the other; not strict (two excerpts cut
+            # at different points, whose figures differ where one goes on past the other): at least one
+            if shared < (0.5 * min(len(na), len(nb)) if strict else 1):
                 return True
             spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
             if len(spec_a) and len(spec_b) and not len(np.intersect1d(spec_a, spec_b, assume_unique=True)):
@@ -585,42 +650,38 @@ class Deduplicator:
         dfs = self.store.count_get("df", names.tolist())
         return np.array([F.idf_weight(df, n_docs) for df in dfs])
 
-    def _story_scores(self, d: Doc, cands: list[Doc]) -> np.ndarray:
-        """Evidence that ``d`` and each candidate report one event; >= ``story_min_score`` links them.
-        (Candidates are already within the story window of ``d``: :meth:`_place` drops the others.)
-
-        Shared specific numbers are the strongest cross-language evidence, names confirm
-        them, headline keywords help within a language. One shared name, or numbers
-        without a shared name, stay below the bar: same-company / same-week hard negatives.
-
-        The per-candidate sums come from :func:`_story_evidence`; the score is numpy arithmetic over them.
-        """
-        cfg = self.config
+    def _story_features(self, d: Doc, cands: list[Doc]) -> np.ndarray:
+        """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`)."""
         m = len(cands)
         if not m:
-            return np.empty(0)
+            return np.zeros((0, len(S.FEATURES)))
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
-        nums, spec_shared, spec_b, name_w, strong_b, strong_shared, kinter = ev.T
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        # headline keywords: Jaccard
-        klen = lens[:, 2]
-        kunion = len(ka) + klen - kinter
-        kw = np.where((klen > 0) & (len(ka) > 0), kinter / np.maximum(kunion, 1), 0.0)
+        same = np.array([bool(d.language) and d.language == o.language for o in cands])
+        return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
+                               np.zeros(m), same)
 
-        score = 0.5 * np.minimum(nums, 4) + 0.3 * np.minimum(name_w, 3.0) + 2.0 * kw
-        below = np.minimum(score, 0.9 * cfg.story_min_score)
-        veto = np.zeros(m, dtype=bool)
-        veto |= (len(na) > 0) & (lens[:, 0] > 0) & (nums == 0) & (kw < 0.35)  # both state figures, none agree
-        veto |= (nums == 0) & (kw < 0.25)
-        veto |= (nums <= 1) & (name_w < 1.5) & (kw < 0.2)
-        veto |= (spec_a > 0) & (spec_b > 0) & (spec_shared == 0) & (kw < 0.35)  # exact figures, none agree
-        veto |= (strong_shared < 0.34 * np.minimum(strong_a, strong_b)) & (kw < 0.35)  # most names differ
-        score = np.where(veto, below, score)
-        score[strong_shared == 0] = 0.0  # no shared specific name: a shared language or template is no evidence
-        return score
+    def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False) -> np.ndarray:
+        """Probability that ``d`` and each candidate report one event (:mod:`.story`).
+
+        Dated pairs further apart than ``story_window_days`` (less the uncertainty of month-only dates)
+        get 0: the story tier never links them, whatever the text shares.
+        """
+        m = len(cands)
+        if not m:
+            return np.empty(0)
+        p = S.link_probability(self._story_features(d, cands), self.config.story_weights, self.config.story_bias)
+        if d.published is not None and not in_window:  # (_place has dropped the others already)
+            unc_a = S.parse_extra(d.extra)[3]
+            window = self.config.story_window_days
+            for i, o in enumerate(cands):
+                gap = S.time_gap_days(d.published, o.published, unc_a, S.parse_extra(o.extra)[3])
+                if gap is not None and gap > window:
+                    p[i] = 0.0
+        return p
 
     # -- decisions / bans -----------------------------------------------------------------
     def _resolve(self, cid: str) -> str:
@@ -682,6 +743,9 @@ class Deduplicator:
             if n not in keep.members:
                 keep.members.append(n)
         keep.merged_from.extend([other.cid, *other.merged_from])
+        los = [x for x in (keep.lo, other.lo) if x is not None]
+        his = [x for x in (keep.hi, other.hi) if x is not None]
+        keep.lo, keep.hi = (min(los) if los else None), (max(his) if his else None)
         keep.confirmed = keep.confirmed or other.confirmed
         self.store.put(f"alias:{other.cid}", keep.cid)
         self.store.delete(f"c:{other.cid}")
@@ -717,14 +781,31 @@ class Deduplicator:
                 self.store.count_add("df", d.features()[1].tolist())
             return self._place(d, feats, pinned_story=pinned_story, first=old is None)
 
-    def _story_keys(self, d: Doc, feats: F.StoryFeatures, offsets: tuple[int, ...]) -> np.ndarray:
-        """Story-tier band keys of ``d`` salted with its day bucket shifted by each offset."""
+    def _story_keys(self, d: Doc, feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """Story-tier band keys of ``d``: ``(query keys, insert keys)``.
+
+        A precisely dated article is indexed under its day bucket (salt = bucket) and, for undated
+        articles to find it, under the any-time salt -2; it queries the buckets next to its own and the
+        undated salt -1. An article without a precise date (none, or only the month) is indexed under
+        -1 and queries -1 and -2: every time, newest first (:meth:`_place` keeps the newest
+        ``story_undated_candidates``).
+        """
         cfg = self.config
         sig = self.story_signer.sign(sorted_unique(np.array(feats.hashes(), dtype=np.uint32)))
-        if d.published is None:
-            return band_keys(sig, *self.story_bands, salt=-1)
-        bucket = int(d.published // (cfg.story_window_days * DAY))
-        return np.concatenate([band_keys(sig, *self.story_bands, salt=bucket + off) for off in offsets])
+        undated = band_keys(sig, *self.story_bands, salt=-1)
+        anytime = band_keys(sig, *self.story_bands, salt=-2)
+        if not self._precise(d):
+            return np.concatenate([undated, anytime]), undated
+        bucket = int(d.published // (cfg.story_window_days * DAY))  # type: ignore[operator]
+        own = band_keys(sig, *self.story_bands, salt=bucket)
+        query = np.concatenate([band_keys(sig, *self.story_bands, salt=bucket - 1), own,
+                                band_keys(sig, *self.story_bands, salt=bucket + 1), undated])
+        return query, np.concatenate([own, anytime])
+
+    @staticmethod
+    def _precise(d: Doc) -> bool:
+        """Dated to the day (not undated, not known only to the month or year)."""
+        return d.published is not None and not S.parse_extra(d.extra)[3]
 
     def _signatures(self, numbers: np.ndarray) -> np.ndarray:
         """Stored dup signatures of ``numbers``; rows missing in older states are recomputed."""
@@ -743,13 +824,17 @@ class Deduplicator:
         store = self.store
         sig = self.signer.sign(d.shingles)
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
-        skeys = self._story_keys(d, feats, (-1, 0, 1))
+        skeys, skeys_insert = self._story_keys(d, feats)
         story_cand = store.lsh_query("story", skeys)
         story_cand.discard(d.number)
+        if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
+            story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
         cand = store.lsh_query("dup", dkeys) | story_cand
         cand.discard(d.number)
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
+        contained: set[int] = set()  # candidates matched by containment only
+        missed: set[int] = set()  # candidates verified exactly and not copies
         docs: dict[int, Doc | None] = {}
         not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
@@ -763,48 +848,91 @@ class Deduplicator:
                     continue
                 if o.source not in bps:
                     bps[o.source] = self._boilerplate(o.source)
-                sim = self._dup_similarity(d, o, bps[d.source] | bps[o.source])
+                sim, symmetric, share = self._dup_match(d, o, bps[d.source] | bps[o.source])
                 if sim > 0:
                     dup_hits.append((sim, o))
-        # story candidates
+                    if not symmetric:
+                        contained.add(o.number)
+                elif share < cfg.dup_containment:
+                    missed.add(o.number)  # neither text holds most of the other
+        if missed and contained:
+            # a containment hit places d with a copy only if no other member of that copy's cluster was
+            # compared with d and found unrelated (neither holding most of the other): a text containing an
+            # excerpt of A is not a copy of A when it was compared with A itself (two reports quoting one
+            # notice). Symmetric hits are not held back: excerpts of one page cut at different points can
+            # share little with each other and still be copies of one original.
+            keep_hits = []
+            for sim, o in dup_hits:
+                if o.number not in contained:
+                    keep_hits.append((sim, o))
+                    continue
+                cl = store.get(f"c:{self._resolve(o.dup_id)}")
+                if cl is not None and missed.intersection(cl.members):
+                    continue
+                keep_hits.append((sim, o))
+            dup_hits = keep_hits
+        # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
         story_docs: list[Doc] = []
-        # the story keys cover the neighbouring day buckets too, so about half the candidates lie outside
-        # the story window: they can never link, and are dropped before the (per-candidate) scoring
-        span = cfg.story_window_days * DAY
+        unc_d = S.parse_extra(d.extra)[3]
         for n in sorted(story_cand):
             o = docs[n] if n in docs else store.get(f"doc:{n}")
             if o is None or o.expired or o.article_id in not_dup:
                 continue
-            if d.published is not None and o.published is not None and abs(d.published - o.published) > span:
+            gap = S.time_gap_days(d.published, o.published, unc_d, S.parse_extra(o.extra)[3])
+            if gap is not None and gap > cfg.story_window_days:
                 continue
             story_docs.append(o)
-        scores = self._story_scores(d, story_docs).tolist()
-        story_hits = [(sc, o) for sc, o in zip(scores, story_docs, strict=True) if sc >= cfg.story_min_score]
+        probs = self._story_scores(d, story_docs, in_window=True).tolist()
+        story_hits: list[tuple[float, Doc]] = []
+        by_story: dict[str, list[float]] = {}
+        for p, o in zip(probs, story_docs, strict=True):
+            bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
+            sid = self._resolve(o.story_id)
+            by_story.setdefault(sid, []).append(p)
+            if p >= bar:
+                story_hits.append((p, o))
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
 
-        # choose the story: pinned > best dup copy's story > best story link
+        # choose the story: pinned > best copy's story > the story with the best link whose members agree
+        # on average (the mean over its scored members >= story_join_mean, a centroid test that keeps one
+        # strong link from pulling an article into a story its other members contradict) and whose dated
+        # members all lie within story_span_days
         merged: list[str] = []
         story_cl: Cluster | None = None
         confidence = 1.0
-        candidates_sid: list[tuple[float, str]] = []
-        for sim, o in dup_hits:
-            candidates_sid.append((2.0 + sim, self._resolve(o.story_id)))
-        for sc, o in story_hits:
-            candidates_sid.append((sc, self._resolve(o.story_id)))
         allowed: list[tuple[float, str]] = []
-        for sc, sid in candidates_sid:
-            if store.get(f"c:{sid}") is None or self._banned_story(d.article_id, sid):
+        dup_sids: list[str] = []
+        for sim, o in dup_hits:
+            sid = self._resolve(o.story_id)
+            if store.get(f"c:{sid}") is not None and not self._banned_story(d.article_id, sid):
+                allowed.append((2.0 + sim, sid))
+                if o.number not in contained:
+                    dup_sids.append(sid)
+        seen_sid: set[str] = set()
+        for p, o in story_hits:
+            sid = self._resolve(o.story_id)
+            if sid in seen_sid:
                 continue
-            allowed.append((sc, sid))
+            seen_sid.add(sid)
+            cl = store.get(f"c:{sid}")
+            if cl is None or self._banned_story(d.article_id, sid):
+                continue
+            if float(np.mean(by_story[sid])) < cfg.story_join_mean:
+                continue
+            if d.published is not None and cl.lo is not None and cl.hi is not None and \
+                    max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
+                continue
+            allowed.append((p, sid))
         if pinned_story and store.get(f"c:{pinned_story}") is not None:
             allowed.insert(0, (math.inf, pinned_story))
         if allowed:
             best_score, best_sid = allowed[0]
             story_cl = store.get(f"c:{best_sid}")
-            confidence = 0.99 if best_score >= 2.0 else min(0.95, 0.5 + 0.45 * (best_score - cfg.story_min_score
-                                                                                 + 0.1) / 1.5)
-            for _sc, sid in allowed[1:]:
+            confidence = 0.99 if best_score >= 2.0 else min(0.95, float(best_score))
+            # only copies merge stories (a copy of a member of each): a story link never does, so an
+            # article, dated or not, cannot glue two stories together
+            for sid in dup_sids:
                 sid = self._resolve(sid)
                 if sid == story_cl.cid:
                     continue
@@ -832,13 +960,13 @@ class Deduplicator:
                 continue
             if dup_cl is None:
                 dup_cl, d.similarity = cl, sim
-            elif cl.cid != dup_cl.cid:
+            elif cl.cid != dup_cl.cid and o.number not in contained:
                 keep, gone = self._older(dup_cl, cl)
                 self._merge(keep, gone, "dup_id")
                 merged_dups.append(gone.cid)
                 dup_cl = keep
         if not dup_hits and story_hits and not new_story:
-            d.similarity = round(min(1.0, story_hits[0][0] / 3), 3)
+            d.similarity = round(min(1.0, story_hits[0][0]), 3)
         new_dup = dup_cl is None
         if dup_cl is None:
             dup_cl = self._new_cluster("d", d)
@@ -852,12 +980,14 @@ class Deduplicator:
                 cl.members.append(d.number)
             if d.published is not None and d.published < cl.founded and len(cl.members) == 1:
                 cl.founded = d.published
+            if cl is story_cl and self._precise(d):
+                cl.lo = d.published if cl.lo is None else min(cl.lo, d.published)
+                cl.hi = d.published if cl.hi is None else max(cl.hi, d.published)
             store.put(f"c:{cl.cid}", cl)
         store.put(f"doc:{d.number}", d)
         store.vec_put("sig", d.number, sig)
         store.lsh_insert("dup", dkeys, d.number)
-        store.lsh_insert("story", skeys[len(skeys) // 3 : 2 * len(skeys) // 3] if d.published is not None
-                         else skeys, d.number)
+        store.lsh_insert("story", skeys_insert, d.number)
         return Assignment(d.article_id, dup_cl.cid, story_cl.cid, new_dup, new_story,
                           round(float(confidence), 3), merged, merged_dups)
 
@@ -1075,6 +1205,13 @@ def cluster_articles(
     """
     if level not in ("dup", "story"):
         raise ValueError("level must be 'dup' or 'story'")
+    story, dup = cluster_story_and_dup(articles, config)
+    return dup if level == "dup" else story
+
+
+def cluster_story_and_dup(articles: Iterable[dict[str, Any]],
+                          config: DedupConfig | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """``({article id: story id}, {article id: dup id})`` of one batch run (see :func:`cluster_articles`)."""
     arts = [_article_fields(a) for a in articles]
     dd = Deduplicator(config, MemoryStore())
     cfg = dd.config
@@ -1091,11 +1228,14 @@ def cluster_articles(
                                                     _parse_time(arts[i].get("published_at")) or 0.0, i))
     for i in order:
         dd.add(arts[i])
-    out: dict[str, str] = {}
+    story: dict[str, str] = {}
+    dup: dict[str, str] = {}
     for a in arts:
         aid = str(a["id"])
-        out[aid] = (dd.dup_of(aid) if level == "dup" else dd.story_of(aid)) or ""
-    return out
+        story[aid] = dd.story_of(aid) or ""
+        dup[aid] = dd.dup_of(aid) or ""
+    return story, dup
 
 
-__all__ = ["Assignment", "DedupConfig", "Deduplicator", "Member", "Story", "cluster_articles"]
+__all__ = ["Assignment", "DedupConfig", "Deduplicator", "Member", "Story", "cluster_articles",
+           "cluster_story_and_dup"]

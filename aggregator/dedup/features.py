@@ -6,17 +6,20 @@ and a Chinese report share none. What they do share is *facts*: amounts ("300,00
 ("BYD", "Seal 06", "EX30", "CATL"). Numbers are parsed with locale heuristics (``25.000`` and
 ``25 000`` are thousands, ``1,2 Milliarden`` is 1.2e9, ``30.5万`` is 305,000) and rounded to
 three significant digits; years, day numbers and small counts are dropped because every story
-of a week shares them. A small alias table maps the Chinese names of the big EV makers to
-their Latin names, so "比亚迪" meets "BYD".
+of a week shares them. A table kept as data (``names.json``) maps the Chinese (both scripts),
+German and French names of makers, bodies and places to one Latin name, so "比亚迪" meets
+"BYD", and names the *kind* of news (recall, sales, results, tariffs...) in each language.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import xxhash
 
@@ -25,7 +28,7 @@ _SCALE = {
     "million": 1e6, "millions": 1e6, "millionen": 1e6, "mio": 1e6, "mn": 1e6, "m": 1e6,
     "billion": 1e9, "billions": 1e9, "milliarde": 1e9, "milliarden": 1e9, "mrd": 1e9,
     "milliard": 1e9, "milliards": 1e9, "bn": 1e9, "md": 1e9,
-    "万": 1e4, "亿": 1e8, "千": 1e3,
+    "万": 1e4, "亿": 1e8, "千": 1e3, "萬": 1e4, "億": 1e8,
 }
 _PERCENT = {"%", "percent", "per cent", "prozent", "pour cent", "pourcent", "％"}
 
@@ -33,42 +36,24 @@ _NUM_RE = re.compile(
     r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
     r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
     r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
-    r"万|亿|千)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
+    r"万|亿|千|萬|億)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
 
-ALIASES = {
-    "比亚迪": "byd", "特斯拉": "tesla", "宁德时代": "catl", "蔚来": "nio", "小鹏": "xpeng",
-    "理想汽车": "li auto", "大众": "volkswagen", "宝马": "bmw", "奔驰": "mercedes",
-    "吉利": "geely", "极氪": "zeekr", "小米": "xiaomi", "华为": "huawei", "长城汽车": "great wall",
-    "上汽": "saic", "广汽": "gac", "零跑": "leapmotor", "欧盟": "eu", "丰田": "toyota",
-    "本田": "honda", "日产": "nissan", "现代": "hyundai", "起亚": "kia", "福特": "ford",
-    "通用汽车": "gm", "沃尔沃": "volvo", "雷诺": "renault", "斯特兰蒂斯": "stellantis",
-    "宝腾": "proton", "奇瑞": "chery", "长安": "changan", "东风": "dongfeng", "岚图": "voyah",
-    "海豹": "seal", "海豚": "dolphin", "海鸥": "seagull", "汉": "han", "唐": "tang",
-    "匈牙利": "hungary", "德国": "germany", "法国": "france", "墨西哥": "mexico", "泰国": "thailand",
-    "巴西": "brazil", "土耳其": "turkey", "印度尼西亚": "indonesia", "西班牙": "spain",
-    "VW": "volkswagen", "Mercedes-Benz": "mercedes", "GM": "gm",
-    "Ungarn": "hungary", "Hongrie": "hungary", "Deutschland": "germany", "Allemagne": "germany",
-    "Frankreich": "france", "Mexiko": "mexico", "Mexique": "mexico", "Thaïlande": "thailand",
-    "Brasilien": "brazil", "Brésil": "brazil", "Türkei": "turkey", "Turquie": "turkey",
-    "Spanien": "spain", "Espagne": "spain", "Thailand": "thailand", "Indonesien": "indonesia",
-    "Indonésie": "indonesia", "EU": "eu", "UE": "eu",
-}
+_TABLE = json.loads((Path(__file__).with_name("names.json")).read_text(encoding="utf-8"))
+#: spelling -> canonical Latin name (Chinese in both scripts, German/French forms): data, in names.json
+ALIASES: dict[str, str] = dict(_TABLE["names"])
 # Makers and places the EV beat names constantly; spelled like ordinary capitalised words, but
 # as specific as an acronym.
-KNOWN_NAMES = set(ALIASES.values()) | {
-    "tesla", "nio", "xpeng", "volkswagen", "geely", "volvo", "xiaomi", "hyundai", "polestar", "rivian",
-    "lucid", "zeekr", "leapmotor", "renault", "stellantis", "toyota", "honda", "nissan", "kia", "ford",
-    "mercedes", "audi", "porsche", "skoda", "seat", "cupra", "lotus", "smart", "ionity", "northvolt",
-}
+KNOWN_NAMES = set(ALIASES.values()) | set(_TABLE["known"])
 # Places: shared by every story filed from there, so never the specific name that links two.
-PLACES = {"hungary", "germany", "france", "mexico", "thailand", "brazil", "turkey", "indonesia", "spain",
-          "eu", "china", "europe", "us", "u.s", "usa", "india", "japan", "korea", "uk", "britain",
-          "california", "shanghai", "beijing", "shenzhen", "berlin", "paris", "norway", "italy"}
+PLACES = set(_TABLE["places"])
 
 _CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
                                             and not k[0].isupper()), key=len, reverse=True)))
+# names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
+_PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(
+    (k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True)) + r")(?!\w)")
 
 # Capitalised words that are not names: sentence starts, months, days, generic nouns.
 _NOT_NAMES = set("""
@@ -122,10 +107,12 @@ def specific_number(x: str) -> bool:
 
     Round numbers and percentages recur across unrelated stories; an exact count rarely does.
     """
-    if x.startswith("p:"):
-        return False
-    if x.startswith("u:"):
-        return True
+    if x.startswith("p:"):  # a percentage is specific with three significant digits (38.1%, not 10%)
+        return len(x[2:].split("e")[0].replace(".", "").lstrip("0").rstrip("0")) >= 3
+    if x.startswith("u:"):  # a figure with its unit: specific unless round ("400 kW" is every charger's)
+        x = re.match(r"u:([0-9.e+]+)", x).group(1)  # type: ignore[union-attr]
+    elif "." not in x and "e" not in x and len(x) <= 3:
+        return False  # a bare count below 1,000 ("120", "410"): too common to tie two reports together
     mant = x.split("e")[0].replace(".", "").lstrip("0").rstrip("0")
     return len(mant) >= 2
 
@@ -219,6 +206,9 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     for word, suffix in _CAP_RE.findall(text):
         for key, weight, take_max in _cap_entries(word, suffix, lang):
             out[key] = max(out.get(key, 0.0), weight) if take_max else weight
+    for m in _PHRASE_ALIAS_RE.finditer(text):
+        name = ALIASES[m.group(0)]
+        out[name] = 0.5 if name in PLACES else 1.0
     for m in _CJK_ALIAS_RE.finditer(text):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
@@ -231,6 +221,10 @@ def names(text: str, lang: str = "") -> dict[str, float]:
 def keywords(text: str) -> set[str]:
     """Content words of a headline/lead (casefolded); CJK runs as character bigrams."""
     t = unicodedata.normalize("NFKC", text).casefold()
+    if not t.isascii():
+        from .text import fold_chinese
+
+        t = fold_chinese(t)
     out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
            and not w.isdigit()}
     for run in _CJK_RE.findall(t):
@@ -243,6 +237,32 @@ def nfkc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+
+
+_SHOUT_RE = re.compile(r"[^\W\d_a-zß-ÿ]{4,}[\s:,.\-–]+[^\W\d_a-zß-ÿ]{4,}")
+
+
+def deshout(text: str) -> str:
+    """Lines written in capitals (an all-caps headline or lead), with their ordinary words lower-cased.
+
+    In such a line every word looks like an acronym, so every word would become a strong name and a
+    re-cased republication would share almost no names with its original. Words of up to three
+    letters (``BYD``, ``NIO``, ``EU``), known makers, and codes with digits (``SU7``) keep their case.
+    """
+    if _SHOUT_RE.search(text) is None:  # no two capitalised words of 4+ letters in a row: nothing to do
+        return text
+    out = []
+    for line in text.split("\n"):
+        words = _LETTERS_RE.findall(line)
+        cased = [w for w in words if len(w) > 3 and not w.isascii() or (len(w) > 3 and w.isalpha())]
+        if len(cased) >= 2 and sum(w.isupper() for w in cased) >= 0.7 * len(cased):
+            line = _LETTERS_RE.sub(lambda m: m.group(0) if len(m.group(0)) <= 3 or
+                                   m.group(0).lower() in KNOWN_NAMES else m.group(0).lower(), line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 1500,
             source: str = "") -> StoryFeatures:
     """Features of an article: numbers and names from title + lead + the top of the body.
@@ -250,7 +270,8 @@ def extract(title: str, lead: str, body: str, lang: str = "", body_chars: int = 
     The outlet's own name (``source`` split on punctuation, e.g. ``autonews-daily``) is not a
     feature: it appears in every one of its articles' bylines and footers.
     """
-    head = nfkc("\n".join((title, lead, body[:body_chars])))
+    title, lead = deshout(title), deshout(lead)
+    head = deshout(nfkc("\n".join((title, lead, body[:body_chars]))))
     own = {w for w in re.split(r"[\W_]+", source.lower()) if w} | {re.sub(r"[\W_]+", "", source.lower())}
     found = {k: v for k, v in names(head, lang).items() if k.replace(" ", "") not in own}
     return StoryFeatures(
@@ -265,3 +286,203 @@ def idf_weight(df: int, n_docs: int) -> float:
     if n_docs < 30 or df <= 1:
         return 1.0
     return max(0.15, min(1.0, math.log((n_docs + 1) / df) / math.log(20)))
+
+
+# -- periods: the month, quarter and year a report is about ---------------------------------------------
+# Monthly sales, quarterly results and annual figures of one maker read alike; the period they are about
+# tells them apart in any language, dated or not.
+_MONTHS = {
+    1: "january jan januar janvier enero gennaio janeiro", 2: "february feb februar février febrero febbraio",
+    3: "march mar märz mars marzo março", 4: "april apr avril abril aprile",
+    5: "may mai mayo maggio maio", 6: "june jun juni juin junio giugno junho",
+    7: "july jul juli juillet julio luglio julho", 8: "august aug août agosto",
+    9: "september sep sept septembre septiembre settembre setembro",
+    10: "october oct oktober octobre octubre ottobre outubro", 11: "november nov novembre noviembre novembro",
+    12: "december dec dezember décembre diciembre dicembre dezembro",
+}
+_MONTH_OF = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
+_MONTH_RE = "|".join(sorted(_MONTH_OF, key=len, reverse=True))
+_CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "ersten": 1, "zweiten": 2, "dritten": 3,
+        "vierten": 4, "premier": 1, "deuxième": 2, "troisième": 3, "quatrième": 4}
+_PERIOD_RES = (
+    # "November 2023", "Nov. 2023", "im Oktober 2024"
+    # (found by its year first: see periods())
+    ("ym", re.compile(rf"(?<!\w)({_MONTH_RE})\.?\s+(?:of\s+)?$", re.IGNORECASE)),
+    # "2023年11月", "2023-11" style in CJK text
+    ("ym_cjk", re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")),
+    # "Q3 2024", "3Q24", "Q3/2024", "2024 Q3", "third quarter of 2024", "3. Quartal 2024", "2024年第三季度"
+    ("q", re.compile(r"(?<![\w])Q([1-4])\s*[/ ]?\s*((?:19|20)?\d\d)(?!\d)", re.IGNORECASE)),
+    ("q_rev", re.compile(r"(?<!\d)((?:19|20)\d\d)\s*(?:年\s*)?(?:第)?\s*(?:Q([1-4])|([一二三四1-4])\s*季度)")),
+    ("q_word", re.compile(r"(?<![\w])(first|second|third|fourth|ersten|zweiten|dritten|vierten|premier|"
+                          r"deuxième|troisième|quatrième)\s+(?:quarter|quartal|trimestre)(?:s)?"
+                          r"(?:\s+(?:of\s+|des\s+jahres\s+|de\s+)?((?:19|20)\d\d))?", re.IGNORECASE)),
+    ("q_de", re.compile(r"(?<!\d)([1-4])\.\s*Quartal(?:\s+((?:19|20)\d\d))?", re.IGNORECASE)),
+    ("q_cjk", re.compile(r"第?([一二三四])季度")),
+    ("m_cjk", re.compile(r"(?<![\d年])(\d{1,2})\s*月份?(?!\d)")),
+    # half years: "first half of 2024", "H1 2024", "1. Halbjahr 2024", "2024年上半年"
+    ("h", re.compile(r"(?<![\w])(?:(first|second)\s+half|H([12])|([12])\.\s*Halbjahr|(erste|zweite)n?\s+Halbjahr)"
+                     r"(?:\s+(?:of\s+|des\s+jahres\s+)?((?:19|20)\d\d))?", re.IGNORECASE)),
+    ("h_cjk", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?([上下])半年")),
+    ("q_cum_cjk", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?前三季度")),
+)
+_HALF = {"first": 1, "second": 2, "erste": 1, "zweite": 2, "上": 1, "下": 2, "1": 1, "2": 2}
+_ANY_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+_YEAR4_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# cheap tests that let a pattern be skipped (each regex costs a pass over the text)
+_PERIOD_HINTS = {
+    "ym": lambda t, y: y, "ym_cjk": lambda t, y: y and "年" in t, "q": lambda t, y: "q" in t,
+    "q_rev": lambda t, y: y and ("季度" in t or "q" in t), "q_word": lambda t, y: "quart" in t or "trimestre" in t,
+    "q_de": lambda t, y: "quartal" in t, "q_cjk": lambda t, y: "季度" in t, "m_cjk": lambda t, y: "月" in t,
+    "h": lambda t, y: "half" in t or "halbjahr" in t or "h1" in t or "h2" in t,
+    "h_cjk": lambda t, y: "半年" in t, "q_cum_cjk": lambda t, y: "前三季度" in t,
+}
+
+
+def periods(text: str) -> set[str]:
+    """Report periods named in ``text``: ``ym:2023-11`` (a month of a year), ``q:2024-3`` (a quarter),
+    ``q:?-3`` (a quarter, year not said), ``q:2024-h1`` (a half year), ``m:11`` (a month, year not
+    said; only as the month of a figure in Chinese, "11月份"). Day dates are left out: a follow-up a
+    day later names other days."""
+    out: set[str] = set()
+    low = text.casefold()
+    has_year = _ANY_YEAR_RE.search(text) is not None
+    for kind, rx in _PERIOD_RES:
+        if not _PERIOD_HINTS[kind](low, has_year):
+            continue
+        if kind == "ym":  # a month name right before a year: look back from each year, not at every position
+            for y in _YEAR4_RE.finditer(text):
+                m = rx.search(text, max(0, y.start() - 16), y.start())
+                if m:
+                    out.add(f"ym:{y.group(0)}-{_MONTH_OF[m.group(1).lower()]:02d}")
+            continue
+        for m in rx.finditer(text):
+            g = m.groups()
+            if kind == "ym_cjk":
+                if 1 <= int(g[1]) <= 12:
+                    out.add(f"ym:{g[0]}-{int(g[1]):02d}")
+            elif kind == "q":
+                y = g[1] if len(g[1]) == 4 else "20" + g[1]
+                out.add(f"q:{y}-{g[0]}")
+            elif kind == "q_rev":
+                out.add(f"q:{g[0]}-{_CN_NUM[g[1] or g[2]]}")
+            elif kind == "q_word":
+                out.add(f"q:{g[1] or '?'}-{_ORD[g[0].lower()]}")
+            elif kind == "q_de":
+                out.add(f"q:{g[1] or '?'}-{g[0]}")
+            elif kind == "q_cjk":
+                out.add(f"q:?-{_CN_NUM[g[0]]}")
+            elif kind == "m_cjk" and 1 <= int(g[0]) <= 12:
+                out.add(f"m:{int(g[0])}")
+            elif kind == "h":
+                half = _HALF[(g[0] or g[1] or g[2] or g[3]).lower()]
+                out.add(f"q:{g[4] or '?'}-h{half}")
+            elif kind == "h_cjk":
+                out.add(f"q:{g[0] or '?'}-h{_HALF[g[1]]}")
+            elif kind == "q_cum_cjk":
+                out.add(f"q:{g[0] or '?'}-3")
+    # a quarter whose year is said elsewhere is the same quarter
+    dated_q = {x.split("-")[1] for x in out if x.startswith("q:") and "?" not in x}
+    return {x for x in out if not (x.startswith("q:?-") and x.split("-")[1] in dated_q)}
+
+
+@lru_cache(maxsize=65536)  # articles of one week name the same few periods: pairs of sets repeat
+def periods_conflict_cached(a: frozenset[str], b: frozenset[str]) -> bool:
+    """:func:`periods_conflict` of two frozensets, cached."""
+    return periods_conflict(set(a), set(b))
+
+
+def periods_conflict(a: set[str], b: set[str]) -> bool:
+    """Both name the period they report on, and no period of one matches one of the other.
+
+    Months are compared as months (a year-less Chinese "11月" matches ``ym:2023-11``), quarters as
+    quarters; a month never conflicts with a quarter (November lies in Q4, and reports mix both).
+    """
+    def months(s: set[str]) -> set[str]:
+        return {x for x in s if x.startswith(("ym:", "m:"))}
+
+    def quarters(s: set[str]) -> set[str]:
+        return {x for x in s if x.startswith("q:")}
+
+    def match(x: str, y: str) -> bool:
+        if x == y:
+            return True
+        kx, vx = x.split(":", 1)
+        ky, vy = y.split(":", 1)
+        if kx == "q" and ky == "q":
+            (yx, qx), (yy, qy) = vx.split("-"), vy.split("-")
+            return qx == qy and "?" in (yx, yy)
+        mx = int(vx.split("-")[-1])
+        my = int(vy.split("-")[-1])
+        return mx == my and "m" in (kx, ky)
+
+    for sel in (months, quarters):
+        sa, sb = sel(a), sel(b)
+        if sa and sb and not any(match(x, y) for x in sa for y in sb):
+            return True
+    return False
+
+
+# -- concepts: the kind of news ---------------------------------------------------------------------------
+
+def _concept_index() -> dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]]:
+    """Per language (``*`` for any): ``(words, prefixes, phrases, CJK regex)`` from names.json, each form
+    casefolded and mapped to its concept. Word lookups in dicts, not one regex per concept: this runs for
+    every article."""
+    out: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]] = {}
+    cjk: dict[str, dict[str, str]] = {}
+    for concept, per_lang in _TABLE["concepts"].items():
+        for lang, forms in per_lang.items():
+            words, prefixes, phrases, _ = out.setdefault(lang, ({}, {}, {}, None))
+            for f in forms:
+                f = f.casefold()
+                if _CJK_RE.search(f):
+                    cjk.setdefault(lang, {})[f] = concept
+                elif f.endswith("*"):
+                    prefixes[f[:-1]] = concept
+                elif " " in f:
+                    phrases[f] = concept
+                else:
+                    words[f] = concept
+    for lang, forms in cjk.items():
+        w, p, ph, _ = out.setdefault(lang, ({}, {}, {}, None))
+        out[lang] = (w, p, ph, re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))))
+    return out
+
+
+_CONCEPTS = _concept_index()
+_CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def concepts(text: str, lang: str = "") -> set[str]:
+    """The kinds of news ``text`` speaks of (``recall``, ``sales``, ``results``, ``tariffs``...), in
+    any language the table covers: language-independent evidence of *what happened* that tells a
+    recall from a sales report about the same maker in the same week."""
+    t = text.casefold()
+    words = _CONCEPT_WORD_RE.findall(t)
+    found: set[str] = set()
+    for key in ("*", lang) if lang else tuple(_CONCEPTS):
+        if key not in _CONCEPTS:
+            continue
+        exact, prefixes, phrases, cjk = _CONCEPTS[key]
+        starts = _PREFIX_STARTS[key]
+        for w in words:
+            c = exact.get(w)
+            if c is None and w[:3] in starts:
+                for n in range(min(len(w), 16), 2, -1):
+                    c = prefixes.get(w[:n])
+                    if c is not None:
+                        break
+            if c is not None:
+                found.add(c)
+        for ph, c in phrases.items():
+            if c not in found and ph in t:
+                found.add(c)
+        if cjk is not None and not t.isascii():
+            found.update(_CONCEPT_CJK[key][m.group(0)] for m in cjk.finditer(t))
+    return found
+
+
+_PREFIX_STARTS = {lang: {p[:3] for p in v[1]} for lang, v in _CONCEPTS.items()}
+_CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
+                       if _CJK_RE.search(f)} for lang in _CONCEPTS}

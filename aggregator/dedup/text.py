@@ -156,11 +156,38 @@ class _Powers:
 _POW = _Powers()
 
 
+def _t2s_table() -> dict[int, int]:
+    """Traditional -> simplified Chinese, character by character, from OpenCC's table
+    (``TSCharacters.txt``, shipped in the ``opencc-python-reimplemented`` package; first choice when a
+    character has several). A Hong Kong or Taiwan edition of a mainland report is the same text."""
+    try:
+        from importlib.resources import files
+
+        data = (files("opencc") / "dictionary" / "TSCharacters.txt").read_text(encoding="utf-8")
+    except (ImportError, FileNotFoundError, OSError):  # the package is a dependency; stay usable without
+        return {}
+    table: dict[int, int] = {}
+    for line in data.splitlines():
+        trad, _, simp = line.partition("\t")
+        simp = simp.split(" ")[0] if simp else ""
+        if len(trad) == 1 and len(simp) == 1 and trad != simp:
+            table[ord(trad)] = ord(simp)
+    return table
+
+
+T2S = _t2s_table()
+
+
+def fold_chinese(text: str) -> str:
+    """``text`` with traditional Chinese characters replaced by their simplified forms."""
+    return text if text.isascii() else text.translate(T2S)
+
+
 def normalize(text: str) -> str:
-    """NFKC + casefold: the canonical form every later step sees (ASCII: both are ``lower()``)."""
+    """NFKC + casefold + simplified Chinese: the canonical form every later step sees (ASCII: ``lower()``)."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKC", text).casefold()
+    return fold_chinese(unicodedata.normalize("NFKC", text).casefold())
 
 
 def tokenize(text: str) -> list[str]:
