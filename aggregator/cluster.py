@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aggregator import config
+from aggregator.engine import pid_alive
 
 SUBNET = "10.77.0"
 BRIDGE = "aggbr0"
@@ -320,18 +321,6 @@ def kill(pid: int, sig: int = signal.SIGTERM) -> None:
         pass
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except (ProcessLookupError, OSError):
-        return False
-
-
 def down() -> list[str]:
     """Stop every process we started and anything still inside our namespaces; delete the network.
 
@@ -345,12 +334,12 @@ def down() -> list[str]:
     for pid in pids:
         kill(pid)
     deadline = time.monotonic() + 30
-    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+    while any(pid_alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in pids:
-        if _alive(pid):
+        if pid_alive(pid):
             kill(pid, signal.SIGKILL)
-    left = [f"process {p}" for p in pids if _alive(p)]
+    left = [f"process {p}" for p in pids if pid_alive(p)]
     left += _network_down()
     _save_state({"pids": {}})
     return left

@@ -202,20 +202,20 @@ class LocalEngine:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not _alive(pid):
+            if not pid_alive(pid):
                 break
             time.sleep(0.2)
         else:
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
+            while pid_alive(pid):
                 time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Is process ``pid`` running (not a zombie)? Reaps it first when it is our child."""
     try:
-        # reap it if it is our child, so it does not linger as a zombie
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         pass
@@ -223,6 +223,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:  # another user's process (the Elasticsearch node runs as its own user)
+        return True
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split()[2]
         return state != "Z"
