@@ -190,9 +190,9 @@ def search(search_url, index_prefix):
 #: what a test may need beyond the core -> (the client's probe, what the build lacks and what that costs)
 CAPABILITIES = {
     "reindex": ("reindex_available", "no reindex module: no _reindex (`index migrate` refuses up front, "
-                "test_search_elasticsearch.py) and no _update_by_query (editors' decisions)"),
-    "painless": ("scripts_available", "no lang-painless module: no story upserts over an existing story, "
-                 "no script queries, no scripted _update_by_query"),
+                "test_search_elasticsearch.py)"),
+    "painless": ("scripts_available", "no lang-painless module: no script queries (the review "
+                 "page's multi-source tab)"),
     "analysis": ("analysis_available", "no analysis-common module: no language analyzers, so no stemming "
                  "(text uses the standard analyzer)"),
 }
