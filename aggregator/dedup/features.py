@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import xxhash
 
@@ -40,7 +40,8 @@ _NUM_RE = re.compile(
     re.IGNORECASE,
 )
 
-_TABLE = json.loads((Path(__file__).with_name("names.json")).read_text(encoding="utf-8"))
+# importlib.resources, not a path: under scrapyd the package is a zipped egg
+_TABLE = json.loads(resources.files(__package__).joinpath("names.json").read_text(encoding="utf-8"))
 #: spelling -> canonical Latin name (Chinese in both scripts, German/French forms): data, in names.json
 ALIASES: dict[str, str] = dict(_TABLE["names"])
 # Makers and places the EV beat names constantly; spelled like ordinary capitalised words, but
