@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from aggregator.engine import pid_alive
 from pipelines.signals import articles_checkpointed, articles_indexed
 
 logger = logging.getLogger(__name__)
@@ -323,12 +324,6 @@ def _utcnow() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _alive(pid) -> bool:
-    """Whether a process with this id runs on this host (a crashed run's pid is gone)."""
-    try:
-        os.kill(int(pid), 0)
-    except PermissionError:  # another user's process: alive
-        return True
-    except (OSError, TypeError, ValueError):
-        return False
-    return True
+def _alive(pid: object) -> bool:
+    """Whether the run's process still runs on this host (a crashed run's pid is gone)."""
+    return isinstance(pid, int) and pid_alive(pid)

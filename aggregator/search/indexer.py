@@ -463,49 +463,41 @@ class Indexer:
                     for doc in docs]
         return [{"_op_type": "index", "_index": alias, "_id": doc[id_field], "_source": doc} for doc in docs]
 
-    def _story_actions(self, client: SearchClient, pending: dict[str, dict], stored: set[str],
-                       transient: dict[str, str], result: IndexResult) -> list[dict]:
-        """Plain ops for story documents: ``create`` unless known to exist; for those that exist a read
-        and :func:`story_write` decide between a guarded ``index`` and nothing (an older state)."""
-        alias = indices.alias_name("stories")
-        actions = [{"_op_type": "create", "_index": alias, "_id": sid, "_source": doc}
-                   for sid, doc in pending.items() if sid not in stored]
-        ids = [sid for sid in pending if sid in stored]
-        for entry in client.mget_versions(alias, ids, STORY_STATE_FIELDS) if ids else ():
-            sid = entry.get("_id")
-            doc = pending.get(sid)
-            if doc is None:
-                continue
-            if entry.get("error"):
-                transient[sid] = _item_reason(entry)
-                continue
-            if not entry.get("found"):  # deleted since the conflict
-                actions.append({"_op_type": "create", "_index": alias, "_id": sid, "_source": doc})
-                continue
-            write = story_write(entry.get("_source") or {}, doc)
-            if write is None:
-                del pending[sid]
-                result.unchanged += 1
-                continue
-            actions.append({"_op_type": "index", "_index": alias, "_id": sid, "_source": write,
-                            "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
-        return actions
+    @staticmethod
+    def _story_decision(stored: Mapping[str, Any], doc: dict) -> dict | None:
+        """A guarded ``index`` of what :func:`story_write` keeps, or nothing (an older state)."""
+        write = story_write(stored, doc)
+        return None if write is None else {"_op_type": "index", "_source": write}
 
-    def _article_actions(self, client: SearchClient, pending: dict[str, dict], stored: set[str],
+    @staticmethod
+    def _article_decision(stored: Mapping[str, Any], doc: dict) -> dict | None:
+        """A guarded ``index`` of a newer article; for a current one only the labels that moved (a
+        partial ``update``), or nothing."""
+        if not article_is_current(stored, doc):
+            return {"_op_type": "index", "_source": doc}
+        moved = labels_moved(stored, doc)
+        if not moved:
+            return None
+        return {"_op_type": "update", "_source": {"doc": {**moved, INDEXED_AT: doc.get(INDEXED_AT) or utcnow()}}}
+
+    def _decided_actions(self, kind: str, client: SearchClient, pending: dict[str, dict], stored: set[str],
                          transient: dict[str, str], result: IndexResult) -> list[dict]:
-        """Plain ops for ``pending``: ``create`` for articles not known to exist; for those in ``stored``
-        (their create conflicted) a read of what is stored decides between a conditional ``index`` and
-        nothing.
+        """Plain ops for ``pending`` articles or stories: ``create`` for ids not known to exist; for those in
+        ``stored`` (their create conflicted) a read of the stored state and the kind's decision
+        (:meth:`_article_decision`, :meth:`_story_decision`) give a write guarded by
+        ``if_seq_no``/``if_primary_term``, or nothing.
 
-        Unchanged (or older) articles leave ``pending`` counted as unchanged; ids the read could not answer
+        Unchanged (or older) documents leave ``pending`` counted as unchanged; ids the read could not answer
         for (the alias is missing) go to ``transient`` and are retried like a 404 from the bulk.
         """
-        alias = indices.alias_name("articles")
+        alias = indices.alias_name(kind)
+        state_fields, decide = ((ARTICLE_STATE_FIELDS, self._article_decision) if kind == "articles"
+                                else (STORY_STATE_FIELDS, self._story_decision))
         # the body goes under _source so the article's own "version" is never read as bulk metadata
         actions = [{"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc}
                    for doc_id, doc in pending.items() if doc_id not in stored]
         ids = [doc_id for doc_id in pending if doc_id in stored]
-        for entry in client.mget_versions(alias, ids, ARTICLE_STATE_FIELDS) if ids else ():
+        for entry in client.mget_versions(alias, ids, state_fields) if ids else ():
             doc_id = entry.get("_id")
             doc = pending.get(doc_id)
             if doc is None:
@@ -515,18 +507,14 @@ class Indexer:
                 continue
             if not entry.get("found"):  # deleted since the conflict
                 actions.append({"_op_type": "create", "_index": alias, "_id": doc_id, "_source": doc})
-            elif article_is_current(entry.get("_source") or {}, doc):
-                moved = labels_moved(entry.get("_source") or {}, doc)
-                if not moved:
-                    del pending[doc_id]
-                    result.unchanged += 1
-                    continue
-                actions.append({"_op_type": "update", "_index": alias, "_id": doc_id,
-                                "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"],
-                                "_source": {"doc": {**moved, INDEXED_AT: doc.get(INDEXED_AT) or utcnow()}}})
-            else:
-                actions.append({"_op_type": "index", "_index": alias, "_id": doc_id, "_source": doc,
-                                "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
+                continue
+            action = decide(entry.get("_source") or {}, doc)
+            if action is None:
+                del pending[doc_id]
+                result.unchanged += 1
+                continue
+            actions.append({**action, "_index": alias, "_id": doc_id,
+                            "if_seq_no": entry["_seq_no"], "if_primary_term": entry["_primary_term"]})
         return actions
 
     def _write(self, kind: str, docs: Iterable[dict], spool: bool) -> IndexResult:
@@ -604,10 +592,8 @@ class Indexer:
             transient: dict[str, str] = {}
             conflicts = 0
             try:
-                if kind == "articles":
-                    actions = self._article_actions(client, pending, stored, transient, result)
-                elif kind == "stories":
-                    actions = self._story_actions(client, pending, stored, transient, result)
+                if kind in ("articles", "stories"):
+                    actions = self._decided_actions(kind, client, pending, stored, transient, result)
                 else:
                     actions = self._actions(kind, list(pending.values()))
                 bulk = client.bulk(actions, chunk_size=max(len(actions), 1), refresh=self.refresh,
