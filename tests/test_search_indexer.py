@@ -236,7 +236,9 @@ def test_bulk_load_turns_refresh_off_and_back_on_even_on_errors(client, tmp_path
         with indexer.bulk_load():  # nested: the outer block restores
             assert indexer.index_articles([make_article(n) for n in range(50)]).indexed == 50
         assert client.get_settings(alias, "index.refresh_interval") == {write_index: "-1"}
-        assert client.count(alias) == 0  # not searchable yet
+        # No count == 0 here: a refresh the engine scheduled under the operator's 5 s interval may still run
+        # after the switch to -1 (seen once in CI: 20 of 50 visible), so mid-load visibility is the
+        # engine's business; the setting is ours, and so is the one refresh at the end.
     assert client.get_settings(alias, "index.refresh_interval") == {write_index: "5s"}
     assert client.count(alias) == 50  # one refresh at the end
 
