@@ -187,6 +187,16 @@ def search(search_url, index_prefix):
         client.delete_index_template(template["name"])
 
 
+@pytest.fixture
+def client(search):
+    """The test engine with this test's indices made (templates, aliases), dropped afterwards."""
+    from aggregator.search import indices
+
+    indices.ensure_indices(search)
+    yield search
+    indices.drop_all(search)
+
+
 #: what a test may need beyond the core -> (the client's probe, what the build lacks and what that costs)
 CAPABILITIES = {
     "reindex": ("reindex_available", "no reindex module: no _reindex (`index migrate` refuses up front, "

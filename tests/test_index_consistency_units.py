@@ -6,7 +6,6 @@ import pytest
 
 from aggregator.dedup import Deduplicator, open_store
 from aggregator.items import article_id
-from aggregator.search import indices
 from aggregator.search.consistency import Consistency, Scope
 from aggregator.search.indexer import Indexer, story_document
 from aggregator.search.spool import Spool
@@ -35,13 +34,6 @@ def article(n: int, body: str, **over) -> dict:
            "content_hash": f"hash-{n}", "version": 1}
     doc.update(over)
     return doc
-
-
-@pytest.fixture
-def client(search):
-    indices.ensure_indices(search)
-    yield search
-    indices.drop_all(search)
 
 
 def test_label_only_change_updates_an_unchanged_article(client, tmp_path, index_prefix):

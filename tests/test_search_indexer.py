@@ -31,13 +31,6 @@ def make_article(n: int, **over) -> dict:
 
 
 @pytest.fixture
-def client(search):
-    indices.ensure_indices(search)
-    yield search
-    indices.drop_all(search)
-
-
-@pytest.fixture
 def indexer(client, tmp_path):
     return Indexer(client, Spool(tmp_path / "spool"), refresh=True)
 
