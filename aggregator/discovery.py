@@ -13,11 +13,11 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
-from dateutil import parser as dateparser
 from lxml import etree
+
+from aggregator.extract import dates
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for an uncompressed file
 
@@ -44,8 +44,14 @@ class Sitemap:
     sitemaps: list[str] = field(default_factory=list)  # child sitemaps of a sitemap index
 
 
-def parse_datetime(text: str | None) -> datetime | None:
-    """RFC 822 (RSS) or ISO 8601 (Atom, sitemaps); aware, naive values taken as UTC."""
+def parse_datetime(text: str | None, zone: str | None = None) -> datetime | None:
+    """RFC 822 (RSS) or ISO 8601 (Atom, sitemaps), aware; a time without an offset is read in ``zone``.
+
+    ``zone`` is the outlet's IANA zone (``timezone`` in sources.toml): CnEVPost's feed prints Beijing
+    times, with no offset or as ``CST``, and reading those as UTC (or US Central) moves its reports by
+    8-14 hours in the "who published first" order. A stated offset always wins; without ``zone`` a
+    zone-less time is UTC, as before. A date without a time keeps its day (midnight UTC).
+    """
     if not text or not text.strip():
         return None
     text = text.strip()
@@ -53,16 +59,13 @@ def parse_datetime(text: str | None) -> datetime | None:
         # sitemaps and Atom use ISO 8601, which the standard parser reads ~50x faster than dateutil
         dt = datetime.fromisoformat(text)
     except ValueError:
-        try:
-            dt = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            try:
-                dt = dateparser.parse(text)
-            except (ValueError, OverflowError):
-                return None
-    if dt is None:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        # RFC 822 and the rest: the extractor's reader, which knows each outlet's abbreviations
+        parsed = dates.parse_date(text, zone)
+        return parsed.value if parsed is not None else None
+    if dt.tzinfo is not None:
+        return dt
+    outlet = dates.zone_info(zone) if "T" in text or " " in text else None  # a date alone keeps its day
+    return dt.replace(tzinfo=outlet or timezone.utc)
 
 
 def _local(tag: object) -> str:
@@ -111,8 +114,11 @@ def _atom_link(entry: etree._Element) -> str | None:
     return fallback
 
 
-def parse_feed(body: bytes, base_url: str) -> list[Entry]:
-    """Entries of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, links resolved against ``base_url``."""
+def parse_feed(body: bytes, base_url: str, zone: str | None = None) -> list[Entry]:
+    """Entries of an RSS 2.0, RSS 1.0 (RDF) or Atom feed, links resolved against ``base_url``.
+
+    ``zone``: the outlet's IANA zone, for times printed without an offset (see :func:`parse_datetime`).
+    """
     root = _parse_xml(body)
     if root is None:
         raise DiscoveryError("malformed_feed", "the feed is not parseable XML")
@@ -137,8 +143,8 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry]:
             continue
         seen.add(url)
         title = _child_text(item, "title")
-        entries.append(Entry(url, parse_datetime(published), re.sub(r"\s+", " ", title) if title else None,
-                             parse_datetime(updated)))
+        entries.append(Entry(url, parse_datetime(published, zone), re.sub(r"\s+", " ", title) if title else None,
+                             parse_datetime(updated, zone)))
     if not entries and kind not in ("rss", "feed", "rdf", "channel"):
         raise DiscoveryError("malformed_feed", f"no feed entries and unexpected root element <{kind}>")
     if not entries and not items and not any(_local(el.tag) == "channel" for el in root.iter()):
@@ -159,8 +165,11 @@ def _maybe_gunzip(body: bytes) -> bytes:
         raise DiscoveryError("malformed_sitemap", f"bad gzip data: {exc}") from exc
 
 
-def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
-    """A sitemap index (child sitemaps) or urlset (entries with news:/lastmod dates); gzip accepted."""
+def parse_sitemap(body: bytes, base_url: str, zone: str | None = None) -> Sitemap:
+    """A sitemap index (child sitemaps) or urlset (entries with news:/lastmod dates); gzip accepted.
+
+    ``zone``: the outlet's IANA zone, for times printed without an offset (see :func:`parse_datetime`).
+    """
     root = _parse_xml(_maybe_gunzip(body))
     if root is None:
         raise DiscoveryError("malformed_sitemap", "the sitemap is not parseable XML")
@@ -184,7 +193,7 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
         published = title = None
         for child in node:
             if _local(child.tag) == "news":
-                published = parse_datetime(_child_text(child, "publication_date"))
+                published = parse_datetime(_child_text(child, "publication_date"), zone)
                 title = _child_text(child, "title")
-        result.entries.append(Entry(url, published, title, parse_datetime(_child_text(node, "lastmod"))))
+        result.entries.append(Entry(url, published, title, parse_datetime(_child_text(node, "lastmod"), zone)))
     return result

@@ -106,7 +106,7 @@ class NewsSpider(scrapy.Spider):
     # -- discovery ---------------------------------------------------------------------------------
     def parse_feed(self, response: Response):
         try:
-            entries = parse_feed(response.body, response.url)
+            entries = parse_feed(response.body, response.url, self.source.timezone)
         except DiscoveryError as exc:
             self.drop("crawl", exc.reason, response.url, str(exc))
             return
@@ -116,7 +116,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_sitemap(self, response: Response):
         try:
-            sitemap = parse_sitemap(response.body, response.url)
+            sitemap = parse_sitemap(response.body, response.url, self.source.timezone)
         except DiscoveryError as exc:
             self.drop("crawl", exc.reason, response.url, str(exc))
             return

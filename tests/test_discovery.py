@@ -84,3 +84,27 @@ def test_plain_sitemap_without_news_and_bad_root():
     assert entries[0].lastmod == datetime(2026, 11, 1, tzinfo=timezone.utc)
     with pytest.raises(DiscoveryError):
         parse_sitemap(b"<html><body>nope</body></html>", "https://x.example/")
+
+
+def test_feed_and_sitemap_times_without_an_offset_are_read_in_the_outlets_zone():
+    # CnEVPost's WordPress feed prints Beijing time as "CST"; its news sitemap prints zone-less times
+    zone = get_source("cnevpost").timezone
+    assert zone == "Asia/Shanghai"
+    feed = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>CnEVPost</title>
+      <item><title>NIO deliveries</title><link>https://cnevpost.com/2026/12/01/nio-nov-deliveries/</link>
+      <pubDate>Tue, 01 Dec 2026 16:05:00 CST</pubDate></item>
+      <item><title>BYD sales</title><link>https://cnevpost.com/2026/12/01/byd-nov-sales/</link>
+      <pubDate>Tue, 01 Dec 2026 16:05:00 +0000</pubDate></item></channel></rss>"""
+    beijing, stated = parse_feed(feed, "https://cnevpost.com/feed/", zone)
+    assert beijing.published_at == datetime(2026, 12, 1, 8, 5, tzinfo=timezone.utc)  # 16:05 Beijing
+    assert stated.published_at == datetime(2026, 12, 1, 16, 5, tzinfo=timezone.utc)  # a stated offset wins
+    assert parse_feed(feed, "https://cnevpost.com/feed/")[0].published_at.utcoffset().total_seconds() == -6 * 3600
+
+    sitemap = b"""<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+      xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      <url><loc>https://cnevpost.com/2026/12/01/xpeng/</loc><lastmod>2026-12-01</lastmod>
+      <news:news><news:publication_date>2026-12-01 09:30:00</news:publication_date>
+      <news:title>XPeng</news:title></news:news></url></urlset>"""
+    (entry,) = parse_sitemap(sitemap, "https://cnevpost.com/sitemap.xml", zone).entries
+    assert entry.published_at == datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    assert entry.lastmod == datetime(2026, 12, 1, tzinfo=timezone.utc)  # a day alone keeps its day
