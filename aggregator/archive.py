@@ -74,9 +74,13 @@ class PageArchive:
         while True:
             self._counter += 1
             path = self.directory / f"pages-{stamp}-{self._counter}.warc.gz"
-            if not path.exists():
-                break
-        self._file = open(path, "ab")  # noqa: SIM115 - kept open across writes on purpose
+            try:
+                # exclusive create: two crawls sharing a var folder (scrapyd runs jobs in parallel) may
+                # pick the same name in the same second; an exists-then-open check let both append to it
+                self._file = open(path, "xb")  # noqa: SIM115 - kept open across writes on purpose
+            except FileExistsError:
+                continue
+            break
         self.paths.append(path)
 
     def write(self, url: str, status: int, headers: Mapping, body: bytes, fetched_at: datetime) -> None:
