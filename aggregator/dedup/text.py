@@ -466,3 +466,67 @@ def generic_boilerplate_units(norm_units: Sequence[str]) -> set[int]:
     starts = np.cumsum([0] + [len(u) + 1 for u in norm_units[:-1]])
     idx = np.searchsorted(starts, hits, side="right") - 1
     return {i for i in set(idx.tolist()) if len(norm_units[i]) < 240}
+
+
+# --- copy evidence beyond set overlap ---------------------------------------------------------
+
+
+def _unit_norm(unit: str) -> str:
+    """The normalised form of one body unit, exactly as the dedup step tokenises it."""
+    return unit if unit.isascii() and unit.islower() else fold_chinese(unit.casefold())
+
+
+def ordered_shingles(kept_units: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(shingle hashes in text order, start offset of each shingle's first token)`` of the kept
+    body units (repeats kept; offsets in characters of the normalised text, with one extra entry:
+    the text's length).
+
+    The same hashes as the sorted set the dedup step stores (units are tokenised one after the
+    other and no token crosses a line), so ``sorted_unique(ordered_shingles(...)[0])`` is that set;
+    the order is what tells a verbatim passage (a run of consecutive shared shingles) from words
+    two texts share scattered about.
+    """
+    if not kept_units:
+        return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    norm = "\n".join(_unit_norm(u) for u in kept_units)
+    tok, starts = token_hashes_normalized(norm)
+    return shingle_hashes(tok, k), np.append(starts[: max(len(tok) - k + 1, 1)], len(norm)).astype(np.int64)
+
+
+def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray) -> int:
+    """Length in characters of the longest stretch of consecutive ``seq`` shingles that all lie in
+    ``members`` (sorted, unique): with ``seq``/``offsets`` from :func:`ordered_shingles` and
+    ``members`` the shingles shared with another text, the longest passage the two have in common
+    (counted from its first token to the start of the first shingle after it: a lower bound).
+    Characters rather than shingles, so one bar fits word scripts and ideographs alike (a run of
+    20 word shingles spans ~120 characters, of 20 ideograph shingles ~20)."""
+    if not len(seq) or not len(members):
+        return 0
+    pos = np.searchsorted(members, seq)
+    pos[pos == len(members)] = 0
+    hit = members[pos] == seq
+    if not hit.any():
+        return 0
+    # runs of hits lie between consecutive misses; a run [s, e) spans offsets[s] .. offsets[e]
+    miss = np.flatnonzero(~hit)
+    lo = np.concatenate(([0], miss + 1))
+    hi = np.concatenate((miss, [len(seq)]))
+    keep = hi > lo
+    return int((offsets[hi[keep]] - offsets[lo[keep]]).max())
+
+
+def _title_grams(title: str) -> set[tuple[str, ...]]:
+    toks = tokenize(title)
+    if len(toks) < 2:
+        return {tuple(toks)} if toks else set()
+    return set(zip(toks, toks[1:], strict=False))
+
+
+def title_overlap(a: str, b: str) -> float:
+    """Share of the shorter headline's token bigrams found in the other headline (case, width and
+    Chinese script folded; an ideograph is a token). A reprint keeps its headline or adds to it
+    (``UPDATE 1-``, ``ROUNDUP:``, ``(aktualisiert)``); 0.0 when either has no words."""
+    ga, gb = _title_grams(a), _title_grams(b)
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / min(len(ga), len(gb))
