@@ -76,7 +76,9 @@ class DedupConfig:
     truncated copy (containment match, Jaccard down to ~0.3) and an edited copy whose word
     substitutions scatter its 3-shingles (Jaccard 0.25-0.5) but which keeps every specific figure
     of the original. Candidates whose MinHash estimate is below ``dup_prefilter`` (far under any
-    verification threshold) are dropped before exact verification, in one vectorised step.
+    verification threshold) are dropped before exact verification, in one vectorised step -- except
+    story candidates under the same headline (a reprint behind other page furniture can share one
+    long passage and little else).
     """
 
     num_perm: int = 128
@@ -602,13 +604,28 @@ class Deduplicator:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
         return longest_passage(cache[1], cache[2], shared)
 
+    def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
+        """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
+        ``d``'s (:func:`.text.title_overlap`): verified exactly whatever their MinHash estimate, as a
+        reprint under the same headline can share one passage and little else (a Jaccard of 0.15,
+        where the estimate falls either side of ``dup_prefilter``). Fetched docs go into ``docs``."""
+        out: set[int] = set()
+        if not d.title:
+            return out
+        for n in sorted(numbers):
+            o = docs[n] = self.store.get(f"doc:{n}")
+            if o is not None and title_overlap(d.title, o.title) >= self.config.dup_title_overlap:
+                out.add(n)
+        return out
+
     def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
         """``(rule, similarity, symmetric, share)``: which rule (if any, else ``""``) makes ``a`` a copy of ``b``.
 
         On the exact shingle sets after boilerplate removal (both need ``min_shingles``), in order:
 
         * ``partial``: two page excerpts of one text cut at different points -- Jaccard, containment
-          and overlap all sizeable, and no contradicting facts (figures may differ past the cut);
+          and overlap all sizeable, a verbatim passage of ``dup_partial_passage`` characters in common,
+          and no contradicting facts (figures may differ past the cut);
         * ``title``: the same headline (:func:`.text.title_overlap` >= ``dup_title_overlap``) over a
           shared verbatim passage of ``dup_title_passage`` characters, no contradicting facts: a
           release behind different page furniture, an update whose top was rewritten. Independent
@@ -904,8 +921,10 @@ class Deduplicator:
             nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
             est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
             bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
-            for n in np.sort(nums[est >= cfg.dup_prefilter]).tolist():
-                o: Doc | None = store.get(f"doc:{n}")
+            check = set(nums[est >= cfg.dup_prefilter].tolist())
+            check |= self._same_headline(d, story_cand - check, docs)
+            for n in sorted(check):
+                o: Doc | None = docs[n] if n in docs else store.get(f"doc:{n}")
                 docs[n] = o
                 if o is None or o.expired or o.article_id in not_dup:
                     continue

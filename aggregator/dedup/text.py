@@ -34,6 +34,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -515,17 +516,32 @@ def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray) -
     return int((offsets[hi[keep]] - offsets[lo[keep]]).max())
 
 
-def _title_grams(title: str) -> set[tuple[str, ...]]:
-    toks = tokenize(title)
+# Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
+# label in lenticular brackets; ``(aktualisiert)``, ``, updated`` at the end (matched on casefolded text)
+_TITLE_SLUG_HEAD = re.compile(
+    r"^\s*(?:(?:update|roundup|wrapup|refile|corrected|correction|exclusive|breaking|eilmeldung|aktualisiert|"
+    r"korrektur)(?:\s*\d+)?\s*[-:–—/]\s*|【[^】]*】\s*)+")
+_TITLE_SLUG_TAIL = re.compile(
+    r"\s*(?:,|\(|\[|\s[-–—])\s*(?:aktualisiert|korrigiert|update|updated|corrected)\s*[)\]]?\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _title_grams(title: str) -> frozenset[tuple[str, ...]]:
+    """Token bigrams of a headline without its version marks (cached: one article's headline is
+    compared with every candidate's, and the same candidates come back for the next articles)."""
+    t = normalize(title)
+    t = _TITLE_SLUG_TAIL.sub("", _TITLE_SLUG_HEAD.sub("", t))
+    toks = tokenize(t)
     if len(toks) < 2:
-        return {tuple(toks)} if toks else set()
-    return set(zip(toks, toks[1:], strict=False))
+        return frozenset({tuple(toks)} if toks else ())
+    return frozenset(zip(toks, toks[1:], strict=False))
 
 
 def title_overlap(a: str, b: str) -> float:
     """Share of the shorter headline's token bigrams found in the other headline (case, width and
-    Chinese script folded; an ideograph is a token). A reprint keeps its headline or adds to it
-    (``UPDATE 1-``, ``ROUNDUP:``, ``(aktualisiert)``); 0.0 when either has no words."""
+    Chinese script folded; an ideograph is a token; wire version marks such as ``UPDATE 1-``,
+    ``ROUNDUP:``, ``(aktualisiert)`` left out). A reprint keeps its headline or adds to it; 0.0 when
+    either has no words."""
     ga, gb = _title_grams(a), _title_grams(b)
     if not ga or not gb:
         return 0.0
