@@ -602,7 +602,7 @@ class Deduplicator:
         cache = getattr(self, "_order", None)
         if cache is None or cache[0] != a.number:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
-        return longest_passage(cache[1], cache[2], shared)
+        return longest_passage(cache[1], cache[2], shared, self.config.shingle_size)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is

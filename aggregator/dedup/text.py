@@ -478,9 +478,8 @@ def _unit_norm(unit: str) -> str:
 
 
 def ordered_shingles(kept_units: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(shingle hashes in text order, start offset of each shingle's first token)`` of the kept
-    body units (repeats kept; offsets in characters of the normalised text, with one extra entry:
-    the text's length).
+    """``(shingle hashes in text order, token start offsets)`` of the kept body units: repeats kept;
+    offsets in characters of the normalised text, one per token plus the text's length at the end.
 
     The same hashes as the sorted set the dedup step stores (units are tokenised one after the
     other and no token crosses a line), so ``sorted_unique(ordered_shingles(...)[0])`` is that set;
@@ -491,16 +490,16 @@ def ordered_shingles(kept_units: Sequence[str], k: int) -> tuple[np.ndarray, np.
         return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
     norm = "\n".join(_unit_norm(u) for u in kept_units)
     tok, starts = token_hashes_normalized(norm)
-    return shingle_hashes(tok, k), np.append(starts[: max(len(tok) - k + 1, 1)], len(norm)).astype(np.int64)
+    return shingle_hashes(tok, k), np.append(starts, len(norm)).astype(np.int64)
 
 
-def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray) -> int:
-    """Length in characters of the longest stretch of consecutive ``seq`` shingles that all lie in
-    ``members`` (sorted, unique): with ``seq``/``offsets`` from :func:`ordered_shingles` and
-    ``members`` the shingles shared with another text, the longest passage the two have in common
-    (counted from its first token to the start of the first shingle after it: a lower bound).
-    Characters rather than shingles, so one bar fits word scripts and ideographs alike (a run of
-    20 word shingles spans ~120 characters, of 20 ideograph shingles ~20)."""
+def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k: int) -> int:
+    """Length in characters of the longest stretch of consecutive ``seq`` shingles (``k`` tokens
+    each) that all lie in ``members`` (sorted, unique): with ``seq``/``offsets`` from
+    :func:`ordered_shingles` and ``members`` the shingles shared with another text, the longest
+    passage the two have in common, from its first token to the start of the token after it.
+    Characters rather than shingles, so one bar fits word scripts and ideographs alike (20 word
+    shingles span ~130 characters, 20 ideograph shingles ~20)."""
     if not len(seq) or not len(members):
         return 0
     pos = np.searchsorted(members, seq)
@@ -508,12 +507,14 @@ def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray) -
     hit = members[pos] == seq
     if not hit.any():
         return 0
-    # runs of hits lie between consecutive misses; a run [s, e) spans offsets[s] .. offsets[e]
+    # runs of hits lie between consecutive misses; shingles [s, e) cover tokens s .. e - 2 + k
     miss = np.flatnonzero(~hit)
     lo = np.concatenate(([0], miss + 1))
     hi = np.concatenate((miss, [len(seq)]))
     keep = hi > lo
-    return int((offsets[hi[keep]] - offsets[lo[keep]]).max())
+    n_tok = len(offsets) - 1
+    end = np.minimum(hi[keep] - 1 + k, n_tok)
+    return int((offsets[end] - offsets[lo[keep]]).max())
 
 
 # Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
