@@ -54,6 +54,7 @@ from .text import (
     longest_passage,
     ordered_shingles,
     shingle_set,
+    title_grams,
     title_overlap,
     token_hashes_normalized,
     unit_keys_from_tokens,
@@ -610,11 +611,13 @@ class Deduplicator:
         reprint under the same headline can share one passage and little else (a Jaccard of 0.15,
         where the estimate falls either side of ``dup_prefilter``). Fetched docs go into ``docs``."""
         out: set[int] = set()
-        if not d.title:
+        ga = title_grams(d.title)
+        if not ga:
             return out
-        for n in sorted(numbers):
-            o = docs[n] = self.store.get(f"doc:{n}")
-            if o is not None and title_overlap(d.title, o.title) >= self.config.dup_title_overlap:
+        bar, get = self.config.dup_title_overlap, self.store.get
+        for n in sorted(numbers):  # (title_overlap, inlined: this runs for many story candidates)
+            o = docs[n] = get(f"doc:{n}")
+            if o is not None and o.title and len(ga & (go := title_grams(o.title))) >= bar * min(len(ga), len(go)):
                 out.add(n)
         return out
 
@@ -922,7 +925,9 @@ class Deduplicator:
             est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
             bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
             check = set(nums[est >= cfg.dup_prefilter].tolist())
-            check |= self._same_headline(d, story_cand - check, docs)
+            # (a shared 150-character passage leaves a MinHash estimate above 0 but maybe below the prefilter)
+            low = nums[(est > 0) & (est < cfg.dup_prefilter)].tolist()
+            check |= self._same_headline(d, story_cand.intersection(low), docs)
             for n in sorted(check):
                 o: Doc | None = docs[n] if n in docs else store.get(f"doc:{n}")
                 docs[n] = o

@@ -526,16 +526,21 @@ _TITLE_SLUG_TAIL = re.compile(
     r"\s*(?:,|\(|\[|\s[-–—])\s*(?:aktualisiert|korrigiert|update|updated|corrected)\s*[)\]]?\s*$")
 
 
+_IDEO_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TITLE_TOKEN = re.compile(f"[{_IDEO_CHARS}]|[^\\W_{_IDEO_CHARS}]+")
+
+
 @lru_cache(maxsize=4096)
-def _title_grams(title: str) -> frozenset[tuple[str, ...]]:
-    """Token bigrams of a headline without its version marks (cached: one article's headline is
-    compared with every candidate's, and the same candidates come back for the next articles)."""
+def title_grams(title: str) -> frozenset[int]:
+    """Token bigrams of a headline without its version marks, as ``hash()`` values (compared within
+    one process, never stored; cached: one article's headline is compared with every candidate's,
+    and the same candidates come back for the next articles)."""
     t = normalize(title)
     t = _TITLE_SLUG_TAIL.sub("", _TITLE_SLUG_HEAD.sub("", t))
-    toks = tokenize(t)
+    toks = _TITLE_TOKEN.findall(t)  # word runs and single ideographs, as :func:`tokenize` (a regex: faster)
     if len(toks) < 2:
-        return frozenset({tuple(toks)} if toks else ())
-    return frozenset(zip(toks, toks[1:], strict=False))
+        return frozenset({hash(tuple(toks))} if toks else ())
+    return frozenset(hash(g) for g in zip(toks, toks[1:], strict=False))
 
 
 def title_overlap(a: str, b: str) -> float:
@@ -543,7 +548,7 @@ def title_overlap(a: str, b: str) -> float:
     Chinese script folded; an ideograph is a token; wire version marks such as ``UPDATE 1-``,
     ``ROUNDUP:``, ``(aktualisiert)`` left out). A reprint keeps its headline or adds to it; 0.0 when
     either has no words."""
-    ga, gb = _title_grams(a), _title_grams(b)
+    ga, gb = title_grams(a), title_grams(b)
     if not ga or not gb:
         return 0.0
     return len(ga & gb) / min(len(ga), len(gb))
