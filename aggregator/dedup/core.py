@@ -51,7 +51,11 @@ from .store import MemoryStore, Store, open_store
 from .text import (
     fold_chinese,
     generic_boilerplate_units,
+    longest_passage,
+    ordered_shingles,
     shingle_set,
+    title_grams,
+    title_overlap,
     token_hashes_normalized,
     unit_keys_from_tokens,
     units,
@@ -73,7 +77,9 @@ class DedupConfig:
     truncated copy (containment match, Jaccard down to ~0.3) and an edited copy whose word
     substitutions scatter its 3-shingles (Jaccard 0.25-0.5) but which keeps every specific figure
     of the original. Candidates whose MinHash estimate is below ``dup_prefilter`` (far under any
-    verification threshold) are dropped before exact verification, in one vectorised step.
+    verification threshold) are dropped before exact verification, in one vectorised step -- except
+    story candidates under the same headline (a reprint behind other page furniture can share one
+    long passage and little else).
     """
 
     num_perm: int = 128
@@ -83,10 +89,22 @@ class DedupConfig:
     dup_containment: float = 0.8  # |small & large| / |small|
     dup_min_ratio: float = 0.4  # |small| / |large| for a containment match ...
     dup_min_overlap: int = 40  # ... or |small & large| at least this (an excerpt of a long article)
+    # ... or the smaller text lies (almost) wholly inside the larger and is at least this long: the
+    # first paragraphs of a short page (a shared phrase never covers a whole text)
+    dup_full_containment: float = 0.95
+    dup_full_min_overlap: int = 20
+    # a reprint under the same headline (shorter headline's token bigrams found in the other's >= this)
+    # that shares a verbatim passage of at least this many characters, with no contradicting figures:
+    # two page excerpts of one release behind different page furniture, an update with a rewritten top
+    dup_title_overlap: float = 0.8
+    dup_title_passage: int = 150
+    # (near-)identical texts: names the features read differently (an all-caps lead) veto nothing
+    dup_same_text: float = 0.9
     # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least
     dup_partial_jaccard: float = 0.33
     dup_partial_containment: float = 0.55
     dup_partial_overlap: int = 40
+    dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
     dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
@@ -533,6 +551,7 @@ class Deduplicator:
         content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).digest()
         learned = self._boilerplate(source)
         kept, shingles, keys, edge = self._analyse(body, learned)
+        self._kept = (number, kept)  # the new text in order, for the copy tier's verbatim passages
         # learn per-source boilerplate from head/tail lines
         if source and keys:
             space = f"bpc:{source}"
@@ -572,35 +591,97 @@ class Deduplicator:
 
         ``symmetric`` is False for a containment match (an excerpt or an update), which places ``a`` with
         ``b`` but is no evidence that ``b``'s copies and another text containing ``a`` are copies of each
-        other (two articles quoting one notice)."""
+        other (two articles quoting one notice). See :meth:`_copy_rule` for the rules."""
+        return self._copy_rule(a, b, bp)[1:]
+
+    def _passage(self, a: Doc, shared: np.ndarray) -> int:
+        """Characters of the longest verbatim passage of ``a`` (the article being placed) made of the
+        ``shared`` shingles; 0 when ``a``'s text is not at hand (only the set of a stored one is)."""
+        kept = getattr(self, "_kept", None)
+        if kept is None or kept[0] != a.number:
+            return 0
+        cache = getattr(self, "_order", None)
+        if cache is None or cache[0] != a.number:
+            cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
+        return longest_passage(cache[1], cache[2], shared, self.config.shingle_size)
+
+    def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
+        """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
+        ``d``'s (:func:`.text.title_overlap`): verified exactly whatever their MinHash estimate, as a
+        reprint under the same headline can share one passage and little else (a Jaccard of 0.15,
+        where the estimate falls either side of ``dup_prefilter``). Fetched docs go into ``docs``."""
+        out: set[int] = set()
+        ga = title_grams(d.title)
+        if not ga:
+            return out
+        bar, get = self.config.dup_title_overlap, self.store.get
+        for n in sorted(numbers):  # (title_overlap, inlined: this runs for many story candidates)
+            o = docs[n] = get(f"doc:{n}")
+            if o is not None and o.title and len(ga & (go := title_grams(o.title))) >= bar * min(len(ga), len(go)):
+                out.add(n)
+        return out
+
+    def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
+        """``(rule, similarity, symmetric, share)``: which rule (if any, else ``""``) makes ``a`` a copy of ``b``.
+
+        On the exact shingle sets after boilerplate removal (both need ``min_shingles``), in order:
+
+        * ``partial``: two page excerpts of one text cut at different points -- Jaccard, containment
+          and overlap all sizeable, a verbatim passage of ``dup_partial_passage`` characters in common,
+          and no contradicting facts (figures may differ past the cut);
+        * ``title``: the same headline (:func:`.text.title_overlap` >= ``dup_title_overlap``) over a
+          shared verbatim passage of ``dup_title_passage`` characters, no contradicting facts: a
+          release behind different page furniture, an update whose top was rewritten. Independent
+          reports of one event share phrases and figures, rarely a 150-character passage *and* the
+          headline; two articles quoting one notice share the passage, not the headline;
+        * otherwise texts whose facts conflict (:meth:`_facts_conflict`) are never copies -- names
+          are not asked of (near-)identical texts (``dup_same_text``): they hold the same names, and
+          an all-caps lead only makes the name reader see others;
+        * ``jaccard``: Jaccard >= ``dup_threshold``;
+        * ``containment``: the smaller text inside the larger (``dup_containment``), with a size
+          ratio of ``dup_min_ratio``, or an overlap of ``dup_min_overlap`` shingles, or -- the whole
+          smaller text inside (``dup_full_containment``) -- ``dup_full_min_overlap`` (an excerpt of
+          a short page: a shared phrase never makes up a whole text). Not symmetric;
+        * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
+        """
         cfg = self.config
         if bp is None:
             bp = self._boilerplate(a.source) | self._boilerplate(b.source)
         sa, sb = self._effective(a, bp), self._effective(b, bp)
         if min(len(sa), len(sb)) < cfg.min_shingles:
-            return 0.0, False, 0.0
-        inter = len(np.intersect1d(sa, sb, assume_unique=True))
+            return "", 0.0, False, 0.0
+        shared = np.intersect1d(sa, sb, assume_unique=True)
+        inter = len(shared)
         jac = inter / (len(sa) + len(sb) - inter)
-        share = inter / small_len if (small_len := min(len(sa), len(sb))) else 0.0
         small, large = sorted((len(sa), len(sb)))
-        if (jac >= cfg.dup_partial_jaccard and inter / small >= cfg.dup_partial_containment
-                and inter >= cfg.dup_partial_overlap and not self._facts_conflict(a, b, strict=False)):
+        share = inter / small
+        if (jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
+                and inter >= cfg.dup_partial_overlap and self._passage(a, shared) >= cfg.dup_partial_passage
+                and not self._facts_conflict(a, b, strict=False)):
             # two page excerpts of one wire story behind different page furniture: each holds a long
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
-            return max(jac, cfg.dup_threshold), True, share
-        if self._facts_conflict(a, b):
-            return 0.0, False, share
+            return "partial", max(jac, cfg.dup_threshold), True, share
+        if (inter and title_overlap(a.title, b.title) >= cfg.dup_title_overlap
+                and self._passage(a, shared) >= cfg.dup_title_passage
+                and not self._facts_conflict(a, b, strict=False)):
+            return "title", max(jac, cfg.dup_threshold), False, share
+        same_text = jac >= cfg.dup_same_text or (share >= cfg.dup_full_containment
+                                                  and inter >= cfg.dup_full_min_overlap)
+        if self._facts_conflict(a, b, names=not same_text):
+            return "", 0.0, False, share
         if jac >= cfg.dup_threshold:
-            return jac, True, share
-        if inter / small >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio
-                                                     or inter >= cfg.dup_min_overlap):
+            return "jaccard", jac, True, share
+        if share >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio or inter >= cfg.dup_min_overlap
+                                             or (share >= cfg.dup_full_containment
+                                                 and inter >= cfg.dup_full_min_overlap)):
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
-            return max(jac, cfg.dup_threshold), False, share
-        if jac >= cfg.dup_fact_threshold and self._facts_agree(a, b):
-            return jac, True, share  # an edited copy: scattered word changes, every figure and name kept
-        return 0.0, False, share
+            return "containment", max(jac, cfg.dup_threshold), False, share
+        if (jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
+                and self._passage(a, shared) >= cfg.dup_partial_passage):
+            return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept
+        return "", 0.0, False, share
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
@@ -617,13 +698,13 @@ class Deduplicator:
                                                                                               len(strong_b)))
 
     @staticmethod
-    def _facts_conflict(a: Doc, b: Doc, strict: bool = True) -> bool:
+    def _facts_conflict(a: Doc, b: Doc, strict: bool = True, names: bool = True) -> bool:
         """Templated news (recalls, earnings, launches) shares its wording but not its facts.
 
         A copy keeps the numbers and names of its original; two texts whose numbers mostly
         differ, whose exact figures are disjoint (two recall notices: 17,274 cars and 24,838 cars,
         the same "shares rose 2.3%" line), or whose strong names are disjoint, are different
-        stories however similar the prose.
+        stories however similar the prose. ``names=False`` asks the figures only.
         """
         na, names_a, wa, _ = a.features()
         nb, names_b, wb, _ = b.features()
@@ -639,6 +720,8 @@ class Deduplicator:
             spec_a, spec_b = na[(na & np.uint64(1)) == 1], nb[(nb & np.uint64(1)) == 1]
             if len(spec_a) and len(spec_b) and not len(np.intersect1d(spec_a, spec_b, assume_unique=True)):
                 return True
+        if not names:
+            return False
         sa, sb = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
         return bool(len(sa)) and bool(len(sb)) and not len(np.intersect1d(sa, sb, assume_unique=True))
 
@@ -841,8 +924,12 @@ class Deduplicator:
             nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
             est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
             bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
-            for n in np.sort(nums[est >= cfg.dup_prefilter]).tolist():
-                o: Doc | None = store.get(f"doc:{n}")
+            check = set(nums[est >= cfg.dup_prefilter].tolist())
+            # (a shared 150-character passage leaves a MinHash estimate above 0 but maybe below the prefilter)
+            low = nums[(est > 0) & (est < cfg.dup_prefilter)].tolist()
+            check |= self._same_headline(d, story_cand.intersection(low), docs)
+            for n in sorted(check):
+                o: Doc | None = docs[n] if n in docs else store.get(f"doc:{n}")
                 docs[n] = o
                 if o is None or o.expired or o.article_id in not_dup:
                     continue

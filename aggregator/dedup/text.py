@@ -34,6 +34,7 @@ import re
 import sys
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -466,3 +467,88 @@ def generic_boilerplate_units(norm_units: Sequence[str]) -> set[int]:
     starts = np.cumsum([0] + [len(u) + 1 for u in norm_units[:-1]])
     idx = np.searchsorted(starts, hits, side="right") - 1
     return {i for i in set(idx.tolist()) if len(norm_units[i]) < 240}
+
+
+# --- copy evidence beyond set overlap ---------------------------------------------------------
+
+
+def _unit_norm(unit: str) -> str:
+    """The normalised form of one body unit, exactly as the dedup step tokenises it."""
+    return unit if unit.isascii() and unit.islower() else fold_chinese(unit.casefold())
+
+
+def ordered_shingles(kept_units: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(shingle hashes in text order, token start offsets)`` of the kept body units: repeats kept;
+    offsets in characters of the normalised text, one per token plus the text's length at the end.
+
+    The same hashes as the sorted set the dedup step stores (units are tokenised one after the
+    other and no token crosses a line), so ``sorted_unique(ordered_shingles(...)[0])`` is that set;
+    the order is what tells a verbatim passage (a run of consecutive shared shingles) from words
+    two texts share scattered about.
+    """
+    if not kept_units:
+        return np.empty(0, dtype=np.uint32), np.zeros(1, dtype=np.int64)
+    norm = "\n".join(_unit_norm(u) for u in kept_units)
+    tok, starts = token_hashes_normalized(norm)
+    return shingle_hashes(tok, k), np.append(starts, len(norm)).astype(np.int64)
+
+
+def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k: int) -> int:
+    """Length in characters of the longest stretch of consecutive ``seq`` shingles (``k`` tokens
+    each) that all lie in ``members`` (sorted, unique): with ``seq``/``offsets`` from
+    :func:`ordered_shingles` and ``members`` the shingles shared with another text, the longest
+    passage the two have in common, from its first token to the start of the token after it.
+    Characters rather than shingles, so one bar fits word scripts and ideographs alike (20 word
+    shingles span ~130 characters, 20 ideograph shingles ~20)."""
+    if not len(seq) or not len(members):
+        return 0
+    pos = np.searchsorted(members, seq)
+    pos[pos == len(members)] = 0
+    hit = members[pos] == seq
+    if not hit.any():
+        return 0
+    # runs of hits lie between consecutive misses; shingles [s, e) cover tokens s .. e - 2 + k
+    miss = np.flatnonzero(~hit)
+    lo = np.concatenate(([0], miss + 1))
+    hi = np.concatenate((miss, [len(seq)]))
+    keep = hi > lo
+    n_tok = len(offsets) - 1
+    end = np.minimum(hi[keep] - 1 + k, n_tok)
+    return int((offsets[end] - offsets[lo[keep]]).max())
+
+
+# Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
+# label in lenticular brackets; ``(aktualisiert)``, ``, updated`` at the end (matched on casefolded text)
+_TITLE_SLUG_HEAD = re.compile(
+    r"^\s*(?:(?:update|roundup|wrapup|refile|corrected|correction|exclusive|breaking|eilmeldung|aktualisiert|"
+    r"korrektur)(?:\s*\d+)?\s*[-:–—/]\s*|【[^】]*】\s*)+")
+_TITLE_SLUG_TAIL = re.compile(
+    r"\s*(?:,|\(|\[|\s[-–—])\s*(?:aktualisiert|korrigiert|update|updated|corrected)\s*[)\]]?\s*$")
+
+
+_IDEO_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TITLE_TOKEN = re.compile(f"[{_IDEO_CHARS}]|[^\\W_{_IDEO_CHARS}]+")
+
+
+@lru_cache(maxsize=4096)
+def title_grams(title: str) -> frozenset[int]:
+    """Token bigrams of a headline without its version marks, as ``hash()`` values (compared within
+    one process, never stored; cached: one article's headline is compared with every candidate's,
+    and the same candidates come back for the next articles)."""
+    t = normalize(title)
+    t = _TITLE_SLUG_TAIL.sub("", _TITLE_SLUG_HEAD.sub("", t))
+    toks = _TITLE_TOKEN.findall(t)  # word runs and single ideographs, as :func:`tokenize` (a regex: faster)
+    if len(toks) < 2:
+        return frozenset({hash(tuple(toks))} if toks else ())
+    return frozenset(hash(g) for g in zip(toks, toks[1:], strict=False))
+
+
+def title_overlap(a: str, b: str) -> float:
+    """Share of the shorter headline's token bigrams found in the other headline (case, width and
+    Chinese script folded; an ideograph is a token; wire version marks such as ``UPDATE 1-``,
+    ``ROUNDUP:``, ``(aktualisiert)`` left out). A reprint keeps its headline or adds to it; 0.0 when
+    either has no words."""
+    ga, gb = title_grams(a), title_grams(b)
+    if not ga or not gb:
+        return 0.0
+    return len(ga & gb) / min(len(ga), len(gb))

@@ -1,0 +1,109 @@
+"""The copy tier's evidence: verbatim passages, headlines, short excerpts, re-cased reprints, near misses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aggregator.dedup import DedupConfig, Deduplicator
+from aggregator.dedup.minhash import sorted_unique
+from aggregator.dedup.text import longest_passage, ordered_shingles, title_overlap
+
+STORY = [
+    "Volta Motors said on Tuesday it would recall 48,213 electric sedans built between March and June "
+    "because a software fault can switch off the rear camera display while reversing.",
+    "The carmaker said owners would receive an over-the-air update free of charge from next week and "
+    "that no crashes or injuries linked to the fault had been reported so far.",
+    "The recall covers about 9% of the sedans Volta has delivered since the model went on sale, the "
+    "company said in a filing with the national safety regulator.",
+    "Shares of the company fell 1.8% in early trading in Frankfurt after the announcement.",
+    "Analysts said the cost of the fix should be small because no visit to a workshop is needed.",
+    "Volta plans to start building a cheaper compact model at its plant in Saxony later this year.",
+]
+TITLE = "Volta Motors recalls 48,213 sedans over rear camera fault"
+
+
+def _art(i: str, title: str, paras: list[str], src: str, when: str = "2025-03-04T09:00:00Z") -> dict:
+    return {"id": i, "title": title, "body": "\n\n".join(paras), "source": src, "published_at": when,
+            "language": "en"}
+
+
+def _dups(arts: list[dict]) -> dict[str, str]:
+    dd = Deduplicator(DedupConfig())
+    return {a["id"]: dd.add(a).dup_id for a in arts}
+
+
+def test_ordered_shingles_are_the_stored_set_in_order() -> None:
+    dd = Deduplicator()
+    body = "\n".join([*STORY[:3], "特斯拉上海超級工廠10月出口超3.5萬輛，創2年單月最高紀錄。",
+                      "ÉLAN Straße ＢＹＤ 2024"])
+    kept, stored, _, _ = dd._analyse(body, set())
+    seq, offsets = ordered_shingles(kept, dd.config.shingle_size)
+    assert np.array_equal(sorted_unique(seq), stored)
+    assert len(offsets) == len(seq) + dd.config.shingle_size and np.all(np.diff(offsets) > 0)
+
+
+def test_longest_passage_counts_consecutive_shared_shingles() -> None:
+    seq, offsets = ordered_shingles(["one two three four five six seven eight nine ten"], 3)
+    other, _ = ordered_shingles(["zero one two three four five", "seven eight nine ten"], 3)
+    # "one two three four five" (3 shingles) and "seven eight nine ten" (2): the longer passage wins
+    assert longest_passage(seq, offsets, sorted_unique(other), 3) == len("one two three four five ")
+    assert longest_passage(seq, offsets, sorted_unique(other[-1:]), 3) == len("eight nine ten")
+    assert longest_passage(seq, offsets, np.empty(0, dtype=np.uint32), 3) == 0
+
+
+def test_title_overlap_ignores_wire_version_marks() -> None:
+    assert title_overlap("UPDATE 1-" + TITLE, TITLE.upper()) == 1.0
+    assert title_overlap("ROUNDUP: Porsche senkt Prognose", "Porsche senkt Prognose (aktualisiert)") == 1.0
+    # a word of the headline, not a mark: the two monthly releases stay apart
+    assert title_overlap("NIO Inc. Provides October 2024 Delivery Update",
+                         "NIO Inc. Provides September 2024 Delivery Update") < 0.8
+    assert title_overlap("", TITLE) == 0.0
+
+
+def test_short_excerpt_and_recased_reprint_are_copies() -> None:
+    short = STORY[:4]  # a short page: its first two paragraphs are ~60 shingles, too few for the old bar
+    arts = [_art("orig", TITLE, short, "volta-news.example"),
+            _art("excerpt", TITLE, short[:1], "partner.example", "2025-03-04T10:00:00Z"),
+            _art("recase", TITLE.upper(), [short[0].upper(), *short[1:], "Republished with permission."],
+                 "reprints.example", "2025-03-04T11:00:00Z")]
+    dup = _dups(arts)
+    assert dup["excerpt"] == dup["orig"] == dup["recase"]
+
+
+def test_reprint_behind_page_furniture_under_the_same_headline_is_a_copy() -> None:
+    furniture = [f"Form 6-K cover page item {k}: registrant address, commission file number 00{k}-3{k}1, "
+                 f"annual report form check boxes and the signature block of the chief financial officer."
+                 for k in range(1, 6)]
+    arts = [_art("release", TITLE, STORY, "wire.example"),
+            _art("filing", "UPDATE 1-" + TITLE, furniture + STORY[:2], "filings.example", "2025-03-04T12:00:00Z")]
+    dd = Deduplicator()
+    a = dd.add(arts[0])
+    b = dd.add(arts[1])
+    da, db = dd._get_doc("release"), dd._get_doc("filing")
+    jac = len(np.intersect1d(da.shingles, db.shingles)) / len(np.union1d(da.shingles, db.shingles))
+    assert jac < 0.35  # not a Jaccard or containment match: the headline and the passage decide
+    assert a.dup_id == b.dup_id
+
+
+def test_articles_quoting_one_notice_and_same_headline_near_misses_stay_apart() -> None:
+    notice = STORY[0] + " " + STORY[1]
+    own_a = ["Our reporter asked dealers in Munich how many customers had called about the fault.",
+             "Most said the update would be installed overnight and that nobody had cancelled an order.",
+             "One dealer said the camera had failed twice on a demonstration car during the winter.",
+             "Another pointed out that owners can still use the parking sensors while the fix is pending.",
+             "The regulator publishes all recall notices on its website every Thursday afternoon."]
+    own_b = ["Industry experts pointed to a series of software recalls across the sector this year.",
+             "Several rivals had to fix driver assistance systems, one of them twice within a month.",
+             "Insurers say repairs after minor parking accidents have become more expensive since cameras spread.",
+             "A consumer group asked for longer warranties on the electronics of new cars.",
+             "Volta's chief executive is due to present the annual results to investors next week."]
+    other = [p.replace("48,213", "17,090").replace("9%", "3%").replace("1.8%", "0.6%") for p in STORY]
+    arts = [_art("a", "Dealers stay calm after Volta camera recall", [own_a[0], notice, *own_a[1:]], "city.example"),
+            _art("b", "Software recalls pile up for carmakers", [own_b[0], notice, *own_b[1:]], "trade.example",
+                 "2025-03-04T10:00:00Z"),
+            _art("c", TITLE, STORY, "wire.example", "2025-03-04T11:00:00Z"),
+            # the same headline template and prose a week later, other figures: another recall
+            _art("d", TITLE.replace("48,213", "17,090"), other, "wire.example", "2025-03-11T11:00:00Z")]
+    dup = _dups(arts)
+    assert len({dup["a"], dup["b"], dup["d"]}) == 3
+    assert dup["d"] != dup["c"]
