@@ -1,0 +1,48 @@
+"""The facts files of the real clustering sets: well-formed, text-free, and the held-out set apart.
+
+The texts are other people's sentences and live outside the repository; these checks keep it so, and
+keep the second set (``clusterset2.jsonl``) a fair test: no page or event of it may appear in the set
+the method is tuned on (``clusterset.jsonl``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DEVSETS = Path(__file__).resolve().parents[1] / "benchmarks" / "devsets"
+FIELDS = {"id", "url", "source", "title", "language", "published", "event", "topic", "copy_of", "query"}
+
+
+def _rows(name: str) -> list[dict]:
+    path = DEVSETS / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("name", ["clusterset.jsonl", "clusterset2.jsonl"])
+def test_facts_only_and_consistent(name: str) -> None:
+    rows = _rows(name)
+    assert rows
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    urls = [r["url"] for r in rows]
+    assert len(urls) == len(set(urls)), "duplicate urls"
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        assert set(r) == FIELDS, f"{r['id']}: fields {sorted(set(r) ^ FIELDS)}"  # no text, no body
+        assert r["event"] and r["topic"] and r["query"] and r["language"]
+        if r["copy_of"] is not None:
+            orig = by_id[r["copy_of"]]
+            # a translation is the same event, never a copy
+            assert orig["language"] == r["language"], r["id"]
+            assert orig["event"] == r["event"], r["id"]
+
+
+def test_second_set_is_apart_from_the_first() -> None:
+    first, second = _rows("clusterset.jsonl"), _rows("clusterset2.jsonl")
+    norm = lambda u: u.rstrip("/")  # noqa: E731
+    assert not {norm(r["url"]) for r in first} & {norm(r["url"]) for r in second}
+    assert not {r["event"] for r in first} & {r["event"] for r in second}
+    assert not {r["id"] for r in first} & {r["id"] for r in second}
