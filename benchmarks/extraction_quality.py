@@ -21,7 +21,8 @@ table: pages that are not articles refused (right: our ExtractionError, trafilat
 text) or extracted (wrong; with the median length of those bodies), per ``page_kind`` (home_page,
 tag_page, video_page, live_blog, ...), and articles refused (wrong). ``--non-articles`` scores only
 those pages (a quick check of an article gate); ``--verbose`` lists each page's decision.
-``--collection``/``--half`` narrow the run, ``--jobs 2`` spreads it over processes (times are CPU time per page either way).
+``--collection``/``--half`` narrow the run, ``--jobs 2`` spreads it over processes (times are CPU
+time per page either way).
 """
 
 from __future__ import annotations
