@@ -166,6 +166,52 @@ NON_ARTICLES = [
      "http://www.trust.org/"),
     ("formasaurus", "formasaurus/data/html/899.html", "tag_page", "tag / category listing",
      "http://www.unfuckyourhabitat.com/category/tips/"),
+    ("formasaurus", "formasaurus/data/html/630.html", "section_front", "newspaper sport section front",
+     "http://www.independent.ie/sport/soccer/"),
+    ("formasaurus", "formasaurus/data/html/130.html", "section_front", "tech video site category front",
+     "http://fr.itweb.tv/Mobilite_r14.html"),
+    ("formasaurus", "formasaurus/data/html/340.html", "section_front", "fitness magazine section front",
+     "http://vorespuls.dk/sektion/svoemning"),
+    ("formasaurus", "formasaurus/data/html/39.html", "section_front", "think-tank publications listing",
+     "http://carnegieendowment.org/publications/"),
+    ("formasaurus", "formasaurus/data/html/719.html", "live_blog", "live updates of an ice-hockey game",
+     "http://www.mlive.com/redwings/index.ssf/2014/12/live_updates_detroit_red_wings_22.html"),
+    ("formasaurus", "formasaurus/data/html/82.html", "home_page", "encyclopedia main page",
+     "http://en.wikipedia.org/wiki/Main_Page"),
+    ("formasaurus", "formasaurus/data/html/197.html", "gallery", "captioned picture gallery",
+     "http://memebase.cheezburger.com/verydemotivational"),
+    ("formasaurus", "formasaurus/data/html/399.html", "other", "sports results and odds tables",
+     "http://www.betexplorer.com/soccer/"),
+    ("formasaurus", "formasaurus/data/html/501.html", "video_page", "TV live-stream page",
+     "http://www.crtvg.es/tvg/tvg-en-directo"),
+    ("formasaurus", "formasaurus/data/html/502.html", "other", "TV catch-up service page (login needed)",
+     "http://www.crtvg.es/ver-despois"),
+    ("formasaurus", "formasaurus/data/html/493.html", "home_page", "consumer magazine home page",
+     "http://www.consumerreports.org/cro/index.htm"),
+    ("formasaurus", "formasaurus/data/html/320.html", "home_page", "Chinese newspaper front page",
+     "http://toronto.singtao.ca/?variant=zh-hk"),
+    ("formasaurus", "formasaurus/data/html/767.html", "search_results", "job search results",
+     "http://www.office-angels.com/en-GB/Pages/all-job-results.aspx?kws=graduate"),
+    ("formasaurus", "formasaurus/data/html/364.html", "search_results", "shop search results",
+     "https://www.1000bulbs.com/search?category=5942&filter[Brand][0]=Hortilux&sel[Brand][0]=Hortilux&sort=price_a"),
+    ("formasaurus", "formasaurus/data/html/446.html", "search_results", "shop search results",
+     "http://www.campingworld.com/search/index.cfm?Ntt=&N=0&Ntx=mode+matchallpartial&Ntk=primary&Nty=1&Ntpc=1"),
+    ("formasaurus", "formasaurus/data/html/568.html", "search_results", "procurement notice search results",
+     "https://www.fbo.gov/?s=opportunity&mode=list&tab=list"),
+    ("formasaurus", "formasaurus/data/html/643.html", "search_results", "shop search results",
+     "http://www.jacamo.co.uk/shop/1/_/N-zhhZ11emZ1ytvh3i/products/show.action?hnid=40005&originalSearchTerm=New%20In&cm_sp=CGN-TopNav-_-NavigationGroup-_-NewIn"),  # noqa: E501
+    ("formasaurus", "formasaurus/data/html/257.html", "home_page", "package index home page",
+     "https://pypi.python.org/pypi"),
+    ("formasaurus", "formasaurus/data/html/124.html", "other", "forum thread",
+     "https://forums.oneplus.net/threads/name-a-city-with-the-next-letter-of-the-alphabet-game.160418/"),
+    ("formasaurus", "formasaurus/data/html/106.html", "other", "forum thread",
+     "http://forum.grasscity.com/toking-tools-qa/1390809-bongs-vs-bubblers.html#entry22210173"),
+    ("formasaurus", "formasaurus/data/html/120.html", "other", "forum board index",
+     "http://forums.mazdaworld.org/103-929/"),
+    ("formasaurus", "formasaurus/data/html/589.html", "tag_page", "ebook genre listing",
+     "http://www.globalgreyebooks.com/Pages/mysticism.html"),
+    ("formasaurus", "formasaurus/data/html/427.html", "other", "event browse page",
+     "http://www.brownpapertickets.com/browse.html"),
 ]
 # page_kind of the non-articles that the older collections already held.
 KNOWN_PAGE_KINDS = {"np4k-cnn_main_site": "home_page", "np4k-wired_main_site": "home_page",
@@ -300,6 +346,8 @@ def non_article_facts(target: Path) -> list[dict]:
     """Facts of the hand-picked ``NON_ARTICLES`` (language from the page's lang or its text)."""
     import lxml.html
 
+    from aggregator.extract.decode import decode_html
+
     htmldate_root = go_module_dir(GO_HTMLDATE, target)
     with tempfile.TemporaryDirectory() as tmp:
         sdist_root = _unpacked_sdist(FORMASAURUS, target, Path(tmp))
@@ -307,7 +355,8 @@ def non_article_facts(target: Path) -> list[dict]:
         for collection, path, page_kind, page_type, url in NON_ARTICLES:
             assert page_kind in PAGE_KINDS, page_kind
             source = ((htmldate_root if collection == "htmldate" else sdist_root) / path).read_bytes()
-            root = lxml.html.fromstring(source)
+            # decoded the way our extractor decodes, so titles are not read in a wrong charset
+            root = lxml.html.fromstring(re.sub(r"^\s*<\?xml[^>]*>", "", decode_html(source)[0]))
             stem = re.sub(r"[^\w.-]+", "_", path.rsplit("/", 1)[1].removesuffix(".html"))
             fact = {"id": f"{'hd' if collection == 'htmldate' else 'fs'}-{stem}", "collection": collection,
                     "kind": "not-article", "page_kind": page_kind, "page_type": page_type, "path": path,
