@@ -16,8 +16,13 @@ go-trafilatura's comparison (expected snippets found, unwanted snippets found, s
 for trafilatura's evaluation pages, title/date/author accuracy where labelled, and the
 not-an-article decisions; our chain beside trafilatura's default and ``favor_precision`` runs, over
 the whole set and over its two halves (half A, the one tuning looked at, and half B), split by a
-hash of the id. A refused article scores as an empty body. ``--collection``/``--half`` narrow the
-run, ``--jobs 2`` spreads it over processes (times are CPU time per page either way).
+hash of the id. A refused article scores as an empty body. The not-an-article decisions get their own
+table: pages that are not articles refused (right: our ExtractionError, trafilatura's None or empty
+text) or extracted (wrong; with the median length of those bodies), per ``page_kind`` (home_page,
+tag_page, video_page, live_blog, ...), and articles refused (wrong). ``--non-articles`` scores only
+those pages (a quick check of an article gate); ``--verbose`` lists each page's decision.
+``--collection``/``--half`` narrow the run, ``--jobs 2`` spreads it over processes (times are CPU
+time per page either way).
 """
 
 from __future__ import annotations
@@ -188,8 +193,9 @@ def _traf_runner(**options):
         import trafilatura
 
         doc = trafilatura.bare_extraction(case["html"], url=case["url"], with_metadata=True, **options)
-        if doc is None or not doc.text:
-            return {"error": "none"}
+        if doc is None or not (doc.text or "").strip():
+            # trafilatura's way of saying "no main text here": None, or a document without text
+            return {"error": "none" if doc is None else "empty"}
         return {"title": doc.title, "body": doc.text, "published_at": doc.date or None,
                 "authors": [a.strip() for a in (doc.author or "").split(";") if a.strip()]}
     return run
@@ -239,6 +245,9 @@ def score_case(case: dict, runner) -> dict:
     row = {"page": case["name"], "kind": case["kind"], "half": case["half"], "lang": case.get("language"),
            "collection": case["collection"], "seconds": seconds, "error": got.get("error"),
            "refused": bool(got.get("error"))}
+    if case["kind"] != "article":
+        row["page_kind"] = case.get("page_kind") or "other"
+        row["body_words"] = len(tokens(got.get("body")))
     if case["kind"] == "article":
         if case.get("snippets"):
             row["tp"], row["fn"], row["fp"], row["tn"] = snippet_counts(got.get("body"), case["snippets"])
@@ -288,6 +297,54 @@ def summarize(rows: list[dict]) -> dict[str, Any]:
     }
 
 
+def decisions(rows: list[dict]) -> dict[str, Any]:
+    """The not-an-article decisions of one extractor: on pages that are not articles a refusal (our
+    ExtractionError, trafilatura's None or empty text) is right and a body is wrong; on articles a
+    refusal is wrong. ``by_kind`` gives refused/pages per page_kind, ``reasons`` why pages were refused."""
+    non = [r for r in rows if r["kind"] != "article"]
+    arts = [r for r in rows if r["kind"] == "article"]
+    kept = sorted(r["body_words"] for r in non if not r["refused"])
+    by_kind: dict[str, list[int]] = {}
+    for r in non:
+        refused_total = by_kind.setdefault(r["page_kind"], [0, 0])
+        refused_total[0] += r["refused"]
+        refused_total[1] += 1
+    return {
+        "non_articles": len(non),
+        "non_articles_refused": sum(r["refused"] for r in non),
+        "non_articles_extracted": len(kept),
+        "median_words_extracted": kept[len(kept) // 2] if kept else 0,
+        "articles": len(arts),
+        "articles_refused": sum(r["refused"] for r in arts),
+        "by_kind": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_kind.items())},
+        "reasons_non_articles": dict(Counter(r["error"] for r in non if r["refused"]).most_common()),
+        "reasons_articles": dict(Counter(r["error"] for r in arts if r["refused"]).most_common()),
+    }
+
+
+def print_decisions(rows: dict[str, list[dict]], part: str = "all") -> None:
+    picked = {name: [r for r in rs if part == "all" or r["half"] == part] for name, rs in rows.items()}
+    dec = {name: decisions(rs) for name, rs in picked.items()}
+    label = {"all": "both halves", "A": "half A (tuned on)", "B": "half B (held out)"}[part]
+    print(f"\nnot-an-article decisions, {label}")
+    print(f"{'':<34}" + "".join(f"{n:>16}" for n in dec))
+
+    def line(label: str, values: list) -> None:
+        print(f"{label:<34}" + "".join(f"{v!s:>16}" for v in values))
+
+    line("non-articles refused (right)", [f"{d['non_articles_refused']}/{d['non_articles']}" for d in dec.values()])
+    line("non-articles extracted (wrong)", [f"{d['non_articles_extracted']}/{d['non_articles']}" for d in dec.values()])
+    line("  median words of those bodies", [d["median_words_extracted"] for d in dec.values()])
+    line("articles refused (wrong)", [f"{d['articles_refused']}/{d['articles']}" for d in dec.values()])
+    kinds = sorted({k for d in dec.values() for k in d["by_kind"]})
+    for kind in kinds:
+        line(f"  refused: {kind}", [d["by_kind"].get(kind, "-") for d in dec.values()])
+    for name, d in dec.items():
+        if d["reasons_non_articles"] or d["reasons_articles"]:
+            print(f"  {name}: why non-articles were refused {d['reasons_non_articles']}; "
+                  f"why articles were {d['reasons_articles']}")
+
+
 RUNNERS = {"ours": run_ours, "traf default": run_traf_default, "traf precision": run_traf_precision}
 
 
@@ -302,6 +359,8 @@ def main_devset(args) -> int:
         cases = [c for c in cases if c["collection"] in args.collection]
     if args.half:
         cases = [c for c in cases if c["half"] == args.half]
+    if args.non_articles:
+        cases = [c for c in cases if c["kind"] != "article"]
     for runner in RUNNERS.values():  # warm imports and caches outside the timed runs
         runner(cases[0])
     rows: dict[str, list[dict]] = {}
@@ -321,8 +380,11 @@ def main_devset(args) -> int:
                 name: summarize([r for r in rs if (part == "all" or r["half"] == part)
                                  and (coll == "all" or r["collection"] == coll)])
                 for name, rs in rows.items()}
+    parts = ["all", "A", "B"] if not args.half else [args.half]
     if args.json:
-        print(json.dumps({"table": table, "rows": rows if args.verbose else None}, indent=1))
+        print(json.dumps({"table": table, "decisions": {
+            part: {name: decisions([r for r in rs if part == "all" or r["half"] == part]) for name, rs in rows.items()}
+            for part in parts}, "rows": rows if args.verbose else None}, indent=1))
         return 0
     metrics = ["articles", "word_pages", "precision", "recall", "f1", "snippet_pages", "snippet_precision",
                "snippet_recall", "snippet_f1", "title", "date", "author", "articles_refused",
@@ -337,10 +399,12 @@ def main_devset(args) -> int:
             if all(v in ("-", 0) for v in values) and m not in ("articles", "articles_refused"):
                 continue
             print(f"{m:<20}" + "".join(f"{v!s:>16}" for v in values))
+    for part in parts:
+        print_decisions(rows, part)
     ratio = table["all/all"]["ours"]["cpu_ms_per_page"] / max(1e-9, table["all/all"]["traf default"]["cpu_ms_per_page"])
     print(f"\nCPU time per page, ours / trafilatura default: {ratio:.2f}")
     if args.verbose:
-        print()
+        print(f"\n  {'page':<48} h lang {'kind':<14}" + "  ".join(f"{n:>22}" for n in RUNNERS))
         by_name = {name: {r["page"]: r for r in rs} for name, rs in rows.items()}
         for case in cases:
             cells = []
@@ -350,10 +414,13 @@ def main_devset(args) -> int:
                     cells.append(f"{r['f1']:.3f}")
                 elif "tp" in r:
                     cells.append(f"+{r['tp']}/-{r['fn']} x{r['fp']}")
+                elif r["kind"] != "article":
+                    cells.append(f"no ({r['error']})" if r["refused"] else f"{r['body_words']} words")
                 else:
                     cells.append("refused" if r["refused"] else "kept")
-            print(f"  {case['name']:<48} {case['half']} {case.get('language')!s:<4} "
-                  + "  ".join(f"{c:>12}" for c in cells))
+            kind = case["kind"] if case["kind"] == "article" else case.get("page_kind") or "other"
+            print(f"  {case['name']:<48} {case['half']} {case.get('language')!s:<4} {kind:<14}"
+                  + "  ".join(f"{c:>22}" for c in cells))
     return 0
 
 
@@ -366,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=DEVSET_DIR, help="the development set's scratch folder")
     parser.add_argument("--collection", action="append", help="only this collection (repeatable)")
     parser.add_argument("--half", choices=["A", "B"], help="only this half of the set")
+    parser.add_argument("--non-articles", action="store_true", help="only the pages that are not articles")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (CPU time is per page either way)")
     args = parser.parse_args(argv)
     if args.devset:

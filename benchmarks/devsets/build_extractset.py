@@ -12,7 +12,14 @@ The pages are the saved test pages that news extractors publish:
   publishedTime and ``readerable``), from the Go module ``codeberg.org/readeck/go-readability/v2``;
 - go-trafilatura's test-files/comparison (trafilatura's own evaluation pages) with the snippets each
   extraction must and must not contain (scripts/comparison/data.go), from the Go module
-  ``github.com/markusmobius/go-trafilatura``.
+  ``github.com/markusmobius/go-trafilatura``;
+- pages that are not articles (``NON_ARTICLES`` below, each looked at by hand and labelled with a
+  ``page_kind``: home_page, section_front, tag_page, live_blog, video_page, gallery, search_results,
+  author_page or other): htmldate's test pages (test-files/mock: the Python htmldate's tests/cache;
+  test-files/mediacloud: pages of Media Cloud's date set) from the Go module
+  ``github.com/markusmobius/go-htmldate``, and the saved site front and listing pages that
+  formasaurus ships as form-classifier training data (formasaurus/data/html, URLs in
+  formasaurus/data/index.json), from its sdist on PyPI.
 
 Go modules are fetched by name and version with the ordinary ``go mod download`` (GOPATH inside the
 scratch folder). ``extractset.jsonl`` beside this file holds only facts: the collection, where each
@@ -41,6 +48,175 @@ DEFAULT_DIR = Path("/work/scratch/extractset")
 
 READABILITY = "codeberg.org/readeck/go-readability/v2@v2.1.3"
 GO_TRAFILATURA = "github.com/markusmobius/go-trafilatura@v1.12.2"
+GO_HTMLDATE = "github.com/markusmobius/go-htmldate@v1.10.1"
+FORMASAURUS = "formasaurus-0.10.0"
+PAGE_KINDS = ("home_page", "section_front", "tag_page", "live_blog", "video_page", "gallery", "search_results",
+              "author_page", "other")
+# Pages that are not articles: (collection, path in the module or sdist, page_kind, what it is, URL).
+# Chosen by reading each page; pages that trafilatura's comparison also holds (scored there as articles
+# with expected snippets) are left out so no page is in the set twice.
+NON_ARTICLES = [
+    ("htmldate", "test-files/mock/bayern.de.html", "home_page", "state portal home page",
+     "https://bayern.de/"),
+    ("htmldate", "test-files/mock/austria.info.html", "home_page", "tourism portal home page",
+     "https://www.austria.info/"),
+    ("htmldate", "test-files/mock/stuttgart.de.html", "home_page", "city portal home page",
+     "http://www.stuttgart.de/"),
+    ("htmldate", "test-files/mock/deutschland.de.en.html", "home_page", "portal home page",
+     "https://www.deutschland.de/en"),
+    ("htmldate", "test-files/mock/blog.wordpress.com.html", "home_page", "blog front page",
+     "https://en.blog.wordpress.com/"),
+    ("htmldate", "test-files/mock/support.wordpress.com.html", "home_page", "help centre front page",
+     "https://en.support.wordpress.com/"),
+    ("htmldate", "test-files/mock/die-partei.net.sh.html", "home_page", "party branch front page",
+     "https://die-partei.net/sh/"),
+    ("htmldate", "test-files/mock/facebook.com.visitaustria.html", "other", "social media profile page",
+     "https://www.facebook.com/visitaustria/"),
+    ("htmldate", "test-files/mock/greenpeace.org.forests.html", "other", "campaign hub page",
+     "http://www.greenpeace.org/international/en/campaigns/forests/asia-pacific/"),
+    ("htmldate", "test-files/mock/hundeverein-kreisunna.de.html", "other", "club events page",
+     "http://www.hundeverein-kreisunna.de/termine.html"),
+    ("htmldate", "test-files/mock/pixabay.com.tos.html", "other", "terms of service",
+     "https://pixabay.com/en/service/terms/"),
+    ("htmldate", "test-files/mock/intel.com.tos.html", "other", "terms of use",
+     "https://www.intel.com/content/www/us/en/legal/terms-of-use.html"),
+    ("htmldate", "test-files/mediacloud/1577247412.html", "video_page", "YouTube watch page",
+     "https://www.youtube.com/watch?v=Lfw9H63g0OQ"),
+    ("htmldate", "test-files/mediacloud/1727473717.html", "live_blog", "live cricket score blog",
+     "https://timesofindia.indiatimes.com/sports/cricket/ipl/live-blog/ipl-2020-live-cricket-score-chennai-super-kings-vs-sunrisers-hyderabad-match-14-dubai/liveblog/78447140.cms"),  # noqa: E501
+    ("htmldate", "test-files/mediacloud/1630687900.html", "home_page", "radio station home page",
+     "https://www.96fm.ie/"),
+    ("htmldate", "test-files/mediacloud/1579141678.html", "home_page", "news site front page",
+     "http://feedproxy.google.com/~r/NoticiaAlDia/~3/_k8dJ5xnwYw/"),
+    ("htmldate", "test-files/mediacloud/1564637733.html", "other", "Google image result page",
+     "https://www.google.com/imgres?imgurl=https://i.ebayimg.com/images/g/fjoAAOSwyGZaRXKK/s-l300.jpg&imgrefurl=https://www.ebay.com/itm/Retirement-Gift-Ideas-Retired-Definition-Funny-Retirement-Coffee-Mug-Tea-Cup-/132449557566&tbnid=QBu8niz350w2PM&vet=1&docid=CTb7OqAkXHkPUM&w=300&h=265&itg=1&q=retirement+definition&hl=en-US&source=sh/x/im"),  # noqa: E501
+    ("htmldate", "test-files/mediacloud/1522651525.html", "other", "Wikipedia revision diff",
+     "https://bn.wikipedia.org/w/index.php?title=Jim_Higgs&diff=3986629&oldid=0"),
+    ("htmldate", "test-files/mediacloud/1571322029.html", "other", "wiki revision diff",
+     "https://wiki.d-addicts.com/index.php?title=Park_Ye_Jin&diff=591343&oldid=588001"),
+    ("htmldate", "test-files/mediacloud/1552005464.html", "other", "forum thread",
+     "https://hypixel.net/threads/what-whered-it-go.2675645/"),
+    ("htmldate", "test-files/mediacloud/1676646261.html", "other", "tweet photo page",
+     "https://twitter.com/Reuters/status/1281836879789404160/photo/1"),
+    ("htmldate", "test-files/mediacloud/1587353145.html", "other", "JSTOR catalogue page",
+     "https://www.jstor.org/stable/2669240?origin=crossref"),
+    ("htmldate", "test-files/mediacloud/1687351353.html", "other", "legal notice record page",
+     "https://www.dln.com/newcorporations/details/ref_index/438057"),
+    ("htmldate", "test-files/mediacloud/1588233953.html", "video_page", "news video page",
+     "https://www.couriermail.com.au/news/national/98yearold-wwii-veteran-beats-covid19-receives-ovation-from-hospital-staff/video/ca6ce285879e2291307f3fc8148670aa"),  # noqa: E501
+    ("htmldate", "test-files/mediacloud/1643070775.html", "video_page", "news video page",
+     "https://www.uol.com.br/carros/videos/2020/06/23/comprador-capota-vw-polo-retirando-carro-da-concessionaria-assista.htm"),  # noqa: E501
+    ("htmldate", "test-files/mediacloud/1641303898.html", "video_page", "TV programme video page",
+     "https://www.slobodnaevropa.org/a/30657941.html"),
+    ("formasaurus", "formasaurus/data/html/8.html", "home_page", "site front page",
+     "http://arijaycomet.com/"),
+    ("formasaurus", "formasaurus/data/html/9.html", "home_page", "site front page",
+     "http://arstechnica.com/"),
+    ("formasaurus", "formasaurus/data/html/42.html", "home_page", "site front page",
+     "http://carnegieendowment.org"),
+    ("formasaurus", "formasaurus/data/html/72.html", "home_page", "site front page",
+     "http://dnoticias.pt/"),
+    ("formasaurus", "formasaurus/data/html/86.html", "home_page", "site front page",
+     "https://espanolparainmigrantes.wordpress.com/"),
+    ("formasaurus", "formasaurus/data/html/93.html", "home_page", "site front page",
+     "http://fightcopyrighttrolls.com/"),
+    ("formasaurus", "formasaurus/data/html/129.html", "home_page", "site front page",
+     "http://fr.itweb.tv/"),
+    ("formasaurus", "formasaurus/data/html/143.html", "home_page", "site front page",
+     "http://grantland.com/"),
+    ("formasaurus", "formasaurus/data/html/192.html", "home_page", "site front page",
+     "http://lokalavisen.dk/"),
+    ("formasaurus", "formasaurus/data/html/201.html", "home_page", "site front page",
+     "http://miravalencia.com/"),
+    ("formasaurus", "formasaurus/data/html/265.html", "home_page", "site front page",
+     "http://rumorfix.com/"),
+    ("formasaurus", "formasaurus/data/html/297.html", "home_page", "site front page",
+     "http://sportinglife.bg"),
+    ("formasaurus", "formasaurus/data/html/313.html", "home_page", "site front page",
+     "http://tagcome.com/"),
+    ("formasaurus", "formasaurus/data/html/316.html", "home_page", "site front page",
+     "http://teknoisme.com/"),
+    ("formasaurus", "formasaurus/data/html/321.html", "tag_page", "tag / category listing",
+     "https://torrentfreak.com/tag/torrentspy/"),
+    ("formasaurus", "formasaurus/data/html/337.html", "home_page", "site front page",
+     "http://vesti-sochi.tv/"),
+    ("formasaurus", "formasaurus/data/html/359.html", "home_page", "site front page",
+     "http://whengeekswed.com/"),
+    ("formasaurus", "formasaurus/data/html/409.html", "home_page", "site front page",
+     "http://www.bloggermint.com/"),
+    ("formasaurus", "formasaurus/data/html/422.html", "home_page", "site front page",
+     "http://www.brief.pl/"),
+    ("formasaurus", "formasaurus/data/html/435.html", "home_page", "site front page",
+     "http://www.businessweek.com/"),
+    ("formasaurus", "formasaurus/data/html/500.html", "home_page", "site front page",
+     "http://www.crochetmagazine.com/"),
+    ("formasaurus", "formasaurus/data/html/525.html", "home_page", "site front page",
+     "http://www.digitaltrends.com/"),
+    ("formasaurus", "formasaurus/data/html/546.html", "home_page", "site front page",
+     "http://www.elandroidelibre.com/"),
+    ("formasaurus", "formasaurus/data/html/563.html", "home_page", "site front page",
+     "http://www.farodevigo.es/"),
+    ("formasaurus", "formasaurus/data/html/756.html", "home_page", "site front page",
+     "http://www.nieuwsblad.be/"),
+    ("formasaurus", "formasaurus/data/html/787.html", "home_page", "site front page",
+     "http://www.pcgames.de/"),
+    ("formasaurus", "formasaurus/data/html/824.html", "home_page", "site front page",
+     "http://www.rightwingtribune.com/"),
+    ("formasaurus", "formasaurus/data/html/889.html", "home_page", "site front page",
+     "http://www.trust.org/"),
+    ("formasaurus", "formasaurus/data/html/899.html", "tag_page", "tag / category listing",
+     "http://www.unfuckyourhabitat.com/category/tips/"),
+    ("formasaurus", "formasaurus/data/html/630.html", "section_front", "newspaper sport section front",
+     "http://www.independent.ie/sport/soccer/"),
+    ("formasaurus", "formasaurus/data/html/130.html", "section_front", "tech video site category front",
+     "http://fr.itweb.tv/Mobilite_r14.html"),
+    ("formasaurus", "formasaurus/data/html/340.html", "section_front", "fitness magazine section front",
+     "http://vorespuls.dk/sektion/svoemning"),
+    ("formasaurus", "formasaurus/data/html/39.html", "section_front", "think-tank publications listing",
+     "http://carnegieendowment.org/publications/"),
+    ("formasaurus", "formasaurus/data/html/719.html", "live_blog", "live updates of an ice-hockey game",
+     "http://www.mlive.com/redwings/index.ssf/2014/12/live_updates_detroit_red_wings_22.html"),
+    ("formasaurus", "formasaurus/data/html/82.html", "home_page", "encyclopedia main page",
+     "http://en.wikipedia.org/wiki/Main_Page"),
+    ("formasaurus", "formasaurus/data/html/197.html", "gallery", "captioned picture gallery",
+     "http://memebase.cheezburger.com/verydemotivational"),
+    ("formasaurus", "formasaurus/data/html/399.html", "other", "sports results and odds tables",
+     "http://www.betexplorer.com/soccer/"),
+    ("formasaurus", "formasaurus/data/html/501.html", "video_page", "TV live-stream page",
+     "http://www.crtvg.es/tvg/tvg-en-directo"),
+    ("formasaurus", "formasaurus/data/html/502.html", "other", "TV catch-up service page (login needed)",
+     "http://www.crtvg.es/ver-despois"),
+    ("formasaurus", "formasaurus/data/html/493.html", "home_page", "consumer magazine home page",
+     "http://www.consumerreports.org/cro/index.htm"),
+    ("formasaurus", "formasaurus/data/html/320.html", "home_page", "Chinese newspaper front page",
+     "http://toronto.singtao.ca/?variant=zh-hk"),
+    ("formasaurus", "formasaurus/data/html/767.html", "search_results", "job search results",
+     "http://www.office-angels.com/en-GB/Pages/all-job-results.aspx?kws=graduate"),
+    ("formasaurus", "formasaurus/data/html/364.html", "search_results", "shop search results",
+     "https://www.1000bulbs.com/search?category=5942&filter[Brand][0]=Hortilux&sel[Brand][0]=Hortilux&sort=price_a"),
+    ("formasaurus", "formasaurus/data/html/446.html", "search_results", "shop search results",
+     "http://www.campingworld.com/search/index.cfm?Ntt=&N=0&Ntx=mode+matchallpartial&Ntk=primary&Nty=1&Ntpc=1"),
+    ("formasaurus", "formasaurus/data/html/568.html", "search_results", "procurement notice search results",
+     "https://www.fbo.gov/?s=opportunity&mode=list&tab=list"),
+    ("formasaurus", "formasaurus/data/html/643.html", "search_results", "shop search results",
+     "http://www.jacamo.co.uk/shop/1/_/N-zhhZ11emZ1ytvh3i/products/show.action?hnid=40005&originalSearchTerm=New%20In&cm_sp=CGN-TopNav-_-NavigationGroup-_-NewIn"),  # noqa: E501
+    ("formasaurus", "formasaurus/data/html/257.html", "home_page", "package index home page",
+     "https://pypi.python.org/pypi"),
+    ("formasaurus", "formasaurus/data/html/124.html", "other", "forum thread",
+     "https://forums.oneplus.net/threads/name-a-city-with-the-next-letter-of-the-alphabet-game.160418/"),
+    ("formasaurus", "formasaurus/data/html/106.html", "other", "forum thread",
+     "http://forum.grasscity.com/toking-tools-qa/1390809-bongs-vs-bubblers.html#entry22210173"),
+    ("formasaurus", "formasaurus/data/html/120.html", "other", "forum board index",
+     "http://forums.mazdaworld.org/103-929/"),
+    ("formasaurus", "formasaurus/data/html/589.html", "tag_page", "ebook genre listing",
+     "http://www.globalgreyebooks.com/Pages/mysticism.html"),
+    ("formasaurus", "formasaurus/data/html/427.html", "other", "event browse page",
+     "http://www.brownpapertickets.com/browse.html"),
+]
+# page_kind of the non-articles that the older collections already held.
+KNOWN_PAGE_KINDS = {"np4k-cnn_main_site": "home_page", "np4k-wired_main_site": "home_page",
+                    "np4k-yahoo_main_site": "home_page", "traf-mozilla_org_firefox_developer": "other",
+                    "traf-apache": "other", "traf-scam": "other", "rdb-mathjax": "other", "rdb-mozilla-2": "other"}
 # go-readability's test-pages mix real saved pages with hand-written unit cases ("ol", "rtl-1",
 # "basic-tags-cleaning"); the hand-written ones are all under 4 kB, the real ones over 10 kB.
 REAL_PAGE_BYTES = 10_000
@@ -131,6 +307,8 @@ def readability_facts(target: Path) -> list[dict]:
                                                or (lang_decl.group(1).decode() if lang_decl else None), expected),
             "kind": kind, "title": meta.get("title") or None, "date": _day(meta.get("publishedTime")),
             "author": meta.get("byline") or None, "sha1": _sha1(source)})
+        if kind != "article":
+            facts[-1]["page_kind"] = KNOWN_PAGE_KINDS.get(facts[-1]["id"], "other")
     return facts
 
 
@@ -159,10 +337,62 @@ def comparison_facts(target: Path) -> list[dict]:
     return facts
 
 
+def _page_title(root) -> str | None:
+    title = re.sub(r"\s+", " ", root.xpath("string(//title)")).strip()
+    return title[:200] or None
+
+
+def non_article_facts(target: Path) -> list[dict]:
+    """Facts of the hand-picked ``NON_ARTICLES`` (language from the page's lang or its text)."""
+    import lxml.html
+
+    from aggregator.extract.decode import decode_html
+
+    htmldate_root = go_module_dir(GO_HTMLDATE, target)
+    with tempfile.TemporaryDirectory() as tmp:
+        sdist_root = _unpacked_sdist(FORMASAURUS, target, Path(tmp))
+        facts = []
+        for collection, path, page_kind, page_type, url in NON_ARTICLES:
+            assert page_kind in PAGE_KINDS, page_kind
+            source = ((htmldate_root if collection == "htmldate" else sdist_root) / path).read_bytes()
+            # decoded the way our extractor decodes, so titles are not read in a wrong charset
+            root = lxml.html.fromstring(re.sub(r"^\s*<\?xml[^>]*>", "", decode_html(source)[0]))
+            stem = re.sub(r"[^\w.-]+", "_", path.rsplit("/", 1)[1].removesuffix(".html"))
+            fact = {"id": f"{'hd' if collection == 'htmldate' else 'fs'}-{stem}", "collection": collection,
+                    "kind": "not-article", "page_kind": page_kind, "page_type": page_type, "path": path,
+                    "url": url}
+            fact.update({"module": GO_HTMLDATE} if collection == "htmldate" else {"sdist": FORMASAURUS})
+            lang = root.xpath("string(//html/@lang)") or None
+            fact.update({"language": _language(lang, html_text(source)[:3000]), "title": _page_title(root),
+                         "sha1": _sha1(source)})
+            facts.append(fact)
+    return facts
+
+
+def _unpacked_sdist(sdist: str, target: Path, into: Path) -> Path:
+    """Fetch ``name-version`` from PyPI with pip (cached under ``<target>/sdists``) and unpack it."""
+    cache = target / "sdists"
+    cache.mkdir(parents=True, exist_ok=True)
+    name, _, version = sdist.rpartition("-")
+    names = (f"{sdist}.tar.gz", f"{sdist.replace('-', '_', 1)}.tar.gz")
+    archive = next((cache / n for n in names if (cache / n).exists()), None)
+    if archive is None:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+                        f"{name}=={version}", "-d", str(cache)], check=True)
+        archive = next(cache / n for n in names if (cache / n).exists())
+    with tarfile.open(archive) as tar:
+        tar.extractall(into, filter="data")
+    return next(into.iterdir())
+
+
 def refresh_facts(target: Path) -> int:
-    """Rewrite the Go-module facts in extractset.jsonl (the sdist facts stay as they are)."""
-    kept = [f for f in load_facts() if not f.get("module")]
-    facts = kept + readability_facts(target) + comparison_facts(target)
+    """Rewrite the facts derived from Go modules and the hand-picked non-articles in extractset.jsonl
+    (the newspaper4k and trafilatura sdist facts stay as they are)."""
+    kept = [f for f in load_facts() if not f.get("module") and f.get("collection") not in ("formasaurus", "htmldate")]
+    for fact in kept:
+        if fact["kind"] != "article":
+            fact["page_kind"] = KNOWN_PAGE_KINDS.get(fact["id"], "other")
+    facts = kept + readability_facts(target) + comparison_facts(target) + non_article_facts(target)
     FACTS.write_text("".join(json.dumps(f, ensure_ascii=False) + "\n" for f in facts), encoding="utf-8")
     print(f"{len(facts)} facts written to {FACTS}")
     return 0
