@@ -421,6 +421,18 @@ def link_density(tree: lxml_html.HtmlElement) -> float:
 _ID_QUERY = re.compile(r"(?:^|&)(?:p|page_id|id|story|article|aid|nid)=\w", re.I)
 
 
+#: Folders that hold lists of other pages on most sites (tag, category, author pages, site search).
+_LISTING_PATH = re.compile(r"/(?:tags?|category|categories|topics?|authors?|section|sektion|search|suche)(?:/|$)",
+                           re.I)
+_DATE_FOLDER = re.compile(r"/(?:19|20)\d{2}/")
+_SLUG = re.compile(r"[^\W_]+(?:[-_][^\W_]+){3,}")
+
+
+def _story_path(path: str) -> bool:
+    """A path made for one story: a year folder, or a last segment that is a slug of 4+ words."""
+    return bool(_DATE_FOLDER.search(path) or _SLUG.search(path.rstrip("/").rsplit("/", 1)[-1]))
+
+
 def _home_page(url: str) -> bool:
     """The site's root without a query naming one post ("/?p=2895" is a WordPress article)."""
     parts = urlsplit(url)
@@ -548,6 +560,13 @@ def extract_article(
             n_words < 150 and not prose
         ):
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
+        path = urlsplit(url).path
+        if _LISTING_PATH.search(path):
+            raise ExtractionError("not_article", f"no article metadata and a listing's address ({path})")
+        # an address made for one story (a date folder, a slug of 4+ words) outweighs the text's
+        # shape: forum threads, tutorials, podcast notes are lists of short lines on link-heavy pages
+        # (half A: 7 articles kept, no non-article let in)
+        story_path = _story_path(path)
         density = link_density(tree)
         # A portal's article page is often half navigation; a long, link-free main text still makes
         # it an article (real pages: chinadaily, prachatai), a hub's "main text" is short. So is a
@@ -555,9 +574,9 @@ def extract_article(
         # (real pages: sports federations, ministries, news portals). On the real-page set's half A
         # (pages this rule sees) the bars 0.6 / 0.45 refused 11 articles for 4 non-articles, 0.7 / 0.6
         # refuse 6 for 2.
-        if not prose and (density > 0.7 or (density > 0.6 and n_words < 250)):
+        if not prose and not story_path and (density > 0.7 or (density > 0.6 and n_words < 250)):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
-        if body and n_words < 2000 and paragraphs >= 8 and n_words / paragraphs < 10:
+        if body and not story_path and n_words < 2000 and paragraphs >= 8 and n_words / paragraphs < 10:
             # a status page, a directory, a list of links written out: no prose paragraphs (half A:
             # a bar of 12 words refused 8 articles for 4 non-articles, 10 refuses 5 for the same 4;
             # forum threads and code tutorials, which the set counts as articles, average 10-12)
