@@ -179,11 +179,11 @@ def test_standfirst_shown_above_the_body_is_kept_and_a_hidden_description_is_not
 
 
 def test_listing_address_refuses_and_a_story_address_keeps_a_page_of_short_lines():
-    rows = "".join(f"<p>Reply {i}: same here, the update took five minutes on my phone.</p>" for i in range(30))
+    rows = "".join(f"<p>Reply {i}: same here, five minutes.</p>" for i in range(30))
     page = f"<html><head><title>Update stuck</title></head><body><h1>Update stuck?</h1>{rows}</body></html>"
     # the same page of short lines: a forum thread at a story's address, a list at a tag's
     thread = extract_article(page.encode(), "https://forum.example.org/threads/ios-update-stuck-at-half-way/")
-    assert thread["word_count"] > 200
+    assert thread["word_count"] > 150
     for url in ("https://forum.example.org/threads/8812", "https://forum.example.org/tag/ios-update-stuck-again/"):
         with pytest.raises(ExtractionError) as err:
             extract_article(page.encode(), url)
