@@ -188,3 +188,11 @@ def test_listing_address_refuses_and_a_story_address_keeps_a_page_of_short_lines
         with pytest.raises(ExtractionError) as err:
             extract_article(page.encode(), url)
         assert err.value.reason == "not_article"
+
+
+def test_menu_like_body_is_told_from_prose():
+    from aggregator.extract.body import menu_like
+
+    menu = "\n\n".join(["Football", "Ligue 1", "Mercato", "Tennis Majors", "Rejoins-nous sur :", "fb", "tw", _SENTENCE])
+    assert menu_like(menu)
+    assert not menu_like("\n\n".join([_SENTENCE] * 6 + ["Share", "Print"]))

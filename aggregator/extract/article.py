@@ -23,7 +23,7 @@ from lxml import html as lxml_html
 from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
-from .body import covers_page, extract_body, html_to_text, paywall_markup, postclean
+from .body import covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, whole_page_text
 from .decode import decode_html
 from .errors import ExtractionError
 from .language import detect_language, detect_script, normalize_lang
@@ -539,6 +539,16 @@ def extract_article(
     ):
         flags.append("paywall_teaser")
 
+    if by_body == "trafilatura" and n_words < 300 and ("paywall_teaser" in flags or menu_like(body)):
+        # precision mode sometimes keeps the wrong block of a short page: a registration notice, a
+        # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page).
+        # trafilatura's default run on the raw page is the second opinion; it wins when it finds
+        # much more text that is not itself a menu. Rare, so it costs little time.
+        alt = whole_page_text(text, url, title_guess, date_params)
+        alt_words = count_words(alt) if alt else 0
+        if alt and alt_words >= 1.5 * n_words and not menu_like(alt):
+            body, n_words = alt, alt_words
+            flags = [f for f in flags if f != "paywall_teaser"]
     title, by["title"] = pick_title(pm, node, how, traf_meta.get("title"))
     declared_types = pm.declared_types()
     article_signals = bool(

@@ -442,6 +442,18 @@ def extract_body(
     return BodyResult(postclean(text, title) or None, meta, cleaned)
 
 
+def menu_like(text: str) -> bool:
+    """Mostly lines of one to three words: a menu, a tag cloud, a box of links, not an article's text."""
+    lines = [line for line in text.split("\n\n") if line.strip()]
+    return len(lines) >= 6 and sum(1 for line in lines if len(line.split()) <= 3) >= 0.5 * len(lines)
+
+
+def whole_page_text(html_text: str, url: str | None, title: str | None, date_params: dict) -> str | None:
+    """trafilatura's default run on the raw page (its own parsing, no pre-cleaning), post-cleaned."""
+    doc = _run(html_text, url, False, False, date_params)
+    return postclean(doc.text, title) or None if doc is not None and doc.text else None
+
+
 _COVER_TAGS = ("p", "li", "blockquote", "h2", "h3", "h4")
 
 
