@@ -132,3 +132,67 @@ def test_short_prose_report_on_a_menu_heavy_site_page_is_kept():
     hub = html.replace(html[html.index("<div class='main'>"):], f"<div class='main'>{teasers}</div></body></html>")
     with pytest.raises(ExtractionError):
         extract_article(hub.encode(), "https://www.verband.example.de/news/")
+
+
+def _story(extra_head: str = "", before: str = "", paras: int = 6) -> str:
+    return (f"<html><head><title>Corridor opens</title>{extra_head}</head><body><h1>Charging corridor opens</h1>"
+            f"{before}<div class='text'>"
+            + "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(paras))
+            + "</div></body></html>")
+
+
+def test_site_front_is_refused_whatever_its_metadata_but_a_post_id_at_the_root_is_not():
+    # real fronts declare og:type article or a NewsArticle for their lead story
+    front = _story('<meta property="og:type" content="article">'
+                   '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Lead"}</script>',
+                   paras=20)
+    with pytest.raises(ExtractionError) as err:
+        extract_article(front.encode(), "https://news.example.org/")
+    assert err.value.reason == "not_article"
+    post = extract_article(_story().encode(), "https://blog.example.org/?p=2895")  # a WordPress shortlink
+    assert post["word_count"] > 100
+
+
+def test_listing_declaration_refuses_but_a_product_or_recipe_page_keeps_its_text():
+    listing = _story('<script type="application/ld+json">{"@type": "ItemList", "itemListElement": []}</script>')
+    with pytest.raises(ExtractionError) as err:
+        extract_article(listing.encode(), "https://shop.example.org/lists/best-chargers")
+    assert err.value.reason == "not_article"
+    for kind in ("Product", "Recipe"):
+        page = _story(f'<script type="application/ld+json">{{"@type": "{kind}", "name": "Wallbox"}}</script>')
+        assert extract_article(page.encode(), "https://shop.example.org/wallbox-11kw")["word_count"] > 100
+
+
+def test_standfirst_shown_above_the_body_is_kept_and_a_hidden_description_is_not():
+    lead = ("The state will fund fast chargers along the main highway from next spring, with the first "
+            "sites opening near Linz and Salzburg before the summer holidays begin")
+    body = " ".join(f"{_SENTENCE} Paragraph {i}." for i in range(5))
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Charging corridor opens", '
+          f'"articleBody": "{body}", "datePublished": "2026-11-20T10:00:00Z"}}</script>')
+    # the description is cut short with "..."; the page shows the whole standfirst
+    meta = f'<meta property="og:description" content="{lead[:120]}...">{ld}'
+    shown = extract_article(_story(meta, before=f"<h2 class='standfirst'>{lead}.</h2>").encode(),
+                            "https://news.example.org/2026/11/20/corridor")
+    assert shown["body"].startswith(lead) and "Paragraph 4" in shown["body"]
+    hidden = extract_article(_story(meta).encode(), "https://news.example.org/2026/11/20/corridor")
+    assert not hidden["body"].startswith("The state will fund")
+
+
+def test_listing_address_refuses_and_a_story_address_keeps_a_page_of_short_lines():
+    rows = "".join(f"<p>Reply {i}: same here, five minutes.</p>" for i in range(30))
+    page = f"<html><head><title>Update stuck</title></head><body><h1>Update stuck?</h1>{rows}</body></html>"
+    # the same page of short lines: a forum thread at a story's address, a list at a tag's
+    thread = extract_article(page.encode(), "https://forum.example.org/threads/ios-update-stuck-at-half-way/")
+    assert thread["word_count"] > 150
+    for url in ("https://forum.example.org/threads/8812", "https://forum.example.org/tag/ios-update-stuck-again/"):
+        with pytest.raises(ExtractionError) as err:
+            extract_article(page.encode(), url)
+        assert err.value.reason == "not_article"
+
+
+def test_menu_like_body_is_told_from_prose():
+    from aggregator.extract.body import menu_like
+
+    menu = "\n\n".join(["Football", "Ligue 1", "Mercato", "Tennis Majors", "Rejoins-nous sur :", "fb", "tw", _SENTENCE])
+    assert menu_like(menu)
+    assert not menu_like("\n\n".join([_SENTENCE] * 6 + ["Share", "Print"]))

@@ -389,7 +389,7 @@ def _size(text: str) -> int:
     return len(_CJK_CHARS.findall(text)) + len(_CJK_CHARS.sub(" ", text).split())
 
 
-def _run(tree: lxml_html.HtmlElement, url: str | None, precision: bool, metadata: bool, date_params: dict):
+def _run(tree: lxml_html.HtmlElement | str, url: str | None, precision: bool, metadata: bool, date_params: dict):
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -403,12 +403,13 @@ def _run(tree: lxml_html.HtmlElement, url: str | None, precision: bool, metadata
 
 def extract_body(
     tree: lxml_html.HtmlElement, url: str | None, title: str | None, date_params: dict,
-    with_metadata: bool = True,
+    with_metadata: bool = True, html_text: str | None = None,
 ) -> BodyResult:
     """Run trafilatura on a pre-cleaned copy; retry without precision bias if that starves the text.
 
     ``with_metadata=False`` skips trafilatura's metadata pass (title, author, htmldate, tags), for
-    callers whose page metadata already settled those fields; ``meta`` is then empty.
+    callers whose page metadata already settled those fields; ``meta`` is then empty. ``html_text``
+    (the page the tree was parsed from) lets the last resort parse it trafilatura's own way.
     """
     cleaned = preclean(tree)
     # bare_extraction copies a tree it is given, so ``cleaned`` stays intact for the retry and for
@@ -431,12 +432,26 @@ def extract_body(
             text = text2
     if not text:
         # pre-cleaning can take the only container of the text with it (a page built of boxes we
-        # count as boilerplate): trafilatura's own cleaning on the raw tree is the last resort
-        doc3 = _run(tree, url, False, False, date_params)
+        # count as boilerplate): trafilatura's own parsing and cleaning of the raw page is the last
+        # resort (its parser recovers pages whose lxml.html tree holds no text it can use: a real
+        # page of 1,462 words gave nothing from our tree)
+        doc3 = _run(html_text if html_text else tree, url, False, False, date_params)
         text = doc3.text if doc3 is not None else None
     if not text:
         return BodyResult(None, meta, cleaned)
     return BodyResult(postclean(text, title) or None, meta, cleaned)
+
+
+def menu_like(text: str) -> bool:
+    """Mostly lines of one to three words: a menu, a tag cloud, a box of links, not an article's text."""
+    lines = [line for line in text.split("\n\n") if line.strip()]
+    return len(lines) >= 6 and sum(1 for line in lines if len(line.split()) <= 3) >= 0.5 * len(lines)
+
+
+def whole_page_text(html_text: str, url: str | None, title: str | None, date_params: dict) -> str | None:
+    """trafilatura's default run on the raw page (its own parsing, no pre-cleaning), post-cleaned."""
+    doc = _run(html_text, url, False, False, date_params)
+    return postclean(doc.text, title) or None if doc is not None and doc.text else None
 
 
 _COVER_TAGS = ("p", "li", "blockquote", "h2", "h3", "h4")

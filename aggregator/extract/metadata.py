@@ -29,6 +29,13 @@ NON_ARTICLE_TYPES = {
     "podcastepisode", "videogallery", "aboutpage", "contactpage", "imagegallery", "product",
     "event", "jobposting", "recipe", "faqpage", "realestatelisting",
 }
+#: The declarations that alone make a page a non-article: lists of other pages and pages about the site.
+#: A product, recipe, event or FAQ page has a main text of its own (the real-page set labels them
+#: articles): for those the text's shape decides, as for a page that declares nothing.
+LISTING_TYPES = {
+    "collectionpage", "itemlist", "searchresultspage", "profilepage", "podcastseries", "videogallery",
+    "imagegallery", "aboutpage", "contactpage", "jobposting", "realestatelisting",
+}
 
 
 def type_names(node: dict) -> set[str]:
