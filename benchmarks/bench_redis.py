@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from benchmarks.common import Row, log
 
@@ -43,7 +44,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server() -> Iterator[tuple[str, int]]:
+    """A throwaway ``redis-server`` on a free loopback port: ``(url, pid)``."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server not installed (apt-get install -y redis-server)")
@@ -61,10 +63,21 @@ def redis_server() -> Iterator[str]:
                     break
                 except redis.ConnectionError:
                     time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://127.0.0.1:{port}/0", proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def _sched(path: str = "/proc/thread-self/schedstat") -> tuple[float, float, int]:
+    """(CPU seconds, seconds spent runnable but waiting for a CPU, times run) of a thread, from the
+    scheduler's own accounting; the wait is what other processes on a shared machine take from it."""
+    try:
+        with open(path) as fh:
+            cpu, wait, slices = fh.read().split()
+        return int(cpu) / 1e9, int(wait) / 1e9, int(slices)
+    except (OSError, ValueError):  # no schedstat: no wait known
+        return time.thread_time(), 0.0, 0
 
 
 def _warm() -> None:
@@ -82,15 +95,29 @@ def _writer(spec: str, arts: list[dict], ready, go, out) -> None:  # noqa: ANN00
     dd = Deduplicator(store=open_store(spec))
     ready.put(1)
     go.wait()
-    t0 = time.perf_counter()
+    t0, (c0, w0, _) = time.perf_counter(), _sched()
     res = {a["id"]: dd.add(a) for a in arts}
-    t1 = time.perf_counter()
-    out.put((t0, t1, {k: (v.dup_id, v.story_id) for k, v in res.items()},
-             getattr(dd.store, "stats", {})))
+    t1, (c1, w1, _) = time.perf_counter(), _sched()
+    out.put({"start": t0, "end": t1, "cpu": c1 - c0, "wait": w1 - w0,
+             "ids": {k: (v.dup_id, v.story_id) for k, v in res.items()}, "stats": getattr(dd.store, "stats", {})})
 
 
-def run_writers(spec: str, arts: list[dict], writers: int) -> tuple[float, dict[str, tuple[str, str]], dict]:
-    """Adds/s of ``writers`` processes over ``arts``; the final (dup_id, story_id) of every article."""
+@dataclass
+class Run:
+    """One timed pass over the articles."""
+
+    rate: float  # articles / wall seconds
+    adjusted: float  # articles / (wall less the time each process waited for a CPU)
+    cpu_ms: float  # CPU of the writers per article
+    redis_cpu_ms: float  # CPU of redis-server per article
+    wait_share: float  # share of the writers' wall spent waiting for a CPU (theirs and redis's)
+    final: dict[str, tuple[str, str]]
+    stats: dict[str, int]
+
+
+def run_writers(spec: str, arts: list[dict], writers: int, redis_pid: int) -> Run:
+    """``writers`` processes over ``arts``, writer i taking articles i, i+w, ...; the final (dup_id,
+    story_id) of every article as they stand at the end (merges re-point earlier ones)."""
     from aggregator.dedup import Deduplicator, open_store
 
     ctx = mp.get_context("spawn")
@@ -100,30 +127,52 @@ def run_writers(spec: str, arts: list[dict], writers: int) -> tuple[float, dict[
         p.start()
     for _ in procs:
         ready.get(timeout=300)
+    rpath = f"/proc/{redis_pid}/schedstat"
+    rc0, rw0, rs0 = _sched(rpath)
     go.set()
     results = [out.get(timeout=1200) for _ in procs]
+    rc1, rw1, rs1 = _sched(rpath)
     for p in procs:
         p.join(timeout=60)
-    start, end = min(r[0] for r in results), max(r[1] for r in results)
+    start, end = min(r["start"] for r in results), max(r["end"] for r in results)
     stats: dict[str, int] = {}
     for r in results:
-        for k, v in r[3].items():
+        for k, v in r["stats"].items():
             stats[k] = stats.get(k, 0) + v
-    dd = Deduplicator(store=open_store(spec))  # ids as they stand at the end (merges re-point earlier ones)
+    # Each writer's wall less its own run-queue wait and its share (by round trips) of the waits of
+    # redis-server's wake-ups for requests: what the run would have taken had every process had a CPU
+    # whenever it could run. redis-server also wakes on its own (its timer, 10 a second), and a wake-up
+    # may serve several requests, so its wait is counted per wake-up (its mean over all of them) and
+    # for at most as many wake-ups as requests. Waiting for redis-server to serve other writers'
+    # requests (one at a time) and reruns stay in.
+    trips = sum(r["stats"].get("round_trips", 0) for r in results) or 1
+    redis_wait = (rw1 - rw0) * min(1.0, trips / max(rs1 - rs0, 1))
+    busy = [r["end"] - r["start"] - r["wait"] - redis_wait * r["stats"].get("round_trips", 0) / trips
+            for r in results]
+    walls = sum(r["end"] - r["start"] for r in results)
+    dd = Deduplicator(store=open_store(spec))
     final = {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}
-    return len(arts) / (end - start), final, stats
+    n = len(arts)
+    log(f"[bench redis] {writers} writer(s): wall {_fmt([r['end'] - r['start'] for r in results], 2)} s, "
+        f"CPU {_fmt([r['cpu'] for r in results], 2)} s, run-queue waits {_fmt([r['wait'] for r in results], 2)} s; "
+        f"redis-server CPU {rc1 - rc0:.2f} s, waits {rw1 - rw0:.2f} s over {rs1 - rs0} wake-ups for {trips} "
+        f"requests")
+    return Run(n / (end - start), n / max(max(busy), 1e-9), 1000 * sum(r["cpu"] for r in results) / n,
+               1000 * (rc1 - rc0) / n, (sum(r["wait"] for r in results) + redis_wait) / walls, final, stats)
 
 
-def memory_rate(arts: list[dict]) -> tuple[float, dict[str, tuple[str, str]]]:
+def memory_run(arts: list[dict]) -> Run:
     from aggregator.dedup import Deduplicator, open_store
 
     _warm()
     dd = Deduplicator(store=open_store("memory:"))
-    t0 = time.perf_counter()
+    t0, (c0, w0, _) = time.perf_counter(), _sched()
     for a in arts:
         dd.add(a)
-    rate = len(arts) / (time.perf_counter() - t0)
-    return rate, {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}
+    t1, (c1, w1, _) = time.perf_counter(), _sched()
+    n = len(arts)
+    return Run(n / (t1 - t0), n / (t1 - t0 - (w1 - w0)), 1000 * (c1 - c0) / n, 0.0, (w1 - w0) / (t1 - t0),
+               {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}, {})
 
 
 def partition(ids: dict[str, tuple[str, str]], tier: int) -> set[frozenset[str]]:
@@ -142,60 +191,72 @@ def differing(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> t
     return out[0], out[1]
 
 
+def _fmt(xs: list[float], digits: int = 0) -> str:
+    return ", ".join(f"{x:,.{digits}f}" for x in xs)
+
+
 def run(quick: bool) -> list[Row]:
     n = 600 if quick else 1500
     rounds = 1 if quick else 3  # the machine is shared: rounds interleave the variants, medians are reported
     arts = _articles(n)
-    rows: list[Row] = []
-    mems: list[float] = []
-    rates: dict[int, list[float]] = {1: [], 2: [], 4: []}
-    ids: dict[int, dict[str, tuple[str, str]]] = {}
-    stats_all: dict[int, dict[str, int]] = {1: {}, 2: {}, 4: {}}
-    diffs: dict[int, tuple[int, int]] = {}
-    with redis_server() as url:
+    runs: dict[int, list[Run]] = {0: [], 1: [], 2: [], 4: []}  # 0: the in-memory store
+    diffs: dict[int, list[tuple[int, int]]] = {1: [], 2: [], 4: []}
+    with redis_server() as (url, pid):
         for r in range(rounds):
-            mem, mem_ids = memory_rate(arts)
-            mems.append(mem)
-            log(f"[bench redis] round {r + 1}: in-memory store {mem:,.0f} adds/s over {n} articles")
+            mem = memory_run(arts)
+            runs[0].append(mem)
+            log(f"[bench redis] round {r + 1}: in-memory store {mem.rate:,.0f} adds/s "
+                f"({mem.adjusted:,.0f} without run-queue waits) over {n} articles")
             for w in (1, 2, 4):
-                rate, final, stats = run_writers(f"{url}?prefix=r{r}w{w}", arts, w)
-                rates[w].append(rate)
-                ids.setdefault(w, final)
-                for k, v in stats.items():
-                    stats_all[w][k] = stats_all[w].get(k, 0) + v
-                ref = mem_ids if w == 1 else ids[1]
-                d = differing(final, ref)
-                diffs[w] = (max(diffs.get(w, (0, 0))[0], d[0]), max(diffs.get(w, (0, 0))[1], d[1]))
-                log(f"[bench redis] round {r + 1}: {w} writer(s) {rate:,.0f} adds/s; partition differs for "
-                    f"{d[0]} / {d[1]} articles (dup / story); {stats}")
-    mem = statistics.median(mems)
-    med = {w: statistics.median(v) for w, v in rates.items()}
+                run_ = run_writers(f"{url}?prefix=r{r}w{w}", arts, w, pid)
+                runs[w].append(run_)
+                d = differing(run_.final, mem.final if w == 1 else runs[1][-1].final)
+                diffs[w].append(d)
+                log(f"[bench redis] round {r + 1}: {w} writer(s) {run_.rate:,.0f} adds/s "
+                    f"({run_.adjusted:,.0f} without run-queue waits); CPU {run_.cpu_ms:.2f} ms/add writers, "
+                    f"{run_.redis_cpu_ms:.2f} redis; waits {run_.wait_share:.0%}; partition differs for "
+                    f"{d[0]} / {d[1]} articles (dup / story); {run_.stats}")
+    med = {w: statistics.median(x.rate for x in v) for w, v in runs.items()}
+    adj = {w: statistics.median(x.adjusted for x in v) for w, v in runs.items()}
+
+    def per_add(w: int, key: str) -> float:
+        return sum(x.stats.get(key, 0) for x in runs[w]) / (n * rounds)
 
     def note(w: int) -> str:
-        st = stats_all[w]
-        base = mems if w == 1 else rates[1]
-        paired = [a / b for a, b in zip(rates[w], base, strict=True)]
-        return (f"ratio within each round {', '.join(f'{x:.2f}' for x in paired)} (median "
-                f"{statistics.median(paired):.2f}); "
-                f"median of {rounds} interleaved rounds ({', '.join(f'{x:,.0f}' for x in rates[w])}); "
-                f"in-memory {', '.join(f'{x:,.0f}' for x in mems)}; per add: "
-                f"{st.get('round_trips', 0) / (n * rounds):.1f} round trips, "
-                f"{st.get('conflicts', 0) / (n * rounds):.2f} conflicts (reruns)")
+        base = runs[0] if w == 1 else runs[1]
+        paired = [a.rate / b.rate for a, b in zip(runs[w], base, strict=True)]
+        paired_adj = [a.adjusted / b.adjusted for a, b in zip(runs[w], base, strict=True)]
+        same = "same" if all(d == (0, 0) for d in diffs[w]) else "OTHER"
+        return (f"{same} dup / story partition as {'the in-memory store' if w == 1 else '1 writer'} "
+                f"(articles in other groups, per round: {', '.join(f'{a}/{b}' for a, b in diffs[w])}); "
+                f"ratio within each round {_fmt(paired, 2)} on the wall, {_fmt(paired_adj, 2)} without run-queue "
+                f"waits; rounds {_fmt([x.rate for x in runs[w]])} adds/s (without waits "
+                f"{_fmt([x.adjusted for x in runs[w]])}); per add: {per_add(w, 'round_trips'):.2f} round trips, "
+                f"{per_add(w, 'conflicts'):.3f} reruns, writers' CPU "
+                f"{statistics.median(x.cpu_ms for x in runs[w]):.2f} ms, redis-server's "
+                f"{statistics.median(x.redis_cpu_ms for x in runs[w]):.2f} ms (in memory "
+                f"{statistics.median(x.cpu_ms for x in runs[0]):.2f} ms); waiting for a CPU: "
+                f"{_fmt([100 * x.wait_share for x in runs[w]])} % of the writers' wall")
 
-    rows.append(Row("dedup-redis", f"1 writer, Redis store ({n} articles)", med[1], mem, "adds/s",
-                    "in-memory store, 1 process", target=0.5 * mem, target_text="≥ 0.5× in-memory",
-                    notes=f"partition vs in-memory: {diffs[1][0]} / {diffs[1][1]} articles in other dup / story "
-                          f"groups; {note(1)}"))
-    for w in (2, 4):
-        target = 1.7 * med[1] if w == 2 else None
-        rows.append(Row("dedup-redis", f"{w} writers, Redis store ({n} articles)", med[w], med[1], "adds/s",
-                        "1 writer, Redis store", target=target, target_text="≥ 1.7× one writer" if target else "",
-                        notes=f"partition vs 1 writer: {diffs[w][0]} / {diffs[w][1]} articles in other dup / story "
-                              f"groups (ids follow arrival order); {med[w] / mem:.2f}× in-memory; {note(w)}"))
+    rows: list[Row] = []
+    for w in (1, 2, 4):
+        base_name = "in-memory store, 1 process" if w == 1 else "1 writer, Redis store"
+        base, base_adj = (med[0], adj[0]) if w == 1 else (med[1], adj[1])
+        factor = {1: 0.5, 2: 1.7}.get(w)
+        text = {1: "≥ 0.5× in-memory", 2: "≥ 1.7× one writer"}.get(w, "")
+        label = "1 writer" if w == 1 else f"{w} writers"
+        rows.append(Row("dedup-redis", f"{label}, Redis store, wall ({n} articles, median of {rounds})", med[w],
+                        base, "adds/s", base_name, target=factor * base if factor else None, target_text=text,
+                        notes=note(w)))
+        rows.append(Row("dedup-redis", f"{label}, Redis store, without run-queue waits", adj[w], base_adj,
+                        "adds/s", base_name + ", without run-queue waits",
+                        target=factor * base_adj if factor else None, target_text=text,
+                        notes="each process's wall less the time it was runnable but had no CPU (and its share "
+                              "of redis-server's), from /proc/<pid>/schedstat: the figure for hosts of their own"))
     return rows
 
 
 if __name__ == "__main__":
-    for r in run("--quick" in sys.argv):
-        print(f"{r.metric}: {r.project:,.0f} {r.unit} vs {r.baseline:,.0f} ({r.baseline_name}) "
-              f"ratio {r.ratio:.2f}; {r.notes}")
+    for row in run("--quick" in sys.argv):
+        print(f"{row.metric}: {row.project:,.0f} {row.unit} vs {row.baseline:,.0f} ({row.baseline_name}) "
+              f"ratio {row.ratio:.2f}; {row.notes}")

@@ -73,7 +73,21 @@ class Store(ABC):
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None: ...
 
     @abstractmethod
-    def count_get(self, space: str, keys: list[int]) -> list[int]: ...
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
+        """The counts of ``keys``. With ``bar``, the caller only uses whether each count reaches ``bar``:
+        a shared store may answer from an older read and check, when the add commits, that no count
+        crossed ``bar`` meanwhile (instead of checking the exact value)."""
+
+    def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
+                       counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
+        """:meth:`lsh_query` of each ``(space, keys)``; ``counts`` are read next (a shared store fetches
+        the buckets of all queries and those counters in one round trip)."""
+        return [self.lsh_query(space, keys) for space, keys in queries]
+
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None) -> None:
+        """A hint: the records ``keys`` (and the vectors of ``vecs`` = ``(space, docs)``) are read next,
+        so a shared store fetches the ones it lacks in one round trip instead of one by one."""
+        return None
 
     def atomic(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` as one serialisable step over the state (an add: read, decide, write).
@@ -268,7 +282,7 @@ class MemoryStore(Store):
             c = self.counts[space] = CountTable()
         c.add(keys, by)
 
-    def count_get(self, space: str, keys: list[int]) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
         c = self.counts.get(space)
         return c.get(keys) if c is not None else [0] * len(keys)
 
@@ -341,22 +355,39 @@ _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert), so reading
-# the ~200 buckets of one article is one call with two binary replies: the size of each bucket and
-# all their members back to back, and the commit count (the epoch). ARGV[1]: the key prefix of a space,
-# ARGV[2]: the band keys as 16-digit hex numbers back to back (a bucket is <prefix><16 hex digits>),
-# ARGV[3]: the epoch key.
-_BUCKETS_LUA = """
-local names, hex = {}, ARGV[2]
-for j = 1, #hex, 16 do names[#names + 1] = ARGV[1] .. string.sub(hex, j, j + 15) end
-local vals = redis.call('MGET', unpack(names))
-local sizes, parts = {}, {}
-for i = 1, #names do
-  local v = vals[i]
-  if v then parts[#parts + 1] = v; sizes[i] = struct.pack('<I4', #v / 4)
-  else sizes[i] = struct.pack('<I4', 0) end
+# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). One call reads
+# the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
+# ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
+# digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
+# Returns {epoch, (uint32 size of each bucket, all their members back to back) x n, values x m}.
+_READ_LUA = """
+local out = {redis.call('GET', ARGV[1]) or '0'}
+local i = 2
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local names, hex = {}, ARGV[i + 1]
+  for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
+  local sizes, parts = {}, {}
+  if #names > 0 then
+    local vals = redis.call('MGET', unpack(names))
+    for k = 1, #names do
+      local v = vals[k]
+      if v then parts[#parts + 1] = v; sizes[k] = struct.pack('<I4', #v / 4)
+      else sizes[k] = struct.pack('<I4', 0) end
+    end
+  end
+  out[#out + 1] = table.concat(sizes)
+  out[#out + 1] = table.concat(parts)
+  i = i + 2
 end
-return {table.concat(sizes), table.concat(parts), redis.call('GET', ARGV[3]) or '0'}
+local m = tonumber(ARGV[i]); i = i + 1
+for _ = 1, m do
+  local fields = {}
+  for f in string.gmatch(ARGV[i + 1], '%S+') do fields[#fields + 1] = f end
+  if #fields > 0 then out[#out + 1] = redis.call('HMGET', ARGV[i], unpack(fields)) else out[#out + 1] = {} end
+  i = i + 2
+end
+return out
 """
 # Commit one optimistic transaction (see RedisStore): validate everything it read, then apply its
 # writes, atomically (a script runs alone on the server).
@@ -365,7 +396,10 @@ return {table.concat(sizes), table.concat(parts), redis.call('GET', ARGV[3]) or 
 #       3 records read: (uint32 length, uint32 version, field) packed back to back;
 #       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
-#       then n, (counter hash, 'hexfield value ...') x n      counters read below ARGV[2] (the stored value)
+#       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
+#                                                             bar 0: checked exactly below ARGV[2]; bar > 0: only
+#                                                             whether value + pending (this add's increment)
+#                                                             reaches bar is checked
 #       then n, (article id, number) x n                      document numbers claimed
 #       then n, (bucket prefix, hex keys, uint32 member) x n  LSH inserts
 #       then n, (counter hash, 'hexfield by ...') x n         counter increments
@@ -406,9 +440,13 @@ end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local h = ARGV[1] .. ARGV[i]
-  for f, v in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do
+  for f, v, bar, pend in string.gmatch(ARGV[i + 1], '(%S+) (%S+) (%S+) (%S+)') do
     local cur = tonumber(redis.call('HGET', h, f) or '0')
-    if math.min(cur, exact) ~= math.min(tonumber(v), exact) then stale[#stale + 1] = '=' .. ARGV[i]; break end
+    v, bar, pend = tonumber(v), tonumber(bar), tonumber(pend)
+    local moved
+    if bar == 0 then moved = math.min(cur, exact) ~= math.min(v, exact)
+    else moved = (cur + pend >= bar) ~= (v + pend >= bar) end
+    if moved then stale[#stale + 1] = '=' .. ARGV[i]; break end
   end
   i = i + 2
 end
@@ -479,12 +517,13 @@ _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2:
 class _Tx:
     """One optimistic transaction: what it read (at which version) and what it will write."""
 
-    __slots__ = ("reads", "buckets", "count_reads", "claims", "writes", "inserts", "counts")
+    __slots__ = ("reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
 
     def __init__(self) -> None:
         self.reads: dict[str, int] = {}  # record field -> version it was read at
         self.buckets: list[tuple[str, str, bytes]] = []  # (bucket prefix, hex keys, their sizes then)
         self.count_reads: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value read
+        self.count_bars: dict[str, dict[str, int]] = {}  # the fields only read against a bar (count_get)
         self.claims: dict[str, int] = {}  # article id -> the document number this add gives it
         self.writes: dict[str, bytes | None] = {}  # record field -> pickled value, None = delete
         self.inserts: list[tuple[str, str, int]] = []  # (bucket prefix, hex keys, document)
@@ -545,7 +584,7 @@ class RedisStore(Store):
         self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
-        self._buckets_script = self.r.register_script(_BUCKETS_LUA)
+        self._read_script = self.r.register_script(_READ_LUA)
         self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
         self._kv_key, self._ver_key, self._lock_key = self._k("kv"), self._k("kvv"), self._k("lock")
@@ -555,7 +594,7 @@ class RedisStore(Store):
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
         self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
-        self._count_seen: dict[str, set[str]] = {}  # counter hash -> fields this process has read
+        self._floors: dict[str, dict[str, int]] = {}  # counter hash -> field -> last value seen (counts only grow)
         self._epoch = -1  # the commit count when this process last looked (see count_get)
         self._epoch_key = self._k("epoch")
         self._ids: dict[str, int] = {}  # article id -> document number (never changes once given)
@@ -655,9 +694,17 @@ class RedisStore(Store):
         argv: list[Any] = [self._k(""), self.count_exact_below, reads, len(tx.buckets)]
         for triple in tx.buckets:
             argv += triple
-        small = {h: " ".join(f"{f} {v}" for f, v in fields.items() if v < self.count_exact_below)
-                 for h, fields in tx.count_reads.items()}  # a count at the bar stays there: counts only grow
-        small = {h: text for h, text in small.items() if text}
+        small = {}
+        for h, fields in tx.count_reads.items():
+            bars, pending = tx.count_bars.get(h) or {}, tx.counts.get(h) or {}
+            checks = []
+            for f, v in fields.items():
+                bar, by = bars.get(f, 0), pending.get(f, 0)
+                # a count at or past its bar stays there: counts only grow
+                if (v < self.count_exact_below) if not bar else (v + by < bar):
+                    checks.append(f"{f} {v} {bar} {by}")
+            if checks:
+                small[h] = " ".join(checks)
         argv.append(len(small))
         for h, text in small.items():
             argv += (h, text)
@@ -682,6 +729,12 @@ class RedisStore(Store):
             epoch = int(out[1])
             for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw)
+            for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
+                floors = self._floors.get(h)
+                if floors is not None:
+                    for f, by in fields.items():
+                        if f in floors:
+                            floors[f] += by
             if epoch == self._epoch + 1:  # nobody else committed since this process last looked: counters
                 for h, fields in tx.counts.items():  # cached are current once this add's are applied
                     cached = self._counts.get(h)
@@ -751,10 +804,17 @@ class RedisStore(Store):
 
     def _fetch_counts(self, h: str, fields: list[str]) -> None:
         self.stats["round_trips"] += 1
+        self._learn_counts(h, fields, self.r.hmget(self._k(h), fields))
+
+    def _learn_counts(self, h: str, fields: list[str], values: list[bytes | None]) -> None:
+        """Stored counter values read at the current epoch: cached, and kept as lower bounds."""
         cached = self._counts.setdefault(h, {})
+        floors = self._floors.setdefault(h, {})
+        if len(floors) > 1_000_000:
+            floors.clear()
         seen = self._misses.setdefault(_kind(h, counter=True), [0, 0])
-        for f, v in zip(fields, self.r.hmget(self._k(h), fields), strict=True):
-            cached[f] = int(v) if v is not None else 0
+        for f, v in zip(fields, values, strict=True):
+            cached[f] = floors[f] = int(v) if v is not None else 0
             seen[v is not None] += 1
 
     def _guess_absent(self, kind: str) -> bool:
@@ -819,20 +879,53 @@ class RedisStore(Store):
         pipe.execute()
 
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
-        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+        return self.lsh_query_many([(space, keys)])[0]
+
+    def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
+                       counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
+        args: list[Any] = [self._epoch_key, len(queries)]
+        spec = []
+        for space, keys in queries:
+            prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+            spec.append((prefix, hexkeys))
+            args += (prefix, hexkeys)
+        wanted = [(f"c:{space}", [format(k, "x") for k in keys]) for space, keys in counts or () if len(keys)]
+        args.append(len(wanted))
+        for h, fields in wanted:
+            args += (self._k(h), " ".join(fields))
         self.stats["round_trips"] += 1
-        sizes, members, epoch = self._buckets_script(args=[prefix, hexkeys, self._epoch_key])
-        out = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
-        tx = self._tx()
-        if int(epoch) != self._epoch:  # another process committed: cached counters may be behind
+        reply = self._read_script(args=args)
+        epoch = int(reply[0])
+        if epoch != self._epoch:  # another process committed: cached counters may be behind
             self._counts.clear()
-            self._epoch = int(epoch)
-        if tx is not None:
-            tx.buckets.append((prefix, hexkeys, sizes))
-            for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
-                if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
-                    out.add(doc)
+            self._epoch = epoch
+        for (h, fields), vals in zip(wanted, reply[1 + 2 * len(queries):], strict=True):
+            self._learn_counts(h, fields, vals)
+        tx = self._tx()
+        out = []
+        for j, (prefix, hexkeys) in enumerate(spec):
+            sizes, members = reply[1 + 2 * j], reply[2 + 2 * j]
+            found = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
+            if tx is not None:
+                tx.buckets.append((prefix, hexkeys, sizes))
+                for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
+                    if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
+                        found.add(doc)
+            out.append(found)
         return out
+
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None) -> None:
+        tx = self._tx()
+        fields = list(keys) + ([_vec_key(vecs[0], n) for n in vecs[1]] if vecs else [])
+        missing = []
+        for f in dict.fromkeys(fields):
+            if f in self._cache or (tx is not None and f in tx.writes):
+                continue
+            if tx is not None and self._guess_absent(_kind(f)):
+                continue  # get() will guess it absent without asking (see _guess_absent)
+            missing.append(f)
+        if missing:
+            self._fetch_many(missing)
 
     def get(self, key: str) -> Any:
         tx = self._tx()
@@ -916,7 +1009,7 @@ class RedisStore(Store):
         self.stats["round_trips"] += 1
         pipe.execute()
 
-    def count_get(self, space: str, keys: list[int]) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
         if not keys:
             return []
         h = f"c:{space}"
@@ -926,32 +1019,43 @@ class RedisStore(Store):
             self.stats["round_trips"] += 1
             return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
         cached = self._counts.setdefault(h, {})
-        seen = self._count_seen.setdefault(h, set())
-        if len(seen) > 1_000_000:
-            seen.clear()
-        # Cached counts are current: every LSH query reads the commit count (the epoch), and when another
+        floors = self._floors.setdefault(h, {})
+        # Cached counts are current: every LSH read returns the commit count (the epoch), and when another
         # process committed since this one last looked, the cached counts are dropped and read again as
-        # needed; so a single writer reads counters from Redis only for fields new to it. A field this
-        # process never read, of a kind mostly absent (new names, new lines), is guessed zero (the commit
-        # checks small counts exactly, so a wrong guess only costs another attempt).
+        # needed (the deduplicator reads the ones it needs exactly with its LSH buckets, lsh_query_many);
+        # so a single writer reads counters from Redis only for fields new to it. A read against a bar
+        # takes the last value this process saw (a lower bound: counts only grow) and the commit checks
+        # that the count did not cross the bar meanwhile. A field this process never read, of a kind mostly
+        # absent (new names, new lines), is guessed zero (the commit checks small counts exactly, so a
+        # wrong guess only costs another attempt).
         guess = self._guess_absent(_kind(h, counter=True))
         need = []
+        values = []
         for f in fields:
-            if f not in cached:
-                if guess and f not in seen:
-                    cached[f] = 0
+            v = cached.get(f)
+            if v is None and bar:
+                v = floors.get(f)
+            if v is None:
+                if guess and f not in floors:
+                    v = cached[f] = floors[f] = 0
                 else:
                     need.append(f)
-        seen.update(fields)
+            values.append(v)
         if need:
             self._fetch_counts(h, need)
+            values = [cached[f] if v is None else v for f, v in zip(fields, values, strict=True)]
         read = tx.count_reads.setdefault(h, {})
+        bars = tx.count_bars.setdefault(h, {}) if bar else None
         pending = tx.counts.get(h) or {}
         out = []
-        for f in fields:
-            v = cached[f]
-            read.setdefault(f, v)
-            out.append(v + pending.get(f, 0))  # with this add's own increments, not committed yet
+        for f, v in zip(fields, values, strict=True):
+            if f not in read:
+                read[f] = v
+                if bars is not None:
+                    bars[f] = bar  # type: ignore[assignment]
+            elif bars is None:
+                (tx.count_bars.get(h) or {}).pop(f, None)  # read exactly too: checked exactly
+            out.append(read[f] + pending.get(f, 0))  # with this add's own increments, not committed yet
         return out
 
     def close(self) -> None:
