@@ -833,8 +833,9 @@ class Deduplicator:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
         cand = dup_cand | story_cand
         cand.discard(d.number)
-        if cand:  # the records and signatures a shared store lacks, in one round trip
-            store.prefetch([f"doc:{n}" for n in sorted(cand)], vecs=("sig", sorted(cand)))
+        founding = [f"{kind}:{cluster_id(p, d.article_id)}" for p in "sd" for kind in ("c", "alias")]
+        if cand:  # the records and signatures a shared store lacks (and the ids d may found), in one round trip
+            store.prefetch([f"doc:{n}" for n in sorted(cand)] + founding, vecs=("sig", sorted(cand)))
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
         contained: set[int] = set()  # candidates matched by containment only
@@ -886,10 +887,9 @@ class Deduplicator:
             if gap is not None and gap > cfg.story_window_days:
                 continue
             story_docs.append(o)
-        # and the clusters they name (and the ids a new cluster of d would take), in one more
+        # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
-                       + [f"c:{self._resolve(o.story_id)}" for o in story_docs]
-                       + [f"{kind}:{cluster_id(p, d.article_id)}" for p in "sd" for kind in ("c", "alias")])
+                       + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}

@@ -84,9 +84,11 @@ class Store(ABC):
         the buckets of all queries and those counters in one round trip)."""
         return [self.lsh_query(space, keys) for space, keys in queries]
 
-    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None) -> None:
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None, recheck: bool = False) -> None:
         """A hint: the records ``keys`` (and the vectors of ``vecs`` = ``(space, docs)``) are read next,
-        so a shared store fetches the ones it lacks in one round trip instead of one by one."""
+        so a shared store fetches the ones it lacks in one round trip instead of one by one; with
+        ``recheck``, with those also the ones it holds that another process may have changed since (records
+        that change often, such as clusters gaining members: reading them stale costs the add a rerun)."""
         return None
 
     def atomic(self, fn: Callable[..., T], *args: Any) -> T:
@@ -359,25 +361,16 @@ return 0
 # the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
 # ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
 # digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
-# Returns {epoch, (uint32 size of each bucket, all their members back to back) x n, values x m}.
+# Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values) x m}: the
+# script only names the keys (sizes and members are cut on the client: the server is shared).
 _READ_LUA = """
 local out = {redis.call('GET', ARGV[1]) or '0'}
 local i = 2
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local names, hex = {}, ARGV[i + 1]
-  for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
-  local sizes, parts = {}, {}
-  if #names > 0 then
-    local vals = redis.call('MGET', unpack(names))
-    for k = 1, #names do
-      local v = vals[k]
-      if v then parts[#parts + 1] = v; sizes[k] = struct.pack('<I4', #v / 4)
-      else sizes[k] = struct.pack('<I4', 0) end
-    end
-  end
-  out[#out + 1] = table.concat(sizes)
-  out[#out + 1] = table.concat(parts)
+  local names, hex, prefix = {}, ARGV[i + 1], ARGV[i]
+  for j = 1, #hex, 16 do names[#names + 1] = prefix .. string.sub(hex, j, j + 15) end
+  if #names > 0 then out[#out + 1] = redis.call('MGET', unpack(names)) else out[#out + 1] = {} end
   i = i + 2
 end
 local m = tonumber(ARGV[i]); i = i + 1
@@ -389,11 +382,31 @@ for _ = 1, m do
 end
 return out
 """
+# Read records with their versions, atomically, and the epoch they are current at. ARGV: (field,
+# version the caller holds, -1 for none) x n. Returns {epoch, versions of all, (index, value) of each
+# field whose version differs from the one held, back to back}.
+_FETCH_LUA = """
+local fields, held = {}, {}
+for j = 1, #ARGV, 2 do fields[#fields + 1] = ARGV[j]; held[#held + 1] = tonumber(ARGV[j + 1]) end
+local vers = redis.call('HMGET', KEYS[2], unpack(fields))
+local want, idx = {}, {}
+for j = 1, #fields do
+  if tonumber(vers[j] or '0') ~= held[j] then want[#want + 1] = fields[j]; idx[#idx + 1] = j end
+end
+local out = {redis.call('GET', KEYS[3]) or '0', vers}
+if #want > 0 then
+  local vals = redis.call('HMGET', KEYS[1], unpack(want))
+  for k = 1, #want do out[#out + 1] = idx[k]; out[#out + 1] = vals[k] end
+end
+return out
+"""
 # Commit one optimistic transaction (see RedisStore): validate everything it read, then apply its
 # writes, atomically (a script runs alone on the server).
 # KEYS: 1 the lock, 2 the record hash, 3 the record version hash, 4 the article id -> number hash.
 # ARGV: 1 key prefix; 2 counts below this are validated exactly (see RedisStore);
 #       3 records read: (uint32 length, uint32 version, field) packed back to back;
+#       4 the epoch the buckets below were read at (-1: several): while it is still the epoch, no
+#         bucket can have grown (every insert bumps it), so they are not read again;
 #       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
 #       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
@@ -425,8 +438,9 @@ if #fields > 0 then
     if tonumber(now[j] or '0') ~= vers[j] then stale[#stale + 1] = fields[j] end
   end
 end
-local i = 4
+local i = 5
 local n = tonumber(ARGV[i]); i = i + 1
+if tonumber(redis.call('GET', ARGV[1] .. 'epoch') or '0') == tonumber(ARGV[4]) then i = i + 3 * n; n = 0 end
 for _ = 1, n do
   local names, hex = {}, ARGV[i + 1]
   for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
@@ -511,15 +525,17 @@ def _kind(key: str, counter: bool = False) -> str:
     return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
 
 
+_NEVER = 1 << 62  # "known at" of a record nobody else can write (a document number reserved here)
 _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2: packed uint32 strings
 
 
 class _Tx:
     """One optimistic transaction: what it read (at which version) and what it will write."""
 
-    __slots__ = ("reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
+    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
 
     def __init__(self) -> None:
+        self.read_epoch: int | None = None  # the epoch all buckets were read at (-1: not one)
         self.reads: dict[str, int] = {}  # record field -> version it was read at
         self.buckets: list[tuple[str, str, bytes]] = []  # (bucket prefix, hex keys, their sizes then)
         self.count_reads: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value read
@@ -585,12 +601,15 @@ class RedisStore(Store):
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
         self._read_script = self.r.register_script(_READ_LUA)
+        self._fetch_script = self.r.register_script(_FETCH_LUA)
         self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
         self._kv_key, self._ver_key, self._lock_key = self._k("kv"), self._k("kvv"), self._k("lock")
         self._ids_key = self._k("ids")
         # local cache: record field -> (version, pickled value or None)
         self._cache: dict[str, tuple[int, bytes | None]] = {}
+        self._known_at: dict[str, int] = {}  # record field -> an epoch its cached value was current at
+        self._foreign = -1  # the last epoch by which another process is known to have committed
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
         self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
@@ -623,6 +642,7 @@ class RedisStore(Store):
                 pipe.delete(key)
                 pipe.execute()
             self.r.set(self._k("layout"), _LAYOUT)
+            self.r.incr(self._epoch_key)
 
     # -- locking and transactions -------------------------------------------------------------
     @contextlib.contextmanager
@@ -691,7 +711,8 @@ class RedisStore(Store):
         if not (tx.writes or tx.inserts or tx.counts or tx.claims or force):
             return True  # read only (an unchanged article): nothing to apply, nothing to protect
         reads = b"".join(struct.pack("<II", len(f := field.encode()), ver) + f for field, ver in tx.reads.items())
-        argv: list[Any] = [self._k(""), self.count_exact_below, reads, len(tx.buckets)]
+        argv: list[Any] = [self._k(""), self.count_exact_below, reads,
+                           -1 if tx.read_epoch is None else tx.read_epoch, len(tx.buckets)]
         for triple in tx.buckets:
             argv += triple
         small = {}
@@ -727,8 +748,10 @@ class RedisStore(Store):
         if status == 1:
             self.stats["commits"] += 1
             epoch = int(out[1])
+            if epoch != self._epoch + 1:
+                self._foreign = max(self._foreign, epoch - 1)
             for (field, raw), ver in zip(writes, out[2:], strict=True):
-                self._cache_put(field, int(ver), raw)
+                self._cache_put(field, int(ver), raw, epoch)
             for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
                 floors = self._floors.get(h)
                 if floors is not None:
@@ -755,11 +778,14 @@ class RedisStore(Store):
             return False
         self.stats["conflicts"] += 1
         fields_again = []
+        counts_again = False
         for raw_name in out[1:]:
             name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+            why = "stale " + ("bucket" if name == "#" else "id" if name.startswith("id:")
+                              else "counter" if name.startswith("=") else _kind(name))
+            self.stats[why] = self.stats.get(why, 0) + 1  # what moved under the adds that ran again
             if name.startswith("="):  # a counter of this hash moved: read all of this add's counters again
-                for h, read in tx.count_reads.items():
-                    self._fetch_counts(h, list(read))
+                counts_again = True
             elif name.startswith("id:"):
                 aid = name[3:]
                 self._claimed.pop(aid, None)
@@ -769,42 +795,74 @@ class RedisStore(Store):
                 fields_again.append(name)
         if fields_again:  # fetch them now: the next attempt must not guess them absent again
             self._fetch_many(fields_again)
+        if counts_again:
+            self._fetch_all_counts({h: list(read) for h, read in tx.count_reads.items()})
         return False
 
     # -- the local cache ----------------------------------------------------------------------
-    def _cache_put(self, field: str, ver: int, raw: bytes | None) -> None:
+    def _cache_put(self, field: str, ver: int, raw: bytes | None, at: int = -1) -> None:
         old = self._cache.get(field)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
         self._cache[field] = (ver, raw)
+        self._known_at[field] = at
         self._cache_size += len(raw or b"") + 64
         if self._cache_size > self.cache_bytes:
             for f in list(itertools.islice(self._cache, len(self._cache) // 2)):  # the oldest half
                 self._cache_drop(f)
 
     def _cache_drop(self, field: str) -> None:
+        self._known_at.pop(field, None)
         old = self._cache.pop(field, None)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
 
-    def _fetch_many(self, fields: list[str]) -> list[tuple[int, bytes | None]]:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.hmget(self._kv_key, fields)
-        pipe.hmget(self._ver_key, fields)
+    def _fetch_many(self, fields: list[str], held: list[int] | None = None) -> list[tuple[int, bytes | None]]:
+        """Records (version, value) as they stand, in one scripted call (a version and its value are read
+        together); ``held``: the versions this process caches, whose values are not sent again."""
+        args: list[Any] = []
+        prior = [None] * len(fields) if held is None else [self._cache.get(f) for f in fields]
+        for j, f in enumerate(fields):
+            held_j = -1 if held is None or prior[j] is None else held[j]
+            args += (f, held_j)
         self.stats["round_trips"] += 1
-        raws, vers = pipe.execute()
+        reply = self._fetch_script(keys=[self._kv_key, self._ver_key, self._epoch_key], args=args)
+        epoch = int(reply[0])
+        if epoch != self._epoch:  # (counters cached stay until the next LSH read looks at the epoch)
+            self._foreign = max(self._foreign, epoch)
+        sent = {int(reply[k]) - 1: reply[k + 1] for k in range(2, len(reply), 2)}
         out = []
-        for field, raw, ver in zip(fields, raws, vers, strict=True):
-            entry = (int(ver or 0), raw)
-            self._cache_put(field, *entry)
-            seen = self._misses.setdefault(_kind(field), [0, 0])
-            seen[raw is not None] += 1
+        for j, (field, ver) in enumerate(zip(fields, reply[1], strict=True)):
+            if j in sent:
+                entry = (int(ver or 0), sent[j])
+                if prior[j] is None:
+                    seen = self._misses.setdefault(_kind(field), [0, 0])
+                    seen[entry[1] is not None] += 1
+                self._cache_put(field, *entry, epoch)
+            else:  # the cached value is current
+                entry = prior[j]  # type: ignore[assignment]
+                self._cache_put(field, *entry, epoch)
             out.append(entry)
         return out
+
+    def _see_epoch(self, epoch: int) -> None:
+        """Another process committed since this one last looked: cached counters may be behind, and
+        cached records known only at an older epoch are checked again before they are read (prefetch)."""
+        self._counts.clear()
+        self._foreign = max(self._foreign, epoch)
+        self._epoch = epoch
 
     def _fetch_counts(self, h: str, fields: list[str]) -> None:
         self.stats["round_trips"] += 1
         self._learn_counts(h, fields, self.r.hmget(self._k(h), fields))
+
+    def _fetch_all_counts(self, wanted: dict[str, list[str]]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for h, fields in wanted.items():
+            pipe.hmget(self._k(h), fields)
+        self.stats["round_trips"] += 1
+        for (h, fields), values in zip(wanted.items(), pipe.execute(), strict=True):
+            self._learn_counts(h, fields, values)
 
     def _learn_counts(self, h: str, fields: list[str], values: list[bytes | None]) -> None:
         """Stored counter values read at the current epoch: cached, and kept as lower bounds."""
@@ -839,7 +897,7 @@ class RedisStore(Store):
             n = self._claimed.get(article_id)
             if n is None:
                 n = self._claimed[article_id] = self._reserve()
-                self._cache_put(f"doc:{n}", 0, None)  # nobody can have written this number's record
+                self._cache_put(f"doc:{n}", 0, None, _NEVER)  # nobody can have written this number's record
             tx.claims[article_id] = n
             return n
         self.stats["round_trips"] += 1
@@ -851,7 +909,7 @@ class RedisStore(Store):
         else:
             n, new = (int(x) for x in self._alloc(keys=[self._ids_key, self._k("seq")], args=[article_id]))
             if new:
-                self._cache_put(f"doc:{n}", 0, None)
+                self._cache_put(f"doc:{n}", 0, None, _NEVER)
         if len(self._ids) < 1_000_000:
             self._ids[article_id] = n
         return n
@@ -875,6 +933,7 @@ class RedisStore(Store):
         pipe = self.r.pipeline(transaction=False)
         for j in range(0, len(hexkeys), 16):
             pipe.append(prefix + hexkeys[j : j + 16], member)
+        pipe.incr(self._epoch_key)  # buckets grew: commits validate buckets read at an older epoch
         self.stats["round_trips"] += 1
         pipe.execute()
 
@@ -896,17 +955,18 @@ class RedisStore(Store):
         self.stats["round_trips"] += 1
         reply = self._read_script(args=args)
         epoch = int(reply[0])
-        if epoch != self._epoch:  # another process committed: cached counters may be behind
-            self._counts.clear()
-            self._epoch = epoch
-        for (h, fields), vals in zip(wanted, reply[1 + 2 * len(queries):], strict=True):
+        if epoch != self._epoch:  # another process committed
+            self._see_epoch(epoch)
+        for (h, fields), vals in zip(wanted, reply[1 + len(queries):], strict=True):
             self._learn_counts(h, fields, vals)
         tx = self._tx()
         out = []
         for j, (prefix, hexkeys) in enumerate(spec):
-            sizes, members = reply[1 + 2 * j], reply[2 + 2 * j]
-            found = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
+            vals = reply[1 + j]
+            sizes = np.fromiter((len(v) // 4 if v else 0 for v in vals), dtype="<u4", count=len(vals)).tobytes()
+            found = set(np.unique(np.frombuffer(b"".join(v for v in vals if v), dtype="<u4")).tolist())
             if tx is not None:
+                tx.read_epoch = epoch if tx.read_epoch in (None, epoch) else -1
                 tx.buckets.append((prefix, hexkeys, sizes))
                 for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
                     if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
@@ -914,18 +974,25 @@ class RedisStore(Store):
             out.append(found)
         return out
 
-    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None) -> None:
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None, recheck: bool = False) -> None:
         tx = self._tx()
         fields = list(keys) + ([_vec_key(vecs[0], n) for n in vecs[1]] if vecs else [])
-        missing = []
+        ask, held = [], []
         for f in dict.fromkeys(fields):
-            if f in self._cache or (tx is not None and f in tx.writes):
+            if tx is not None and (f in tx.writes or f in tx.reads):
+                continue
+            entry = self._cache.get(f)
+            if entry is not None:
+                if recheck and self._known_at.get(f, -1) < self._foreign:  # another process may have written it
+                    ask.append(f)
+                    held.append(entry[0])
                 continue
             if tx is not None and self._guess_absent(_kind(f)):
                 continue  # get() will guess it absent without asking (see _guess_absent)
-            missing.append(f)
-        if missing:
-            self._fetch_many(missing)
+            ask.append(f)
+            held.append(-1)
+        if any(v == -1 for v in held):  # a round trip is due: the suspect ones ride along
+            self._fetch_many(ask, held)
 
     def get(self, key: str) -> Any:
         tx = self._tx()
@@ -982,7 +1049,7 @@ class RedisStore(Store):
         pipe.hincrby(self._ver_key, key, 1)
         self.stats["round_trips"] += 1
         _, ver = pipe.execute()
-        self._cache_put(key, int(ver), raw)
+        self._cache_put(key, int(ver), raw, self._epoch)
 
     def put(self, key: str, value: Any) -> None:
         self._write(key, pickle.dumps(value, protocol=5))
