@@ -3,13 +3,21 @@
 Every writer is a separate process (as crawler hosts are) calling ``Deduplicator.add`` on its share of
 one stream of 600-word articles (``benchmarks.corpus.generate``: singletons plus near-copy groups), all
 against one ``redis-server`` started here on a free loopback port. Writer ``i`` of ``w`` takes articles
-``i, i+w, ...`` so every copy group is split across writers. The rate is articles over the wall time
-from the first writer's start to the last writer's end; each writer warms up (imports, JIT kernels) on
-a throwaway in-memory state before the start signal.
+``i, i+w, ...`` so every copy group is split across writers. Each round runs the in-memory store, then 1,
+2 and 4 writers back to back; three rounds, medians reported, with the ratio within each round.
+
+Two rates per run. On the wall: articles over the time from the first writer's start to the last one's
+end (each writer warms up -- imports, JIT kernels -- before the start signal). With a CPU each: the
+machine is shared (2 cores, other sessions' tests and engines), so a process spends much of its wall
+runnable without a CPU and the wall figures move with everyone else's load; this rate takes the CPU
+time the writers and redis-server spent per add (the kernel's own accounting, /proc/<pid>/schedstat)
+plus a loopback round trip (the fastest PING) per request, as if each process had a CPU of its own --
+as on separate hosts -- (see ``run_writers``). Reruns, extra round trips and redis-server's serial work
+all stay in; waiting in redis-server's queue behind other writers does not.
 
 Equivalence: the dup and story partitions of each multi-writer run are compared with the one-writer
-run over the same input. Cluster ids follow arrival order (a cluster is named after the article that
-founded it), so only the partition is compared.
+run of the same round (and that with the in-memory store). Cluster ids follow arrival order (a cluster is
+named after the article that founded it), so only the partition is compared.
 
     python -m benchmarks.bench_redis [--quick]
 """
