@@ -246,9 +246,10 @@ def run(quick: bool) -> list[Row]:
         base = runs[0] if w == 1 else runs[1]
         paired = [a.rate / b.rate for a, b in zip(runs[w], base, strict=True)]
         paired_adj = [a.model / b.model for a, b in zip(runs[w], base, strict=True)]
-        same = "same" if all(d == (0, 0) for d in diffs[w]) else "OTHER"
-        return (f"{same} dup / story partition as {'the in-memory store' if w == 1 else '1 writer'} "
-                f"(articles in other groups, per round: {', '.join(f'{a}/{b}' for a, b in diffs[w])}); "
+        ref = "the in-memory store" if w == 1 else "1 writer"
+        same = ["the same" if all(d[t] == 0 for d in diffs[w]) else "another" for t in (0, 1)]
+        return (f"{same[0]} dup partition and {same[1]} story partition as {ref} (articles in other dup / "
+                f"story groups, per round: {', '.join(f'{a}/{b}' for a, b in diffs[w])}); "
                 f"ratio within each round {_fmt(paired, 2)} on the wall, {_fmt(paired_adj, 2)} with a CPU each; "
                 f"rounds {_fmt([x.rate for x in runs[w]])} adds/s on the wall, "
                 f"{_fmt([x.model for x in runs[w]])} with a CPU each; per add: "
