@@ -361,8 +361,11 @@ return 0
 # the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
 # ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
 # digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
-# Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values) x m}: the
-# script only names the keys (sizes and members are cut on the client: the server is shared).
+# Then: the epoch the caller last saw, its writer id, the change-feed list, the record hash and the
+# version hash. Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values)
+# x m, feed}: the script only names the keys (sizes and members are cut on the client: the server is
+# shared). The feed: the records other writers' commits wrote since the epoch the caller last saw, as
+# {fields, values, versions} ({} if none); left out when the list no longer reaches back that far.
 _READ_LUA = """
 local out = {redis.call('GET', ARGV[1]) or '0'}
 local i = 2
@@ -380,6 +383,25 @@ for _ = 1, m do
   if #fields > 0 then out[#out + 1] = redis.call('HMGET', ARGV[i], unpack(fields)) else out[#out + 1] = {} end
   i = i + 2
 end
+local since, me = tonumber(ARGV[i]), ARGV[i + 1]
+local now = tonumber(out[1])
+if since < 0 or now <= since then out[#out + 1] = {}; return out end
+if now - since > 256 then return out end  -- the list keeps the last 256 commits: too far back
+-- the last (now - since) entries hold every commit after since (one entry per commit at most; a list
+-- shorter than that was never trimmed)
+local entries = redis.call('LRANGE', ARGV[i + 2], since - now, -1)
+local seen, fields = {}, {}
+for _, e in ipairs(entries) do
+  local ep, who, rest = string.match(e, '^(%d+) (%S+) (.*)$')
+  if tonumber(ep) > since and who ~= me then
+    for f in string.gmatch(rest, '%S+') do
+      if not seen[f] then seen[f] = true; fields[#fields + 1] = f end
+    end
+  end
+end
+if #fields == 0 then out[#out + 1] = {}; return out end
+local vals = redis.call('HMGET', ARGV[i + 3], unpack(fields))
+out[#out + 1] = {fields, vals, redis.call('HMGET', ARGV[i + 4], unpack(fields))}
 return out
 """
 # Read records with their versions, atomically, and the epoch they are current at. ARGV: (field,
@@ -407,6 +429,7 @@ return out
 #       3 records read: (uint32 length, uint32 version, field) packed back to back;
 #       4 the epoch the buckets below were read at (-1: several): while it is still the epoch, no
 #         bucket can have grown (every insert bumps it), so they are not read again;
+#       5 the writer's id (the change feed names it, so a writer skips its own commits);
 #       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
 #       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
@@ -438,7 +461,7 @@ if #fields > 0 then
     if tonumber(now[j] or '0') ~= vers[j] then stale[#stale + 1] = fields[j] end
   end
 end
-local i = 5
+local i = 6
 local n = tonumber(ARGV[i]); i = i + 1
 if tonumber(redis.call('GET', ARGV[1] .. 'epoch') or '0') == tonumber(ARGV[4]) then i = i + 3 * n; n = 0 end
 for _ = 1, n do
@@ -486,12 +509,19 @@ for _ = 1, n do
   i = i + 2
 end
 local out = {1, redis.call('INCR', ARGV[1] .. 'epoch')}
+local written = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   if ARGV[i + 1] == 's' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
   else redis.call('HDEL', KEYS[2], ARGV[i]) end
   out[#out + 1] = redis.call('HINCRBY', KEYS[3], ARGV[i], 1)
+  written[#written + 1] = ARGV[i]
   i = i + 3
+end
+if #written > 0 then  -- the change feed: which records this commit wrote (see _READ_LUA)
+  local log = ARGV[1] .. 'log'
+  redis.call('RPUSH', log, out[2] .. ' ' .. ARGV[5] .. ' ' .. table.concat(written, ' '))
+  redis.call('LTRIM', log, -256, -1)
 end
 return out
 """
@@ -610,6 +640,8 @@ class RedisStore(Store):
         self._cache: dict[str, tuple[int, bytes | None]] = {}
         self._known_at: dict[str, int] = {}  # record field -> an epoch its cached value was current at
         self._foreign = -1  # the last epoch by which another process is known to have committed
+        self._epoch_complete = False  # this process's records are current as of self._epoch (change feed)
+        self._id = uuid.uuid4().hex[:12]
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
         self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
@@ -712,7 +744,7 @@ class RedisStore(Store):
             return True  # read only (an unchanged article): nothing to apply, nothing to protect
         reads = b"".join(struct.pack("<II", len(f := field.encode()), ver) + f for field, ver in tx.reads.items())
         argv: list[Any] = [self._k(""), self.count_exact_below, reads,
-                           -1 if tx.read_epoch is None else tx.read_epoch, len(tx.buckets)]
+                           -1 if tx.read_epoch is None else tx.read_epoch, self._id, len(tx.buckets)]
         for triple in tx.buckets:
             argv += triple
         small = {}
@@ -748,8 +780,6 @@ class RedisStore(Store):
         if status == 1:
             self.stats["commits"] += 1
             epoch = int(out[1])
-            if epoch != self._epoch + 1:
-                self._foreign = max(self._foreign, epoch - 1)
             for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw, epoch)
             for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
@@ -765,9 +795,12 @@ class RedisStore(Store):
                         for f, by in fields.items():
                             if f in cached:
                                 cached[f] += by
-            else:
+                self._epoch = epoch
+            else:  # others committed meanwhile: the next read brings what they wrote (the change feed)
                 self._counts.clear()
-            self._epoch = epoch
+                if not self._epoch_complete:
+                    self._foreign = max(self._foreign, epoch - 1)
+                    self._epoch = epoch
             for aid, n in tx.claims.items():
                 self._ids[aid] = n
                 self._claimed.pop(aid, None)
@@ -828,7 +861,7 @@ class RedisStore(Store):
         self.stats["round_trips"] += 1
         reply = self._fetch_script(keys=[self._kv_key, self._ver_key, self._epoch_key], args=args)
         epoch = int(reply[0])
-        if epoch != self._epoch:  # (counters cached stay until the next LSH read looks at the epoch)
+        if epoch != self._epoch and not self._epoch_complete:  # (else the next read's change feed tells)
             self._foreign = max(self._foreign, epoch)
         sent = {int(reply[k]) - 1: reply[k + 1] for k in range(2, len(reply), 2)}
         out = []
@@ -952,12 +985,22 @@ class RedisStore(Store):
         args.append(len(wanted))
         for h, fields in wanted:
             args += (self._k(h), " ".join(fields))
+        args += (self._epoch, self._id, self._k("log"), self._kv_key, self._ver_key)
         self.stats["round_trips"] += 1
         reply = self._read_script(args=args)
         epoch = int(reply[0])
+        fed = len(reply) > 1 + len(queries) + len(wanted)
+        if fed and reply[-1]:  # what other writers committed since this process last looked
+            for field, raw, ver in zip(*reply[-1], strict=True):
+                self._cache_put(field.decode(), int(ver or 0), raw, epoch)
         if epoch != self._epoch:  # another process committed
+            foreign = self._foreign
             self._see_epoch(epoch)
-        for (h, fields), vals in zip(wanted, reply[1 + len(queries):], strict=True):
+            if fed and self._epoch_complete:
+                self._foreign = foreign  # the feed brought every record written since: the cache is current
+        # from here on the change feed of each read brings what others commit (or the read says it cannot)
+        self._epoch_complete = True
+        for (h, fields), vals in zip(wanted, reply[1 + len(queries): 1 + len(queries) + len(wanted)], strict=True):
             self._learn_counts(h, fields, vals)
         tx = self._tx()
         out = []
