@@ -596,14 +596,19 @@ class RedisStore(Store):
     scripted call, which also returns the commit count (the epoch): counters come from a local cache
     that is dropped whenever another process has committed since this one last looked, and a counter
     field never seen, of a kind mostly absent (new names, new lines), is guessed zero. An add by a
-    warm process that writes alone is three or four round trips: two bucket reads, the commit, and the
-    frequencies of names new to it.
+    warm process is two round trips: one scripted read of the buckets of all its LSH queries with the
+    counters it names (:meth:`lsh_query_many`), and the commit. Records other processes wrote reach the
+    cache through a *change feed*: every commit logs the fields it wrote (``log``, the last 256 commits)
+    and every bucket read returns the records committed by others since this process last looked; a
+    process further behind marks its cache suspect and re-reads what it needs (:meth:`prefetch`).
 
     The result is serialisable: every committed add saw the state it was applied to, as under one
     global lock, except that a counter is validated exactly only while it is below
     ``count_exact_below`` (3: the count at which a head or tail line becomes boilerplate); above, a
     count (the document count, a common name's document frequency, an idf weight) may lag by what
-    other processes committed while this add ran (milliseconds), as another arrival order would.
+    other processes committed while this add ran (milliseconds), as another arrival order would; and a
+    count read against a bar (``count_get(..., bar=)``: boilerplate lines) is validated by which side
+    of the bar it is on once this add's increments are in, which is all its reader uses.
     Which of two racing related articles lands first follows arrival order, and so do cluster ids (a
     cluster is named after its first article) and document numbers; the partition does not.
 
@@ -614,7 +619,7 @@ class RedisStore(Store):
 
     Layout under the prefix: ``kv`` (pickled records) and ``kvv`` (their versions), ``ids`` / ``seq``
     (document numbers), ``lb:<space>:<hex key>`` (LSH buckets, packed uint32), ``c:<space>``
-    (counters), ``lock``, ``layout``.
+    (counters), ``epoch`` (the commit count), ``log`` (the change feed), ``lock``, ``layout``.
     """
 
     def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0, cache_bytes: int = 256 << 20,
