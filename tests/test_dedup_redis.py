@@ -244,3 +244,24 @@ def test_buckets_read_before_an_insert_under_the_lock_are_checked_again(redis_ur
     a.atomic(add)
     assert runs == [set(), {99}] and a.stats["stale bucket"] == 1
     assert a.lsh_query("dup", keys) == {5, 99}
+
+
+def test_the_change_feed_brings_what_other_writers_committed(redis_url: str) -> None:
+    """Each LSH read returns the records other processes committed since this one last looked, so a
+    writer reads them from its cache (no round trip) and current (no rerun)."""
+    import numpy as np
+
+    spec = f"{redis_url}?prefix=feed"
+    a, b = open_store(spec), open_store(spec)
+    keys = np.array([1, 2], dtype=np.uint64)
+    a.lsh_query_many([("dup", keys)])  # a looks once
+    b.atomic(b.put, "meta:x", {"v": 1})  # b commits twice meanwhile
+    b.atomic(b.put, "meta:x", {"v": 2})
+    a.lsh_query_many([("dup", keys)])  # this read brings b's commits
+    trips = a.stats["round_trips"]
+    assert a.atomic(a.get, "meta:x") == {"v": 2}
+    assert a.stats["round_trips"] == trips
+    a._epoch = -1  # a process that never looked gets no feed: it must fetch what it lacks
+    b.atomic(b.put, "meta:y", 3)
+    a.lsh_query_many([("dup", keys)])
+    assert a.atomic(a.get, "meta:y") == 3 and a.stats["round_trips"] == trips + 2
