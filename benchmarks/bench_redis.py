@@ -3,13 +3,21 @@
 Every writer is a separate process (as crawler hosts are) calling ``Deduplicator.add`` on its share of
 one stream of 600-word articles (``benchmarks.corpus.generate``: singletons plus near-copy groups), all
 against one ``redis-server`` started here on a free loopback port. Writer ``i`` of ``w`` takes articles
-``i, i+w, ...`` so every copy group is split across writers. The rate is articles over the wall time
-from the first writer's start to the last writer's end; each writer warms up (imports, JIT kernels) on
-a throwaway in-memory state before the start signal.
+``i, i+w, ...`` so every copy group is split across writers. Each round runs the in-memory store, then 1,
+2 and 4 writers back to back; three rounds, medians reported, with the ratio within each round.
+
+Two rates per run. On the wall: articles over the time from the first writer's start to the last one's
+end (each writer warms up -- imports, JIT kernels -- before the start signal). With a CPU each: the
+machine is shared (2 cores, other sessions' tests and engines), so a process spends much of its wall
+runnable without a CPU and the wall figures move with everyone else's load; this rate takes the CPU
+time the writers and redis-server spent per add (the kernel's own accounting, /proc/<pid>/schedstat)
+plus a loopback round trip (the fastest PING) per request, as if each process had a CPU of its own --
+as on separate hosts -- (see ``run_writers``). Reruns, extra round trips and redis-server's serial work
+all stay in; waiting in redis-server's queue behind other writers does not.
 
 Equivalence: the dup and story partitions of each multi-writer run are compared with the one-writer
-run over the same input. Cluster ids follow arrival order (a cluster is named after the article that
-founded it), so only the partition is compared.
+run of the same round (and that with the in-memory store). Cluster ids follow arrival order (a cluster is
+named after the article that founded it), so only the partition is compared.
 
     python -m benchmarks.bench_redis [--quick]
 """
@@ -26,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from benchmarks.common import Row, log
 
@@ -43,7 +52,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def redis_server() -> Iterator[str]:
+def redis_server() -> Iterator[tuple[str, int]]:
+    """A throwaway ``redis-server`` on a free loopback port: ``(url, pid)``."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server not installed (apt-get install -y redis-server)")
@@ -61,10 +71,21 @@ def redis_server() -> Iterator[str]:
                     break
                 except redis.ConnectionError:
                     time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield f"redis://127.0.0.1:{port}/0", proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def _sched(path: str = "/proc/thread-self/schedstat") -> tuple[float, float, int]:
+    """(CPU seconds, seconds spent runnable but waiting for a CPU, times run) of a thread, from the
+    scheduler's own accounting; the wait is what other processes on a shared machine take from it."""
+    try:
+        with open(path) as fh:
+            cpu, wait, slices = fh.read().split()
+        return int(cpu) / 1e9, int(wait) / 1e9, int(slices)
+    except (OSError, ValueError):  # no schedstat: no wait known
+        return time.thread_time(), 0.0, 0
 
 
 def _warm() -> None:
@@ -82,15 +103,43 @@ def _writer(spec: str, arts: list[dict], ready, go, out) -> None:  # noqa: ANN00
     dd = Deduplicator(store=open_store(spec))
     ready.put(1)
     go.wait()
-    t0 = time.perf_counter()
+    t0, (c0, w0, _) = time.perf_counter(), _sched()
     res = {a["id"]: dd.add(a) for a in arts}
-    t1 = time.perf_counter()
-    out.put((t0, t1, {k: (v.dup_id, v.story_id) for k, v in res.items()},
-             getattr(dd.store, "stats", {})))
+    t1, (c1, w1, _) = time.perf_counter(), _sched()
+    out.put({"start": t0, "end": t1, "cpu": c1 - c0, "wait": w1 - w0,
+             "ids": {k: (v.dup_id, v.story_id) for k, v in res.items()}, "stats": getattr(dd.store, "stats", {})})
 
 
-def run_writers(spec: str, arts: list[dict], writers: int) -> tuple[float, dict[str, tuple[str, str]], dict]:
-    """Adds/s of ``writers`` processes over ``arts``; the final (dup_id, story_id) of every article."""
+@dataclass
+class Run:
+    """One timed pass over the articles."""
+
+    rate: float  # articles / wall seconds
+    model: float  # articles / second had every process a CPU of its own (see run_writers)
+    cpu_ms: float  # CPU of the writers per article
+    redis_cpu_ms: float  # CPU of redis-server per article
+    wait_share: float  # share of the writers' wall spent runnable but without a CPU
+    final: dict[str, tuple[str, str]]
+    stats: dict[str, int]
+
+
+def _rtt(url: str) -> float:
+    """The fastest of 200 PINGs (seconds): a round trip on loopback when nothing else runs."""
+    import redis
+
+    r = redis.Redis.from_url(url)
+    best = 1.0
+    for _ in range(200):
+        t0 = time.perf_counter()
+        r.ping()
+        best = min(best, time.perf_counter() - t0)
+    r.close()
+    return best
+
+
+def run_writers(spec: str, arts: list[dict], writers: int, redis_pid: int, rtt: float) -> Run:
+    """``writers`` processes over ``arts``, writer i taking articles i, i+w, ...; the final (dup_id,
+    story_id) of every article as they stand at the end (merges re-point earlier ones)."""
     from aggregator.dedup import Deduplicator, open_store
 
     ctx = mp.get_context("spawn")
@@ -100,30 +149,49 @@ def run_writers(spec: str, arts: list[dict], writers: int) -> tuple[float, dict[
         p.start()
     for _ in procs:
         ready.get(timeout=300)
+    rpath = f"/proc/{redis_pid}/schedstat"
+    rc0, _, _ = _sched(rpath)
     go.set()
     results = [out.get(timeout=1200) for _ in procs]
+    rc1, _, _ = _sched(rpath)
     for p in procs:
         p.join(timeout=60)
-    start, end = min(r[0] for r in results), max(r[1] for r in results)
+    start, end = min(r["start"] for r in results), max(r["end"] for r in results)
     stats: dict[str, int] = {}
     for r in results:
-        for k, v in r[3].items():
+        for k, v in r["stats"].items():
             stats[k] = stats.get(k, 0) + v
-    dd = Deduplicator(store=open_store(spec))  # ids as they stand at the end (merges re-point earlier ones)
+    n = len(arts)
+    cpu, redis_cpu = sum(r["cpu"] for r in results) / n, (rc1 - rc0) / n
+    # The rate had every writer a CPU of its own and redis-server another (as on separate hosts): an
+    # add costs its writer the writer's CPU per add (reruns and all), the redis-server CPU it asks for
+    # and a loopback round trip per request; the writers run side by side, redis-server serves one
+    # request at a time, so the rate is the lesser of w / that and 1 / redis-server's CPU per add.
+    # Waiting in redis-server's queue behind other writers is left out (it grows with its load).
+    per_add = cpu + redis_cpu + stats.get("round_trips", 0) / n * rtt
+    model = min(writers / per_add, 1 / max(redis_cpu, 1e-9))
+    walls = sum(r["end"] - r["start"] for r in results)
+    log(f"[bench redis] {writers} writer(s): wall {_fmt([r['end'] - r['start'] for r in results], 2)} s, "
+        f"CPU {_fmt([r['cpu'] for r in results], 2)} s, run-queue waits {_fmt([r['wait'] for r in results], 2)} s; "
+        f"redis-server CPU {rc1 - rc0:.2f} s; round trip {1e6 * rtt:.0f} us")
+    dd = Deduplicator(store=open_store(spec))
     final = {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}
-    return len(arts) / (end - start), final, stats
+    return Run(n / (end - start), model, 1000 * cpu, 1000 * redis_cpu, sum(r["wait"] for r in results) / walls,
+               final, stats)
 
 
-def memory_rate(arts: list[dict]) -> tuple[float, dict[str, tuple[str, str]]]:
+def memory_run(arts: list[dict]) -> Run:
     from aggregator.dedup import Deduplicator, open_store
 
     _warm()
     dd = Deduplicator(store=open_store("memory:"))
-    t0 = time.perf_counter()
+    t0, (c0, w0, _) = time.perf_counter(), _sched()
     for a in arts:
         dd.add(a)
-    rate = len(arts) / (time.perf_counter() - t0)
-    return rate, {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}
+    t1, (c1, w1, _) = time.perf_counter(), _sched()
+    n = len(arts)
+    return Run(n / (t1 - t0), n / (c1 - c0), 1000 * (c1 - c0) / n, 0.0, (w1 - w0) / (t1 - t0),
+               {a["id"]: (dd.dup_of(a["id"]), dd.story_of(a["id"])) for a in arts}, {})
 
 
 def partition(ids: dict[str, tuple[str, str]], tier: int) -> set[frozenset[str]]:
@@ -142,60 +210,77 @@ def differing(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> t
     return out[0], out[1]
 
 
+def _fmt(xs: list[float], digits: int = 0) -> str:
+    return ", ".join(f"{x:,.{digits}f}" for x in xs)
+
+
 def run(quick: bool) -> list[Row]:
     n = 600 if quick else 1500
     rounds = 1 if quick else 3  # the machine is shared: rounds interleave the variants, medians are reported
     arts = _articles(n)
-    rows: list[Row] = []
-    mems: list[float] = []
-    rates: dict[int, list[float]] = {1: [], 2: [], 4: []}
-    ids: dict[int, dict[str, tuple[str, str]]] = {}
-    stats_all: dict[int, dict[str, int]] = {1: {}, 2: {}, 4: {}}
-    diffs: dict[int, tuple[int, int]] = {}
-    with redis_server() as url:
+    runs: dict[int, list[Run]] = {0: [], 1: [], 2: [], 4: []}  # 0: the in-memory store
+    diffs: dict[int, list[tuple[int, int]]] = {1: [], 2: [], 4: []}
+    with redis_server() as (url, pid):
+        rtt = _rtt(url)
         for r in range(rounds):
-            mem, mem_ids = memory_rate(arts)
-            mems.append(mem)
-            log(f"[bench redis] round {r + 1}: in-memory store {mem:,.0f} adds/s over {n} articles")
+            mem = memory_run(arts)
+            runs[0].append(mem)
+            log(f"[bench redis] round {r + 1}: in-memory store {mem.rate:,.0f} adds/s "
+                f"({mem.model:,.0f} on its CPU time) over {n} articles")
             for w in (1, 2, 4):
-                rate, final, stats = run_writers(f"{url}?prefix=r{r}w{w}", arts, w)
-                rates[w].append(rate)
-                ids.setdefault(w, final)
-                for k, v in stats.items():
-                    stats_all[w][k] = stats_all[w].get(k, 0) + v
-                ref = mem_ids if w == 1 else ids[1]
-                d = differing(final, ref)
-                diffs[w] = (max(diffs.get(w, (0, 0))[0], d[0]), max(diffs.get(w, (0, 0))[1], d[1]))
-                log(f"[bench redis] round {r + 1}: {w} writer(s) {rate:,.0f} adds/s; partition differs for "
-                    f"{d[0]} / {d[1]} articles (dup / story); {stats}")
-    mem = statistics.median(mems)
-    med = {w: statistics.median(v) for w, v in rates.items()}
+                run_ = run_writers(f"{url}?prefix=r{r}w{w}", arts, w, pid, rtt)
+                runs[w].append(run_)
+                d = differing(run_.final, mem.final if w == 1 else runs[1][-1].final)
+                diffs[w].append(d)
+                log(f"[bench redis] round {r + 1}: {w} writer(s) {run_.rate:,.0f} adds/s "
+                    f"({run_.model:,.0f} with a CPU each); CPU {run_.cpu_ms:.2f} ms/add writers, "
+                    f"{run_.redis_cpu_ms:.2f} redis; run-queue waits {run_.wait_share:.0%}; partition differs for "
+                    f"{d[0]} / {d[1]} articles (dup / story); {run_.stats}")
+    med = {w: statistics.median(x.rate for x in v) for w, v in runs.items()}
+    adj = {w: statistics.median(x.model for x in v) for w, v in runs.items()}
+
+    def per_add(w: int, key: str) -> float:
+        return sum(x.stats.get(key, 0) for x in runs[w]) / (n * rounds)
 
     def note(w: int) -> str:
-        st = stats_all[w]
-        base = mems if w == 1 else rates[1]
-        paired = [a / b for a, b in zip(rates[w], base, strict=True)]
-        return (f"ratio within each round {', '.join(f'{x:.2f}' for x in paired)} (median "
-                f"{statistics.median(paired):.2f}); "
-                f"median of {rounds} interleaved rounds ({', '.join(f'{x:,.0f}' for x in rates[w])}); "
-                f"in-memory {', '.join(f'{x:,.0f}' for x in mems)}; per add: "
-                f"{st.get('round_trips', 0) / (n * rounds):.1f} round trips, "
-                f"{st.get('conflicts', 0) / (n * rounds):.2f} conflicts (reruns)")
+        base = runs[0] if w == 1 else runs[1]
+        paired = [a.rate / b.rate for a, b in zip(runs[w], base, strict=True)]
+        paired_adj = [a.model / b.model for a, b in zip(runs[w], base, strict=True)]
+        ref = "the in-memory store" if w == 1 else "1 writer"
+        same = ["the same" if all(d[t] == 0 for d in diffs[w]) else "another" for t in (0, 1)]
+        return (f"{same[0]} dup partition and {same[1]} story partition as {ref} (articles in other dup / "
+                f"story groups, per round: {', '.join(f'{a}/{b}' for a, b in diffs[w])}); "
+                f"ratio within each round {_fmt(paired, 2)} on the wall, {_fmt(paired_adj, 2)} with a CPU each; "
+                f"rounds {_fmt([x.rate for x in runs[w]])} adds/s on the wall, "
+                f"{_fmt([x.model for x in runs[w]])} with a CPU each; per add: "
+                f"{per_add(w, 'round_trips'):.2f} round trips, "
+                f"{per_add(w, 'conflicts'):.3f} reruns, writers' CPU "
+                f"{statistics.median(x.cpu_ms for x in runs[w]):.2f} ms, redis-server's "
+                f"{statistics.median(x.redis_cpu_ms for x in runs[w]):.2f} ms (in memory "
+                f"{statistics.median(x.cpu_ms for x in runs[0]):.2f} ms); runnable without a CPU: "
+                f"{_fmt([100 * x.wait_share for x in runs[w]])} % of the writers' wall (in memory "
+                f"{_fmt([100 * x.wait_share for x in runs[0]])} %)")
 
-    rows.append(Row("dedup-redis", f"1 writer, Redis store ({n} articles)", med[1], mem, "adds/s",
-                    "in-memory store, 1 process", target=0.5 * mem, target_text="≥ 0.5× in-memory",
-                    notes=f"partition vs in-memory: {diffs[1][0]} / {diffs[1][1]} articles in other dup / story "
-                          f"groups; {note(1)}"))
-    for w in (2, 4):
-        target = 1.7 * med[1] if w == 2 else None
-        rows.append(Row("dedup-redis", f"{w} writers, Redis store ({n} articles)", med[w], med[1], "adds/s",
-                        "1 writer, Redis store", target=target, target_text="≥ 1.7× one writer" if target else "",
-                        notes=f"partition vs 1 writer: {diffs[w][0]} / {diffs[w][1]} articles in other dup / story "
-                              f"groups (ids follow arrival order); {med[w] / mem:.2f}× in-memory; {note(w)}"))
+    rows: list[Row] = []
+    for w in (1, 2, 4):
+        base_name = "in-memory store, 1 process" if w == 1 else "1 writer, Redis store"
+        base, base_adj = (med[0], adj[0]) if w == 1 else (med[1], adj[1])
+        factor = {1: 0.5, 2: 1.7}.get(w)
+        text = {1: "≥ 0.5× in-memory", 2: "≥ 1.7× one writer"}.get(w, "")
+        label = "1 writer" if w == 1 else f"{w} writers"
+        rows.append(Row("dedup-redis", f"{label}, Redis store, wall ({n} articles, median of {rounds})", med[w],
+                        base, "adds/s", base_name, target=factor * base if factor else None, target_text=text,
+                        notes=note(w)))
+        rows.append(Row("dedup-redis", f"{label}, Redis store, with a CPU each", adj[w], base_adj,
+                        "adds/s", base_name + ", on its CPU time",
+                        target=factor * base_adj if factor else None, target_text=text,
+                        notes="from the same runs: the CPU time the writers and redis-server spent per add "
+                              "(/proc/<pid>/schedstat) plus a loopback round trip per request, had each process "
+                              "a CPU of its own (as on separate hosts); in memory: articles per CPU second"))
     return rows
 
 
 if __name__ == "__main__":
-    for r in run("--quick" in sys.argv):
-        print(f"{r.metric}: {r.project:,.0f} {r.unit} vs {r.baseline:,.0f} ({r.baseline_name}) "
-              f"ratio {r.ratio:.2f}; {r.notes}")
+    for row in run("--quick" in sys.argv):
+        print(f"{row.metric}: {row.project:,.0f} {row.unit} vs {row.baseline:,.0f} ({row.baseline_name}) "
+              f"ratio {row.ratio:.2f}; {row.notes}")

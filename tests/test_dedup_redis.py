@@ -190,3 +190,78 @@ def test_older_set_layout_is_converted(redis_url: str) -> None:
     assert r.exists("old:l:dup:abc") == 0
     assert store.lsh_query("dup", np.array([0xABC], dtype=np.uint64)) == {1, 2, 3}
     assert int(r.get("old:layout")) == 2
+
+
+def test_a_count_read_against_its_bar_reruns_only_when_it_crosses(redis_url: str) -> None:
+    """Boilerplate counts are read from what this process last saw (counts only grow); the commit
+    refuses the add only when another host moved a count across the bar meanwhile."""
+    spec = f"{redis_url}?prefix=bar"
+    a, b = open_store(spec), open_store(spec)
+    seen: list[int] = []
+
+    def decide(move_by: int):
+        def fn() -> int:
+            v = a.count_get("bpc:x", [7], bar=3)[0]  # includes this add's own increment below
+            seen.append(v)
+            if move_by and len(seen) == 1:
+                b.count_add("bpc:x", [7], by=move_by)  # another host, while this add decides
+            return v
+
+        def add() -> int:
+            a.count_add("bpc:x", [7])
+            return fn()
+
+        return add
+
+    seen.clear()
+    assert a.atomic(decide(0)) == 1  # 0 stored + this add's 1
+    seen.clear()
+    assert a.atomic(decide(1)) == 3  # read 1 (+1 = 2, below the bar); b made it 2: 3 once committed
+    assert seen == [2, 3] and a.stats["conflicts"] == 1 and a.stats["stale counter"] == 1
+    seen.clear()
+    assert a.atomic(decide(1)) == 4  # read 3 + 1 (stale: b made it 4, so 5): past the bar either way, no rerun
+    assert seen == [4] and a.stats["conflicts"] == 1
+    assert b.count_get("bpc:x", [7]) == [5]  # 1 + 1 (b) + 1 + 1 (b) + 1
+
+
+def test_buckets_read_before_an_insert_under_the_lock_are_checked_again(redis_url: str) -> None:
+    """A commit skips re-reading its LSH buckets while the epoch is the one they were read at, so
+    inserts made outside a transaction (under the lock) must move the epoch too."""
+    import numpy as np
+
+    spec = f"{redis_url}?prefix=ep"
+    a, b = open_store(spec), open_store(spec)
+    keys = np.array([11, 12], dtype=np.uint64)
+    runs: list[set[int]] = []
+
+    def add() -> None:
+        runs.append(a.lsh_query_many([("dup", keys)])[0])
+        if len(runs) == 1:
+            with b.lock():
+                b.lsh_insert("dup", keys, 99)
+        a.lsh_insert("dup", keys, 5)
+
+    a.atomic(add)
+    assert runs == [set(), {99}] and a.stats["stale bucket"] == 1
+    assert a.lsh_query("dup", keys) == {5, 99}
+
+
+def test_the_change_feed_brings_what_other_writers_committed(redis_url: str) -> None:
+    """Each LSH read returns the records other processes committed since this one last looked, so a
+    writer reads them from its cache (no round trip) and current (no rerun)."""
+    import numpy as np
+
+    spec = f"{redis_url}?prefix=feed"
+    a, b = open_store(spec), open_store(spec)
+    keys = np.array([1, 2], dtype=np.uint64)
+    a.lsh_query_many([("dup", keys)])  # a looks once
+    b.atomic(b.put, "meta:x", {"v": 1})  # b commits twice meanwhile
+    b.atomic(b.put, "meta:x", {"v": 2})
+    a.lsh_query_many([("dup", keys)])  # this read brings b's commits
+    trips = a.stats["round_trips"]
+    assert a.atomic(a.get, "meta:x") == {"v": 2}
+    assert a.stats["round_trips"] == trips
+    a._epoch = -1  # a process that never looked gets no feed: it must fetch what it lacks
+    b.atomic(b.put, "meta:y", 3)
+    a.lsh_query_many([("dup", keys)])
+    assert a.atomic(a.get, "meta:y") == 3 and a.stats["round_trips"] == trips + 2

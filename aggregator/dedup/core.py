@@ -556,7 +556,7 @@ class Deduplicator:
         if source and keys:
             space = f"bpc:{source}"
             self.store.count_add(space, keys)
-            counts = self.store.count_get(space, keys)
+            counts = self.store.count_get(space, keys, bar=cfg.boilerplate_min_docs)
             new = {k for k, c in zip(keys, counts, strict=True) if c >= cfg.boilerplate_min_docs}
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
@@ -908,12 +908,17 @@ class Deduplicator:
         sig = self.signer.sign(d.shingles)
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
         skeys, skeys_insert = self._story_keys(d, feats)
-        story_cand = store.lsh_query("story", skeys)
+        # both LSH spaces and the counters the story scores read, in one round trip on a shared store
+        story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],
+                                                    counts=[("n", [0]), ("df", d.features()[1].tolist())])
         story_cand.discard(d.number)
         if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
-        cand = store.lsh_query("dup", dkeys) | story_cand
+        cand = dup_cand | story_cand
         cand.discard(d.number)
+        founding = [f"{kind}:{cluster_id(p, d.article_id)}" for p in "sd" for kind in ("c", "alias")]
+        if cand:  # the records and signatures a shared store lacks (and the ids d may found), in one round trip
+            store.prefetch([f"doc:{n}" for n in sorted(cand)] + founding, vecs=("sig", sorted(cand)))
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
         contained: set[int] = set()  # candidates matched by containment only
@@ -969,6 +974,9 @@ class Deduplicator:
             if gap is not None and gap > cfg.story_window_days:
                 continue
             story_docs.append(o)
+        # and the clusters they name, in one more
+        store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
+                       + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}

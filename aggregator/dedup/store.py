@@ -73,7 +73,23 @@ class Store(ABC):
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None: ...
 
     @abstractmethod
-    def count_get(self, space: str, keys: list[int]) -> list[int]: ...
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
+        """The counts of ``keys``. With ``bar``, the caller only uses whether each count reaches ``bar``:
+        a shared store may answer from an older read and check, when the add commits, that no count
+        crossed ``bar`` meanwhile (instead of checking the exact value)."""
+
+    def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
+                       counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
+        """:meth:`lsh_query` of each ``(space, keys)``; ``counts`` are read next (a shared store fetches
+        the buckets of all queries and those counters in one round trip)."""
+        return [self.lsh_query(space, keys) for space, keys in queries]
+
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None, recheck: bool = False) -> None:
+        """A hint: the records ``keys`` (and the vectors of ``vecs`` = ``(space, docs)``) are read next,
+        so a shared store fetches the ones it lacks in one round trip instead of one by one; with
+        ``recheck``, with those also the ones it holds that another process may have changed since (records
+        that change often, such as clusters gaining members: reading them stale costs the add a rerun)."""
+        return None
 
     def atomic(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` as one serialisable step over the state (an add: read, decide, write).
@@ -268,7 +284,7 @@ class MemoryStore(Store):
             c = self.counts[space] = CountTable()
         c.add(keys, by)
 
-    def count_get(self, space: str, keys: list[int]) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
         c = self.counts.get(space)
         return c.get(keys) if c is not None else [0] * len(keys)
 
@@ -341,31 +357,85 @@ _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert), so reading
-# the ~200 buckets of one article is one call with two binary replies: the size of each bucket and
-# all their members back to back, and the commit count (the epoch). ARGV[1]: the key prefix of a space,
-# ARGV[2]: the band keys as 16-digit hex numbers back to back (a bucket is <prefix><16 hex digits>),
-# ARGV[3]: the epoch key.
-_BUCKETS_LUA = """
-local names, hex = {}, ARGV[2]
-for j = 1, #hex, 16 do names[#names + 1] = ARGV[1] .. string.sub(hex, j, j + 15) end
-local vals = redis.call('MGET', unpack(names))
-local sizes, parts = {}, {}
-for i = 1, #names do
-  local v = vals[i]
-  if v then parts[#parts + 1] = v; sizes[i] = struct.pack('<I4', #v / 4)
-  else sizes[i] = struct.pack('<I4', 0) end
+# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). One call reads
+# the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
+# ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
+# digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
+# Then: the epoch the caller last saw, its writer id, the change-feed list, the record hash and the
+# version hash. Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values)
+# x m, feed}: the script only names the keys (sizes and members are cut on the client: the server is
+# shared). The feed: the records other writers' commits wrote since the epoch the caller last saw, as
+# {fields, values, versions} ({} if none); left out when the list no longer reaches back that far.
+_READ_LUA = """
+local out = {redis.call('GET', ARGV[1]) or '0'}
+local i = 2
+local n = tonumber(ARGV[i]); i = i + 1
+for _ = 1, n do
+  local names, hex, prefix = {}, ARGV[i + 1], ARGV[i]
+  for j = 1, #hex, 16 do names[#names + 1] = prefix .. string.sub(hex, j, j + 15) end
+  if #names > 0 then out[#out + 1] = redis.call('MGET', unpack(names)) else out[#out + 1] = {} end
+  i = i + 2
 end
-return {table.concat(sizes), table.concat(parts), redis.call('GET', ARGV[3]) or '0'}
+local m = tonumber(ARGV[i]); i = i + 1
+for _ = 1, m do
+  local fields = {}
+  for f in string.gmatch(ARGV[i + 1], '%S+') do fields[#fields + 1] = f end
+  if #fields > 0 then out[#out + 1] = redis.call('HMGET', ARGV[i], unpack(fields)) else out[#out + 1] = {} end
+  i = i + 2
+end
+local since, me = tonumber(ARGV[i]), ARGV[i + 1]
+local now = tonumber(out[1])
+if since < 0 or now <= since then out[#out + 1] = {}; return out end
+if now - since > 256 then return out end  -- the list keeps the last 256 commits: too far back
+-- the last (now - since) entries hold every commit after since (one entry per commit at most; a list
+-- shorter than that was never trimmed)
+local entries = redis.call('LRANGE', ARGV[i + 2], since - now, -1)
+local seen, fields = {}, {}
+for _, e in ipairs(entries) do
+  local ep, who, rest = string.match(e, '^(%d+) (%S+) (.*)$')
+  if tonumber(ep) > since and who ~= me then
+    for f in string.gmatch(rest, '%S+') do
+      if not seen[f] then seen[f] = true; fields[#fields + 1] = f end
+    end
+  end
+end
+if #fields == 0 then out[#out + 1] = {}; return out end
+local vals = redis.call('HMGET', ARGV[i + 3], unpack(fields))
+out[#out + 1] = {fields, vals, redis.call('HMGET', ARGV[i + 4], unpack(fields))}
+return out
+"""
+# Read records with their versions, atomically, and the epoch they are current at. ARGV: (field,
+# version the caller holds, -1 for none) x n. Returns {epoch, versions of all, (index, value) of each
+# field whose version differs from the one held, back to back}.
+_FETCH_LUA = """
+local fields, held = {}, {}
+for j = 1, #ARGV, 2 do fields[#fields + 1] = ARGV[j]; held[#held + 1] = tonumber(ARGV[j + 1]) end
+local vers = redis.call('HMGET', KEYS[2], unpack(fields))
+local want, idx = {}, {}
+for j = 1, #fields do
+  if tonumber(vers[j] or '0') ~= held[j] then want[#want + 1] = fields[j]; idx[#idx + 1] = j end
+end
+local out = {redis.call('GET', KEYS[3]) or '0', vers}
+if #want > 0 then
+  local vals = redis.call('HMGET', KEYS[1], unpack(want))
+  for k = 1, #want do out[#out + 1] = idx[k]; out[#out + 1] = vals[k] end
+end
+return out
 """
 # Commit one optimistic transaction (see RedisStore): validate everything it read, then apply its
 # writes, atomically (a script runs alone on the server).
 # KEYS: 1 the lock, 2 the record hash, 3 the record version hash, 4 the article id -> number hash.
 # ARGV: 1 key prefix; 2 counts below this are validated exactly (see RedisStore);
 #       3 records read: (uint32 length, uint32 version, field) packed back to back;
+#       4 the epoch the buckets below were read at (-1: several): while it is still the epoch, no
+#         bucket can have grown (every insert bumps it), so they are not read again;
+#       5 the writer's id (the change feed names it, so a writer skips its own commits);
 #       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
-#       then n, (counter hash, 'hexfield value ...') x n      counters read below ARGV[2] (the stored value)
+#       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
+#                                                             bar 0: checked exactly below ARGV[2]; bar > 0: only
+#                                                             whether value + pending (this add's increment)
+#                                                             reaches bar is checked
 #       then n, (article id, number) x n                      document numbers claimed
 #       then n, (bucket prefix, hex keys, uint32 member) x n  LSH inserts
 #       then n, (counter hash, 'hexfield by ...') x n         counter increments
@@ -391,8 +461,9 @@ if #fields > 0 then
     if tonumber(now[j] or '0') ~= vers[j] then stale[#stale + 1] = fields[j] end
   end
 end
-local i = 4
+local i = 6
 local n = tonumber(ARGV[i]); i = i + 1
+if tonumber(redis.call('GET', ARGV[1] .. 'epoch') or '0') == tonumber(ARGV[4]) then i = i + 3 * n; n = 0 end
 for _ = 1, n do
   local names, hex = {}, ARGV[i + 1]
   for j = 1, #hex, 16 do names[#names + 1] = ARGV[i] .. string.sub(hex, j, j + 15) end
@@ -406,9 +477,13 @@ end
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local h = ARGV[1] .. ARGV[i]
-  for f, v in string.gmatch(ARGV[i + 1], '(%S+) (%S+)') do
+  for f, v, bar, pend in string.gmatch(ARGV[i + 1], '(%S+) (%S+) (%S+) (%S+)') do
     local cur = tonumber(redis.call('HGET', h, f) or '0')
-    if math.min(cur, exact) ~= math.min(tonumber(v), exact) then stale[#stale + 1] = '=' .. ARGV[i]; break end
+    v, bar, pend = tonumber(v), tonumber(bar), tonumber(pend)
+    local moved
+    if bar == 0 then moved = math.min(cur, exact) ~= math.min(v, exact)
+    else moved = (cur + pend >= bar) ~= (v + pend >= bar) end
+    if moved then stale[#stale + 1] = '=' .. ARGV[i]; break end
   end
   i = i + 2
 end
@@ -434,12 +509,19 @@ for _ = 1, n do
   i = i + 2
 end
 local out = {1, redis.call('INCR', ARGV[1] .. 'epoch')}
+local written = {}
 n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   if ARGV[i + 1] == 's' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
   else redis.call('HDEL', KEYS[2], ARGV[i]) end
   out[#out + 1] = redis.call('HINCRBY', KEYS[3], ARGV[i], 1)
+  written[#written + 1] = ARGV[i]
   i = i + 3
+end
+if #written > 0 then  -- the change feed: which records this commit wrote (see _READ_LUA)
+  local log = ARGV[1] .. 'log'
+  redis.call('RPUSH', log, out[2] .. ' ' .. ARGV[5] .. ' ' .. table.concat(written, ' '))
+  redis.call('LTRIM', log, -256, -1)
 end
 return out
 """
@@ -473,18 +555,21 @@ def _kind(key: str, counter: bool = False) -> str:
     return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
 
 
+_NEVER = 1 << 62  # "known at" of a record nobody else can write (a document number reserved here)
 _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2: packed uint32 strings
 
 
 class _Tx:
     """One optimistic transaction: what it read (at which version) and what it will write."""
 
-    __slots__ = ("reads", "buckets", "count_reads", "claims", "writes", "inserts", "counts")
+    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
 
     def __init__(self) -> None:
+        self.read_epoch: int | None = None  # the epoch all buckets were read at (-1: not one)
         self.reads: dict[str, int] = {}  # record field -> version it was read at
         self.buckets: list[tuple[str, str, bytes]] = []  # (bucket prefix, hex keys, their sizes then)
         self.count_reads: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value read
+        self.count_bars: dict[str, dict[str, int]] = {}  # the fields only read against a bar (count_get)
         self.claims: dict[str, int] = {}  # article id -> the document number this add gives it
         self.writes: dict[str, bytes | None] = {}  # record field -> pickled value, None = delete
         self.inserts: list[tuple[str, str, int]] = []  # (bucket prefix, hex keys, document)
@@ -511,14 +596,19 @@ class RedisStore(Store):
     scripted call, which also returns the commit count (the epoch): counters come from a local cache
     that is dropped whenever another process has committed since this one last looked, and a counter
     field never seen, of a kind mostly absent (new names, new lines), is guessed zero. An add by a
-    warm process that writes alone is three or four round trips: two bucket reads, the commit, and the
-    frequencies of names new to it.
+    warm process is two round trips: one scripted read of the buckets of all its LSH queries with the
+    counters it names (:meth:`lsh_query_many`), and the commit. Records other processes wrote reach the
+    cache through a *change feed*: every commit logs the fields it wrote (``log``, the last 256 commits)
+    and every bucket read returns the records committed by others since this process last looked; a
+    process further behind marks its cache suspect and re-reads what it needs (:meth:`prefetch`).
 
     The result is serialisable: every committed add saw the state it was applied to, as under one
     global lock, except that a counter is validated exactly only while it is below
     ``count_exact_below`` (3: the count at which a head or tail line becomes boilerplate); above, a
     count (the document count, a common name's document frequency, an idf weight) may lag by what
-    other processes committed while this add ran (milliseconds), as another arrival order would.
+    other processes committed while this add ran (milliseconds), as another arrival order would; and a
+    count read against a bar (``count_get(..., bar=)``: boilerplate lines) is validated by which side
+    of the bar it is on once this add's increments are in, which is all its reader uses.
     Which of two racing related articles lands first follows arrival order, and so do cluster ids (a
     cluster is named after its first article) and document numbers; the partition does not.
 
@@ -529,7 +619,7 @@ class RedisStore(Store):
 
     Layout under the prefix: ``kv`` (pickled records) and ``kvv`` (their versions), ``ids`` / ``seq``
     (document numbers), ``lb:<space>:<hex key>`` (LSH buckets, packed uint32), ``c:<space>``
-    (counters), ``lock``, ``layout``.
+    (counters), ``epoch`` (the commit count), ``log`` (the change feed), ``lock``, ``layout``.
     """
 
     def __init__(self, url: str, prefix: str = "agg", lock_timeout: float = 30.0, cache_bytes: int = 256 << 20,
@@ -545,17 +635,22 @@ class RedisStore(Store):
         self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
-        self._buckets_script = self.r.register_script(_BUCKETS_LUA)
+        self._read_script = self.r.register_script(_READ_LUA)
+        self._fetch_script = self.r.register_script(_FETCH_LUA)
         self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
         self._kv_key, self._ver_key, self._lock_key = self._k("kv"), self._k("kvv"), self._k("lock")
         self._ids_key = self._k("ids")
         # local cache: record field -> (version, pickled value or None)
         self._cache: dict[str, tuple[int, bytes | None]] = {}
+        self._known_at: dict[str, int] = {}  # record field -> an epoch its cached value was current at
+        self._foreign = -1  # the last epoch by which another process is known to have committed
+        self._epoch_complete = False  # this process's records are current as of self._epoch (change feed)
+        self._id = uuid.uuid4().hex[:12]
         self._cache_size = 0
         self._misses: dict[str, list[int]] = {}  # key prefix -> [first reads found absent, found present]
         self._counts: dict[str, dict[str, int]] = {}  # counter hash -> field -> stored value (see count_get)
-        self._count_seen: dict[str, set[str]] = {}  # counter hash -> fields this process has read
+        self._floors: dict[str, dict[str, int]] = {}  # counter hash -> field -> last value seen (counts only grow)
         self._epoch = -1  # the commit count when this process last looked (see count_get)
         self._epoch_key = self._k("epoch")
         self._ids: dict[str, int] = {}  # article id -> document number (never changes once given)
@@ -584,6 +679,7 @@ class RedisStore(Store):
                 pipe.delete(key)
                 pipe.execute()
             self.r.set(self._k("layout"), _LAYOUT)
+            self.r.incr(self._epoch_key)
 
     # -- locking and transactions -------------------------------------------------------------
     @contextlib.contextmanager
@@ -652,12 +748,21 @@ class RedisStore(Store):
         if not (tx.writes or tx.inserts or tx.counts or tx.claims or force):
             return True  # read only (an unchanged article): nothing to apply, nothing to protect
         reads = b"".join(struct.pack("<II", len(f := field.encode()), ver) + f for field, ver in tx.reads.items())
-        argv: list[Any] = [self._k(""), self.count_exact_below, reads, len(tx.buckets)]
+        argv: list[Any] = [self._k(""), self.count_exact_below, reads,
+                           -1 if tx.read_epoch is None else tx.read_epoch, self._id, len(tx.buckets)]
         for triple in tx.buckets:
             argv += triple
-        small = {h: " ".join(f"{f} {v}" for f, v in fields.items() if v < self.count_exact_below)
-                 for h, fields in tx.count_reads.items()}  # a count at the bar stays there: counts only grow
-        small = {h: text for h, text in small.items() if text}
+        small = {}
+        for h, fields in tx.count_reads.items():
+            bars, pending = tx.count_bars.get(h) or {}, tx.counts.get(h) or {}
+            checks = []
+            for f, v in fields.items():
+                bar, by = bars.get(f, 0), pending.get(f, 0)
+                # a count at or past its bar stays there: counts only grow
+                if (v < self.count_exact_below) if not bar else (v + by < bar):
+                    checks.append(f"{f} {v} {bar} {by}")
+            if checks:
+                small[h] = " ".join(checks)
         argv.append(len(small))
         for h, text in small.items():
             argv += (h, text)
@@ -681,7 +786,13 @@ class RedisStore(Store):
             self.stats["commits"] += 1
             epoch = int(out[1])
             for (field, raw), ver in zip(writes, out[2:], strict=True):
-                self._cache_put(field, int(ver), raw)
+                self._cache_put(field, int(ver), raw, epoch)
+            for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
+                floors = self._floors.get(h)
+                if floors is not None:
+                    for f, by in fields.items():
+                        if f in floors:
+                            floors[f] += by
             if epoch == self._epoch + 1:  # nobody else committed since this process last looked: counters
                 for h, fields in tx.counts.items():  # cached are current once this add's are applied
                     cached = self._counts.get(h)
@@ -689,9 +800,12 @@ class RedisStore(Store):
                         for f, by in fields.items():
                             if f in cached:
                                 cached[f] += by
-            else:
+                self._epoch = epoch
+            else:  # others committed meanwhile: the next read brings what they wrote (the change feed)
                 self._counts.clear()
-            self._epoch = epoch
+                if not self._epoch_complete:
+                    self._foreign = max(self._foreign, epoch - 1)
+                    self._epoch = epoch
             for aid, n in tx.claims.items():
                 self._ids[aid] = n
                 self._claimed.pop(aid, None)
@@ -702,11 +816,14 @@ class RedisStore(Store):
             return False
         self.stats["conflicts"] += 1
         fields_again = []
+        counts_again = False
         for raw_name in out[1:]:
             name = raw_name.decode() if isinstance(raw_name, bytes) else str(raw_name)
+            why = "stale " + ("bucket" if name == "#" else "id" if name.startswith("id:")
+                              else "counter" if name.startswith("=") else _kind(name))
+            self.stats[why] = self.stats.get(why, 0) + 1  # what moved under the adds that ran again
             if name.startswith("="):  # a counter of this hash moved: read all of this add's counters again
-                for h, read in tx.count_reads.items():
-                    self._fetch_counts(h, list(read))
+                counts_again = True
             elif name.startswith("id:"):
                 aid = name[3:]
                 self._claimed.pop(aid, None)
@@ -716,45 +833,84 @@ class RedisStore(Store):
                 fields_again.append(name)
         if fields_again:  # fetch them now: the next attempt must not guess them absent again
             self._fetch_many(fields_again)
+        if counts_again:
+            self._fetch_all_counts({h: list(read) for h, read in tx.count_reads.items()})
         return False
 
     # -- the local cache ----------------------------------------------------------------------
-    def _cache_put(self, field: str, ver: int, raw: bytes | None) -> None:
+    def _cache_put(self, field: str, ver: int, raw: bytes | None, at: int = -1) -> None:
         old = self._cache.get(field)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
         self._cache[field] = (ver, raw)
+        self._known_at[field] = at
         self._cache_size += len(raw or b"") + 64
         if self._cache_size > self.cache_bytes:
             for f in list(itertools.islice(self._cache, len(self._cache) // 2)):  # the oldest half
                 self._cache_drop(f)
 
     def _cache_drop(self, field: str) -> None:
+        self._known_at.pop(field, None)
         old = self._cache.pop(field, None)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
 
-    def _fetch_many(self, fields: list[str]) -> list[tuple[int, bytes | None]]:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.hmget(self._kv_key, fields)
-        pipe.hmget(self._ver_key, fields)
+    def _fetch_many(self, fields: list[str], held: list[int] | None = None) -> list[tuple[int, bytes | None]]:
+        """Records (version, value) as they stand, in one scripted call (a version and its value are read
+        together); ``held``: the versions this process caches, whose values are not sent again."""
+        args: list[Any] = []
+        prior = [None] * len(fields) if held is None else [self._cache.get(f) for f in fields]
+        for j, f in enumerate(fields):
+            held_j = -1 if held is None or prior[j] is None else held[j]
+            args += (f, held_j)
         self.stats["round_trips"] += 1
-        raws, vers = pipe.execute()
+        reply = self._fetch_script(keys=[self._kv_key, self._ver_key, self._epoch_key], args=args)
+        epoch = int(reply[0])
+        if epoch != self._epoch and not self._epoch_complete:  # (else the next read's change feed tells)
+            self._foreign = max(self._foreign, epoch)
+        sent = {int(reply[k]) - 1: reply[k + 1] for k in range(2, len(reply), 2)}
         out = []
-        for field, raw, ver in zip(fields, raws, vers, strict=True):
-            entry = (int(ver or 0), raw)
-            self._cache_put(field, *entry)
-            seen = self._misses.setdefault(_kind(field), [0, 0])
-            seen[raw is not None] += 1
+        for j, (field, ver) in enumerate(zip(fields, reply[1], strict=True)):
+            if j in sent:
+                entry = (int(ver or 0), sent[j])
+                if prior[j] is None:
+                    seen = self._misses.setdefault(_kind(field), [0, 0])
+                    seen[entry[1] is not None] += 1
+                self._cache_put(field, *entry, epoch)
+            else:  # the cached value is current
+                entry = prior[j]  # type: ignore[assignment]
+                self._cache_put(field, *entry, epoch)
             out.append(entry)
         return out
 
+    def _see_epoch(self, epoch: int) -> None:
+        """Another process committed since this one last looked: cached counters may be behind, and
+        cached records known only at an older epoch are checked again before they are read (prefetch)."""
+        self._counts.clear()
+        self._foreign = max(self._foreign, epoch)
+        self._epoch = epoch
+
     def _fetch_counts(self, h: str, fields: list[str]) -> None:
         self.stats["round_trips"] += 1
+        self._learn_counts(h, fields, self.r.hmget(self._k(h), fields))
+
+    def _fetch_all_counts(self, wanted: dict[str, list[str]]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for h, fields in wanted.items():
+            pipe.hmget(self._k(h), fields)
+        self.stats["round_trips"] += 1
+        for (h, fields), values in zip(wanted.items(), pipe.execute(), strict=True):
+            self._learn_counts(h, fields, values)
+
+    def _learn_counts(self, h: str, fields: list[str], values: list[bytes | None]) -> None:
+        """Stored counter values read at the current epoch: cached, and kept as lower bounds."""
         cached = self._counts.setdefault(h, {})
+        floors = self._floors.setdefault(h, {})
+        if len(floors) > 1_000_000:
+            floors.clear()
         seen = self._misses.setdefault(_kind(h, counter=True), [0, 0])
-        for f, v in zip(fields, self.r.hmget(self._k(h), fields), strict=True):
-            cached[f] = int(v) if v is not None else 0
+        for f, v in zip(fields, values, strict=True):
+            cached[f] = floors[f] = int(v) if v is not None else 0
             seen[v is not None] += 1
 
     def _guess_absent(self, kind: str) -> bool:
@@ -779,7 +935,7 @@ class RedisStore(Store):
             n = self._claimed.get(article_id)
             if n is None:
                 n = self._claimed[article_id] = self._reserve()
-                self._cache_put(f"doc:{n}", 0, None)  # nobody can have written this number's record
+                self._cache_put(f"doc:{n}", 0, None, _NEVER)  # nobody can have written this number's record
             tx.claims[article_id] = n
             return n
         self.stats["round_trips"] += 1
@@ -791,7 +947,7 @@ class RedisStore(Store):
         else:
             n, new = (int(x) for x in self._alloc(keys=[self._ids_key, self._k("seq")], args=[article_id]))
             if new:
-                self._cache_put(f"doc:{n}", 0, None)
+                self._cache_put(f"doc:{n}", 0, None, _NEVER)
         if len(self._ids) < 1_000_000:
             self._ids[article_id] = n
         return n
@@ -815,24 +971,76 @@ class RedisStore(Store):
         pipe = self.r.pipeline(transaction=False)
         for j in range(0, len(hexkeys), 16):
             pipe.append(prefix + hexkeys[j : j + 16], member)
+        pipe.incr(self._epoch_key)  # buckets grew: commits validate buckets read at an older epoch
         self.stats["round_trips"] += 1
         pipe.execute()
 
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
-        prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+        return self.lsh_query_many([(space, keys)])[0]
+
+    def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
+                       counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
+        args: list[Any] = [self._epoch_key, len(queries)]
+        spec = []
+        for space, keys in queries:
+            prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
+            spec.append((prefix, hexkeys))
+            args += (prefix, hexkeys)
+        wanted = [(f"c:{space}", [format(k, "x") for k in keys]) for space, keys in counts or () if len(keys)]
+        args.append(len(wanted))
+        for h, fields in wanted:
+            args += (self._k(h), " ".join(fields))
+        args += (self._epoch, self._id, self._k("log"), self._kv_key, self._ver_key)
         self.stats["round_trips"] += 1
-        sizes, members, epoch = self._buckets_script(args=[prefix, hexkeys, self._epoch_key])
-        out = set(np.unique(np.frombuffer(members, dtype="<u4")).tolist())
+        reply = self._read_script(args=args)
+        epoch = int(reply[0])
+        fed = len(reply) > 1 + len(queries) + len(wanted)
+        if fed and reply[-1]:  # what other writers committed since this process last looked
+            for field, raw, ver in zip(*reply[-1], strict=True):
+                self._cache_put(field.decode(), int(ver or 0), raw, epoch)
+        if epoch != self._epoch:  # another process committed
+            foreign = self._foreign
+            self._see_epoch(epoch)
+            if fed and self._epoch_complete:
+                self._foreign = foreign  # the feed brought every record written since: the cache is current
+        # from here on the change feed of each read brings what others commit (or the read says it cannot)
+        self._epoch_complete = True
+        for (h, fields), vals in zip(wanted, reply[1 + len(queries): 1 + len(queries) + len(wanted)], strict=True):
+            self._learn_counts(h, fields, vals)
         tx = self._tx()
-        if int(epoch) != self._epoch:  # another process committed: cached counters may be behind
-            self._counts.clear()
-            self._epoch = int(epoch)
-        if tx is not None:
-            tx.buckets.append((prefix, hexkeys, sizes))
-            for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
-                if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
-                    out.add(doc)
+        out = []
+        for j, (prefix, hexkeys) in enumerate(spec):
+            vals = reply[1 + j]
+            sizes = np.fromiter((len(v) // 4 if v else 0 for v in vals), dtype="<u4", count=len(vals)).tobytes()
+            found = set(np.unique(np.frombuffer(b"".join(v for v in vals if v), dtype="<u4")).tolist())
+            if tx is not None:
+                tx.read_epoch = epoch if tx.read_epoch in (None, epoch) else -1
+                tx.buckets.append((prefix, hexkeys, sizes))
+                for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
+                    if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
+                        found.add(doc)
+            out.append(found)
         return out
+
+    def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None, recheck: bool = False) -> None:
+        tx = self._tx()
+        fields = list(keys) + ([_vec_key(vecs[0], n) for n in vecs[1]] if vecs else [])
+        ask, held = [], []
+        for f in dict.fromkeys(fields):
+            if tx is not None and (f in tx.writes or f in tx.reads):
+                continue
+            entry = self._cache.get(f)
+            if entry is not None:
+                if recheck and self._known_at.get(f, -1) < self._foreign:  # another process may have written it
+                    ask.append(f)
+                    held.append(entry[0])
+                continue
+            if tx is not None and self._guess_absent(_kind(f)):
+                continue  # get() will guess it absent without asking (see _guess_absent)
+            ask.append(f)
+            held.append(-1)
+        if any(v == -1 for v in held):  # a round trip is due: the suspect ones ride along
+            self._fetch_many(ask, held)
 
     def get(self, key: str) -> Any:
         tx = self._tx()
@@ -889,7 +1097,7 @@ class RedisStore(Store):
         pipe.hincrby(self._ver_key, key, 1)
         self.stats["round_trips"] += 1
         _, ver = pipe.execute()
-        self._cache_put(key, int(ver), raw)
+        self._cache_put(key, int(ver), raw, self._epoch)
 
     def put(self, key: str, value: Any) -> None:
         self._write(key, pickle.dumps(value, protocol=5))
@@ -916,7 +1124,7 @@ class RedisStore(Store):
         self.stats["round_trips"] += 1
         pipe.execute()
 
-    def count_get(self, space: str, keys: list[int]) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
         if not keys:
             return []
         h = f"c:{space}"
@@ -926,32 +1134,43 @@ class RedisStore(Store):
             self.stats["round_trips"] += 1
             return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
         cached = self._counts.setdefault(h, {})
-        seen = self._count_seen.setdefault(h, set())
-        if len(seen) > 1_000_000:
-            seen.clear()
-        # Cached counts are current: every LSH query reads the commit count (the epoch), and when another
+        floors = self._floors.setdefault(h, {})
+        # Cached counts are current: every LSH read returns the commit count (the epoch), and when another
         # process committed since this one last looked, the cached counts are dropped and read again as
-        # needed; so a single writer reads counters from Redis only for fields new to it. A field this
-        # process never read, of a kind mostly absent (new names, new lines), is guessed zero (the commit
-        # checks small counts exactly, so a wrong guess only costs another attempt).
+        # needed (the deduplicator reads the ones it needs exactly with its LSH buckets, lsh_query_many);
+        # so a single writer reads counters from Redis only for fields new to it. A read against a bar
+        # takes the last value this process saw (a lower bound: counts only grow) and the commit checks
+        # that the count did not cross the bar meanwhile. A field this process never read, of a kind mostly
+        # absent (new names, new lines), is guessed zero (the commit checks small counts exactly, so a
+        # wrong guess only costs another attempt).
         guess = self._guess_absent(_kind(h, counter=True))
         need = []
+        values = []
         for f in fields:
-            if f not in cached:
-                if guess and f not in seen:
-                    cached[f] = 0
+            v = cached.get(f)
+            if v is None and bar:
+                v = floors.get(f)
+            if v is None:
+                if guess and f not in floors:
+                    v = cached[f] = floors[f] = 0
                 else:
                     need.append(f)
-        seen.update(fields)
+            values.append(v)
         if need:
             self._fetch_counts(h, need)
+            values = [cached[f] if v is None else v for f, v in zip(fields, values, strict=True)]
         read = tx.count_reads.setdefault(h, {})
+        bars = tx.count_bars.setdefault(h, {}) if bar else None
         pending = tx.counts.get(h) or {}
         out = []
-        for f in fields:
-            v = cached[f]
-            read.setdefault(f, v)
-            out.append(v + pending.get(f, 0))  # with this add's own increments, not committed yet
+        for f, v in zip(fields, values, strict=True):
+            if f not in read:
+                read[f] = v
+                if bars is not None:
+                    bars[f] = bar  # type: ignore[assignment]
+            elif bars is None:
+                (tx.count_bars.get(h) or {}).pop(f, None)  # read exactly too: checked exactly
+            out.append(read[f] + pending.get(f, 0))  # with this add's own increments, not committed yet
         return out
 
     def close(self) -> None:
