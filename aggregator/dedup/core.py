@@ -662,7 +662,7 @@ class Deduplicator:
         strong_a = int((wa >= _W_STRONG).sum())
         same = np.array([bool(d.language) and d.language == o.language for o in cands])
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                               np.zeros(m), same)
+                               S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
 
     def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False) -> np.ndarray:
         """Probability that ``d`` and each candidate report one event (:mod:`.story`).

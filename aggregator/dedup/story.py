@@ -54,6 +54,7 @@ FEATURES = (
     "names_disjoint",  # both name strong names (makers, models, acronyms), none in common
     "names_coverage",  # shared strong names / the fewer strong names of the two
     "headlines_unrelated",  # same language, yet the headlines/leads share no keyword
+    "both_dated",  # both carry a publication date (so they lie within the story window of each other)
 )
 
 #: logistic weights over :data:`FEATURES` (fitted on half a of the development set, rounded)
@@ -102,7 +103,7 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
 
 
 def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: int, n_strong: int,
-                  n_keywords: int, extra_a: str, extras: list[str], days_apart: np.ndarray,  # noqa: ARG001 (kept: callers pass it)
+                  n_keywords: int, extra_a: str, extras: list[str], days_apart: np.ndarray,
                   same_language: np.ndarray) -> np.ndarray:
     """The evidence matrix (candidates x :data:`FEATURES`).
 
@@ -127,7 +128,7 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     x[:, 6] = (n_numbers >= 2) & (lens[:, 0] >= 2) & (nums == 0)
     pa, ya, ka, _ = parse_extra(extra_a)
     if not (pa or ya or ka):
-        return _finish(x, n_strong, strong_b, strong_shared, same_language)
+        return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
     for i, e in enumerate(extras):
         if not e:
             continue
@@ -140,11 +141,24 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
             x[i, 10] = bool(pa & pb)
         x[i, 11] = bool(ya) and bool(yb) and not (ya & yb)
         x[i, 12] = bool(ya) and bool(yb) and max(ya) != max(yb)
-    return _finish(x, n_strong, strong_b, strong_shared, same_language)
+    return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
+
+
+def days_between(ta: float | None, extra_a: str, others: list[tuple[float | None, str]]) -> np.ndarray:
+    """Per candidate, the least distance in days between its publication time and ``ta`` (NaN when
+    either has no date): the time evidence of :func:`pair_features`."""
+    if ta is None:
+        return np.full(len(others), np.nan)
+    unc_a = parse_extra(extra_a)[3]
+    out = [time_gap_days(ta, tb, unc_a, parse_extra(eb)[3]) for tb, eb in others]
+    return np.array([np.nan if g is None else g for g in out], dtype=float)
 
 
 def _finish(x: np.ndarray, n_strong: int, strong_b: np.ndarray, strong_shared: np.ndarray,
-            same_language: np.ndarray) -> np.ndarray:
+            same_language: np.ndarray, days: np.ndarray | None = None) -> np.ndarray:
+    if days is not None and len(days) == len(x):
+        dated = ~np.isnan(days)
+        x[:, 17] = dated
     x[:, 13] = same_language
     x[:, 14] = (n_strong > 0) & (strong_b > 0) & (strong_shared == 0)
     x[:, 15] = np.where((n_strong > 0) & (strong_b > 0),
@@ -193,5 +207,5 @@ def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float
     return max(0.0, abs(ta - tb) / 86400.0 - unc_a - unc_b)
 
 
-__all__ = ["BIAS", "FEATURES", "WEIGHTS", "fit_weights", "link_probability", "pack_extra", "pair_features",
-           "parse_extra", "time_gap_days"]
+__all__ = ["BIAS", "FEATURES", "WEIGHTS", "days_between", "fit_weights", "link_probability", "pack_extra",
+           "pair_features", "parse_extra", "time_gap_days"]
