@@ -55,16 +55,18 @@ FEATURES = (
     "names_coverage",  # shared strong names / the fewer strong names of the two
     "headlines_unrelated",  # same language, yet the headlines/leads share no keyword
     "both_dated",  # both carry a publication date (so they lie within the story window of each other)
+    "codes_conflict",  # both name model codes (G6, ID.3, SU7) near the top, none in common
 )
 
 #: logistic weights over :data:`FEATURES` (fitted on half a of the development set, rounded)
 WEIGHTS = {
-    "names": 4.6, "strong_names": 2.9, "figures": 5.1, "round_figures": 3.1, "keywords": 0.8,
-    "figures_conflict": -1.5, "all_figures_conflict": -1.4, "kinds_shared": 0.9, "kinds_conflict": -1.5,
-    "periods_conflict": -0.8, "periods_shared": 0.5, "years_disjoint": -1.0, "latest_year_differs": -0.3,
-    "same_language": 0.3, "names_disjoint": -2.7, "names_coverage": 0.85, "headlines_unrelated": -0.8,
+    "names": 3.45, "strong_names": 2.0, "figures": 3.55, "round_figures": 2.1, "keywords": 0.74,
+    "figures_conflict": -1.25, "all_figures_conflict": -1.75, "kinds_shared": 1.3, "kinds_conflict": -1.95,
+    "periods_conflict": -0.69, "periods_shared": 0.57, "years_disjoint": -0.62, "latest_year_differs": 0.5,
+    "same_language": 0.22, "names_disjoint": -3.55, "names_coverage": 1.15, "headlines_unrelated": -0.86,
+    "both_dated": 2.05, "codes_conflict": -0.51,
 }
-BIAS = -2.95
+BIAS = -3.66
 
 
 def weight_vector(weights: dict[str, float] | None = None) -> np.ndarray:
@@ -80,18 +82,36 @@ def pack_extra(text: str, lang: str, date_uncertainty_days: float = 0.0) -> str:
     items = set(F.periods(text))
     items |= {f"y:{y}" for y in _YEAR_RE.findall(text) if 2000 <= int(y) <= 2040}
     items |= {f"c:{c}" for c in F.concepts(text[:600], lang)}
+    items |= {f"m:{c}" for c in model_codes(text[:600])}
     if date_uncertainty_days:
         items.add(f"t:{date_uncertainty_days:g}")
     return " ".join(sorted(items))
 
 
+# letters of codes that name a period or a filing, not a model (Q3, H1, FY24)
+_NOT_MODEL = {"q", "h", "fy", "cy", "covid", "co", "no", "nr", "s", "p"}
+
+
+def model_codes(text: str) -> set[str]:
+    """Model and product codes (``G6``, ``ID.3``, ``SU7``, ``M03``) in ``text``, normalised."""
+    out = set()
+    for m in F._CODE_RE.finditer(text):
+        code = m.group(1).lower().replace("-", "").replace(".", "")
+        letters = "".join(c for c in code if c.isalpha())
+        if letters not in _NOT_MODEL:
+            out.add(code)
+    return out
+
+
 @lru_cache(maxsize=65536)
-def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[str], float]:
-    """``(periods, years, kinds, date uncertainty in days)`` of :func:`pack_extra`'s string."""
-    periods, years, kinds = set(), set(), set()
+def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[str], float, frozenset[str]]:
+    """``(periods, years, kinds, date uncertainty in days, model codes)`` of :func:`pack_extra`'s string."""
+    periods, years, kinds, codes = set(), set(), set(), set()
     unc = 0.0
     for x in extra.split():
-        if x.startswith("y:"):
+        if x.startswith("m:"):
+            codes.add(x[2:])
+        elif x.startswith("y:"):
             years.add(int(x[2:]))
         elif x.startswith("c:"):
             kinds.add(x[2:])
@@ -99,7 +119,7 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
             unc = float(x[2:])
         else:
             periods.add(x)
-    return frozenset(periods), frozenset(years), frozenset(kinds), unc
+    return frozenset(periods), frozenset(years), frozenset(kinds), unc, frozenset(codes)
 
 
 def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: int, n_strong: int,
@@ -126,13 +146,14 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     x[:, 4] = np.where((klen > 0) & (n_keywords > 0), kinter / np.maximum(kunion, 1), 0.0)
     x[:, 5] = (n_specific > 0) & (spec_b > 0) & (spec_shared == 0)
     x[:, 6] = (n_numbers >= 2) & (lens[:, 0] >= 2) & (nums == 0)
-    pa, ya, ka, _ = parse_extra(extra_a)
-    if not (pa or ya or ka):
+    pa, ya, ka, _, ma = parse_extra(extra_a)
+    if not (pa or ya or ka or ma):
         return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
     for i, e in enumerate(extras):
         if not e:
             continue
-        pb, yb, kb, _ = parse_extra(e)
+        pb, yb, kb, _, mb = parse_extra(e)
+        x[i, 18] = bool(ma) and bool(mb) and not (ma & mb)
         shared_k = len(ka & kb)
         x[i, 7] = shared_k / 2
         x[i, 8] = bool(ka) and bool(kb) and not shared_k
@@ -167,8 +188,9 @@ def _finish(x: np.ndarray, n_strong: int, strong_b: np.ndarray, strong_shared: n
     return x
 
 
-_KC, _FC, _AFC, _PC, _SN, _SF = (FEATURES.index(k) for k in (
-    "kinds_conflict", "figures_conflict", "all_figures_conflict", "periods_conflict", "strong_names", "figures"))
+_KC, _FC, _AFC, _PC, _SN, _SF, _CC = (FEATURES.index(k) for k in (
+    "kinds_conflict", "figures_conflict", "all_figures_conflict", "periods_conflict", "strong_names", "figures",
+    "codes_conflict"))
 
 
 def link_probability(x: np.ndarray, weights: dict[str, float] | None = None, bias: float | None = None
@@ -181,7 +203,7 @@ def link_probability(x: np.ndarray, weights: dict[str, float] | None = None, bia
     """
     z = x @ weight_vector(weights) + (BIAS if bias is None else bias)
     p = 1.0 / (1.0 + np.exp(-z))
-    signs = (x[:, _KC] > 0).astype(int) + ((x[:, _FC] > 0) | (x[:, _AFC] > 0)) + (x[:, _PC] > 0)
+    signs = (x[:, _KC] > 0).astype(int) + ((x[:, _FC] > 0) | (x[:, _AFC] > 0)) + (x[:, _PC] > 0) + (x[:, _CC] > 0)
     p[signs >= 2] = 0.0
     p[(x[:, _SN] == 0) & (x[:, _SF] == 0)] = 0.0  # no shared strong name nor specific figure: no evidence
     return p
