@@ -60,13 +60,13 @@ FEATURES = (
 
 #: logistic weights over :data:`FEATURES` (fitted on half a of the development set, rounded)
 WEIGHTS = {
-    "names": 3.45, "strong_names": 2.0, "figures": 3.55, "round_figures": 2.1, "keywords": 0.74,
-    "figures_conflict": -1.25, "all_figures_conflict": -1.75, "kinds_shared": 1.3, "kinds_conflict": -1.95,
-    "periods_conflict": -0.69, "periods_shared": 0.57, "years_disjoint": -0.62, "latest_year_differs": 0.5,
-    "same_language": 0.22, "names_disjoint": -3.55, "names_coverage": 1.15, "headlines_unrelated": -0.86,
-    "both_dated": 2.05, "codes_conflict": -0.51,
+    "names": 3.6, "strong_names": 2.0, "figures": 3.3, "round_figures": 2.15, "keywords": 0.72,
+    "figures_conflict": -1.15, "all_figures_conflict": -1.65, "kinds_shared": 1.25, "kinds_conflict": -1.85,
+    "periods_conflict": -0.73, "periods_shared": 0.53, "years_disjoint": -0.64, "latest_year_differs": 0.46,
+    "same_language": 0.22, "names_disjoint": -3.6, "names_coverage": 1.0, "headlines_unrelated": -0.83,
+    "both_dated": 2.1, "codes_conflict": -0.51,
 }
-BIAS = -3.66
+BIAS = -3.56
 
 
 def weight_vector(weights: dict[str, float] | None = None) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Fit the story tier's link model (aggregator/dedup/story.py) on a development set, and cross-fit it.
 
     .venv/bin/python -m benchmarks.devsets.fit_story_weights /work/scratch/clusterset/part-*.jsonl --half all
-    .venv/bin/python -m benchmarks.devsets.fit_story_weights /work/scratch/clusterset/part-*.jsonl --crossfit
+    .venv/bin/python -m benchmarks.devsets.fit_story_weights /work/scratch/clusterset/part-*.jsonl --crossfit --orders 3
 
 Every pair of pages is described by ``story.pair_features`` exactly as ``Deduplicator`` computes it
 (after all pages are added, so name frequencies are those of the whole half); pairs of dated pages
@@ -101,14 +101,15 @@ def fmt(r: dict[str, float]) -> str:
             f"xlang {r['cross_language_recall']:.2f} near {r['near_misses_merged']:.1f}")
 
 
-def fit(paths: list[Path], half: str, l2: float, synthetic: bool) -> tuple[dict[str, float], float]:
+def fit(paths: list[Path], half: str, l2: float, synthetic: int) -> tuple[dict[str, float], float]:
     from aggregator.dedup import story as S
 
     halves = ("a", "b") if half == "all" else (half,)
     parts = [pair_matrix(paths, h) for h in halves]
     if synthetic:
         # our synthetic corpus and the fixture pages: same-week near misses (one maker, one model, other news)
-        parts.append(pair_matrix([], "all", synthetic_pages()))
+        # (repeated ``synthetic`` times: the real halves hold ~5x as many pairs)
+        parts += [pair_matrix([], "all", synthetic_pages())] * synthetic
     x = np.vstack([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     return S.fit_weights(x, y, l2=l2)
@@ -119,7 +120,8 @@ def main() -> None:
     ap.add_argument("paths", nargs="+", type=Path)
     ap.add_argument("--half", default="all", help="a, b or all (the shipped weights)")
     ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--synthetic", action="store_true", help="add the synthetic corpus and the fixture pages")
+    ap.add_argument("--synthetic", type=int, default=2,
+                    help="add the synthetic corpus and the fixture pages this many times (0: none)")
     ap.add_argument("--crossfit", action="store_true", help="fit on a and score b, fit on b and score a")
     ap.add_argument("--orders", type=int, default=1, help="arrival orders to average over")
     args = ap.parse_args()
