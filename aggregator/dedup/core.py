@@ -117,8 +117,8 @@ class DedupConfig:
     story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
     story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
     story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
-    story_join_mean: float = 0.35  # mean link probability over a story's scored members to join it
-    story_span_days: float = 10.0  # a dated article joins no story with a dated member further away
+    story_join_mean: float = 0.25  # mean link probability over a story's scored members to join it
+    story_span_days: float = 5.0  # a dated article joins no story with a dated member further away
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -745,7 +745,7 @@ class Deduplicator:
         strong_a = int((wa >= _W_STRONG).sum())
         same = np.array([bool(d.language) and d.language == o.language for o in cands])
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                               np.zeros(m), same)
+                               S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
 
     def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False) -> np.ndarray:
         """Probability that ``d`` and each candidate report one event (:mod:`.story`).

@@ -426,6 +426,11 @@ def periods_conflict(a: set[str], b: set[str]) -> bool:
 
 # -- concepts: the kind of news ---------------------------------------------------------------------------
 
+# concept forms in a script matched inside longer runs (Chinese, Japanese kana, Korean: a particle or a
+# compound follows the form without a space), not as whole words
+_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
 def _concept_index() -> dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]]:
     """Per language (``*`` for any): ``(words, prefixes, phrases, CJK regex)`` from names.json, each form
     casefolded and mapped to its concept. Word lookups in dicts, not one regex per concept: this runs for
@@ -437,7 +442,7 @@ def _concept_index() -> dict[str, tuple[dict[str, str], dict[str, str], dict[str
             words, prefixes, phrases, _ = out.setdefault(lang, ({}, {}, {}, None))
             for f in forms:
                 f = f.casefold()
-                if _CJK_RE.search(f):
+                if _UNSPACED_RE.search(f):
                     cjk.setdefault(lang, {})[f] = concept
                 elif f.endswith("*"):
                     prefixes[f[:-1]] = concept
@@ -486,4 +491,4 @@ def concepts(text: str, lang: str = "") -> set[str]:
 
 _PREFIX_STARTS = {lang: {p[:3] for p in v[1]} for lang, v in _CONCEPTS.items()}
 _CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
-                       if _CJK_RE.search(f)} for lang in _CONCEPTS}
+                       if _UNSPACED_RE.search(f)} for lang in _CONCEPTS}

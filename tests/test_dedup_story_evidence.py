@@ -1,0 +1,46 @@
+"""Story-tier evidence added for issue 14: names and kinds of news in Korean and Japanese, model codes,
+and the publication-date evidence of a pair."""
+
+import math
+
+import numpy as np
+
+from aggregator.dedup import features as F
+from aggregator.dedup import story as S
+
+
+def test_korean_and_japanese_names_and_kinds_map_to_the_latin_ones() -> None:
+    ko = "조지아주 현대차-LG엔솔 배터리 공장 리콜을 발표"
+    ja = "ホンダと日産 経営統合協議を正式に打ち切り"
+    en = "Honda and Nissan end merger talks; Hyundai recall"
+    assert {"hyundai"} <= set(F.names(ko, "ko"))
+    assert {"honda", "nissan"} <= set(F.names(ja, "ja")) & set(F.names(en, "en"))
+    # kana and hangul forms match inside a run (a particle follows without a space)
+    assert "recall" in F.concepts(ko, "ko") and "merger" in F.concepts(ja, "ja")
+    # a kana form is not found inside an unrelated longer katakana word
+    assert "thailand" not in F.names("タイヤの価格", "ja")
+
+
+def test_model_codes_leave_out_periods() -> None:
+    assert S.model_codes("Xpeng recalls Mona M03 and G6 cars; Q3 results, H1 outlook, ID.3") == {"m03", "g6", "id3"}
+
+
+def test_other_model_codes_and_other_figures_veto_a_link() -> None:
+    a = S.pack_extra("Xpeng recalls 17,274 G6 vehicles over a faulty camera", "en")
+    b = S.pack_extra("Xpeng recalls 24,838 Mona M03 vehicles over a seat belt sensor", "en")
+    x = np.zeros((1, len(S.FEATURES)))
+    x[0, S.FEATURES.index("strong_names")] = 1.0
+    x[0, S.FEATURES.index("figures_conflict")] = 1.0
+    x[0, S.FEATURES.index("codes_conflict")] = float(bool(S.parse_extra(a)[4]) and bool(S.parse_extra(b)[4])
+                                                     and not S.parse_extra(a)[4] & S.parse_extra(b)[4])
+    assert x[0, S.FEATURES.index("codes_conflict")] == 1.0
+    assert S.link_probability(x)[0] == 0.0
+    x[0, S.FEATURES.index("codes_conflict")] = 0.0
+    assert S.link_probability(x)[0] > 0.0
+
+
+def test_days_between_is_nan_without_a_date_and_counts_month_uncertainty() -> None:
+    day = 86400.0
+    gaps = S.days_between(10 * day, "", [(12 * day, ""), (None, ""), (40 * day, "t:15")])
+    assert gaps[0] == 2.0 and math.isnan(gaps[1]) and gaps[2] == 15.0
+    assert np.isnan(S.days_between(None, "", [(1.0, "")])).all()
