@@ -71,7 +71,7 @@ def weight_vector(weights: dict[str, float] | None = None) -> np.ndarray:
     return np.array([w.get(k, 0.0) for k in FEATURES])
 
 
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_YEAR_RE = re.compile(r"((?:19|20)(?<!\d..)\d\d)(?!\d)")  # (?<!\d)(?:19|20)\d\d(?!\d): see features._NUM_RE
 
 
 def pack_extra(text: str, lang: str, date_uncertainty_days: float = 0.0) -> str:
