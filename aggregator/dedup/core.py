@@ -874,20 +874,26 @@ class Deduplicator:
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
         story_docs: list[Doc] = []
         unc_d = S.parse_extra(d.extra)[3]
+        # (S.time_gap_days inlined: this loop runs for every candidate, hundreds per article in a full window)
+        ta, window, parse_extra, get = d.published, cfg.story_window_days, S.parse_extra, store.get
         for n in sorted(story_cand):
-            o = docs[n] if n in docs else store.get(f"doc:{n}")
-            if o is None or o.expired or o.article_id in not_dup:
+            o = docs[n] if n in docs else get(f"doc:{n}")
+            if o is None or o.blob == _EMPTY_BLOB or o.article_id in not_dup:
                 continue
-            gap = S.time_gap_days(d.published, o.published, unc_d, S.parse_extra(o.extra)[3])
-            if gap is not None and gap > cfg.story_window_days:
+            tb = o.published
+            if ta is not None and tb is not None and \
+                    max(0.0, abs(ta - tb) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window:
                 continue
             story_docs.append(o)
         probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
+        resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
         for p, o in zip(probs, story_docs, strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
-            sid = self._resolve(o.story_id)
+            sid = resolved.get(o.story_id)
+            if sid is None:
+                sid = resolved[o.story_id] = self._resolve(o.story_id)
             by_story.setdefault(sid, []).append(p)
             if p >= bar:
                 story_hits.append((p, o))
