@@ -155,6 +155,7 @@ class Story:
 
 
 _HEADER = struct.Struct("<6I")
+_WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
 
@@ -193,13 +194,24 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     if not _jit.ENABLED:
         return _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
     m = len(cands)
+    fbs = [c.fb for c in cands]  # feature records only: a few hundred bytes each, not the shingle sets
     starts = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum([len(c.blob) for c in cands], out=starts[1:])
+    np.cumsum([len(f) >> 3 for f in fbs], out=starts[1:])
     ev = np.empty((m, 7))
     lens = np.empty((m, 3), dtype=np.int64)
-    _jit.story_evidence(np.frombuffer(b"".join([c.blob for c in cands]), dtype=np.uint8), starts, na, names_a,
-                        wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+    joined = b"".join(fbs)
+    _jit.story_evidence_fb(np.frombuffer(joined, dtype=np.uint64), np.frombuffer(joined, dtype=np.uint8), starts,
+                           na, names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
     return ev, lens
+
+
+def _feature_record(blob: bytes) -> bytes:
+    """The event features of a packed document as :func:`._jit.story_evidence_fb` reads them: one word
+    ``nn | nm << 21 | nk << 42``, the number, name and keyword hashes, the name weights padded to a word."""
+    _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(blob)
+    o = 4 * _HDR + 8 * ne
+    return b"".join((_WORD.pack(nn | nm << 21 | nk << 42), blob[o : o + 8 * (nn + nm + nk)],
+                     blob[len(blob) - nm :], bytes(-nm % 8)))
 
 
 def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
@@ -268,8 +280,10 @@ class Doc:
     50-230; the arrays below are zero-copy views into it.
     """
 
-    __slots__ = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
-                 "dup_id", "story_id", "similarity", "pinned", "links", "extra")
+    _STATE = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
+              "dup_id", "story_id", "similarity", "pinned", "links", "extra")
+    # _fb: the feature record (:func:`_feature_record`), derived from blob on first use and never pickled
+    __slots__ = (*_STATE, "_fb")
 
     def __init__(self, number: int, article_id: str, source: str, title: str, published: float | None,
                  language: str, content_key: bytes, blob: bytes, dup_id: str = "", story_id: str = "",
@@ -280,6 +294,15 @@ class Doc:
         self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
         self.links = links if links is not None else []  # (other id, tier, score): why it was placed
         self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra)
+        self._fb: bytes | None = None
+
+    @property
+    def fb(self) -> bytes:
+        """The event features alone (:func:`_feature_record`), what story scoring reads of a candidate."""
+        fb = self._fb
+        if fb is None:
+            fb = self._fb = _feature_record(self.blob)
+        return fb
 
     @staticmethod
     def pack(shingles: np.ndarray, edge_units: list[tuple[int, np.ndarray]],
@@ -347,7 +370,7 @@ class Doc:
 
     # pickling (Redis / file stores): a tuple of the slots; dict states of the former dataclass are converted
     def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in self.__slots__)
+        return tuple(getattr(self, k) for k in self._STATE)
 
     def __setstate__(self, state: Any) -> None:
         if isinstance(state, tuple) and len(state) == 2 and (state[0] is None or isinstance(state[0], dict)):
@@ -358,11 +381,12 @@ class Doc:
             ck = state["content_key"]
             state["content_key"] = bytes.fromhex(ck) if isinstance(ck, str) else ck
             state.setdefault("links", [])
-            state = tuple(state.get(k) for k in self.__slots__)
-        if len(state) < len(self.__slots__):  # states from before ``extra``: no extra evidence
-            state = (*state, *("" for _ in range(len(self.__slots__) - len(state))))
-        for k, v in zip(self.__slots__, state, strict=True):
+            state = tuple(state.get(k) for k in self._STATE)
+        if len(state) < len(self._STATE):  # states from before ``extra``: no extra evidence
+            state = (*state, *("" for _ in range(len(self._STATE) - len(state))))
+        for k, v in zip(self._STATE, state, strict=True):
             setattr(self, k, v)
+        self._fb = None
 
 
 #: the fingerprint of an expired document: no shingles, no edge units, no features
@@ -1036,7 +1060,7 @@ class Deduplicator:
                     if d is None or d.published is None or d.published >= cutoff or d.expired:
                         continue
                     out.freed_bytes += len(d.blob) - len(_EMPTY_BLOB)
-                    d.blob, d.links = _EMPTY_BLOB, []
+                    d.blob, d.links, d._fb = _EMPTY_BLOB, [], None
                     self.store.put(f"doc:{n}", d)
                     self.store.vec_delete("sig", n)
                     expired.append(n)
