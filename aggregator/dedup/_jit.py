@@ -416,3 +416,25 @@ def story_evidence_fb(buf64, buf8, starts, na, names_a, wa, idf_a, ka, strong, o
         out[i, 4] = strong_b
         out[i, 5] = strong_shared
         out[i, 6] = kinter
+
+
+@_njit
+def sig_agreement(mat, docs, sig, out):  # noqa: ANN001, ANN201
+    """``out[i]`` = how many of ``sig``'s values row ``docs[i]`` of ``mat`` shares (position by position), or -1
+    when the row is missing (past the matrix or all zero: a signature the store does not hold)."""
+    n_rows = mat.shape[0]
+    width = mat.shape[1]
+    for i in range(len(docs)):
+        r = docs[i]
+        if r >= n_rows:
+            out[i] = -1
+            continue
+        eq = 0
+        nz = False
+        for j in range(width):
+            v = mat[r, j]
+            if v != 0:
+                nz = True
+            if v == sig[j]:
+                eq += 1
+        out[i] = eq if nz else -1

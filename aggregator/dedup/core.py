@@ -831,6 +831,20 @@ class Deduplicator:
         """Dated to the day (not undated, not known only to the month or year)."""
         return d.published is not None and not S.parse_extra(d.extra)[3]
 
+    def _estimates(self, numbers: np.ndarray, sig: np.ndarray) -> np.ndarray:
+        """MinHash estimates of ``sig`` against the stored signatures of ``numbers``: one compiled pass over the
+        rows of an in-process store, without gathering them (hundreds of candidates when the story window is
+        full); :meth:`_signatures` for the rows it lacks, and for other stores."""
+        mat = getattr(self.store, "vecs", {}).get("sig") if isinstance(self.store, MemoryStore) else None
+        if not _jit.ENABLED or mat is None or mat.shape[1] != self.config.num_perm or mat.dtype != sig.dtype:
+            return (self._signatures(numbers) == sig).sum(axis=1) / self.config.num_perm
+        agree = np.empty(len(numbers), dtype=np.int64)
+        _jit.sig_agreement(mat, numbers, sig, agree)
+        missing = agree < 0
+        if missing.any():
+            agree[missing] = (self._signatures(numbers[missing]) == sig).sum(axis=1)
+        return agree / self.config.num_perm
+
     def _signatures(self, numbers: np.ndarray) -> np.ndarray:
         """Stored dup signatures of ``numbers``; rows missing in older states are recomputed."""
         sigs = self.store.vec_get("sig", numbers, self.config.num_perm)
@@ -863,7 +877,7 @@ class Deduplicator:
         not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
             nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
-            est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
+            est = self._estimates(nums, sig)
             bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
             for n in np.sort(nums[est >= cfg.dup_prefilter]).tolist():
                 o: Doc | None = store.get(f"doc:{n}")
