@@ -122,3 +122,10 @@ def test_feature_record_is_derived_and_never_pickled() -> None:
     assert "_fb" not in d.__getstate__() and len(d.__getstate__()) == len(d._STATE)
     d.blob, d._fb = _EMPTY_BLOB, None  # what expire does
     assert d.fb == _feature_record(_EMPTY_BLOB)
+
+
+def test_sentence_split_without_chinese_stops_is_the_same() -> None:
+    lines = [t for t in TEXTS if t] + ["A. B!  C?\tD.\u3000E", "x. y", "Ende.\u00a0Neu", "a.b. c"]
+    for t in lines:
+        if not any(c in t for c in "。！？"):
+            assert T._SENT_SPLIT_LATIN.split(t) == T._SENT_SPLIT.split(t)

@@ -955,7 +955,7 @@ class Deduplicator:
                     dup_sids.append(sid)
         seen_sid: set[str] = set()
         for p, o in story_hits:
-            sid = self._resolve(o.story_id)
+            sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
                 continue
             seen_sid.add(sid)

@@ -421,6 +421,9 @@ _GENERIC_BOILERPLATE = re.compile(
     r"版权|转载|关注我们|订阅|免责声明|责任编辑|广告|原标题|来源[:：]"
 )
 _SENT_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+# the same split for a line without Chinese full stops (the second alternative cannot match there),
+# written to start with the whitespace it consumes, so the engine skips to the next space
+_SENT_SPLIT_LATIN = re.compile(r"\s(?<=[.!?]\s)\s*")
 
 
 def units(body: str) -> list[str]:
@@ -431,7 +434,8 @@ def units(body: str) -> list[str]:
         if not line:
             continue
         if len(line) > 200:
-            out.extend(s.strip() for s in _SENT_SPLIT.split(line) if s.strip())
+            split = _SENT_SPLIT.split if "。" in line or "！" in line or "？" in line else _SENT_SPLIT_LATIN.split
+            out.extend(s.strip() for s in split(line) if s.strip())
         else:
             out.append(line)
     return out
