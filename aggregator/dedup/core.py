@@ -194,7 +194,7 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     if not _jit.ENABLED:
         return _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
     m = len(cands)
-    fbs = [c.fb for c in cands]  # feature records only: a few hundred bytes each, not the shingle sets
+    fbs = [c._fb or c.fb for c in cands]  # feature records only: a few hundred bytes each, not the shingles
     starts = np.zeros(m + 1, dtype=np.int64)
     np.cumsum([len(f) >> 3 for f in fbs], out=starts[1:])
     ev = np.empty((m, 7))
@@ -684,7 +684,8 @@ class Deduplicator:
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        same = np.array([bool(d.language) and d.language == o.language for o in cands])
+        lang = d.language
+        same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                np.zeros(m), same)
 
@@ -910,19 +911,15 @@ class Deduplicator:
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
-        story_docs: list[Doc] = []
         unc_d = S.parse_extra(d.extra)[3]
         # (S.time_gap_days inlined: this loop runs for every candidate, hundreds per article in a full window)
         ta, window, parse_extra, get = d.published, cfg.story_window_days, S.parse_extra, store.get
-        for n in sorted(story_cand):
-            o = docs[n] if n in docs else get(f"doc:{n}")
-            if o is None or o.blob == _EMPTY_BLOB or o.article_id in not_dup:
-                continue
-            tb = o.published
-            if ta is not None and tb is not None and \
-                    max(0.0, abs(ta - tb) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window:
-                continue
-            story_docs.append(o)
+        # (comprehensions, not one loop with appends: hundreds of candidates per article in a full window)
+        story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
+        story_docs = [o for o in story_docs if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
+        if ta is not None:
+            story_docs = [o for o in story_docs if o.published is None or not
+                          max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
         probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
