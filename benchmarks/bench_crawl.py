@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,8 +55,9 @@ def crawl_project(cfg: dict) -> dict:
     items = sum(int(s.get("item_scraped_count", 0)) for s in stats)
     reasons = {s.get("finish_reason") for s in stats}
     dropped = {k: v for s in stats for k, v in s.items() if "/dropped/" in k}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"pages": pages, "articles": items, "wall": wall, "finish": sorted(map(str, reasons)),
-            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes()}
+            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes(), "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def crawl_baseline(cfg: dict, extract: bool) -> dict:
@@ -136,11 +138,14 @@ def run(quick: bool) -> list[Row]:
         # has the target, and both baselines are run `repeats` times, interleaved, and the median run
         # of each is reported (all rates in the notes); the other variants run once.
         repeats = 1 if quick else 3
-        runs: dict[str, list[dict]] = {"bare": [], "trafilatura": [], "project": []}
+        # dedup on against off (issue 14: on >= 0.9x off) is a ratio of two medians of interleaved runs, so
+        # both see the same drift of the shared machine
+        runs: dict[str, list[dict]] = {"bare": [], "trafilatura": [], "project": [], "dedup": []}
         for _ in range(repeats):
             runs["bare"].append(_run("bare", base, timeout))
             runs["trafilatura"].append(_run("trafilatura", base, timeout))
             runs["project"].append(_run("project", dict(base, dedup=False, archive=False), timeout))
+            runs["dedup"].append(_run("project", dict(base, dedup=True, archive=False), timeout))
         bare = _median_run(runs["bare"], "pages")
         traf = _median_run(runs["trafilatura"], "articles")
         log(f"crawl bare: {bare['pages'] / bare['wall']:.0f} pages/s")
@@ -155,6 +160,7 @@ def run(quick: bool) -> list[Row]:
         first = True
         for label, dedup, archive in variants:
             r = (_median_run(runs["project"], "articles") if first
+                 else _median_run(runs["dedup"], "articles") if dedup and not archive
                  else _run("project", dict(base, dedup=dedup, archive=archive), timeout))
             pps, aps = r["pages"] / r["wall"], r["articles"] / r["wall"]
             log(f"crawl project [{label}]: {pps:.0f} pages/s, {aps:.0f} articles/s")
@@ -171,6 +177,17 @@ def run(quick: bool) -> list[Row]:
             rows.append(Row("memory", f"peak RSS of the crawl process — {label}", r["rss"] / 2**20, None, "MB",
                             higher_is_better=False))
             first = False
+        off, on = _median_run(runs["project"], "articles"), _median_run(runs["dedup"], "articles")
+        cpu_off = [r["cpu"] / max(1, r["articles"]) * 1e3 for r in runs["project"] if "cpu" in r]
+        cpu_on = [r["cpu"] / max(1, r["articles"]) * 1e3 for r in runs["dedup"] if "cpu" in r]
+        rows.append(Row("crawl", "articles/s — dedup on / dedup off (same run)", (on["articles"] / on["wall"])
+                        / (off["articles"] / off["wall"]), None, "×", target=0.9, target_text="≥ 0.9×",
+                        notes=(f"medians of {repeats} interleaved runs each (on "
+                               + "/".join(f"{r['articles'] / r['wall']:.0f}" for r in runs["dedup"]) + ", off "
+                               + "/".join(f"{r['articles'] / r['wall']:.0f}" for r in runs["project"])
+                               + " articles/s); CPU of the crawl process per article: on "
+                               + "/".join(f"{x:.2f}" for x in cpu_on) + " ms, off "
+                               + "/".join(f"{x:.2f}" for x in cpu_off) + " ms")))
         rows.append(Row("memory", "peak RSS of the baseline crawl (trafilatura)", traf["rss"] / 2**20, None, "MB",
                         higher_is_better=False,
                         notes=f"bare fetch: {bare['rss'] / 2**20:.0f} MB; baseline finish {traf['finish'][0]}"))

@@ -339,3 +339,102 @@ def story_evidence(buf, starts, na, names_a, wa, idf_a, ka, strong, out, lens): 
         out[i, 4] = strong_b
         out[i, 5] = strong_shared
         out[i, 6] = kinter
+
+
+_M21 = np.uint64(0x1FFFFF)
+
+
+@_njit
+def story_evidence_fb(buf64, buf8, starts, na, names_a, wa, idf_a, ka, strong, out, lens):  # noqa: ANN001, ANN201, PLR0913
+    """:func:`story_evidence` over the candidates' feature records (``core.Doc.fb``) instead of their whole
+    packed documents: one uint64 word ``nn | nm << 21 | nk << 42``, the ``nn`` number, ``nm`` name and
+    ``nk`` keyword hashes, then the ``nm`` name weights (uint8) padded to a word; record ``i`` is words
+    ``starts[i]:starts[i+1]`` of ``buf64`` (``buf8``: the same buffer as bytes).
+
+    Each candidate array and the new article's are sorted, so shared items are found by one merge pass
+    instead of a binary search per item; the candidate's items are visited in the same order, so the
+    sums (and their float rounding) are those of :func:`story_evidence`.
+    """
+    one = np.uint64(1)
+    n_a, m_a, k_a = len(na), len(names_a), len(ka)
+    for i in range(len(starts) - 1):
+        s = starts[i]
+        h = buf64[s]
+        nn = np.int64(h & _M21)
+        nm = np.int64((h >> np.uint64(21)) & _M21)
+        nk = np.int64(h >> np.uint64(42))
+        lens[i, 0] = nn
+        lens[i, 1] = nm
+        lens[i, 2] = nk
+        o = s + 1
+        nums = 0.0
+        spec_shared = 0.0
+        spec_b = 0.0
+        p = 0
+        for j in range(nn):
+            v = buf64[o + j]
+            spec = (v & one) == one
+            while p < n_a and na[p] < v:
+                p += 1
+            if spec:
+                spec_b += 1.0
+            if p < n_a and na[p] == v:
+                nums += 1.0 if spec else 0.5
+                if spec:
+                    spec_shared += 1.0
+        o += nn
+        wbase = 8 * (o + nm + nk)
+        name_w = 0.0
+        strong_b = 0.0
+        strong_shared = 0.0
+        p = 0
+        for j in range(nm):
+            v = buf64[o + j]
+            wb = np.int64(buf8[wbase + j])
+            if wb >= strong:
+                strong_b += 1.0
+            while p < m_a and names_a[p] < v:
+                p += 1
+            if p < m_a and names_a[p] == v:
+                w = np.int64(wa[p])
+                name_w += (min(wb, w) / 10) * idf_a[p]
+                if wb >= strong and w >= strong:
+                    strong_shared += 1.0
+        o += nm
+        kinter = 0.0
+        p = 0
+        for j in range(nk):
+            v = buf64[o + j]
+            while p < k_a and ka[p] < v:
+                p += 1
+            if p < k_a and ka[p] == v:
+                kinter += 1.0
+        out[i, 0] = nums
+        out[i, 1] = spec_shared
+        out[i, 2] = spec_b
+        out[i, 3] = name_w
+        out[i, 4] = strong_b
+        out[i, 5] = strong_shared
+        out[i, 6] = kinter
+
+
+@_njit
+def sig_agreement(mat, docs, sig, out):  # noqa: ANN001, ANN201
+    """``out[i]`` = how many of ``sig``'s values row ``docs[i]`` of ``mat`` shares (position by position), or -1
+    when the row is missing (past the matrix or all zero: a signature the store does not hold)."""
+    n_rows = mat.shape[0]
+    width = mat.shape[1]
+    for i in range(len(docs)):
+        r = docs[i]
+        if r >= n_rows:
+            out[i] = -1
+            continue
+        eq = 0
+        nz = False
+        for j in range(width):
+            v = mat[r, j]
+            if v != 0:
+                nz = True
+            if v == sig[j]:
+                eq += 1
+        out[i] = eq if nz else -1

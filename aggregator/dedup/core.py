@@ -173,6 +173,7 @@ class Story:
 
 
 _HEADER = struct.Struct("<6I")
+_WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
 
@@ -211,13 +212,24 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     if not _jit.ENABLED:
         return _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
     m = len(cands)
+    fbs = [c._fb or c.fb for c in cands]  # feature records only: a few hundred bytes each, not the shingles
     starts = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum([len(c.blob) for c in cands], out=starts[1:])
+    np.cumsum([len(f) >> 3 for f in fbs], out=starts[1:])
     ev = np.empty((m, 7))
     lens = np.empty((m, 3), dtype=np.int64)
-    _jit.story_evidence(np.frombuffer(b"".join([c.blob for c in cands]), dtype=np.uint8), starts, na, names_a,
-                        wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+    joined = b"".join(fbs)
+    _jit.story_evidence_fb(np.frombuffer(joined, dtype=np.uint64), np.frombuffer(joined, dtype=np.uint8), starts,
+                           na, names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
     return ev, lens
+
+
+def _feature_record(blob: bytes) -> bytes:
+    """The event features of a packed document as :func:`._jit.story_evidence_fb` reads them: one word
+    ``nn | nm << 21 | nk << 42``, the number, name and keyword hashes, the name weights padded to a word."""
+    _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(blob)
+    o = 4 * _HDR + 8 * ne
+    return b"".join((_WORD.pack(nn | nm << 21 | nk << 42), blob[o : o + 8 * (nn + nm + nk)],
+                     blob[len(blob) - nm :], bytes(-nm % 8)))
 
 
 def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
@@ -286,8 +298,10 @@ class Doc:
     50-230; the arrays below are zero-copy views into it.
     """
 
-    __slots__ = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
-                 "dup_id", "story_id", "similarity", "pinned", "links", "extra")
+    _STATE = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
+              "dup_id", "story_id", "similarity", "pinned", "links", "extra")
+    # _fb: the feature record (:func:`_feature_record`), derived from blob on first use and never pickled
+    __slots__ = (*_STATE, "_fb")
 
     def __init__(self, number: int, article_id: str, source: str, title: str, published: float | None,
                  language: str, content_key: bytes, blob: bytes, dup_id: str = "", story_id: str = "",
@@ -298,6 +312,15 @@ class Doc:
         self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
         self.links = links if links is not None else []  # (other id, tier, score): why it was placed
         self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra)
+        self._fb: bytes | None = None
+
+    @property
+    def fb(self) -> bytes:
+        """The event features alone (:func:`_feature_record`), what story scoring reads of a candidate."""
+        fb = self._fb
+        if fb is None:
+            fb = self._fb = _feature_record(self.blob)
+        return fb
 
     @staticmethod
     def pack(shingles: np.ndarray, edge_units: list[tuple[int, np.ndarray]],
@@ -365,7 +388,7 @@ class Doc:
 
     # pickling (Redis / file stores): a tuple of the slots; dict states of the former dataclass are converted
     def __getstate__(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, k) for k in self.__slots__)
+        return tuple(getattr(self, k) for k in self._STATE)
 
     def __setstate__(self, state: Any) -> None:
         if isinstance(state, tuple) and len(state) == 2 and (state[0] is None or isinstance(state[0], dict)):
@@ -376,11 +399,12 @@ class Doc:
             ck = state["content_key"]
             state["content_key"] = bytes.fromhex(ck) if isinstance(ck, str) else ck
             state.setdefault("links", [])
-            state = tuple(state.get(k) for k in self.__slots__)
-        if len(state) < len(self.__slots__):  # states from before ``extra``: no extra evidence
-            state = (*state, *("" for _ in range(len(self.__slots__) - len(state))))
-        for k, v in zip(self.__slots__, state, strict=True):
+            state = tuple(state.get(k) for k in self._STATE)
+        if len(state) < len(self._STATE):  # states from before ``extra``: no extra evidence
+            state = (*state, *("" for _ in range(len(self._STATE) - len(state))))
+        for k, v in zip(self._STATE, state, strict=True):
             setattr(self, k, v)
+        self._fb = None
 
 
 #: the fingerprint of an expired document: no shingles, no edge units, no features
@@ -743,7 +767,8 @@ class Deduplicator:
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        same = np.array([bool(d.language) and d.language == o.language for o in cands])
+        lang = d.language
+        same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
 
@@ -890,6 +915,20 @@ class Deduplicator:
         """Dated to the day (not undated, not known only to the month or year)."""
         return d.published is not None and not S.parse_extra(d.extra)[3]
 
+    def _estimates(self, numbers: np.ndarray, sig: np.ndarray) -> np.ndarray:
+        """MinHash estimates of ``sig`` against the stored signatures of ``numbers``: one compiled pass over the
+        rows of an in-process store, without gathering them (hundreds of candidates when the story window is
+        full); :meth:`_signatures` for the rows it lacks, and for other stores."""
+        mat = getattr(self.store, "vecs", {}).get("sig") if isinstance(self.store, MemoryStore) else None
+        if not _jit.ENABLED or mat is None or mat.shape[1] != self.config.num_perm or mat.dtype != sig.dtype:
+            return (self._signatures(numbers) == sig).sum(axis=1) / self.config.num_perm
+        agree = np.empty(len(numbers), dtype=np.int64)
+        _jit.sig_agreement(mat, numbers, sig, agree)
+        missing = agree < 0
+        if missing.any():
+            agree[missing] = (self._signatures(numbers[missing]) == sig).sum(axis=1)
+        return agree / self.config.num_perm
+
     def _signatures(self, numbers: np.ndarray) -> np.ndarray:
         """Stored dup signatures of ``numbers``; rows missing in older states are recomputed."""
         sigs = self.store.vec_get("sig", numbers, self.config.num_perm)
@@ -927,7 +966,7 @@ class Deduplicator:
         not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
             nums = np.fromiter(cand, dtype=np.int64, count=len(cand))
-            est = (self._signatures(nums) == sig).sum(axis=1) / cfg.num_perm
+            est = self._estimates(nums, sig)
             bps: dict[str, set[int]] = {d.source: self._boilerplate(d.source)}
             check = set(nums[est >= cfg.dup_prefilter].tolist())
             # (a shared 150-character passage leaves a MinHash estimate above 0 but maybe below the prefilter)
@@ -964,25 +1003,27 @@ class Deduplicator:
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
-        story_docs: list[Doc] = []
         unc_d = S.parse_extra(d.extra)[3]
-        for n in sorted(story_cand):
-            o = docs[n] if n in docs else store.get(f"doc:{n}")
-            if o is None or o.expired or o.article_id in not_dup:
-                continue
-            gap = S.time_gap_days(d.published, o.published, unc_d, S.parse_extra(o.extra)[3])
-            if gap is not None and gap > cfg.story_window_days:
-                continue
-            story_docs.append(o)
+        # (S.time_gap_days inlined: this loop runs for every candidate, hundreds per article in a full window)
+        ta, window, parse_extra, get = d.published, cfg.story_window_days, S.parse_extra, store.get
+        # (comprehensions, not one loop with appends: hundreds of candidates per article in a full window)
+        story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
+        story_docs = [o for o in story_docs if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
+        if ta is not None:
+            story_docs = [o for o in story_docs if o.published is None or not
+                          max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         probs = self._story_scores(d, story_docs, in_window=True).tolist()
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
+        resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
         for p, o in zip(probs, story_docs, strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
-            sid = self._resolve(o.story_id)
+            sid = resolved.get(o.story_id)
+            if sid is None:
+                sid = resolved[o.story_id] = self._resolve(o.story_id)
             by_story.setdefault(sid, []).append(p)
             if p >= bar:
                 story_hits.append((p, o))
@@ -1006,7 +1047,7 @@ class Deduplicator:
                     dup_sids.append(sid)
         seen_sid: set[str] = set()
         for p, o in story_hits:
-            sid = self._resolve(o.story_id)
+            sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
                 continue
             seen_sid.add(sid)
@@ -1125,7 +1166,7 @@ class Deduplicator:
                     if d is None or d.published is None or d.published >= cutoff or d.expired:
                         continue
                     out.freed_bytes += len(d.blob) - len(_EMPTY_BLOB)
-                    d.blob, d.links = _EMPTY_BLOB, []
+                    d.blob, d.links, d._fb = _EMPTY_BLOB, [], None
                     self.store.put(f"doc:{n}", d)
                     self.store.vec_delete("sig", n)
                     expired.append(n)

@@ -32,8 +32,12 @@ _SCALE = {
 }
 _PERCENT = {"%", "percent", "per cent", "prozent", "pour cent", "pourcent", "％"}
 
+# The look-behinds ("not after a letter, digit or a decimal point") come *after* the first digit, written
+# one character wider: the same matches, but the pattern then starts with a digit class, which lets the
+# regex engine skip to the next digit instead of trying the pattern at every position (3-4x faster; the
+# equality with the plain form is tested in tests/test_dedup_fastpath.py).
 _NUM_RE = re.compile(
-    r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
+    r"(\d(?<![A-Za-z0-9]\d)(?<![0-9][.,]\d)(?:\d{0,2}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d*))(?:[.,](\d+))?"
     r"(?:\s?(%|％|per cent|percent|prozent|pour cent|"
     r"thousand|tausend|millions?|millionen|mio\.?|mn|milliarden?|milliards?|mrd\.?|md|billions?|bn|k|m|"
     r"万|亿|千|萬|億)(?![A-Za-zÀ-ÿ]))?(?![0-9]|[.,][0-9])",
@@ -52,9 +56,18 @@ PLACES = set(_TABLE["places"])
 
 _CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
                                             and not k[0].isupper()), key=len, reverse=True)))
+_CJK_ALIASES_ASCII = any(k.isascii() for k in ALIASES if not k.isascii() and not k[0].isupper())  # (none)
 # names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
-_PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(
-    (k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True)) + r")(?!\w)")
+_PHRASES = tuple(sorted((k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True))
+_PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in _PHRASES) + r")(?!\w)")
+
+
+@lru_cache(maxsize=256)
+def _phrase_re(present: tuple[str, ...]) -> re.Pattern[str]:
+    """:data:`_PHRASE_ALIAS_RE` over the phrases in ``present`` only (in the same order): a phrase that is
+    not in the text cannot match, so the matches are the same, and a text naming none (most) costs a few
+    substring tests instead of a regex pass that tries every position."""
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in present) + r")(?!\w)")
 
 # Capitalised words that are not names: sentence starts, months, days, generic nouns.
 _NOT_NAMES = set("""
@@ -81,7 +94,8 @@ wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 """.split())
 
 # Latin names inside CJK text have no \b boundary (both sides are \w): bound on ASCII instead.
-_CAP_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ]|[A-Z])"
+# (the look-behind after the first capital, one character wider: see _NUM_RE)
+_CAP_RE = re.compile(r"([A-Z](?<![A-Za-z0-9][A-Z])(?:[A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ])?)"
                      r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 _WORD_RE = re.compile(r"\w+")
@@ -207,10 +221,11 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     for word, suffix in _CAP_RE.findall(text):
         for key, weight, take_max in _cap_entries(word, suffix, lang):
             out[key] = max(out.get(key, 0.0), weight) if take_max else weight
-    for m in _PHRASE_ALIAS_RE.finditer(text):
+    present = tuple(k for k in _PHRASES if k in text)
+    for m in (_phrase_re(present).finditer(text) if present else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
-    for m in _CJK_ALIAS_RE.finditer(text):
+    for m in (_CJK_ALIAS_RE.finditer(text) if _CJK_ALIASES_ASCII or not text.isascii() else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
         code = re.match(r"\s?(\d{1,3})(?![\d月年日号])", text[m.end() :])
@@ -329,11 +344,17 @@ _PERIOD_RES = (
 )
 _HALF = {"first": 1, "second": 2, "erste": 1, "zweite": 2, "上": 1, "下": 2, "1": 1, "2": 2}
 _ANY_YEAR_RE = re.compile(r"(?:19|20)\d\d")
-_YEAR4_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# (?<!\d)(?:19|20)\d\d(?!\d), the look-behind after the century (see _NUM_RE)
+_YEAR4_RE = re.compile(r"(?:19|20)(?<!\d..)\d\d(?!\d)")
 # cheap tests that let a pattern be skipped (each regex costs a pass over the text)
+def _q_digit(t: str) -> bool:
+    """A "q" right before a quarter digit (both quarter patterns need one; a bare "q" is in most texts)."""
+    return "q1" in t or "q2" in t or "q3" in t or "q4" in t
+
+
 _PERIOD_HINTS = {
-    "ym": lambda t, y: y, "ym_cjk": lambda t, y: y and "年" in t, "q": lambda t, y: "q" in t,
-    "q_rev": lambda t, y: y and ("季度" in t or "q" in t), "q_word": lambda t, y: "quart" in t or "trimestre" in t,
+    "ym": lambda t, y: y, "ym_cjk": lambda t, y: y and "年" in t, "q": lambda t, y: _q_digit(t),
+    "q_rev": lambda t, y: y and ("季度" in t or _q_digit(t)), "q_word": lambda t, y: "quart" in t or "trimestre" in t,
     "q_de": lambda t, y: "quartal" in t, "q_cjk": lambda t, y: "季度" in t, "m_cjk": lambda t, y: "月" in t,
     "h": lambda t, y: "half" in t or "halbjahr" in t or "h1" in t or "h2" in t,
     "h_cjk": lambda t, y: "半年" in t, "q_cum_cjk": lambda t, y: "前三季度" in t,

@@ -78,7 +78,7 @@ def weight_vector(weights: dict[str, float] | None = None) -> np.ndarray:
     return np.array([w.get(k, 0.0) for k in FEATURES])
 
 
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+_YEAR_RE = re.compile(r"((?:19|20)(?<!\d..)\d\d)(?!\d)")  # (?<!\d)(?:19|20)\d\d(?!\d): see features._NUM_RE
 
 
 def pack_extra(text: str, lang: str, date_uncertainty_days: float = 0.0) -> str:
@@ -153,6 +153,15 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     pa, ya, ka, _, ma = parse_extra(extra_a)
     if not (pa or ya or ka or ma):
         return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
+    if not _extra_columns(x, extra_a, extras):
+        _extra_features_loop(x, extra_a, extras)
+    return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
+
+
+def _extra_features_loop(x: np.ndarray, extra_a: str, extras: list[str]) -> None:
+    """Columns 7-12 and 18 (kinds, periods, years, model codes) one candidate at a time: the reference of
+    :func:`_extra_columns`."""
+    pa, ya, ka, _, ma = parse_extra(extra_a)
     for i, e in enumerate(extras):
         if not e:
             continue
@@ -166,7 +175,6 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
             x[i, 10] = bool(pa & pb)
         x[i, 11] = bool(ya) and bool(yb) and not (ya & yb)
         x[i, 12] = bool(ya) and bool(yb) and max(ya) != max(yb)
-    return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
 
 
 def days_between(ta: float | None, extra_a: str, others: list[tuple[float | None, str]]) -> np.ndarray:
@@ -177,6 +185,61 @@ def days_between(ta: float | None, extra_a: str, others: list[tuple[float | None
     unc_a = parse_extra(extra_a)[3]
     out = [time_gap_days(ta, tb, unc_a, parse_extra(eb)[3]) for tb, eb in others]
     return np.array([np.nan if g is None else g for g in out], dtype=float)
+
+
+_KIND_BIT: dict[str, int] = {}  # kind of news -> its bit in a kinds mask (assigned as kinds are first seen)
+
+
+@lru_cache(maxsize=65536)
+def _extra_code(extra: str) -> tuple[int, int, int, frozenset[str], frozenset[str]] | None:
+    """``(kinds mask, years mask, latest year, periods, model codes)`` of :func:`pack_extra`'s string: sets
+    as bit masks (bit ``y - 2000`` for a year), so a candidate's kinds and years compare with one AND; None
+    when a kind or year does not fit 64 bits."""
+    periods, years, kinds, _, codes = parse_extra(extra)
+    km = ym = 0
+    for k in kinds:
+        b = _KIND_BIT.setdefault(k, len(_KIND_BIT))
+        if b >= 64:
+            return None
+        km |= 1 << b
+    for y in years:
+        if not 2000 <= y < 2064:
+            return None
+        ym |= 1 << (y - 2000)
+    return km, ym, max(years) if years else 0, periods, codes
+
+
+def _extra_columns(x: np.ndarray, extra_a: str, extras: list[str]) -> bool:
+    """Columns 7-12 and 18 of :func:`pair_features` for all candidates at once (the same values as
+    :func:`_extra_features_loop`); False (nothing written) when some set does not fit the masks."""
+    code_a = _extra_code(extra_a)
+    codes = [_extra_code(e) for e in extras]
+    if code_a is None or None in codes:
+        return False
+    ka, ya, ymax_a, pa, ma = code_a
+    kms, yms, ymaxs, pbs, mbs = zip(*codes, strict=True)
+    km = np.array(kms, dtype=np.uint64)
+    ym = np.array(yms, dtype=np.uint64)
+    shared_k = np.bitwise_count(km & np.uint64(ka))
+    x[:, 7] = shared_k / 2
+    x[:, 8] = (ka != 0) & (km != 0) & (shared_k == 0)
+    if ya:
+        both = ym != 0
+        x[:, 11] = both & ((ym & np.uint64(ya)) == 0)
+        x[:, 12] = both & (np.array(ymaxs, dtype=np.int64) != ymax_a)
+    if pa:
+        seen: dict[frozenset[str], tuple[bool, bool]] = {}
+        for i, pb in enumerate(pbs):
+            if pb:
+                v = seen.get(pb)
+                if v is None:
+                    v = seen[pb] = (F.periods_conflict_cached(pa, pb), bool(pa & pb))
+                x[i, 9], x[i, 10] = v
+    if ma:
+        for i, mb in enumerate(mbs):
+            if mb and not (ma & mb):
+                x[i, 18] = 1.0
+    return True
 
 
 def _finish(x: np.ndarray, n_strong: int, strong_b: np.ndarray, strong_shared: np.ndarray,

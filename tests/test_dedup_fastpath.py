@@ -1,0 +1,131 @@
+"""The dedup step's fast paths against the plain forms they replace: the same matches, features and columns.
+
+Speed work must not change a single cluster, so each shortcut is compared with its reference on the
+synthetic corpus plus edge cases: regexes whose look-behind moved after the first character, alias
+regexes run only over the aliases present, quarter hints, boilerplate phrases as substring tests, the
+kinds/years/periods columns of the story evidence as bit masks, and the per-document feature record.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aggregator.dedup import features as F
+from aggregator.dedup import story as S
+from aggregator.dedup import text as T
+
+ROWS = [json.loads(line) for line in
+        (Path(__file__).parent / "data" / "dedup_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+EDGE = [
+    "", "1", "2019", "x2019 12019 2019x 20190 1999,2000", "1,2 Milliarden, 300.000 Autos, 1.500 € und 12,5 %",
+    "Q3 2024, 3Q24, q1/2025, Q4-Zahlen, im 3. Quartal 2024, H1 2024, first half of 2023",
+    "2023年11月 比亚迪 海豹06 销量30.5万辆 第三季度 前三季度 上半年 11月份",
+    "EX30 SU7 e-2008 ID.4 A6 e-tron, EU-Kommission und General Motors; the European Commission",
+    "Follow us on X\nfollow the news on twitter\n来源：新华社\nSubscribe now\n© 2024 All rights reserved",
+    "AB CD EF-GH I, NIO ET5T, CATL-Zellen, Xpeng G6 and the IONIQ 5 N",
+    "ｆｕｌｌ－ｗｉｄｔｈ １２３ Q３ ２０２４", "3.299万 1,250 Mrd. 25 000 30.5万 400 kW 200 Wh/kg",
+]
+TEXTS = EDGE + [r["title"] for r in ROWS] + [r["body"] for r in ROWS]
+TEXTS += [F.nfkc(t) for t in TEXTS if not t.isascii()]
+
+# the plain patterns (look-behind first), as they were before the fast forms
+_SUFFIX_NUM = F._NUM_RE.pattern.split(r"(?:[.,](\d+))?", 1)[1]
+REF_NUM = re.compile(r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
+                     + _SUFFIX_NUM, re.IGNORECASE)
+REF_CAP = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ]|[A-Z])"
+                     + F._CAP_RE.pattern.split("?)", 1)[1])
+REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+def _matches(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
+    return [(m.span(), m.groups()) for m in rx.finditer(text)]
+
+
+def test_fast_regexes_match_the_plain_forms() -> None:
+    for t in TEXTS:
+        assert _matches(F._NUM_RE, t) == _matches(REF_NUM, t), t[:80]
+        assert _matches(F._CAP_RE, t) == _matches(REF_CAP, t), t[:80]
+        assert [m.span() for m in F._YEAR4_RE.finditer(t)] == [m.span() for m in REF_YEAR.finditer(t)]
+        assert S._YEAR_RE.findall(t) == REF_YEAR.findall(t)
+    assert sum(len(REF_NUM.findall(t)) for t in TEXTS) > 500  # the texts exercise the patterns
+
+
+def test_alias_prefilters_and_quarter_hints_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    phrases = 0
+    for t in TEXTS:
+        present = tuple(k for k in F._PHRASES if k in t)
+        fast = [m.span() for m in F._phrase_re(present).finditer(t)] if present else []
+        assert fast == [m.span() for m in F._PHRASE_ALIAS_RE.finditer(t)]
+        phrases += len(fast)
+        if t.isascii():
+            assert F._CJK_ALIAS_RE.search(t) is None
+    assert phrases >= 2
+    fast_periods = [F.periods(t) for t in TEXTS]
+    for k in list(F._PERIOD_HINTS):  # the reference: every period pattern on every text
+        monkeypatch.setitem(F._PERIOD_HINTS, k, lambda t, y: True)
+    assert fast_periods == [F.periods(t) for t in TEXTS]
+    assert sum(bool(p) for p in fast_periods) >= 3
+
+
+def test_boilerplate_phrases_as_substrings_flag_the_same_units() -> None:
+    flagged = 0
+    for t in TEXTS:
+        norm = [T.normalize(u) for u in T.units(t)]
+        if not norm:
+            continue
+        joined = "\n".join(norm)
+        hits = [m.start() for m in T._GENERIC_BOILERPLATE.finditer(joined)]
+        ref: set[int] = set()
+        if hits:
+            starts = np.cumsum([0] + [len(u) + 1 for u in norm[:-1]])
+            idx = np.searchsorted(starts, hits, side="right") - 1
+            ref = {i for i in set(idx.tolist()) if len(norm[i]) < 240}
+        assert T.generic_boilerplate_units(norm) == ref
+        flagged += len(ref)
+    assert flagged >= 3
+
+
+def test_extra_columns_equal_the_loop() -> None:
+    extras = [S.pack_extra(F.deshout(F.nfkc(f"{r['title']}\n{r['body'][:1500]}")), r.get("language") or "")
+              for r in ROWS] + [S.pack_extra(t, "") for t in EDGE] + ["", "t:15.5", "y:2024 c:recall q:?-3"]
+    assert sum(bool(e) for e in extras) > 100
+    for a in extras[::5] + EDGE[:1]:
+        x_fast = np.zeros((len(extras), len(S.FEATURES)))
+        x_ref = np.zeros_like(x_fast)
+        assert S._extra_columns(x_fast, a, extras)
+        S._extra_features_loop(x_ref, a, extras)
+        assert np.array_equal(x_fast, x_ref)
+
+
+def test_feature_record_is_derived_and_never_pickled() -> None:
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _EMPTY_BLOB, _feature_record
+
+    dd = Deduplicator(store=open_store("memory:"))
+    for r in ROWS[:20]:
+        dd.add(r)
+    d = dd.store.get("doc:5")
+    fb = d.fb
+    assert len(fb) % 8 == 0 and fb == _feature_record(d.blob)
+    nums, names, w, kw = d.features()
+    words = np.frombuffer(fb, dtype=np.uint64)
+    assert np.array_equal(words[1 : 1 + len(nums)], nums)
+    assert np.array_equal(words[1 + len(nums) : 1 + len(nums) + len(names)], names)
+    back = pickle.loads(pickle.dumps(d))
+    assert back._fb is None and back.fb == fb and back.blob == d.blob
+    assert "_fb" not in d.__getstate__() and len(d.__getstate__()) == len(d._STATE)
+    d.blob, d._fb = _EMPTY_BLOB, None  # what expire does
+    assert d.fb == _feature_record(_EMPTY_BLOB)
+
+
+def test_sentence_split_without_chinese_stops_is_the_same() -> None:
+    lines = [t for t in TEXTS if t] + ["A. B!  C?\tD.\u3000E", "x. y", "Ende.\u00a0Neu", "a.b. c"]
+    for t in lines:
+        if not any(c in t for c in "。！？"):
+            assert T._SENT_SPLIT_LATIN.split(t) == T._SENT_SPLIT.split(t)
