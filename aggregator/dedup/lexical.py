@@ -62,14 +62,18 @@ les est sur une pour dans plus qui avec été sont
 
 def terms(text: str) -> Counter[int]:
     """Term hash -> count of ``text`` (casefolded words without stop words; CJK character bigrams)."""
-    t = fold_chinese(unicodedata.normalize("NFKC", text).casefold())
-    out: Counter[int] = Counter()
-    for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)):
-        if len(w) > 1 and w not in _STOP:
-            out[xxhash.xxh32_intdigest(w.encode("utf-8"))] += 1
+    t = text.lower() if text.isascii() else fold_chinese(unicodedata.normalize("NFKC", text).casefold())
+    words = Counter(_WORD_RE.findall(_CJK_RE.sub(" ", t)))  # count first: each distinct term hashed once
+    bigrams: Counter[str] = Counter()
     for run in _CJK_RE.findall(t):
-        for i in range(max(1, len(run) - 1)):
-            out[xxhash.xxh32_intdigest(run[i:i + 2].encode("utf-8"))] += 1
+        bigrams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
+    out: Counter[int] = Counter()
+    h = xxhash.xxh32_intdigest
+    for w, n in words.items():
+        if len(w) > 1 and w not in _STOP:
+            out[h(w.encode("utf-8"))] += n
+    for w, n in bigrams.items():
+        out[h(w.encode("utf-8"))] += n
     out.pop(0, None)  # 0 marks an empty slot of the stored vector
     return out
 
@@ -95,6 +99,8 @@ class LexicalIndex:
     def index(self, number: int, text: str) -> None:
         """Keep the top terms of article ``number``; count its terms in the document frequencies the
         first time the number is seen (a re-evaluated article does not count twice)."""
+        if not self.weight:
+            return  # off: no cost (articles indexed while off get no boost once it is on)
         tf = terms(text)
         stored = self.store.vec_get(VEC_SPACE, np.array([number]), 2 * TOP_TERMS)[0]
         first = not stored[0]
