@@ -6,6 +6,7 @@ import numpy as np
 
 from aggregator.dedup.lexical import DF_SPACE, LexicalIndex, terms
 from aggregator.dedup.store import MemoryStore
+from aggregator.dedup.story import FEATURES
 
 RECALL_A = ("Ford recalls Kuga plug-in hybrids over battery fire risk",
             "Ford is recalling Kuga plug-in hybrid SUVs because the high-voltage battery cells can overheat "
@@ -49,11 +50,14 @@ def test_cosine_ranks_the_same_event_above_another_and_a_rerun_changes_nothing()
 
 def test_boost_raises_only_same_language_pairs_the_model_did_not_rule_out() -> None:
     lx = _index()
-    p = np.array([0.5, 0.0, 0.5, 0.5])
-    same_language = np.array([True, True, False, True])
-    out = lx.boost(p, same_language, 4, [5, 5, 5, 6])
+    p = np.array([0.5, 0.0, 0.5, 0.5, 0.5])
+    x = np.zeros((5, len(FEATURES)))
+    x[[0, 1, 3, 4], FEATURES.index("same_language")] = 1
+    x[4, FEATURES.index("names_disjoint")] = 1  # two makers: a sign of another event
+    out = lx.boost(p, x, 4, [5, 5, 5, 6, 5])
     assert out[0] > 0.9  # same event, same language: 0.5 -> sigmoid(5 * cos)
-    assert out[1] == 0.0  # vetoed by the link model: stays out
+    assert out[1] == 0.0  # ruled out by the link model: stays out
     assert out[2] == 0.5  # another language: no lexical evidence
-    assert 0.5 <= out[3] < out[0]
-    assert (LexicalIndex(lx.store, weight=0.0).boost(p, same_language, 4, [5, 5, 5, 6]) == p).all()
+    assert 0.5 <= out[3] < out[0]  # same language, another event: little
+    assert out[4] == 0.5  # a sign of another event: the words shared do not count
+    assert (LexicalIndex(lx.store, weight=0.0).boost(p, x, 4, [5, 5, 5, 6, 5]) == p).all()

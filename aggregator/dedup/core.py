@@ -679,8 +679,7 @@ class Deduplicator:
             return np.empty(0)
         x = self._story_features(d, cands)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
-        p = self.lexical.boost(p, x[:, S.FEATURES.index("same_language")] > 0, d.number,  # lexical evidence (c14lex)
-                               [o.number for o in cands])
+        p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
         if d.published is not None and not in_window:  # (_place has dropped the others already)
             unc_a = S.parse_extra(d.extra)[3]
             window = self.config.story_window_days

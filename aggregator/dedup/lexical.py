@@ -27,9 +27,11 @@ cosine is ~0 whatever the event):
 
     ``p' = 1 / (1 + exp(-(logit(p) + w * cos(a, b))))``
 
-The model's hard rules stand: a pair it set to 0 (two signs of another event; no shared strong name
-nor specific figure) or dated further apart than the story window stays unlinked, so a near miss
-(the same maker, another event) is still kept out by the vetoes, figures and periods.
+The cosine counts only where the link model sees no sign of another event: another kind of news,
+other specific figures, another period, disjoint strong names (two makers), disjoint years. Templated
+near misses (the same maker, the same wording, another recall) share most of their words, and one such
+sign is what tells them apart. The model's hard rules stand too: a pair it set to 0 (two signs; no
+shared strong name nor specific figure) or dated further apart than the story window stays unlinked.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import numpy as np
 import xxhash
 
 from . import features as F
+from . import story as S
 from .text import fold_chinese
 
 #: terms kept per article (the vector is 2 * TOP_TERMS uint32: hashes, then term counts)
@@ -51,6 +54,10 @@ DF_BUCKETS = 1 << 20
 #: the store's count space of the document frequencies, and its vector space of the term vectors
 DF_SPACE, VEC_SPACE = "ldf", "lx"
 
+# the link model's signs of another event (story.FEATURES): where any fires, no lexical evidence counts
+_VETO = [S.FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
+                                       "periods_conflict", "names_disjoint", "years_disjoint")]
+_SAME = S.FEATURES.index("same_language")
 _WORD_RE = re.compile(r"[^\W\d_][\w\-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
 _STOP = F._STOP | set("""
@@ -142,12 +149,13 @@ class LexicalIndex:
         den = norm[0] * norm[1:]
         return np.where(den > 0, dot / np.where(den > 0, den, 1.0), 0.0)
 
-    def boost(self, p: np.ndarray, same_language: np.ndarray, number: int, others: list[int]) -> np.ndarray:
+    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int]) -> np.ndarray:
         """``p`` with the cosine added to the logit of each same-language pair the model did not rule out
-        (``0 < p < 1``): ``p' = sigmoid(logit(p) + weight * cos)`` (module docstring)."""
+        (``0 < p < 1``) and that shows no sign of another event (``x``: :func:`.story.pair_features`):
+        ``p' = sigmoid(logit(p) + weight * cos)`` (module docstring)."""
         if not self.weight or not len(p):
             return p
-        ok = same_language & (p > 0.0) & (p < 1.0)
+        ok = (x[:, _SAME] > 0) & ~(x[:, _VETO] > 0).any(axis=1) & (p > 0.0) & (p < 1.0)
         if not ok.any():
             return p
         idx = np.flatnonzero(ok)
