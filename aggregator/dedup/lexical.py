@@ -74,11 +74,10 @@ def terms(text: str) -> Counter[int]:
     bigrams: Counter[str] = Counter()
     for run in _CJK_RE.findall(t):
         bigrams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
-    out: Counter[int] = Counter()
+    for w in _STOP.intersection(words):
+        del words[w]
     h = xxhash.xxh32_intdigest
-    for w, n in words.items():
-        if len(w) > 1 and w not in _STOP:
-            out[h(w.encode("utf-8"))] += n
+    out: Counter[int] = Counter({h(w.encode("utf-8")): n for w, n in words.items() if len(w) > 1})
     for w, n in bigrams.items():
         out[h(w.encode("utf-8"))] += n
     out.pop(0, None)  # 0 marks an empty slot of the stored vector
