@@ -45,6 +45,7 @@ from . import _jit
 from . import features as F
 from . import story as S
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
+from .lexical import LexicalIndex, lead_text  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
@@ -122,6 +123,7 @@ class DedupConfig:
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
+    story_lexical_weight: float = 2.0  # same-language TF-IDF cosine's weight in the link model (lexical.py); 0: off
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
@@ -495,6 +497,7 @@ class Deduplicator:
         self.dup_bands = choose_bands(cfg.dup_lsh_threshold, cfg.num_perm, cfg.min_recall)
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
+        self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
 
     def _minhash_scheme(self) -> str:
         """The MinHash scheme of the state: stored signatures and band keys are only comparable
@@ -594,6 +597,7 @@ class Deduplicator:
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
         extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
+        self.lexical.index(number, lead_text(title, lead, head))  # lexical evidence (c14lex)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -781,7 +785,9 @@ class Deduplicator:
         m = len(cands)
         if not m:
             return np.empty(0)
-        p = S.link_probability(self._story_features(d, cands), self.config.story_weights, self.config.story_bias)
+        x = self._story_features(d, cands)
+        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
+        p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
         if d.published is not None and not in_window:  # (_place has dropped the others already)
             unc_a = S.parse_extra(d.extra)[3]
             window = self.config.story_window_days
@@ -1169,6 +1175,7 @@ class Deduplicator:
                     d.blob, d.links, d._fb = _EMPTY_BLOB, [], None
                     self.store.put(f"doc:{n}", d)
                     self.store.vec_delete("sig", n)
+                    self.lexical.forget(n)  # lexical evidence (c14lex)
                     expired.append(n)
         if expired:
             numbers = np.array(expired, dtype=np.int64)
