@@ -97,10 +97,10 @@ class LexicalIndex:
 
     def _df(self, hashes: np.ndarray) -> np.ndarray:
         keys = (hashes.astype(np.uint64) % DF_BUCKETS).tolist()
-        return np.asarray(self.store.count_get(DF_SPACE, keys), dtype=np.float64)
+        return np.asarray(self.store.count_get(DF_SPACE, keys, approx=True), dtype=np.float64)
 
     def _n_docs(self) -> int:
-        return int(self.store.count_get(DF_SPACE, [DF_BUCKETS])[0])
+        return int(self.store.count_get(DF_SPACE, [DF_BUCKETS], approx=True)[0])
 
     def index(self, number: int, text: str) -> None:
         """Keep the top terms of article ``number``; count its terms in the document frequencies the

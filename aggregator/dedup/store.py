@@ -73,10 +73,11 @@ class Store(ABC):
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None: ...
 
     @abstractmethod
-    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None, approx: bool = False) -> list[int]:
         """The counts of ``keys``. With ``bar``, the caller only uses whether each count reaches ``bar``:
         a shared store may answer from an older read and check, when the add commits, that no count
-        crossed ``bar`` meanwhile (instead of checking the exact value)."""
+        crossed ``bar`` meanwhile (instead of checking the exact value). With ``approx``, the caller
+        takes any recent value (statistics such as document frequencies): never checked at commit."""
 
     def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
                        counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
@@ -284,7 +285,7 @@ class MemoryStore(Store):
             c = self.counts[space] = CountTable()
         c.add(keys, by)
 
-    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None, approx: bool = False) -> list[int]:
         c = self.counts.get(space)
         return c.get(keys) if c is not None else [0] * len(keys)
 
@@ -1124,7 +1125,7 @@ class RedisStore(Store):
         self.stats["round_trips"] += 1
         pipe.execute()
 
-    def count_get(self, space: str, keys: list[int], bar: int | None = None) -> list[int]:
+    def count_get(self, space: str, keys: list[int], bar: int | None = None, approx: bool = False) -> list[int]:
         if not keys:
             return []
         h = f"c:{space}"
@@ -1134,6 +1135,15 @@ class RedisStore(Store):
             self.stats["round_trips"] += 1
             return [int(v) if v is not None else 0 for v in self.r.hmget(self._k(h), fields)]
         cached = self._counts.setdefault(h, {})
+        if approx:
+            # statistics (the lexical document frequencies): the cached value (current as of this process's
+            # last LSH read) or one fetch, and no check at commit: every add moves these counts, so checking
+            # them would make two writers rerun each other's adds for a rounding change in an idf
+            need = [f for f in fields if f not in cached]
+            if need:
+                self._fetch_counts(h, need)
+            pending = tx.counts.get(h) or {}
+            return [cached.get(f, 0) + pending.get(f, 0) for f in fields]
         floors = self._floors.setdefault(h, {})
         # Cached counts are current: every LSH read returns the commit count (the epoch), and when another
         # process committed since this one last looked, the cached counts are dropped and read again as
