@@ -566,7 +566,7 @@ class Deduplicator:
         shingles = shingle_set(kept_tok, k)
         return kept, shingles, [keys[i] for i in edge_idx], edge
 
-    def _doc_from_article(self, art: dict[str, Any], number: int) -> tuple[Doc, F.StoryFeatures]:
+    def _doc_from_article(self, art: dict[str, Any], number: int, fresh: bool = False) -> tuple[Doc, F.StoryFeatures]:
         cfg = self.config
         aid = str(art["id"])
         title = str(art.get("title") or "")
@@ -597,7 +597,7 @@ class Deduplicator:
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
         extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
-        self.lexical.index(number, lead_text(title, lead, head))  # lexical evidence (c14lex)
+        self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -881,7 +881,7 @@ class Deduplicator:
             number = self.store.doc_number(str(article["id"]))
             assert number is not None
             old: Doc | None = self.store.get(f"doc:{number}")
-            d, feats = self._doc_from_article(article, number)
+            d, feats = self._doc_from_article(article, number, fresh=old is None)
             if old is not None and old.content_key == d.content_key and old.story_id:
                 return Assignment(old.article_id, self._resolve(old.dup_id), self._resolve(old.story_id),
                                   False, False, old.similarity)

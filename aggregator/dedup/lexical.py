@@ -102,13 +102,17 @@ class LexicalIndex:
     def _n_docs(self) -> int:
         return int(self.store.count_get(DF_SPACE, [DF_BUCKETS], approx=True)[0])
 
-    def index(self, number: int, text: str) -> None:
+    def index(self, number: int, text: str, fresh: bool = False) -> None:
         """Keep the top terms of article ``number``; count its terms in the document frequencies the
-        first time the number is seen (a re-evaluated article does not count twice)."""
+        first time the number is seen (a re-evaluated article does not count twice). ``fresh``: the
+        caller knows the number has no document yet, so no vector either (a shared store skips a read)."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
         tf = terms(text)
-        stored = self.store.vec_get(VEC_SPACE, np.array([number]), 2 * TOP_TERMS)[0]
+        if fresh:
+            stored = np.zeros(2 * TOP_TERMS, dtype=np.uint32)
+        else:
+            stored = self.store.vec_get(VEC_SPACE, np.array([number]), 2 * TOP_TERMS)[0]
         first = not stored[0]
         if not first and all(tf.get(int(h)) == int(c) for h, c in zip(stored[:TOP_TERMS], stored[TOP_TERMS:],
                                                                        strict=True) if h):
