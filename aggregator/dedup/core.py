@@ -668,7 +668,9 @@ class Deduplicator:
           shared verbatim passage of ``dup_title_passage`` characters, no contradicting facts: a
           release behind different page furniture, an update whose top was rewritten. Independent
           reports of one event share phrases and figures, rarely a 150-character passage *and* the
-          headline; two articles quoting one notice share the passage, not the headline;
+          headline; two articles quoting one notice share the passage, not the headline. A shared lead
+          of ``dup_title_lead`` characters (the new text's opening) also counts: an update rewritten
+          below its lead sentence;
         * otherwise texts whose facts conflict (:meth:`_facts_conflict`) are never copies -- names
           are not asked of (near-)identical texts (``dup_same_text``): they hold the same names, and
           an all-caps lead only makes the name reader see others;
@@ -677,6 +679,8 @@ class Deduplicator:
           ratio of ``dup_min_ratio``, or an overlap of ``dup_min_overlap`` shingles, or -- the whole
           smaller text inside (``dup_full_containment``) -- ``dup_full_min_overlap`` (an excerpt of
           a short page: a shared phrase never makes up a whole text). Not symmetric;
+        * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
+          it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
         """
         cfg = self.config
