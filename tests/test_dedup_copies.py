@@ -107,3 +107,35 @@ def test_articles_quoting_one_notice_and_same_headline_near_misses_stay_apart() 
     dup = _dups(arts)
     assert len({dup["a"], dup["b"], dup["d"]}) == 3
     assert dup["d"] != dup["c"]
+
+
+FLASH = ("Volta Motors will recall 48,213 electric sedans over a rear camera fault, the carmaker said on "
+         "Tuesday. Owners get a free software update from next week.")
+
+
+def test_short_flash_and_rewritten_update_under_one_headline_are_copies_templated_flash_is_not() -> None:
+    # a two-sentence flash (~25 shingles: under every overlap bar) reprinted with its second word changed
+    # (no 150-character passage left) inside a longer article; the same template a week later with other
+    # figures (another recall) stays apart
+    reprint = [FLASH.replace("will recall", "is to recall"), *STORY[1:]]
+    other = FLASH.replace("48,213", "17,090")
+    dup = _dups([_art("flash", TITLE, [FLASH], "dpa.example"),
+                 _art("reprint", TITLE, reprint, "regional.example", "2025-03-04T09:30:00Z"),
+                 _art("templated", TITLE.replace("48,213", "17,090"), [other], "dpa.example",
+                      "2025-03-11T09:00:00Z")])
+    assert dup["flash"] == dup["reprint"] != dup["templated"]
+    # an update that keeps only the lead sentence (~170 characters) below the same headline
+    update = [STORY[0], "Owners were told by letter that the fix takes about ten minutes and needs no visit "
+              "to a workshop, a spokeswoman said on Wednesday.", "Dealers in Munich said few customers had called."]
+    dup = _dups([_art("orig", TITLE, STORY, "wire.example"),
+                 _art("update", TITLE + " (aktualisiert)", update, "wire.example", "2025-03-05T08:00:00Z"),
+                 _art("other", TITLE.replace("48,213", "17,090"), [other, *update[1:]], "wire.example",
+                      "2025-03-11T08:00:00Z")])
+    assert dup["update"] == dup["orig"] != dup["other"]
+
+
+def test_pinyin_glosses_after_ideographs_are_folded_away() -> None:
+    from aggregator.dedup.text import fold_chinese
+
+    assert fold_chinese("特斯拉發(fā)布生產(chǎn)報告") == fold_chinese("特斯拉發布生產報告") == "特斯拉发布生产报告"
+    assert fold_chinese("大众汽车(vwagy.us)与小鹏(xpev)") == "大众汽车(vwagy.us)与小鹏(xpev)"  # tickers stay

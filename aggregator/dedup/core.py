@@ -52,6 +52,7 @@ from .store import MemoryStore, Store, open_store
 from .text import (
     fold_chinese,
     generic_boilerplate_units,
+    leading_passage,
     longest_passage,
     ordered_shingles,
     shingle_set,
@@ -99,6 +100,11 @@ class DedupConfig:
     # two page excerpts of one release behind different page furniture, an update with a rewritten top
     dup_title_overlap: float = 0.8
     dup_title_passage: int = 150
+    # ... or the same lead: the new text opens with a passage of this many characters of the other (an
+    # update whose body was rewritten below its unchanged lead sentence)
+    dup_title_lead: int = 100
+    # a short text (fewer shingles than ``dup_min_overlap``: a wire flash, a one-paragraph alert) is a copy
+    # when ``dup_containment`` of it lies in the other under the same headline or the same lead
     # (near-)identical texts: names the features read differently (an all-caps lead) veto nothing
     dup_same_text: float = 0.9
     # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least
@@ -622,16 +628,17 @@ class Deduplicator:
         other (two articles quoting one notice). See :meth:`_copy_rule` for the rules."""
         return self._copy_rule(a, b, bp)[1:]
 
-    def _passage(self, a: Doc, shared: np.ndarray) -> int:
+    def _passage(self, a: Doc, shared: np.ndarray, lead: bool = False) -> int:
         """Characters of the longest verbatim passage of ``a`` (the article being placed) made of the
-        ``shared`` shingles; 0 when ``a``'s text is not at hand (only the set of a stored one is)."""
+        ``shared`` shingles (``lead``: of the one ``a`` opens with); 0 when ``a``'s text is not at hand
+        (only the set of a stored one is)."""
         kept = getattr(self, "_kept", None)
         if kept is None or kept[0] != a.number:
             return 0
         cache = getattr(self, "_order", None)
         if cache is None or cache[0] != a.number:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
-        return longest_passage(cache[1], cache[2], shared, self.config.shingle_size)
+        return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
@@ -661,7 +668,9 @@ class Deduplicator:
           shared verbatim passage of ``dup_title_passage`` characters, no contradicting facts: a
           release behind different page furniture, an update whose top was rewritten. Independent
           reports of one event share phrases and figures, rarely a 150-character passage *and* the
-          headline; two articles quoting one notice share the passage, not the headline;
+          headline; two articles quoting one notice share the passage, not the headline. A shared lead
+          of ``dup_title_lead`` characters (the new text's opening) also counts: an update rewritten
+          below its lead sentence;
         * otherwise texts whose facts conflict (:meth:`_facts_conflict`) are never copies -- names
           are not asked of (near-)identical texts (``dup_same_text``): they hold the same names, and
           an all-caps lead only makes the name reader see others;
@@ -670,6 +679,8 @@ class Deduplicator:
           ratio of ``dup_min_ratio``, or an overlap of ``dup_min_overlap`` shingles, or -- the whole
           smaller text inside (``dup_full_containment``) -- ``dup_full_min_overlap`` (an excerpt of
           a short page: a shared phrase never makes up a whole text). Not symmetric;
+        * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
+          it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
         """
         cfg = self.config
@@ -690,8 +701,9 @@ class Deduplicator:
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
             return "partial", max(jac, cfg.dup_threshold), True, share
-        if (inter and title_overlap(a.title, b.title) >= cfg.dup_title_overlap
-                and self._passage(a, shared) >= cfg.dup_title_passage
+        same_title = bool(inter) and title_overlap(a.title, b.title) >= cfg.dup_title_overlap
+        if (same_title and (self._passage(a, shared) >= cfg.dup_title_passage
+                            or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)
                 and not self._facts_conflict(a, b, strict=False)):
             return "title", max(jac, cfg.dup_threshold), False, share
         same_text = jac >= cfg.dup_same_text or (share >= cfg.dup_full_containment
@@ -706,6 +718,11 @@ class Deduplicator:
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
             return "containment", max(jac, cfg.dup_threshold), False, share
+        if (small < cfg.dup_min_overlap and share >= cfg.dup_containment
+                and (same_title or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)):
+            # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under
+            # the same headline or lead: a shared phrase is neither (the figures were checked above)
+            return "short", max(jac, cfg.dup_threshold), False, share
         if (jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
                 and self._passage(a, shared) >= cfg.dup_partial_passage):
             return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept

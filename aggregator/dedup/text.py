@@ -179,9 +179,19 @@ def _t2s_table() -> dict[int, int]:
 T2S = _t2s_table()
 
 
+# A pinyin gloss in brackets right after an ideograph, as some mirror sites insert after every character
+# they convert ("發(fā)布"): lower-case letters with at least one tone mark (so a ticker "(tsla)" stays)
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN_GLOSS = re.compile(f"(?<=[\u3400-\u4dbf\u4e00-\u9fff])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,6}}[)）]")
+
+
 def fold_chinese(text: str) -> str:
-    """``text`` with traditional Chinese characters replaced by their simplified forms."""
-    return text if text.isascii() else text.translate(T2S)
+    """``text`` with traditional Chinese characters replaced by their simplified forms, and pinyin glosses
+    inserted after characters (``發(fā)``) dropped: a copy that gained them is still the same text."""
+    if text.isascii():
+        return text
+    text = text.translate(T2S)
+    return _PINYIN_GLOSS.sub("", text) if "(" in text or "（" in text else text
 
 
 def normalize(text: str) -> str:
@@ -554,6 +564,21 @@ def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k
     n_tok = len(offsets) - 1
     end = np.minimum(hi[keep] - 1 + k, n_tok)
     return int((offsets[end] - offsets[lo[keep]]).max())
+
+
+def leading_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k: int) -> int:
+    """Length in characters of the run of ``seq`` shingles lying in ``members`` from the text's very
+    start (the arguments of :func:`longest_passage`): the lead sentence two texts share, 0 if the first
+    shingle is not shared."""
+    if not len(seq) or not len(members):
+        return 0
+    pos = np.searchsorted(members, seq)
+    pos[pos == len(members)] = 0
+    miss = np.flatnonzero(members[pos] != seq)
+    run = int(miss[0]) if len(miss) else len(seq)
+    if not run:
+        return 0
+    return int(offsets[min(run - 1 + k, len(offsets) - 1)] - offsets[0])
 
 
 # Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
