@@ -176,12 +176,14 @@ def test_undated_article_joins_only_a_story_whose_members_agree_on_average() -> 
               "the Honda Nissan holding company planned for August 2026 with 30 trillion yen in sales.")]
     end = ("Honda and Nissan terminated their merger talks on Thursday, ending the memorandum of understanding "
            "after Nissan rejected becoming a subsidiary of Honda.")
+    figure = " Nissan booked 12,684 units of restructuring charges, the memorandum of understanding said."
     stories = {}
-    for bar in (0.0, 0.5):
+    for bar, extra in ((0.0, ""), (0.5, ""), (0.9, figure)):
         dd = Deduplicator(DedupConfig(story_undated_join_mean=bar))
-        sids = {dd.add(_a(f"m{k}", b, t, f"2024-12-23T0{k + 1}:00:00Z", src=f"s{k}")).story_id
-                for k, (t, b) in enumerate(start)}
+        sids = {dd.add(_a(f"m{k}", b + (extra if k == 0 else ""), t, f"2024-12-23T0{k + 1}:00:00Z", src=f"s{k}"))
+                .story_id for k, (t, b) in enumerate(start)}
         assert len(sids) == 1
-        stories[bar] = (dd.add(_a("end", end, "Honda and Nissan end merger talks", None, src="late")).story_id
-                        in sids)
-    assert stories == {0.0: True, 0.5: False}  # its best link clears the bar; the story's mean does not
+        stories[bar] = (dd.add(_a("end", end + extra, "Honda and Nissan end merger talks", None, src="late"))
+                        .story_id in sids)
+    # its best link clears the bar; the story's mean does not, unless a member shares a specific figure with it
+    assert stories == {0.0: True, 0.5: False, 0.9: True}
