@@ -151,3 +151,39 @@ def test_hard_synthetic_copies_are_found() -> None:
     story, dup = cluster_story_and_dup(ds.pages)
     r = score(ds, story, dup)
     assert r["dup"]["pairwise_f1"] == 1.0 and r["story"]["pairwise_f1"] == 1.0, r
+
+
+def test_undated_article_joins_only_a_story_whose_members_agree_on_average() -> None:
+    """An undated saga stage (the end of merger talks) links to one or two members of the story of their
+    start but not to the rest: below ``story_undated_join_mean`` on average, it starts its own story."""
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    start = [("Honda and Nissan sign merger memorandum", "Honda and Nissan signed a memorandum of understanding on "
+              "Monday to start merger talks, aiming at a joint holding company by August 2026 with combined sales "
+              "of 30 trillion yen."),
+             ("Honda, Nissan begin merger talks", "Honda Motor and Nissan Motor said they had started talks on a "
+              "merger under a holding company, a deal that would create sales of 30 trillion yen and operating "
+              "profit above 3 trillion yen."),
+             ("Nissan and Honda to combine", "Nissan and Honda agreed to explore a combination, listing a holding "
+              "company in August 2026; Mitsubishi Motors will decide by the end of January whether to join."),
+             ("Honda Nissan holding company planned", "The holding company of Honda and Nissan is to be listed in "
+              "August 2026, the companies said, with 30 trillion yen in revenue."),
+             ("Holding company to list in August 2026", "Shares of the planned Honda Nissan holding company are to "
+              "list in August 2026; the group expects 30 trillion yen of sales and 3 trillion yen of operating "
+              "profit."),
+             ("Mitsubishi Motors weighs joining", "Mitsubishi Motors will decide by end-January 2025 whether to join "
+              "the Honda Nissan holding company planned for August 2026 with 30 trillion yen in sales.")]
+    end = ("Honda and Nissan terminated their merger talks on Thursday, ending the memorandum of understanding "
+           "after Nissan rejected becoming a subsidiary of Honda.")
+    figure = " Nissan booked 12,684 units of restructuring charges, the memorandum of understanding said."
+    stories = {}
+    for bar, extra in ((0.0, ""), (0.5, ""), (0.9, figure)):
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=bar))
+        sids = {dd.add(_a(f"m{k}", b + (extra if k == 0 else ""), t, f"2024-12-23T0{k + 1}:00:00Z", src=f"s{k}"))
+                .story_id for k, (t, b) in enumerate(start)}
+        assert len(sids) == 1
+        stories[bar] = (dd.add(_a("end", end + extra, "Honda and Nissan end merger talks", None, src="late"))
+                        .story_id in sids)
+    # its best link clears the bar; the story's mean does not, unless a member shares a specific figure with it
+    assert stories == {0.0: True, 0.5: False, 0.9: True}

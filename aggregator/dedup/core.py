@@ -126,6 +126,10 @@ class DedupConfig:
     story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
     story_join_mean: float = 0.25  # mean link probability over a story's scored members to join it
     story_span_days: float = 5.0  # a dated article joins no story with a dated member further away
+    # an article without a date joins a story only if its scored members agree on average (mean link >= this)
+    # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
+    # their end) shares the maker and kind with one member, not the facts of the story
+    story_undated_join_mean: float = 0.35
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -793,7 +797,8 @@ class Deduplicator:
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
 
-    def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False) -> np.ndarray:
+    def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False,
+                      figures_out: list[np.ndarray] | None = None) -> np.ndarray:
         """Probability that ``d`` and each candidate report one event (:mod:`.story`).
 
         Dated pairs further apart than ``story_window_days`` (less the uncertainty of month-only dates)
@@ -803,6 +808,8 @@ class Deduplicator:
         if not m:
             return np.empty(0)
         x = self._story_features(d, cands)
+        if figures_out is not None:  # shared specific figures per candidate, for the undated join rule
+            figures_out.append(x[:, S.FEATURES.index("figures")])
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
         if d.published is not None and not in_window:  # (_place has dropped the others already)
@@ -1038,16 +1045,20 @@ class Deduplicator:
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
-        probs = self._story_scores(d, story_docs, in_window=True).tolist()
+        figs: list[np.ndarray] = []
+        probs = self._story_scores(d, story_docs, in_window=True, figures_out=figs).tolist()
+        fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
-        for p, o in zip(probs, story_docs, strict=True):
+        for p, o, fig in zip(probs, story_docs, figs[0] if figs else [0.0] * len(probs), strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
             sid = resolved.get(o.story_id)
             if sid is None:
                 sid = resolved[o.story_id] = self._resolve(o.story_id)
             by_story.setdefault(sid, []).append(p)
+            if fig > 0:
+                fig_sids.add(sid)
             if p >= bar:
                 story_hits.append((p, o))
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
@@ -1078,6 +1089,9 @@ class Deduplicator:
             if cl is None or self._banned_story(d.article_id, sid):
                 continue
             if float(np.mean(by_story[sid])) < cfg.story_join_mean:
+                continue
+            if d.published is None and sid not in fig_sids and \
+                    float(np.mean(by_story[sid])) < cfg.story_undated_join_mean:
                 continue
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:

@@ -21,7 +21,9 @@ not learned but hard:
 * an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.65 like the
   dated one on the development set), joins at most one story and never merges two: it cannot glue
   unrelated stories together, and still joins its story when the evidence (shared figures, names,
-  kind, period) is strong.
+  kind, period) is strong. It joins only a story whose scored members agree with it on average
+  (``story_undated_join_mean``) or one of which shares a specific figure with it: an undated saga stage
+  or follow-up links to one member of the earlier event, not to the rest.
 * a link needs a shared strong name or a shared specific figure, and two independent signs of another
   event (another kind of news, other figures, another period, other model codes) veto it.
 
