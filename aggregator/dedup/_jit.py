@@ -245,115 +245,25 @@ def oph_sign(hashes, mul1, add1, mul2, round_add, k, sig):  # noqa: ANN001, ANN2
         r += 1
 
 
-# --- story tier: per-candidate evidence read straight from the packed documents ---------------------
-
-
-@_njit
-def _u64_at(buf, p):  # noqa: ANN001, ANN202
-    """Little-endian uint64 at byte ``p`` of a uint8 array (packed segments need not be aligned here)."""
-    v = np.uint64(0)
-    for k in range(8):
-        v |= np.uint64(buf[p + k]) << np.uint64(8 * k)
-    return v
-
-
-@_njit
-def _u32_at(buf, p):  # noqa: ANN001, ANN202
-    return np.int64(buf[p]) | (np.int64(buf[p + 1]) << 8) | (np.int64(buf[p + 2]) << 16) | (np.int64(buf[p + 3]) << 24)
-
-
-@_njit
-def _find(sorted_arr, v):  # noqa: ANN001, ANN202
-    """Index of ``v`` in ``sorted_arr``, or -1."""
-    n = len(sorted_arr)
-    if n == 0:
-        return -1
-    i = np.searchsorted(sorted_arr, v)
-    if i < n and sorted_arr[i] == v:
-        return i
-    return -1
-
-
-@_njit
-def story_evidence(buf, starts, na, names_a, wa, idf_a, ka, strong, out, lens):  # noqa: ANN001, ANN201, PLR0913
-    """Per-candidate sums the story score is made of, for the packed documents ``buf[starts[i]:starts[i+1]]``.
-
-    Layout of a packed document (``core.Doc``): six uint32 lengths ``(ns, ne, nei, nn, nm, nk)``, ``ne``
-    int64 unit keys, then ``nn`` number, ``nm`` name and ``nk`` keyword uint64 hashes, ..., and the
-    ``nm`` name weights (uint8, tenths) as its last bytes. ``out[i]`` gets: numbers score (1 per shared
-    specific figure, 0.5 per shared round one), shared specific figures, the candidate's specific
-    figures, name weight (``sum min(w_a, w_b) / 10 * idf``), the candidate's strong names, shared strong
-    names, shared keywords; ``lens[i]`` its ``(nn, nm, nk)``. Sums run in the candidate's array order,
-    as the numpy version's ``bincount`` does, so the floats are the same.
-    """
-    one = np.uint64(1)
-    for i in range(len(starts) - 1):
-        b0 = starts[i]
-        b1 = starts[i + 1]
-        ne = _u32_at(buf, b0 + 4)
-        nn = _u32_at(buf, b0 + 12)
-        nm = _u32_at(buf, b0 + 16)
-        nk = _u32_at(buf, b0 + 20)
-        lens[i, 0] = nn
-        lens[i, 1] = nm
-        lens[i, 2] = nk
-        o = b0 + 24 + 8 * ne
-        nums = 0.0
-        spec_shared = 0.0
-        spec_b = 0.0
-        for j in range(nn):
-            v = _u64_at(buf, o + 8 * j)
-            spec = (v & one) == one
-            hit = _find(na, v) >= 0
-            if spec:
-                spec_b += 1.0
-            if hit:
-                nums += 1.0 if spec else 0.5
-                if spec:
-                    spec_shared += 1.0
-        o += 8 * nn
-        wbase = b1 - nm
-        name_w = 0.0
-        strong_b = 0.0
-        strong_shared = 0.0
-        for j in range(nm):
-            v = _u64_at(buf, o + 8 * j)
-            wb = np.int64(buf[wbase + j])
-            if wb >= strong:
-                strong_b += 1.0
-            p = _find(names_a, v)
-            if p >= 0:
-                w = np.int64(wa[p])
-                name_w += (min(wb, w) / 10) * idf_a[p]
-                if wb >= strong and w >= strong:
-                    strong_shared += 1.0
-        o += 8 * nm
-        kinter = 0.0
-        for j in range(nk):
-            if _find(ka, _u64_at(buf, o + 8 * j)) >= 0:
-                kinter += 1.0
-        out[i, 0] = nums
-        out[i, 1] = spec_shared
-        out[i, 2] = spec_b
-        out[i, 3] = name_w
-        out[i, 4] = strong_b
-        out[i, 5] = strong_shared
-        out[i, 6] = kinter
+# --- story tier: per-candidate evidence read straight from the feature records -----------------------
 
 
 _M21 = np.uint64(0x1FFFFF)
 
 
 @_njit
-def story_evidence_fb(buf64, buf8, starts, na, names_a, wa, idf_a, ka, strong, out, lens):  # noqa: ANN001, ANN201, PLR0913
-    """:func:`story_evidence` over the candidates' feature records (``core.Doc.fb``) instead of their whole
-    packed documents: one uint64 word ``nn | nm << 21 | nk << 42``, the ``nn`` number, ``nm`` name and
-    ``nk`` keyword hashes, then the ``nm`` name weights (uint8) padded to a word; record ``i`` is words
-    ``starts[i]:starts[i+1]`` of ``buf64`` (``buf8``: the same buffer as bytes).
+def story_evidence(buf64, buf8, starts, na, names_a, wa, idf_a, ka, strong, out, lens):  # noqa: ANN001, ANN201, PLR0913
+    """Per-candidate sums the story score is made of, read from the candidates' feature records
+    (``core.Doc.fb``): one uint64 word ``nn | nm << 21 | nk << 42``, the ``nn`` number, ``nm`` name and
+    ``nk`` keyword hashes, then the ``nm`` name weights (uint8, tenths) padded to a word; record ``i`` is
+    words ``starts[i]:starts[i+1]`` of ``buf64`` (``buf8``: the same buffer as bytes).
 
-    Each candidate array and the new article's are sorted, so shared items are found by one merge pass
-    instead of a binary search per item; the candidate's items are visited in the same order, so the
-    sums (and their float rounding) are those of :func:`story_evidence`.
+    ``out[i]`` gets: numbers score (1 per shared specific figure, 0.5 per shared round one), shared
+    specific figures, the candidate's specific figures, name weight (``sum min(w_a, w_b) / 10 * idf``),
+    the candidate's strong names, shared strong names, shared keywords; ``lens[i]`` its ``(nn, nm, nk)``.
+    Each candidate array and the new article's are sorted, so shared items are found by one merge pass;
+    the candidate's items are visited in array order, as the numpy version's ``bincount`` does, so the
+    floats are the same.
     """
     one = np.uint64(1)
     n_a, m_a, k_a = len(na), len(names_a), len(ka)

@@ -219,7 +219,7 @@ def pack_features(feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: np.ndarray,
                     idf_a: np.ndarray, ka: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_story_evidence_numpy`, in one compiled pass over the candidates' packed documents
+    """:func:`_story_evidence_numpy`, in one compiled pass over the candidates' feature records
     (``_jit.story_evidence``) when the kernels are available; the same sums, bit for bit."""
     if not _jit.ENABLED:
         return _story_evidence_numpy(cands, na, names_a, wa, idf_a, ka)
@@ -230,13 +230,13 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     ev = np.empty((m, 7))
     lens = np.empty((m, 3), dtype=np.int64)
     joined = b"".join(fbs)
-    _jit.story_evidence_fb(np.frombuffer(joined, dtype=np.uint64), np.frombuffer(joined, dtype=np.uint8), starts,
+    _jit.story_evidence(np.frombuffer(joined, dtype=np.uint64), np.frombuffer(joined, dtype=np.uint8), starts,
                            na, names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
     return ev, lens
 
 
 def _feature_record(blob: bytes) -> bytes:
-    """The event features of a packed document as :func:`._jit.story_evidence_fb` reads them: one word
+    """The event features of a packed document as :func:`._jit.story_evidence` reads them: one word
     ``nn | nm << 21 | nk << 42``, the number, name and keyword hashes, the name weights padded to a word."""
     _ns, ne, _nei, nn, nm, nk = _HEADER.unpack_from(blob)
     o = 4 * _HDR + 8 * ne
