@@ -187,6 +187,7 @@ class Story:
 _HEADER = struct.Struct("<6I")
 _WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
+_FIGURES = S.FEATURES.index("figures")  # shared specific figures: the undated join rule asks for one
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
 
 
@@ -508,6 +509,10 @@ class Deduplicator:
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
+        # the article being placed, its text units in order (number, units), and their shingles in order
+        # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
+        self._kept: tuple[int, list[str]] | None = None
+        self._order: tuple[Any, ...] | None = None
 
     def _minhash_scheme(self) -> str:
         """The MinHash scheme of the state: stored signatures and band keys are only comparable
@@ -636,10 +641,10 @@ class Deduplicator:
         """Characters of the longest verbatim passage of ``a`` (the article being placed) made of the
         ``shared`` shingles (``lead``: of the one ``a`` opens with); 0 when ``a``'s text is not at hand
         (only the set of a stored one is)."""
-        kept = getattr(self, "_kept", None)
+        kept = self._kept
         if kept is None or kept[0] != a.number:
             return 0
-        cache = getattr(self, "_order", None)
+        cache = self._order
         if cache is None or cache[0] != a.number:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
         return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
@@ -797,29 +802,16 @@ class Deduplicator:
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
 
-    def _story_scores(self, d: Doc, cands: list[Doc], in_window: bool = False,
-                      figures_out: list[np.ndarray] | None = None) -> np.ndarray:
-        """Probability that ``d`` and each candidate report one event (:mod:`.story`).
-
-        Dated pairs further apart than ``story_window_days`` (less the uncertainty of month-only dates)
-        get 0: the story tier never links them, whatever the text shares.
-        """
-        m = len(cands)
-        if not m:
-            return np.empty(0)
+    def _story_scores(self, d: Doc, cands: list[Doc]) -> tuple[np.ndarray, np.ndarray]:
+        """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and
+        the evidence matrix it was read from (:func:`.story.pair_features`). The candidates are those
+        :meth:`_place` kept inside the story window (dated pairs further apart are never linked)."""
+        if not cands:
+            return np.empty(0), np.empty((0, len(S.FEATURES)))
         x = self._story_features(d, cands)
-        if figures_out is not None:  # shared specific figures per candidate, for the undated join rule
-            figures_out.append(x[:, S.FEATURES.index("figures")])
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
-        if d.published is not None and not in_window:  # (_place has dropped the others already)
-            unc_a = S.parse_extra(d.extra)[3]
-            window = self.config.story_window_days
-            for i, o in enumerate(cands):
-                gap = S.time_gap_days(d.published, o.published, unc_a, S.parse_extra(o.extra)[3])
-                if gap is not None and gap > window:
-                    p[i] = 0.0
-        return p
+        return p, x
 
     # -- decisions / bans -----------------------------------------------------------------
     def _resolve(self, cid: str) -> str:
@@ -1045,13 +1037,12 @@ class Deduplicator:
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
-        figs: list[np.ndarray] = []
-        probs = self._story_scores(d, story_docs, in_window=True, figures_out=figs).tolist()
+        probs, evidence = self._story_scores(d, story_docs)
         fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
-        for p, o, fig in zip(probs, story_docs, figs[0] if figs else [0.0] * len(probs), strict=True):
+        for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
             sid = resolved.get(o.story_id)
             if sid is None:
@@ -1088,10 +1079,10 @@ class Deduplicator:
             cl = store.get(f"c:{sid}")
             if cl is None or self._banned_story(d.article_id, sid):
                 continue
-            if float(np.mean(by_story[sid])) < cfg.story_join_mean:
+            mean = float(np.mean(by_story[sid]))
+            if mean < cfg.story_join_mean:
                 continue
-            if d.published is None and sid not in fig_sids and \
-                    float(np.mean(by_story[sid])) < cfg.story_undated_join_mean:
+            if d.published is None and sid not in fig_sids and mean < cfg.story_undated_join_mean:
                 continue
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
