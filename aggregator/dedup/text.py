@@ -542,6 +542,13 @@ def ordered_shingles(kept_units: Sequence[str], k: int) -> tuple[np.ndarray, np.
     return shingle_hashes(tok, k), np.append(starts, len(norm)).astype(np.int64)
 
 
+def _shared(seq: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Which of ``seq`` lie in ``members`` (sorted, unique, not empty)."""
+    pos = np.searchsorted(members, seq)
+    pos[pos == len(members)] = 0
+    return members[pos] == seq
+
+
 def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k: int) -> int:
     """Length in characters of the longest stretch of consecutive ``seq`` shingles (``k`` tokens
     each) that all lie in ``members`` (sorted, unique): with ``seq``/``offsets`` from
@@ -551,9 +558,7 @@ def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k
     shingles span ~130 characters, 20 ideograph shingles ~20)."""
     if not len(seq) or not len(members):
         return 0
-    pos = np.searchsorted(members, seq)
-    pos[pos == len(members)] = 0
-    hit = members[pos] == seq
+    hit = _shared(seq, members)
     if not hit.any():
         return 0
     # runs of hits lie between consecutive misses; shingles [s, e) cover tokens s .. e - 2 + k
@@ -572,9 +577,7 @@ def leading_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k
     shingle is not shared."""
     if not len(seq) or not len(members):
         return 0
-    pos = np.searchsorted(members, seq)
-    pos[pos == len(members)] = 0
-    miss = np.flatnonzero(members[pos] != seq)
+    miss = np.flatnonzero(~_shared(seq, members))
     run = int(miss[0]) if len(miss) else len(seq)
     if not run:
         return 0
