@@ -23,6 +23,7 @@ from lxml import html as lxml_html
 from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
+from .body import _norm as _norm_text  # words, lower-cased, one space apart (the body cleaner's comparisons)
 from .body import covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, whole_page_text
 from .decode import decode_html
 from .errors import ExtractionError
@@ -383,10 +384,6 @@ def shown_standfirst(tree: lxml_html.HtmlElement, html_text: str, lead: str | No
         ):
             return " ".join(shown.split())
     return None
-
-
-def _norm_text(text: str) -> str:
-    return " ".join(re.sub(r"\W+", " ", text).split()).lower()
 
 
 def pick_language(pm: PageMeta, node: dict | None, how: str, body: str | None) -> tuple[str | None, str]:

@@ -24,11 +24,6 @@ ARTICLE_TYPES = {
     "socialmediaposting", "discussionforumposting",
 }
 NEWS_TYPES = {t for t in ARTICLE_TYPES if "news" in t}
-NON_ARTICLE_TYPES = {
-    "collectionpage", "itemlist", "searchresultspage", "profilepage", "podcastseries",
-    "podcastepisode", "videogallery", "aboutpage", "contactpage", "imagegallery", "product",
-    "event", "jobposting", "recipe", "faqpage", "realestatelisting",
-}
 #: The declarations that alone make a page a non-article: lists of other pages and pages about the site.
 #: A product, recipe, event or FAQ page has a main text of its own (the real-page set labels them
 #: articles): for those the text's shape decides, as for a page that declares nothing.
