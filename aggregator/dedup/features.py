@@ -56,7 +56,6 @@ PLACES = set(_TABLE["places"])
 
 _CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
                                             and not k[0].isupper()), key=len, reverse=True)))
-_CJK_ALIASES_ASCII = any(k.isascii() for k in ALIASES if not k.isascii() and not k[0].isupper())  # (none)
 # names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
 _PHRASES = tuple(sorted((k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True))
 _PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in _PHRASES) + r")(?!\w)")
@@ -225,7 +224,8 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     for m in (_phrase_re(present).finditer(text) if present else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
-    for m in (_CJK_ALIAS_RE.finditer(text) if _CJK_ALIASES_ASCII or not text.isascii() else ()):
+    # (every alias of that pattern holds a non-ASCII character: an ASCII text cannot match it)
+    for m in (_CJK_ALIAS_RE.finditer(text) if not text.isascii() else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
         code = re.match(r"\s?(\d{1,3})(?![\d月年日号])", text[m.end() :])
