@@ -2,7 +2,8 @@
 
 The texts are other people's sentences and live outside the repository; these checks keep it so, and
 keep the second set (``clusterset2.jsonl``) a fair test: no page or event of it may appear in the set
-the method is tuned on (``clusterset.jsonl``).
+the method is tuned on (``clusterset.jsonl``). The third set (``clusterset3.jsonl``, training material
+for the story link model) shares no page and no event with either.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _rows(name: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("name", ["clusterset.jsonl", "clusterset2.jsonl"])
+@pytest.mark.parametrize("name", ["clusterset.jsonl", "clusterset2.jsonl", "clusterset3.jsonl"])
 def test_facts_only_and_consistent(name: str) -> None:
     rows = _rows(name)
     assert rows
@@ -46,3 +47,14 @@ def test_second_set_is_apart_from_the_first() -> None:
     assert not {norm(r["url"]) for r in first} & {norm(r["url"]) for r in second}
     assert not {r["event"] for r in first} & {r["event"] for r in second}
     assert not {r["id"] for r in first} & {r["id"] for r in second}
+
+
+def test_third_set_is_apart_from_the_other_two() -> None:
+    third = _rows("clusterset3.jsonl")
+    norm = lambda u: u.rstrip("/")  # noqa: E731
+    for other in (_rows("clusterset.jsonl"), _rows("clusterset2.jsonl")):
+        assert not {norm(r["url"]) for r in third} & {norm(r["url"]) for r in other}
+        assert not {r["event"] for r in third} & {r["event"] for r in other}
+        assert not {r["id"] for r in third} & {r["id"] for r in other}
+    # its own prefixes, so that a merged training file can never confuse it with the test set
+    assert all(r["id"].startswith("D") and r["event"].startswith("D-") for r in third)

@@ -10,6 +10,13 @@ half (or ``all``: the weights shipped in ``story.py``) and prints the weights an
 of both halves. ``--crossfit`` is the honest estimate: fit on half a and score half b, fit on half b
 and score half a, each clustered in ``--orders`` arrival orders (the published order, then shuffles of
 the order among articles of one day and among undated ones), with the mean of the orders.
+
+``--train-extra PART`` (repeatable) adds another labelled set as pure training material: its pairs
+join every fit (both cross-fit folds and ``--half``), it is never scored, and it must share no page and
+no event with the scored set (checked), so a cross-fit figure stays an honest held-out estimate:
+
+    .venv/bin/python -m benchmarks.devsets.fit_story_weights /work/scratch/clusterset/part-*.jsonl \
+        --crossfit --orders 3 --train-extra /work/scratch/clusterset3/part-D.jsonl
 """
 
 from __future__ import annotations
@@ -101,11 +108,33 @@ def fmt(r: dict[str, float]) -> str:
             f"xlang {r['cross_language_recall']:.2f} near {r['near_misses_merged']:.1f}")
 
 
-def fit(paths: list[Path], half: str, l2: float, synthetic: int) -> tuple[dict[str, float], float]:
+def extra_matrix(paths: list[Path], extra: list[Path]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The pairs of the ``--train-extra`` parts (one matrix over all of them), after checking that they
+    share no page and no event with the scored set ``paths``: training on the test material would make
+    the cross-fit figure a lie."""
+    if not extra:
+        return None
+    scored, more = load_devset(paths, "all"), load_devset(extra, "all")
+    urls = {p.get("url", "").rstrip("/") for p in scored.pages} - {""}
+    clash_ids = {p["id"] for p in scored.pages} & {p["id"] for p in more.pages}
+    clash_events = {p["event"] for p in scored.pages} & {p["event"] for p in more.pages}
+    clash_urls = urls & {p.get("url", "").rstrip("/") for p in more.pages}
+    if clash_ids or clash_events or clash_urls:
+        raise SystemExit(f"--train-extra overlaps the scored set: ids {sorted(clash_ids)[:5]}, "
+                         f"events {sorted(clash_events)[:5]}, urls {sorted(clash_urls)[:5]}")
+    x, y = pair_matrix(extra, "all")
+    print(f"train-extra: {len(more.pages)} pages, {len(y)} pairs ({int(y.sum())} same-event)", flush=True)
+    return x, y
+
+
+def fit(paths: list[Path], half: str, l2: float, synthetic: int,
+        extra: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict[str, float], float]:
     from aggregator.dedup import story as S
 
     halves = ("a", "b") if half == "all" else (half,)
     parts = [pair_matrix(paths, h) for h in halves]
+    if extra is not None:
+        parts.append(extra)
     if synthetic:
         # our synthetic corpus and the fixture pages: same-week near misses (one maker, one model, other news)
         # (repeated ``synthetic`` times: the real halves hold ~5x as many pairs)
@@ -124,10 +153,14 @@ def main() -> None:
                     help="add the synthetic corpus and the fixture pages this many times (0: none)")
     ap.add_argument("--crossfit", action="store_true", help="fit on a and score b, fit on b and score a")
     ap.add_argument("--orders", type=int, default=1, help="arrival orders to average over")
+    ap.add_argument("--train-extra", action="append", type=Path, default=[], metavar="PART",
+                    help="a labelled part used only as training material in every fit, never scored "
+                         "(repeatable; must share no page or event with PATHS)")
     args = ap.parse_args()
+    extra = extra_matrix(args.paths, args.train_extra)
     fits = ("a", "b") if args.crossfit else (args.half,)
     for h in fits:
-        weights, bias = fit(args.paths, h, args.l2, args.synthetic)
+        weights, bias = fit(args.paths, h, args.l2, args.synthetic, extra)
         print(json.dumps({"fitted_on": h, "weights": weights, "bias": bias}))
         cfg = DedupConfig(story_weights=weights, story_bias=bias)
         targets = [t for t in ("a", "b") if not args.crossfit or t != h]
