@@ -58,3 +58,21 @@ def test_third_set_is_apart_from_the_other_two() -> None:
         assert not {r["id"] for r in third} & {r["id"] for r in other}
     # its own prefixes, so that a merged training file can never confuse it with the test set
     assert all(r["id"].startswith("D") and r["event"].startswith("D-") for r in third)
+
+
+def test_training_extra_must_not_overlap_the_scored_set(tmp_path: Path) -> None:
+    """``fit_story_weights --train-extra`` refuses a part sharing an event (or page) with the scored set:
+    training on test material would make the cross-fit figure a lie."""
+    from benchmarks.devsets.fit_story_weights import extra_matrix
+
+    def part(name: str, rows: list[dict]) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    page = {"title": "t", "text": "BYD sold 382,476 cars in May.", "published": None, "language": "en"}
+    scored = part("scored.jsonl", [{**page, "id": "A1", "url": "https://a.example/1", "event": "A-byd-may"}])
+    clash = part("clash.jsonl", [{**page, "id": "D1", "url": "https://d.example/1", "event": "A-byd-may"}])
+    with pytest.raises(SystemExit, match="overlaps the scored set"):
+        extra_matrix([scored], [clash])
+    assert extra_matrix([scored], []) is None
