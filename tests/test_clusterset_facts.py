@@ -9,6 +9,7 @@ for the story link model) shares no page and no event with either.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,9 @@ def test_third_set_is_apart_from_the_other_two() -> None:
 def test_training_extra_must_not_overlap_the_scored_set(tmp_path: Path) -> None:
     """``fit_story_weights --train-extra`` refuses a part sharing an event (or page) with the scored set:
     training on test material would make the cross-fit figure a lie."""
+    root = str(DEVSETS.parents[1])
+    if root not in sys.path:  # the benchmarks package sits beside the installed one
+        sys.path.insert(0, root)
     from benchmarks.devsets.fit_story_weights import extra_matrix
 
     def part(name: str, rows: list[dict]) -> Path:
