@@ -77,3 +77,13 @@ def test_redis_store_keeps_the_vector_for_another_process(redis_url: str) -> Non
     other = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT), store=open_store(spec))  # a second process
     assert other.embedding.cosine(number, [dd.store.doc_number("en", create=False)])[0] > E.CENTER
     assert other.story_of("de") == stories["en"]
+
+
+def test_file_store_keeps_the_vector_across_a_restart(tmp_path) -> None:  # noqa: ANN001
+    spec = f"file:{tmp_path / 'dedup'}"
+    dd, stories = _stories(spec)
+    dd.flush()
+    again = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT), store=spec)
+    assert again.embedding.cosine(2, [1])[0] == pytest.approx(dd.embedding.cosine(2, [1])[0])
+    assert again.embedding.cosine(2, [1])[0] > E.CENTER
+    assert again.story_of("de") == stories["en"]
