@@ -44,6 +44,7 @@ import numpy as np
 from . import _jit
 from . import features as F
 from . import story as S
+from . import textdates as TD
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import LexicalIndex, lead_text  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
@@ -130,6 +131,9 @@ class DedupConfig:
     # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
     # their end) shares the maker and kind with one member, not the facts of the story
     story_undated_join_mean: float = 0.35
+    # a pair where one side's time is a day read from its text (textdates) is not linked when the times lie
+    # more than story_window_days + this apart (negative: such days are not used)
+    story_inferred_slack_days: float = 7.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -611,7 +615,13 @@ class Deduplicator:
                 break
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
-        extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
+        top = F.deshout(F.nfkc("\n".join((title, lead, *head))))
+        extra = S.pack_extra(top, lang, uncertainty)
+        if published is None or uncertainty:  # no day stated: the latest past day the text names (textdates)
+            month = _iso(published)[:7] if published is not None and uncertainty < 16 else None
+            inferred = TD.infer(top, month=month)
+            if inferred is not None:
+                extra = f"{extra} {TD.token(inferred)}".strip()
         self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
@@ -1034,6 +1044,14 @@ class Deduplicator:
         if ta is not None:
             story_docs = [o for o in story_docs if o.published is None or not
                           max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
+        named_d = TD.named_day(d.extra) if cfg.story_inferred_slack_days >= 0 else None
+        if cfg.story_inferred_slack_days >= 0:
+            # the latest past day a text names (textdates; only for articles without a day stated) is a lower
+            # bound of its publication: an undated follow-up naming a day weeks after a candidate's date
+            # reports something later
+            far = window + cfg.story_inferred_slack_days
+            story_docs = [o for o in story_docs if not ((named_d is not None or "e:" in o.extra) and TD.pair_days_after(
+                ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
@@ -1087,6 +1105,9 @@ class Deduplicator:
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
                 continue
+            if named_d is not None and TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + \
+                    cfg.story_inferred_slack_days:
+                continue  # the day its text names lies far from the story's dated members
             allowed.append((p, sid))
         if pinned_story and store.get(f"c:{pinned_story}") is not None:
             allowed.insert(0, (math.inf, pinned_story))
