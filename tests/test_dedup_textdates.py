@@ -31,8 +31,7 @@ from aggregator.dedup import textdates as T
 def test_days_with_a_year_in_each_language(text: str, expected: date) -> None:
     assert [m.day for m in T.day_mentions(text)] == [expected]
     inf = T.infer(text)
-    assert inf is not None and inf.source == "day"
-    assert abs(inf.not_before - T._noon(expected)) < 1
+    assert inf is not None and inf.named == inf.lead == T._noon(expected)
 
 
 def test_a_day_without_a_year_takes_the_year_of_a_stated_day() -> None:
@@ -54,26 +53,34 @@ def test_plans_and_words_are_not_past_days() -> None:
             "Max will start on January 15, 2025. Musk said he may 3 times repeat it.")
     ms = T.day_mentions(text)
     assert [(m.day, m.future) for m in ms] == [(date(2024, 12, 1), False), (date(2025, 1, 15), True)]
-    assert T.infer(text).not_before == T._noon(date(2024, 12, 1))
+    assert T.infer(text).named == T._noon(date(2024, 12, 1))
     assert T.day_mentions("特斯拉计划于10月10日发布Robotaxi。2024年8月31日消息")[0].future
     # a month and year alone is a period, not a day
     assert T.infer("BYD sold 506,804 vehicles in November 2024.") is None
 
 
-def test_a_known_month_keeps_its_days_and_the_estimate_round_trips_through_the_extra_string() -> None:
-    text = "On Nov. 28, 2024 the board met; on 2 December 2024 Ford recalled 20,484 cars."
-    assert T.infer(text, month="2024-11").not_before == T._noon(date(2024, 11, 28))
+def test_named_day_bounds_lead_day_estimates_and_both_round_trip_through_the_extra_string() -> None:
+    text = ("Ford recalls 20,484 Mach-E, the NHTSA said on 2 December 2024. The fault was first reported "
+            + "by owners in forums. " * 12 + "A first recall of the model was filed on Nov. 28, 2024, and a "
+            "software update followed on December 5, 2024.")
+    assert T.infer(text, month="2024-11").named == T._noon(date(2024, 11, 28))
     inf = T.infer(text)
+    assert inf.named == T._noon(date(2024, 12, 5)) and inf.lead == T._noon(date(2024, 12, 2))
     tok = T.token(inf)
-    assert tok == "e:2024-12-02"
-    t, unc = T.estimate_of(f"c:recall {tok} y:2024")
-    assert abs(t - inf.time) < 1 and unc == inf.uncertainty_days
-    assert T.estimate_of("c:recall ye:2024") is None
-    # gap: a stated date two months before the named day is far; one within the spread is not
+    assert tok == "e:2024-12-05 l:2024-12-02"
+    extra = f"c:recall {tok} y:2024"
+    assert T.named_day(extra) == inf.named and T.lead_day(extra) == inf.lead
+    assert T.named_day("c:recall ye:2024") is None
     day = 86400.0
-    assert T.gap_days(inf.not_before - 60 * day, 0.0, "", None, 0.0, tok) > 50
-    assert T.gap_days(inf.not_before + day, 0.0, "", None, 0.0, tok) == 0.0
-    assert T.gap_days(inf.not_before, 0.0, "", None, 0.0, "") is None
+    # a stated date well before the named day: far; a stated date well after it: the lead day says far too
+    assert T.pair_days_after(inf.named - 60 * day, 0.0, "", None, 0.0, extra) > 50
+    assert T.pair_days_after(inf.named + 60 * day, 0.0, "", None, 0.0, extra) > 50
+    assert T.pair_days_after(inf.named, 0.0, "", None, 0.0, extra) == 0.0  # 3 days after the lead day: within
+    # without a lead day, a later stated date is no evidence (the named day is only a lower bound)
+    assert T.pair_days_after(inf.named + 60 * day, 0.0, "", None, 0.0, "e:2024-12-05") == 0.0
+    # two undated pages: their lead days, either way
+    assert T.pair_days_after(None, 0.0, "e:2025-02-13 l:2025-02-13", None, 0.0, extra) > 60
+    assert T.pair_days_after(None, 0.0, "", None, 0.0, extra) == 0.0
 
 
 def _a(i: str, body: str, title: str, when: str | None, src: str) -> dict:

@@ -619,7 +619,7 @@ class Deduplicator:
         extra = S.pack_extra(top, lang, uncertainty)
         if published is None or uncertainty:  # no day stated: the latest past day the text names (textdates)
             month = _iso(published)[:7] if published is not None and uncertainty < 16 else None
-            inferred = TD.infer(top, month=month)
+            inferred = TD.infer(top, month=month, periods=S.parse_extra(extra)[0])
             if inferred is not None:
                 extra = f"{extra} {TD.token(inferred)}".strip()
         self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
@@ -1045,10 +1045,11 @@ class Deduplicator:
             story_docs = [o for o in story_docs if o.published is None or not
                           max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
         named_d = TD.named_day(d.extra) if cfg.story_inferred_slack_days >= 0 else None
+        lead_d = TD.lead_day(d.extra) if named_d is not None else None
         if cfg.story_inferred_slack_days >= 0:
-            # the latest past day a text names (textdates; only for articles without a day stated) is a lower
-            # bound of its publication: an undated follow-up naming a day weeks after a candidate's date
-            # reports something later
+            # the days a text names (textdates; read only for articles without a day stated): the latest is a
+            # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
+            # reports something later), the latest in its opening an estimate of it
             far = window + cfg.story_inferred_slack_days
             story_docs = [o for o in story_docs if not ((named_d is not None or "e:" in o.extra) and TD.pair_days_after(
                 ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
@@ -1105,8 +1106,10 @@ class Deduplicator:
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
                 continue
-            if named_d is not None and TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + \
-                    cfg.story_inferred_slack_days:
+            if named_d is not None and cl.lo is not None and cl.hi is not None and (
+                    TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + cfg.story_inferred_slack_days or
+                    lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -
+                    TD.LEAD_UNCERTAINTY_DAYS > cfg.story_span_days + cfg.story_inferred_slack_days):
                 continue  # the day its text names lies far from the story's dated members
             allowed.append((p, sid))
         if pinned_story and store.get(f"c:{pinned_story}") is not None:

@@ -1,38 +1,44 @@
-"""When was a page written? Dates read from its text, for pages that state no publication date.
+"""When was a page written? Dates read from its text, for pages that state no publication day.
 
 News text says when things happened: "Dec. 3, 2024", "3. Dezember 2024", "2024年12月3日", "12월 3일",
-"le 3 décembre", "3 de diciembre de 2024", "2024-12-03", and the periods it reports on ("November
-deliveries", "Q3 2024"). A page is (nearly always) written on or after the latest past day it names, and
-soon after it: a report names the day of its event ("on Tuesday, Dec. 3"). So the latest *day* named
-(:func:`day_mentions`) bounds the publication date from below, and the estimate is that day, give or take
-:data:`SPREAD_DAYS`.
+"le 3 décembre", "3 de diciembre de 2024", "2024-12-03" (:func:`day_mentions`). Two readings of them:
 
-Two things make the latest day wrong, and are guarded against:
+* the **named day**, the latest past day the text names: a page is written on or after it, so it bounds
+  the publication from below -- and only from below: a report also names days long past (the accident a
+  recall follows, the last day of a quarter);
+* the **lead day**, the latest past day named in the opening (title, dateline, first sentence;
+  :data:`LEAD_CHARS`): the day of the event reported, an *estimate* of the publication, give or take
+  days. On the development set's half a (dated pages, the stated date cut from the text) the lead day
+  was within 3 days of the stated one on 22 of 27 pages, and of the pairs ``aggregator dedup`` linked
+  with both pages dated this way, the 30 right ones lay 0-7 days apart, the 10 wrong ones over 60.
 
-* a day in the future of the page ("deliveries start on March 1, 2025"): a day named after a future cue
-  (will, ab, 将, 예정, ...) in the few words before it is not counted;
-* a day without a year ("12月3日", "le 3 décembre", "Dec. 3"): its year is taken from the years the page
-  names (the latest one within a year of the other dated days); with no year anywhere, it is not counted.
+What would make a day wrong is guarded against: a day after a cue of the future, a deadline or a range
+(will, until, before, produced between, ab, bis, 将, 截止, 예정, まで...) in the few words before it is not
+counted; a day without a year ("12月3日", "le 3 décembre") takes the year of the nearest day before it
+that states one, the year before after "last year"/去年, and is dropped when no day states a year (the
+years a text names are targets and comparisons as often as the present).
 
 Reporting periods ("November 2024", "Q3 2024") are left to the story evidence (``periods_conflict``): as
 a publication date they were wrong by months as often as not on the development set.
 
-Patterns are ours, a compact set per language (en, de, fr, es, it, pt, zh, ja, ko): ``dateparser``'s
-``search_dates`` was measured on the development set at ~40 ms a page and read "may", "March" (the month
-in "March 2025 launch") and bare numbers as dates (see ``benchmarks/results.md``); dateutil parses a known
-string, it does not find dates in prose.
+Patterns are ours, a compact set per language (en, de, fr, es, it, pt, zh, ja, ko). ``dateparser``'s
+``search_dates`` was measured on 60 development pages at ~850 ms a page (these patterns: ~1 ms) and
+read "50%", "a 31%", "9866" and bare month names as dates; dateutil parses a known string, it does not
+find dates in prose.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-#: the estimate from the latest named day is that day, give or take this many days (days a report trails
-#: the event it names; chosen on half a of the development set's dated pages, see ``benchmarks/results.md``)
-SPREAD_DAYS = 4.0
+#: the opening a lead day is read from (title, dateline, first sentence), in characters
+LEAD_CHARS = 300
+#: a lead day estimates the publication give or take this many days (a report trails its event by a day or
+#: two; an estimate, not a bound)
+LEAD_UNCERTAINTY_DAYS = 3.0
 
 _MONTHS = {
     1: "january jan januar jänner janvier enero gennaio janeiro", 2: "february feb februar février fevrier febrero "
@@ -69,7 +75,7 @@ _DAY_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _FUTURE = re.compile(
     r"\b(?:will|would|shall|to be|expected|scheduled|planned|plans?|due|until|till|by|from|starting|begins?|"
     r"launch(?:es)? on|deadline|expir\w*|ends?|ending|slated|set to|before|through|between|produced|manufactured|"
-    r"built|made|ab|bis|soll|sollen|wird|werden|geplant|ablauf|zwischen|gebaut|hergestellt|à partir du|"
+    r"built|made|after|effective|ab|bis|soll|sollen|wird|werden|geplant|ablauf|zwischen|gebaut|hergestellt|à partir du|"
     r"jusqu'au|prévue?s?|d'ici|avant|entre|fabriqu\w*|a partir del|hasta|antes|previst[oa]s?|entro|dal|prima)\b|"
     r"将|计划|预计|截止|到期|期间|生产|製造|起|까지|예정|부터|予定|まで|から",
     re.IGNORECASE)
@@ -92,14 +98,11 @@ class Mention:
 
 @dataclass(frozen=True)
 class Inferred:
-    """A publication time read from a text: ``time`` (epoch seconds, UTC noon of the estimated day) give or
-    take ``uncertainty_days``; ``not_before`` the latest past day it names (epoch seconds), a lower bound;
-    ``source`` what it came from (``"day"``: a named day, ``"period"``: a reporting period)."""
+    """What a text says of its publication: ``named`` the latest past day it names (epoch seconds, noon UTC),
+    a lower bound; ``lead`` the latest past day named in its opening (or None), an estimate."""
 
-    time: float
-    uncertainty_days: float
-    not_before: float
-    source: str
+    named: float
+    lead: float | None
 
 
 def _year_default(text: str) -> int | None:
@@ -182,43 +185,65 @@ def _noon(d: date) -> float:
     return datetime(d.year, d.month, d.day, 12, tzinfo=timezone.utc).timestamp()
 
 
-def infer(text: str, *, month: str | None = None, horizon: float | None = None) -> Inferred | None:
-    """The publication time ``text`` implies, or None when it names no usable past day.
+def period_end(period: str) -> date | None:
+    """The last day of a reporting period of :func:`.features.periods` (``ym:2024-11``, ``q:2024-4``,
+    ``q:2024-h1``), or None (no year said, or another kind)."""
+    try:
+        kind, rest = period.split(":", 1)
+        y, part = rest.split("-", 1)
+        year = int(y)
+        if kind == "ym":
+            mo = int(part)
+        elif kind == "q":
+            mo = 6 * int(part[1:]) if part.startswith("h") else 3 * int(part)
+        else:
+            return None
+        return date(year + mo // 12, mo % 12 + 1, 1) - timedelta(days=1)
+    except (ValueError, IndexError):
+        return None
+
+
+def infer(text: str, *, month: str | None = None, horizon: float | None = None,
+          periods: frozenset[str] | set[str] = frozenset()) -> Inferred | None:
+    """The named day and lead day of ``text`` (see the module docstring), or None when it names no past day.
 
     ``month``: a publication month already known (``"2024-11"``): only days of that month count;
-    ``horizon``: days later than this (epoch seconds) are ignored (a typo, or the crawl's clock).
-    Reporting periods ("November 2024") are not used: on the development set's dated pages a period
-    named was as often a plan ("launch in March 2025") as the month reported on (see
-    ``benchmarks/results.md``).
+    ``horizon``: days later than this (epoch seconds) are ignored (a typo, or the crawl's clock);
+    ``periods``: the reporting periods it names (:func:`.features.periods`): a text about a period that
+    ends after its lead day (the Q4 figures, a photo caption of an October event above them) was not
+    written on that day, so it then has no lead day.
     """
-    days = [m.day for m in day_mentions(text) if not m.future]
+    ms = [m for m in day_mentions(text) if not m.future]
     if month:
         y, mo = (int(x) for x in month.split("-")[:2])
-        days = [d for d in days if (d.year, d.month) == (y, mo)]
+        ms = [m for m in ms if (m.day.year, m.day.month) == (y, mo)]
     if horizon is not None:
-        days = [d for d in days if _noon(d) <= horizon + _DAY]
-    if not days:
+        ms = [m for m in ms if _noon(m.day) <= horizon + _DAY]
+    if not ms:
         return None
-    days.sort()
+    days = sorted(m.day for m in ms)
     last = days[-1]
     if len(days) >= 3 and (last - days[-2]).days > 366:  # a stray day far after every other: a typo or a plan
         last = days[-2]
-    t = _noon(last)
-    return Inferred(t + SPREAD_DAYS / 2 * _DAY, SPREAD_DAYS / 2 + 0.5, t, "day")
+    lead = max((m.day for m in ms if m.pos < LEAD_CHARS and m.day <= last), default=None)
+    if lead is not None and any((e := period_end(p)) is not None and e > lead for p in periods):
+        lead = None
+    return Inferred(_noon(last), _noon(lead) if lead is not None else None)
 
 
 def token(inf: Inferred) -> str:
-    """``inf`` as one item of :func:`.story.pack_extra`'s string: ``e:2024-12-03`` (the latest day named)."""
-    d = datetime.fromtimestamp(inf.not_before, tz=timezone.utc).date()
-    return f"e:{d.isoformat()}"
+    """``inf`` as items of :func:`.story.pack_extra`'s string: ``e:2024-12-03`` (the named day) and, if there
+    is one, ``l:2024-12-02`` (the lead day)."""
+    out = f"e:{datetime.fromtimestamp(inf.named, tz=timezone.utc).date().isoformat()}"
+    if inf.lead is not None:
+        out += f" l:{datetime.fromtimestamp(inf.lead, tz=timezone.utc).date().isoformat()}"
+    return out
 
 
-@lru_cache(maxsize=65536)
-def named_day(extra: str) -> float | None:
-    """The day of the ``e:`` item in a :func:`.story.pack_extra` string (epoch seconds, noon UTC), or None."""
-    i = extra.find("e:")
+def _item_day(extra: str, key: str) -> float | None:
+    i = extra.find(key)
     while i > 0 and extra[i - 1] != " ":
-        i = extra.find("e:", i + 1)
+        i = extra.find(key, i + 1)
     if i < 0:
         return None
     j = extra.find(" ", i)
@@ -226,6 +251,18 @@ def named_day(extra: str) -> float | None:
         return _noon(date.fromisoformat(extra[i + 2:j if j >= 0 else len(extra)]))
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=65536)
+def named_day(extra: str) -> float | None:
+    """The named day (``e:``) of a :func:`.story.pack_extra` string (epoch seconds, noon UTC), or None."""
+    return _item_day(extra, "e:")
+
+
+@lru_cache(maxsize=65536)
+def lead_day(extra: str) -> float | None:
+    """The lead day (``l:``) of a :func:`.story.pack_extra` string (epoch seconds, noon UTC), or None."""
+    return _item_day(extra, "l:")
 
 
 def days_after(named: float | None, t: float | None, unc: float) -> float:
@@ -239,10 +276,29 @@ def days_after(named: float | None, t: float | None, unc: float) -> float:
 
 def pair_days_after(ta: float | None, unc_a: float, extra_a: str, tb: float | None, unc_b: float, extra_b: str
                     ) -> float:
-    """:func:`days_after` of a pair, either way round: a stated date of one against the day the other's text
-    names (read only for articles without a day stated, see :func:`.core.Deduplicator`)."""
-    return max(days_after(named_day(extra_a), tb, unc_b), days_after(named_day(extra_b), ta, unc_a))
+    """How far apart in days two articles lie by what their texts say, beyond what their stated dates say
+    (0: nothing known against them being close). Each is a stated date ``t`` ± ``unc`` days (``t`` None: no
+    date), with the ``e:``/``l:`` items of its :func:`.story.pack_extra` string (present only for articles
+    without a day stated). Two readings, the larger counts: a named day after the other's stated date or
+    lead day (a lower bound, one way); the lead days of both, or a lead day and a stated date (estimates,
+    either way, less :data:`LEAD_UNCERTAINTY_DAYS` per lead day)."""
+    na, nb = named_day(extra_a), named_day(extra_b)
+    if na is None and nb is None:
+        return 0.0
+    la, lb = lead_day(extra_a), lead_day(extra_b)
+    # what each side's time is at its latest: a stated date, else a lead day (an estimate)
+    ha, hua = (ta, unc_a) if ta is not None else (la, LEAD_UNCERTAINTY_DAYS) if la is not None else (None, 0.0)
+    hb, hub = (tb, unc_b) if tb is not None else (lb, LEAD_UNCERTAINTY_DAYS) if lb is not None else (None, 0.0)
+    gap = max(days_after(na, hb, hub), days_after(nb, ha, hua))
+    # estimates both ways: a lead day against the other's stated date or lead day
+    lead_a = la is not None and (ta is None or unc_a > 0)  # (a month-only date: its lead day is closer)
+    lead_b = lb is not None and (tb is None or unc_b > 0)
+    ea, eua = (la, LEAD_UNCERTAINTY_DAYS) if lead_a else (ta, unc_a)
+    eb, eub = (lb, LEAD_UNCERTAINTY_DAYS) if lead_b else (tb, unc_b)
+    if (lead_a or lead_b) and ea is not None and eb is not None:
+        gap = max(gap, abs(ea - eb) / _DAY - eua - eub)
+    return gap
 
 
-__all__ = ["SPREAD_DAYS", "Inferred", "Mention", "day_mentions", "days_after", "infer", "named_day", "pair_days_after",
-           "token"]
+__all__ = ["LEAD_CHARS", "LEAD_UNCERTAINTY_DAYS", "Inferred", "Mention", "day_mentions", "days_after", "infer",
+           "lead_day", "named_day", "pair_days_after", "period_end", "token"]
