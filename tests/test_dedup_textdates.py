@@ -44,8 +44,19 @@ def test_a_day_without_a_year_takes_the_year_of_a_stated_day() -> None:
         assert [m.day for m in T.day_mentions(text)] == [date(2024, 12, 1), date(2024, 12, 3)], text
     # "last year" before a year-less day: the year before
     assert T.day_mentions("2025年1月25日发布。小米召回去年2月6日生产的SU7。")[-1].day == date(2024, 2, 6)
-    # no day states its year (only "2030" as a target): a year-less day is not guessed
-    assert T.infer("零跑5月8日消息，目标是2030年销量100万辆。") is None
+    # no day states its year (only "2030" as a target): the year is not guessed from the text's years; the
+    # opening's day is kept without one, placed in the year nearest to whatever it is compared with
+    inf = T.infer("零跑5月8日消息，目标是2030年销量100万辆。")
+    assert inf.named is None and inf.lead is None and inf.lead_md == (5, 8)
+    assert T.token(inf) == "l:--05-08" and T.lead_md("c:deal l:--05-08") == (5, 8)
+    day = 86400.0
+    may9 = T._noon(date(2024, 5, 9))
+    assert T.pair_days_after(may9, 0.0, "", None, 0.0, "l:--05-08") == 0.0
+    assert T.pair_days_after(may9 + 40 * day, 0.0, "", None, 0.0, "l:--05-08") > 30
+    # across the new year: 30 December against a day dated 2 January
+    assert T.pair_days_after(T._noon(date(2025, 1, 2)), 0.0, "", None, 0.0, "l:--12-30") == 0.0
+    assert T.pair_days_after(None, 0.0, "l:--12-30", None, 0.0, "l:--01-02") == 0.0
+    assert T.pair_days_after(None, 0.0, "l:--12-30", None, 0.0, "l:--03-02") > 50
 
 
 def test_plans_and_words_are_not_past_days() -> None:

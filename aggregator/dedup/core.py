@@ -1044,15 +1044,17 @@ class Deduplicator:
         if ta is not None:
             story_docs = [o for o in story_docs if o.published is None or not
                           max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
-        named_d = TD.named_day(d.extra) if cfg.story_inferred_slack_days >= 0 else None
-        lead_d = TD.lead_day(d.extra) if named_d is not None else None
+        read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
+        named_d = TD.named_day(d.extra) if read_d else None
+        lead_d = TD.lead_day(d.extra) if read_d else None
         if cfg.story_inferred_slack_days >= 0:
             # the days a text names (textdates; read only for articles without a day stated): the latest is a
             # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
             # reports something later), the latest in its opening an estimate of it
             far = window + cfg.story_inferred_slack_days
-            story_docs = [o for o in story_docs if not ((named_d is not None or "e:" in o.extra) and TD.pair_days_after(
-                ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
+            story_docs = [o for o in story_docs if not (
+                (read_d or "e:" in o.extra or "l:" in o.extra) and
+                TD.pair_days_after(ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
@@ -1106,7 +1108,7 @@ class Deduplicator:
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
                 continue
-            if named_d is not None and cl.lo is not None and cl.hi is not None and (
+            if read_d and cl.lo is not None and cl.hi is not None and (
                     TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + cfg.story_inferred_slack_days or
                     lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -
                     TD.LEAD_UNCERTAINTY_DAYS > cfg.story_span_days + cfg.story_inferred_slack_days):

@@ -29,6 +29,7 @@ find dates in prose.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -81,6 +82,7 @@ _FUTURE = re.compile(
     re.IGNORECASE)
 _LAST_YEAR = re.compile(r"去年|昨年|작년|last year|vergangenen jahres|letzten jahres|l'an dernier|"
                         r"l'année dernière|el año pasado|l'anno scorso", re.IGNORECASE)
+_ANY_YEAR = 2000  # a leap year: where a day without a year is parsed (29 February included)
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _DAY = 86400.0
 
@@ -99,10 +101,13 @@ class Mention:
 @dataclass(frozen=True)
 class Inferred:
     """What a text says of its publication: ``named`` the latest past day it names (epoch seconds, noon UTC),
-    a lower bound; ``lead`` the latest past day named in its opening (or None), an estimate."""
+    a lower bound; ``lead`` the latest past day named in its opening (or None), an estimate; ``lead_md``
+    ``(month, day)`` of the first day named in its opening when no day in the text states a year (then
+    ``named`` and ``lead`` are None): an estimate whose year is the nearest one (:func:`pair_days_after`)."""
 
-    named: float
+    named: float | None
     lead: float | None
+    lead_md: tuple[int, int] | None = None
 
 
 def _year_default(text: str) -> int | None:
@@ -220,7 +225,11 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
     if horizon is not None:
         ms = [m for m in ms if _noon(m.day) <= horizon + _DAY]
     if not ms:
-        return None
+        if month or horizon is not None:
+            return None
+        # no day states its year: the first day named in the opening, its year left open
+        md = [m.day for m in day_mentions(text, year_default=_ANY_YEAR) if not m.future and m.pos < LEAD_CHARS]
+        return Inferred(None, None, (md[0].month, md[0].day)) if md else None
     days = sorted(m.day for m in ms)
     last = days[-1]
     if len(days) >= 3 and (last - days[-2]).days > 366:  # a stray day far after every other: a typo or a plan
@@ -234,23 +243,59 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
 def token(inf: Inferred) -> str:
     """``inf`` as items of :func:`.story.pack_extra`'s string: ``e:2024-12-03`` (the named day) and, if there
     is one, ``l:2024-12-02`` (the lead day)."""
+    if inf.named is None:
+        return f"l:--{inf.lead_md[0]:02d}-{inf.lead_md[1]:02d}" if inf.lead_md else ""
     out = f"e:{datetime.fromtimestamp(inf.named, tz=timezone.utc).date().isoformat()}"
     if inf.lead is not None:
         out += f" l:{datetime.fromtimestamp(inf.lead, tz=timezone.utc).date().isoformat()}"
     return out
 
 
-def _item_day(extra: str, key: str) -> float | None:
+def _item(extra: str, key: str) -> str | None:
     i = extra.find(key)
     while i > 0 and extra[i - 1] != " ":
         i = extra.find(key, i + 1)
     if i < 0:
         return None
     j = extra.find(" ", i)
+    return extra[i + 2:j if j >= 0 else len(extra)]
+
+
+def _item_day(extra: str, key: str) -> float | None:
+    v = _item(extra, key)
+    if v is None or v.startswith("--"):
+        return None
     try:
-        return _noon(date.fromisoformat(extra[i + 2:j if j >= 0 else len(extra)]))
+        return _noon(date.fromisoformat(v))
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=65536)
+def lead_md(extra: str) -> tuple[int, int] | None:
+    """``(month, day)`` of a lead day without a year (``l:--12-03``) in a :func:`.story.pack_extra` string."""
+    v = _item(extra, "l:")
+    if v is None or not v.startswith("--"):
+        return None
+    try:
+        return int(v[2:4]), int(v[5:7])
+    except ValueError:
+        return None
+
+
+def _nearest(md: tuple[int, int], t: float) -> float:
+    """Noon of the day ``md`` in the year that puts it nearest to ``t``."""
+    y = datetime.fromtimestamp(t, tz=timezone.utc).year
+    best = math.inf
+    out = t
+    for yy in (y - 1, y, y + 1):
+        try:
+            c = _noon(date(yy, *md))
+        except ValueError:
+            continue
+        if abs(c - t) < best:
+            best, out = abs(c - t), c
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -283,9 +328,22 @@ def pair_days_after(ta: float | None, unc_a: float, extra_a: str, tb: float | No
     lead day (a lower bound, one way); the lead days of both, or a lead day and a stated date (estimates,
     either way, less :data:`LEAD_UNCERTAINTY_DAYS` per lead day)."""
     na, nb = named_day(extra_a), named_day(extra_b)
+    la, lb = lead_day(extra_a), lead_day(extra_b)
+    ma, mb = lead_md(extra_a), lead_md(extra_b)
+    if ma is not None or mb is not None:  # a lead day without a year: placed in the year nearest the other's
+        if ma is not None and mb is not None:
+            if ta is None and tb is None:
+                doy = abs(_noon(date(_ANY_YEAR, *ma)) - _noon(date(_ANY_YEAR, *mb))) / _DAY
+                return max(0.0, min(doy, 366 - doy) - 2 * LEAD_UNCERTAINTY_DAYS)
+            return 0.0
+        md, t, unc, named = (ma, tb, unc_b, nb) if ma is not None else (mb, ta, unc_a, na)
+        t, unc = (t, unc) if t is not None and not (unc and (lb if ma is not None else la)) else \
+            ((lb if ma is not None else la), LEAD_UNCERTAINTY_DAYS)
+        if t is None:
+            return 0.0
+        return max(0.0, abs(_nearest(md, t) - t) / _DAY - unc - LEAD_UNCERTAINTY_DAYS)
     if na is None and nb is None:
         return 0.0
-    la, lb = lead_day(extra_a), lead_day(extra_b)
     # what each side's time is at its latest: a stated date, else a lead day (an estimate)
     ha, hua = (ta, unc_a) if ta is not None else (la, LEAD_UNCERTAINTY_DAYS) if la is not None else (None, 0.0)
     hb, hub = (tb, unc_b) if tb is not None else (lb, LEAD_UNCERTAINTY_DAYS) if lb is not None else (None, 0.0)
@@ -301,4 +359,4 @@ def pair_days_after(ta: float | None, unc_a: float, extra_a: str, tb: float | No
 
 
 __all__ = ["LEAD_CHARS", "LEAD_UNCERTAINTY_DAYS", "Inferred", "Mention", "day_mentions", "days_after", "infer",
-           "lead_day", "named_day", "pair_days_after", "period_end", "token"]
+           "lead_day", "lead_md", "named_day", "pair_days_after", "period_end", "token"]
