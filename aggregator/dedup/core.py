@@ -131,8 +131,9 @@ class DedupConfig:
     # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
     # their end) shares the maker and kind with one member, not the facts of the story
     story_undated_join_mean: float = 0.35
-    # a pair where one side's time is a day read from its text (textdates) is not linked when the times lie
-    # more than story_window_days + this apart (negative: such days are not used)
+    # an article without a stated day: a candidate (or a story's dated members) further than story_window_days
+    # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
+    # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
     story_inferred_slack_days: float = 7.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
@@ -328,7 +329,8 @@ class Doc:
         self.published, self.language, self.content_key, self.blob = published, language, content_key, blob
         self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
         self.links = links if links is not None else []  # (other id, tier, score): why it was placed
-        self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra)
+        self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra); days read from
+        # the text of an article without a stated day (textdates.token)
         self._fb: bytes | None = None
 
     @property
