@@ -122,3 +122,17 @@ def test_undated_follow_up_naming_a_later_day_does_not_join_the_earlier_event() 
                 "said on Dec. 2, 2024.")
         assert dd.add(_a("same", same, "Ford recalls 20,484 Mach-E", None, "other")).story_id in sids
     assert joined == {-1.0: True, 7.0: False}
+
+
+def test_drop_dates_empties_the_date_and_cuts_the_stored_date_marker_only() -> None:
+    from aggregator.dedup.devset import Devset, drop_dates
+
+    pages = [{"id": "1", "event": "e", "published": "2024-12-03", "published_at": "2024-12-03",
+              "body": " date 2024-12-03 Ford said on Dec. 3, 2024 it recalls 20,484 cars."},
+             {"id": "2", "event": "e", "published": "2024-12", "published_at": "2024-12",
+              "body": "Updated: the date 2024-12-03 stays in the text."}]
+    ds = drop_dates(Devset(pages, 1))
+    assert [(p["published"], p["published_at"]) for p in ds.pages] == [(None, None), (None, None)]
+    assert ds.pages[0]["body"] == "Ford said on Dec. 3, 2024 it recalls 20,484 cars."
+    assert ds.pages[1]["body"] == pages[1]["body"] and ds.skipped == 1
+    assert pages[0]["published"] == "2024-12-03"  # the input is left as it was
