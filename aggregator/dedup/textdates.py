@@ -15,8 +15,9 @@ News text says when things happened: "Dec. 3, 2024", "3. Dezember 2024", "2024�
 What would make a day wrong is guarded against: a day after a cue of the future, a deadline or a range
 (will, until, before, produced between, ab, bis, 将, 截止, 예정, まで...) in the few words before it is not
 counted; a day without a year ("12月3日", "le 3 décembre") takes the year of the nearest day before it
-that states one, the year before after "last year"/去年, and is dropped when no day states a year (the
-years a text names are targets and comparisons as often as the present).
+that states one, the year before after "last year"/去年. When no day states a year, the years a text
+names are no anchor (targets and comparisons as often as the present): only the first day of the opening
+is kept, as month and day (``l:--12-03``), and compared in the year nearest the other article's time.
 
 Reporting periods ("November 2024", "Q3 2024") are left to the story evidence (``periods_conflict``): as
 a publication date they were wrong by months as often as not on the development set.
