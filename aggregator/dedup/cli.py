@@ -118,14 +118,16 @@ def _fmt(x: Any) -> str:
 
 
 def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: bool,
-                   copies: bool = False, config: DedupConfig | None = None) -> None:
-    from .devset import DevsetError, baselines, hard_copies, load_devset, ours
+                   copies: bool = False, config: DedupConfig | None = None, no_dates: bool = False) -> None:
+    from .devset import DevsetError, baselines, drop_dates, hard_copies, load_devset, ours
 
     try:
         ds = load_devset(paths, half)
     except DevsetError as exc:
         _err.print(f"[red]{exc}[/red] (a facts file has no text: see benchmarks/devsets/README.md)")
         raise typer.Exit(2) from None
+    if no_dates:
+        ds = drop_dates(ds)
     if copies:
         ds = hard_copies(ds)
     rows = [ours(ds, config)]
@@ -133,12 +135,13 @@ def _devset_report(paths: list[Path], half: str, with_baselines: bool, as_json: 
         rows += baselines(ds)
     if as_json:
         sys.stdout.write(json.dumps({"half": half, "files": [str(p) for p in paths], "skipped_lines": ds.skipped,
-                                     "rows": rows}, indent=1) + "\n")
+                                     "dates_dropped": no_dates, "rows": rows}, indent=1) + "\n")
         return
     r0 = rows[0]
     out = Console(width=max(_out.width, 150))
     title = (f"clustering quality on {', '.join(p.name for p in paths)} (half {half}"
-             f"{', with hard synthetic copies' if copies else ''}): {r0['pages']} pages, "
+             f"{', with hard synthetic copies' if copies else ''}{', dates dropped' if no_dates else ''}): "
+             f"{r0['pages']} pages, "
              f"{r0['events']} events, {r0['undated']} undated")
     out.print(title, highlight=False)
     for tier, label in (("story", "story tier (story_id vs event)"), ("dup", "dup tier (dup_id vs copy_of)")):
@@ -182,6 +185,8 @@ def eval_command(
     story_embedding_weight: Annotated[float, typer.Option(help="weight of the multilingual embedding evidence "
                                                           "in the story tier (0: off; 8: as chosen, ~8 ms "
                                                           "per article; aggregator/dedup/embed.py)")] = 0.0,
+    no_dates: Annotated[bool, typer.Option("--drop-dates", help="development set: score as if no page stated "
+                                           "its publication date (dates mostly missing)")] = False,
 ) -> None:
     """Pairwise P/R/F1, B-cubed P/R/F1 and Adjusted Rand Index of a clustering against labels.
 
@@ -199,7 +204,7 @@ def eval_command(
             _err.print(f"[red]--half must be a, b or all, not {half!r}[/red]")
             raise typer.Exit(2)
         _devset_report(paths, half, with_baselines, as_json, hard_copies,
-                       DedupConfig(story_embedding_weight=story_embedding_weight))
+                       DedupConfig(story_embedding_weight=story_embedding_weight), no_dates)
         return
     keys = (label_key, "story_label", "dup_label", "label", "cluster")
     truth: dict[str, str]

@@ -44,6 +44,7 @@ import numpy as np
 from . import _jit
 from . import features as F
 from . import story as S
+from . import textdates as TD
 from .embed import EmbeddingIndex, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import LexicalIndex, lead_text  # lexical evidence (c14lex)
@@ -131,6 +132,10 @@ class DedupConfig:
     # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
     # their end) shares the maker and kind with one member, not the facts of the story
     story_undated_join_mean: float = 0.35
+    # an article without a stated day: a candidate (or a story's dated members) further than story_window_days
+    # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
+    # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
+    story_inferred_slack_days: float = 7.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -328,7 +333,8 @@ class Doc:
         self.published, self.language, self.content_key, self.blob = published, language, content_key, blob
         self.dup_id, self.story_id, self.similarity, self.pinned = dup_id, story_id, similarity, pinned
         self.links = links if links is not None else []  # (other id, tier, score): why it was placed
-        self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra)
+        self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra); days read from
+        # the text of an article without a stated day (textdates.token)
         self._fb: bytes | None = None
 
     @property
@@ -616,7 +622,13 @@ class Deduplicator:
                 break
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
-        extra = S.pack_extra(F.deshout(F.nfkc("\n".join((title, lead, *head)))), lang, uncertainty)
+        top = F.deshout(F.nfkc("\n".join((title, lead, *head))))
+        extra = S.pack_extra(top, lang, uncertainty)
+        if published is None or uncertainty:  # no day stated: the latest past day the text names (textdates)
+            month = _iso(published)[:7] if published is not None and uncertainty < 16 else None
+            inferred = TD.infer(top, month=month, periods=S.parse_extra(extra)[0])
+            if inferred is not None:
+                extra = f"{extra} {TD.token(inferred)}".strip()
         self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
         self.embedding.index(number, embed_text(title, lead, head))  # embedding evidence (e14embed)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
@@ -1041,6 +1053,17 @@ class Deduplicator:
         if ta is not None:
             story_docs = [o for o in story_docs if o.published is None or not
                           max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
+        read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
+        named_d = TD.named_day(d.extra) if read_d else None
+        lead_d = TD.lead_day(d.extra) if read_d else None
+        if cfg.story_inferred_slack_days >= 0:
+            # the days a text names (textdates; read only for articles without a day stated): the latest is a
+            # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
+            # reports something later), the latest in its opening an estimate of it
+            far = window + cfg.story_inferred_slack_days
+            story_docs = [o for o in story_docs if not (
+                (read_d or "e:" in o.extra or "l:" in o.extra) and
+                TD.pair_days_after(ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
         # and the clusters they name, in one more
         store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                        + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
@@ -1094,6 +1117,11 @@ class Deduplicator:
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
                 continue
+            if read_d and cl.lo is not None and cl.hi is not None and (
+                    TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + cfg.story_inferred_slack_days or
+                    lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -
+                    TD.LEAD_UNCERTAINTY_DAYS > cfg.story_span_days + cfg.story_inferred_slack_days):
+                continue  # the day its text names lies far from the story's dated members
             allowed.append((p, sid))
         if pinned_story and store.get(f"c:{pinned_story}") is not None:
             allowed.insert(0, (math.inf, pinned_story))

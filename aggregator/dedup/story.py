@@ -123,6 +123,8 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
             kinds.add(x[2:])
         elif x.startswith("t:"):
             unc = float(x[2:])
+        elif x.startswith(("e:", "l:")):  # days read from the text (textdates.token): not periods
+            continue
         else:
             periods.add(x)
     return frozenset(periods), frozenset(years), frozenset(kinds), unc, frozenset(codes)

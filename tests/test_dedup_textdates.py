@@ -1,0 +1,138 @@
+"""Publication dates read from a page's text (aggregator.dedup.textdates), and what the story tier does with
+them: an undated follow-up naming a later day does not join the earlier event."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from aggregator.dedup import textdates as T
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # English: "Dec. 3, 2024", "December 3rd, 2024", "3 December 2024", ISO
+    ("Tesla said on Dec. 3, 2024 that it had recalled 2,431 Cybertrucks.", date(2024, 12, 3)),
+    ("WASHINGTON, December 3rd, 2024 -- The NHTSA opened a probe.", date(2024, 12, 3)),
+    ("Stellantis announced on Sunday 1 December 2024 that Carlos Tavares had resigned.", date(2024, 12, 1)),
+    ("Published 2024-12-03 08:14 | Ford recalls 20,484 Mustang Mach-E", date(2024, 12, 3)),
+    # German: "3. Dezember 2024", "03.12.2024"
+    ("Wolfsburg. Am 3. Dezember 2024 einigten sich VW und die IG Metall auf Eckpunkte.", date(2024, 12, 3)),
+    ("Stand: 03.12.2024, 14:05 Uhr. Der Autobauer ruft 20.000 Fahrzeuge zurück.", date(2024, 12, 3)),
+    # French, Spanish, Italian
+    ("Renault a annoncé le 3 décembre 2024 une baisse de ses ventes.", date(2024, 12, 3)),
+    ("La empresa informó el 3 de diciembre de 2024 que llamará a revisión 20.000 coches.", date(2024, 12, 3)),
+    ("Il gruppo ha comunicato il 3 dicembre 2024 i dati di vendita.", date(2024, 12, 3)),
+    # Chinese / Japanese: 2024年12月3日; Korean: 2024년 12월 3일
+    ("比亚迪2024年12月3日公告，11月新能源汽车销量50.68万辆。", date(2024, 12, 3)),
+    ("ホンダと日産は2024年12月23日、経営統合に向けた協議を始めると発表した。", date(2024, 12, 23)),
+    ("현대차는 2024년 12월 3일 아이오닉 5 1만 대를 리콜한다고 밝혔다.", date(2024, 12, 3)),
+])
+def test_days_with_a_year_in_each_language(text: str, expected: date) -> None:
+    assert [m.day for m in T.day_mentions(text)] == [expected]
+    inf = T.infer(text)
+    assert inf is not None and inf.named == inf.lead == T._noon(expected)
+
+
+def test_a_day_without_a_year_takes_the_year_of_a_stated_day() -> None:
+    zh = "IT之家 2024年12月1日消息，小米汽车12月3日宣布，SU7交付量突破13万辆。"
+    ko = "2024년 12월 1일 발표에 이어 현대차는 12월 3일 리콜을 시작했다."
+    fr = "Publié le 1 décembre 2024. Le 3 décembre, Renault a confirmé le rappel."
+    es = "Madrid, 1 de diciembre de 2024. El 3 de diciembre, Seat presentó el nuevo modelo."
+    for text in (zh, ko, fr, es):
+        assert T.infer(text) is not None
+        assert [m.day for m in T.day_mentions(text)] == [date(2024, 12, 1), date(2024, 12, 3)], text
+    # "last year" before a year-less day: the year before
+    assert T.day_mentions("2025年1月25日发布。小米召回去年2月6日生产的SU7。")[-1].day == date(2024, 2, 6)
+    # no day states its year (only "2030" as a target): the year is not guessed from the text's years; the
+    # opening's day is kept without one, placed in the year nearest to whatever it is compared with
+    inf = T.infer("零跑5月8日消息，目标是2030年销量100万辆。")
+    assert inf.named is None and inf.lead is None and inf.lead_md == (5, 8)
+    assert T.token(inf) == "l:--05-08" and T.lead_md("c:deal l:--05-08") == (5, 8)
+    day = 86400.0
+    may9 = T._noon(date(2024, 5, 9))
+    assert T.pair_days_after(may9, 0.0, "", None, 0.0, "l:--05-08") == 0.0
+    assert T.pair_days_after(may9 + 40 * day, 0.0, "", None, 0.0, "l:--05-08") > 30
+    # across the new year: 30 December against a day dated 2 January
+    assert T.pair_days_after(T._noon(date(2025, 1, 2)), 0.0, "", None, 0.0, "l:--12-30") == 0.0
+    assert T.pair_days_after(None, 0.0, "l:--12-30", None, 0.0, "l:--01-02") == 0.0
+    assert T.pair_days_after(None, 0.0, "l:--12-30", None, 0.0, "l:--03-02") > 50
+
+
+def test_plans_and_words_are_not_past_days() -> None:
+    text = ("Xpeng delivered 23,917 cars in November 2024, it said on Dec. 1, 2024. Deliveries of the Mona M03 "
+            "Max will start on January 15, 2025. Musk said he may 3 times repeat it.")
+    ms = T.day_mentions(text)
+    assert [(m.day, m.future) for m in ms] == [(date(2024, 12, 1), False), (date(2025, 1, 15), True)]
+    assert T.infer(text).named == T._noon(date(2024, 12, 1))
+    assert T.day_mentions("特斯拉计划于10月10日发布Robotaxi。2024年8月31日消息")[0].future
+    # a month and year alone is a period, not a day
+    assert T.infer("BYD sold 506,804 vehicles in November 2024.") is None
+
+
+def test_named_day_bounds_lead_day_estimates_and_both_round_trip_through_the_extra_string() -> None:
+    text = ("Ford recalls 20,484 Mach-E, the NHTSA said on 2 December 2024. The fault was first reported "
+            + "by owners in forums. " * 12 + "A first recall of the model was filed on Nov. 28, 2024, and a "
+            "software update followed on December 5, 2024.")
+    assert T.infer(text, month="2024-11").named == T._noon(date(2024, 11, 28))
+    inf = T.infer(text)
+    assert inf.named == T._noon(date(2024, 12, 5)) and inf.lead == T._noon(date(2024, 12, 2))
+    tok = T.token(inf)
+    assert tok == "e:2024-12-05 l:2024-12-02"
+    extra = f"c:recall {tok} y:2024"
+    assert T.named_day(extra) == inf.named and T.lead_day(extra) == inf.lead
+    assert T.named_day("c:recall ye:2024") is None
+    day = 86400.0
+    # a stated date well before the named day: far; a stated date well after it: the lead day says far too
+    assert T.pair_days_after(inf.named - 60 * day, 0.0, "", None, 0.0, extra) > 50
+    assert T.pair_days_after(inf.named + 60 * day, 0.0, "", None, 0.0, extra) > 50
+    assert T.pair_days_after(inf.named, 0.0, "", None, 0.0, extra) == 0.0  # 3 days after the lead day: within
+    # without a lead day, a later stated date is no evidence (the named day is only a lower bound)
+    assert T.pair_days_after(inf.named + 60 * day, 0.0, "", None, 0.0, "e:2024-12-05") == 0.0
+    # two undated pages: their lead days, either way
+    assert T.pair_days_after(None, 0.0, "e:2025-02-13 l:2025-02-13", None, 0.0, extra) > 60
+    assert T.pair_days_after(None, 0.0, "", None, 0.0, extra) == 0.0
+
+
+def _a(i: str, body: str, title: str, when: str | None, src: str) -> dict:
+    return {"id": i, "title": title, "body": body, "source": src, "published_at": when, "language": "en"}
+
+
+def test_undated_follow_up_naming_a_later_day_does_not_join_the_earlier_event() -> None:
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    start = [("Ford recalls 20,484 Mustang Mach-E over 12-volt battery", "Ford Motor is recalling 20,484 Mustang "
+              "Mach-E SUVs because the 12-volt battery can lose charge, the NHTSA said on Dec. 2, 2024."),
+             ("Ford Mach-E recall: 20,484 SUVs", "The NHTSA said Ford will recall 20,484 Mustang Mach-E vehicles "
+              "for a 12-volt battery fault that can cut power, in a filing dated Dec. 2, 2024."),
+             ("NHTSA: Ford Mustang Mach-E recall", "Ford recalls 20,484 Mustang Mach-E cars: the 12-volt battery "
+              "may discharge, the NHTSA said.")]
+    follow = ("Ford expanded its recall of the Mustang Mach-E over the 12-volt battery on Jan. 21, 2025: the NHTSA "
+              "said 20,484 SUVs of the first recall need a second software fix.")
+    joined = {}
+    for slack in (-1.0, 7.0):  # without and with the days read from the text
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack))
+        sids = {dd.add(_a(f"f{k}", b, t, f"2024-12-02T1{k}:00:00Z", f"s{k}")).story_id
+                for k, (t, b) in enumerate(start)}
+        assert len(sids) == 1
+        joined[slack] = dd.add(_a("later", follow, "Ford expands Mach-E recall", None, "late")).story_id in sids
+        # an undated report of the first recall itself still joins
+        same = ("Ford is recalling 20,484 Mustang Mach-E SUVs as the 12-volt battery may lose charge, the NHTSA "
+                "said on Dec. 2, 2024.")
+        assert dd.add(_a("same", same, "Ford recalls 20,484 Mach-E", None, "other")).story_id in sids
+    assert joined == {-1.0: True, 7.0: False}
+
+
+def test_drop_dates_empties_the_date_and_cuts_the_stored_date_marker_only() -> None:
+    from aggregator.dedup.devset import Devset, drop_dates
+
+    pages = [{"id": "1", "event": "e", "published": "2024-12-03", "published_at": "2024-12-03",
+              "body": " date 2024-12-03 Ford said on Dec. 3, 2024 it recalls 20,484 cars."},
+             {"id": "2", "event": "e", "published": "2024-12", "published_at": "2024-12",
+              "body": "Updated: the date 2024-12-03 stays in the text."}]
+    ds = drop_dates(Devset(pages, 1))
+    assert [(p["published"], p["published_at"]) for p in ds.pages] == [(None, None), (None, None)]
+    assert ds.pages[0]["body"] == "Ford said on Dec. 3, 2024 it recalls 20,484 cars."
+    assert ds.pages[1]["body"] == pages[1]["body"] and ds.skipped == 1
+    assert pages[0]["published"] == "2024-12-03"  # the input is left as it was
