@@ -563,7 +563,8 @@ _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2:
 class _Tx:
     """One optimistic transaction: what it read (at which version) and what it will write."""
 
-    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
+    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts",
+                 "objs")
 
     def __init__(self) -> None:
         self.read_epoch: int | None = None  # the epoch all buckets were read at (-1: not one)
@@ -575,6 +576,7 @@ class _Tx:
         self.writes: dict[str, bytes | None] = {}  # record field -> pickled value, None = delete
         self.inserts: list[tuple[str, str, int]] = []  # (bucket prefix, hex keys, document)
         self.counts: dict[str, dict[str, int]] = {}  # counter hash (unprefixed) -> field -> increment
+        self.objs: dict[str, Any] = {}  # record field -> the value put (get() returns it, as put)
 
 
 class RedisStore(Store):
@@ -644,6 +646,10 @@ class RedisStore(Store):
         self._ids_key = self._k("ids")
         # local cache: record field -> (version, pickled value or None)
         self._cache: dict[str, tuple[int, bytes | None]] = {}
+        # record field -> (the cached pickled value, it unpickled): what get() hands out while the value is
+        # current (the same object each time, as from the in-memory store; derived state such as a
+        # document's feature record is kept with it instead of being rebuilt on every add)
+        self._objs: dict[str, tuple[bytes, Any]] = {}
         self._known_at: dict[str, int] = {}  # record field -> an epoch its cached value was current at
         self._foreign = -1  # the last epoch by which another process is known to have committed
         self._epoch_complete = False  # this process's records are current as of self._epoch (change feed)
@@ -724,6 +730,7 @@ class RedisStore(Store):
                 self._held.depth = 0
                 self._held.tx = None
             if failed is not None:
+                self._forget_objs(tx)
                 tx.writes.clear()
                 tx.inserts.clear()
                 tx.counts.clear()
@@ -733,12 +740,18 @@ class RedisStore(Store):
                 continue
             if self._commit(tx):
                 return result
+            self._forget_objs(tx)
             if self._lock_seen:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         self.stats["fallbacks"] += 1
         with self.lock():
             return fn(*args)
+
+    def _forget_objs(self, tx: _Tx) -> None:
+        """An attempt that does not commit may have changed the objects it read in place: unpickle again."""
+        for field in itertools.chain(tx.reads, tx.writes):
+            self._obj_drop(field)
 
     def _tx(self) -> _Tx | None:
         return getattr(self._held, "tx", None)
@@ -788,6 +801,9 @@ class RedisStore(Store):
             epoch = int(out[1])
             for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw, epoch)
+                if raw is not None and tx.objs.get(field) is not None:
+                    self._objs[field] = (raw, tx.objs[field])
+                    self._cache_size += len(raw)
             for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
                 floors = self._floors.get(h)
                 if floors is not None:
@@ -843,6 +859,8 @@ class RedisStore(Store):
         old = self._cache.get(field)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
+            if old[1] is not raw:
+                self._obj_drop(field)
         self._cache[field] = (ver, raw)
         self._known_at[field] = at
         self._cache_size += len(raw or b"") + 64
@@ -850,8 +868,25 @@ class RedisStore(Store):
             for f in list(itertools.islice(self._cache, len(self._cache) // 2)):  # the oldest half
                 self._cache_drop(f)
 
+    def _obj_drop(self, field: str) -> None:
+        o = self._objs.pop(field, None)
+        if o is not None:
+            self._cache_size -= len(o[0])
+
+    def _obj(self, field: str, raw: bytes) -> Any:
+        """``raw`` unpickled, once per cached value."""
+        o = self._objs.get(field)
+        if o is not None and o[0] is raw:
+            return o[1]
+        value = pickle.loads(raw)
+        self._obj_drop(field)
+        self._objs[field] = (raw, value)
+        self._cache_size += len(raw)  # about what the unpickled value holds
+        return value
+
     def _cache_drop(self, field: str) -> None:
         self._known_at.pop(field, None)
+        self._obj_drop(field)
         old = self._cache.pop(field, None)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
@@ -1048,7 +1083,7 @@ class RedisStore(Store):
         if tx is None:
             _ver, raw = self._fetch_many([key])[0]
         elif key in tx.writes:
-            raw = tx.writes[key]
+            return tx.objs.get(key)
         else:
             entry = self._cache.get(key)
             if entry is None:
@@ -1059,6 +1094,7 @@ class RedisStore(Store):
                     entry = self._fetch_many([key])[0]
             tx.reads.setdefault(key, entry[0])
             raw = entry[1]
+            return self._obj(key, raw) if raw is not None else None
         return pickle.loads(raw) if raw is not None else None
 
     def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
@@ -1085,10 +1121,11 @@ class RedisStore(Store):
                 out[i] = np.frombuffer(pickle.loads(raw), dtype=np.uint32)[:width]
         return out
 
-    def _write(self, key: str, raw: bytes | None) -> None:
+    def _write(self, key: str, raw: bytes | None, value: Any = None) -> None:
         tx = self._tx()
         if tx is not None:
             tx.writes[key] = raw
+            tx.objs[key] = value
             return
         pipe = self.r.pipeline(transaction=False)
         if raw is None:
@@ -1101,7 +1138,7 @@ class RedisStore(Store):
         self._cache_put(key, int(ver), raw, self._epoch)
 
     def put(self, key: str, value: Any) -> None:
-        self._write(key, pickle.dumps(value, protocol=5))
+        self._write(key, pickle.dumps(value, protocol=5), value)
 
     def delete(self, key: str) -> None:
         self._write(key, None)
