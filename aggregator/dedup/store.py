@@ -358,39 +358,22 @@ _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). One call reads
-# the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
-# ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
-# digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
-# Then: the epoch the caller last saw, its writer id, the change-feed list, the record hash and the
-# version hash. Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values)
-# x m, feed}: the script only names the keys (sizes and members are cut on the client: the server is
-# shared). The feed: the records other writers' commits wrote since the epoch the caller last saw, as
-# {fields, values, versions} ({} if none); left out when the list no longer reaches back that far.
-_READ_LUA = """
-local out = {redis.call('GET', ARGV[1]) or '0'}
-local i = 2
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local names, hex, prefix = {}, ARGV[i + 1], ARGV[i]
-  for j = 1, #hex, 16 do names[#names + 1] = prefix .. string.sub(hex, j, j + 15) end
-  if #names > 0 then out[#out + 1] = redis.call('MGET', unpack(names)) else out[#out + 1] = {} end
-  i = i + 2
-end
-local m = tonumber(ARGV[i]); i = i + 1
-for _ = 1, m do
-  local fields = {}
-  for f in string.gmatch(ARGV[i + 1], '%S+') do fields[#fields + 1] = f end
-  if #fields > 0 then out[#out + 1] = redis.call('HMGET', ARGV[i], unpack(fields)) else out[#out + 1] = {} end
-  i = i + 2
-end
-local since, me = tonumber(ARGV[i]), ARGV[i + 1]
-local now = tonumber(out[1])
-if since < 0 or now <= since then out[#out + 1] = {}; return out end
-if now - since > 256 then return out end  -- the list keeps the last 256 commits: too far back
+# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). A read of buckets
+# (lsh_query_many) sends this script, then the MGET of the buckets and the HMGET of the counters, in one
+# write: the epoch and the change feed are read atomically, the buckets and counters after them (so never
+# older than the epoch: a commit that finds the epoch unchanged knows they are current).
+# ARGV: the epoch key, the epoch the caller last saw, its writer id, the change-feed list, the record hash
+# and the version hash. Returns {epoch, feed}: the records other writers' commits wrote since the epoch the
+# caller last saw, as {fields, values, versions} ({} if none); left out when the list no longer reaches
+# back that far.
+_FEED_LUA = """
+local now = tonumber(redis.call('GET', ARGV[1]) or '0')
+local since, me = tonumber(ARGV[2]), ARGV[3]
+if since < 0 or now <= since then return {now, {}} end
+if now - since > 256 then return {now} end  -- the list keeps the last 256 commits: too far back
 -- the last (now - since) entries hold every commit after since (one entry per commit at most; a list
 -- shorter than that was never trimmed)
-local entries = redis.call('LRANGE', ARGV[i + 2], since - now, -1)
+local entries = redis.call('LRANGE', ARGV[4], since - now, -1)
 local seen, fields = {}, {}
 for _, e in ipairs(entries) do
   local ep, who, rest = string.match(e, '^(%d+) (%S+) (.*)$')
@@ -400,10 +383,8 @@ for _, e in ipairs(entries) do
     end
   end
 end
-if #fields == 0 then out[#out + 1] = {}; return out end
-local vals = redis.call('HMGET', ARGV[i + 3], unpack(fields))
-out[#out + 1] = {fields, vals, redis.call('HMGET', ARGV[i + 4], unpack(fields))}
-return out
+if #fields == 0 then return {now, {}} end
+return {now, {fields, redis.call('HMGET', ARGV[5], unpack(fields)), redis.call('HMGET', ARGV[6], unpack(fields))}}
 """
 # Read records with their versions, atomically, and the epoch they are current at. ARGV: (field,
 # version the caller holds, -1 for none) x n. Returns {epoch, versions of all, (index, value) of each
@@ -519,7 +500,7 @@ for _ = 1, n do
   written[#written + 1] = ARGV[i]
   i = i + 3
 end
-if #written > 0 then  -- the change feed: which records this commit wrote (see _READ_LUA)
+if #written > 0 then  -- the change feed: which records this commit wrote (see _FEED_LUA)
   local log = ARGV[1] .. 'log'
   redis.call('RPUSH', log, out[2] .. ' ' .. ARGV[5] .. ' ' .. table.concat(written, ' '))
   redis.call('LTRIM', log, -256, -1)
@@ -638,7 +619,8 @@ class RedisStore(Store):
         self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
-        self._read_script = self.r.register_script(_READ_LUA)
+        self._feed_script = self.r.register_script(_FEED_LUA)
+        self._conns = threading.local()  # a connection per thread for _send
         self._fetch_script = self.r.register_script(_FETCH_LUA)
         self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
@@ -669,6 +651,41 @@ class RedisStore(Store):
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.p, *parts))
+
+    def _send(self, commands: list[tuple[Any, ...]], retry: bool = True) -> list[Any]:
+        """``commands`` in one write (packed by hiredis, in C: an add sends hundreds of small arguments)
+        and their replies: one round trip. A script the server lost (restarted) is loaded again and the
+        commands sent again -- none of them ran. ``retry``: send again once after a dropped connection
+        (only for reads: a write may have been applied before the connection dropped)."""
+        import hiredis
+        import redis
+
+        conn = getattr(self._conns, "conn", None)
+        if conn is None:
+            conn = self._conns.conn = self.r.connection_pool.make_connection()
+        packed = b"".join(hiredis.pack_command(c) for c in commands)
+        for attempt in range(3):
+            try:
+                conn.send_packed_command([packed])
+                replies, errors = [], []
+                for _ in commands:
+                    try:
+                        replies.append(conn.read_response())
+                    except redis.ResponseError as exc:  # read the others: the connection stays in step
+                        replies.append(exc)
+                        errors.append(exc)
+            except (redis.ConnectionError, redis.TimeoutError):
+                conn.disconnect()
+                if not retry or attempt:
+                    raise
+                continue
+            if not errors:
+                return replies
+            if attempt or not all(isinstance(e, redis.exceptions.NoScriptError) for e in errors):
+                raise errors[0]
+            for script in (self._feed_script, self._fetch_script, self._commit_script):
+                self.r.script_load(script.script)
+        raise AssertionError("unreachable")
 
     def _upgrade_layout(self) -> None:
         """States written before layout 2 kept LSH buckets as sets: convert them once."""
@@ -794,7 +811,8 @@ class RedisStore(Store):
         for field, raw in writes:
             argv += (field, "d", "") if raw is None else (field, "s", raw)
         self.stats["round_trips"] += 1
-        out = self._commit_script(keys=[self._lock_key, self._kv_key, self._ver_key, self._ids_key], args=argv)
+        out = self._send([("EVALSHA", self._commit_script.sha, 4, self._lock_key, self._kv_key, self._ver_key,
+                           self._ids_key, *argv)], retry=False)[0]
         status = int(out[0])
         if status == 1:
             self.stats["commits"] += 1
@@ -900,7 +918,8 @@ class RedisStore(Store):
             held_j = -1 if held is None or prior[j] is None else held[j]
             args += (f, held_j)
         self.stats["round_trips"] += 1
-        reply = self._fetch_script(keys=[self._kv_key, self._ver_key, self._epoch_key], args=args)
+        reply = self._send([("EVALSHA", self._fetch_script.sha, 3, self._kv_key, self._ver_key, self._epoch_key,
+                             *args)])[0]
         epoch = int(reply[0])
         if epoch != self._epoch and not self._epoch_complete:  # (else the next read's change feed tells)
             self._foreign = max(self._foreign, epoch)
@@ -1016,23 +1035,24 @@ class RedisStore(Store):
 
     def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
                        counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
-        args: list[Any] = [self._epoch_key, len(queries)]
-        spec = []
+        spec, names = [], []
         for space, keys in queries:
             prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
-            spec.append((prefix, hexkeys))
-            args += (prefix, hexkeys)
+            spec.append((prefix, hexkeys, len(names)))
+            names += [prefix + hexkeys[j : j + 16] for j in range(0, len(hexkeys), 16)]
         wanted = [(f"c:{space}", [format(k, "x") for k in keys]) for space, keys in counts or () if len(keys)]
-        args.append(len(wanted))
-        for h, fields in wanted:
-            args += (self._k(h), " ".join(fields))
-        args += (self._epoch, self._id, self._k("log"), self._kv_key, self._ver_key)
+        cmds: list[tuple[Any, ...]] = [("EVALSHA", self._feed_script.sha, 0, self._epoch_key, self._epoch, self._id,
+                                        self._k("log"), self._kv_key, self._ver_key)]
+        if names:
+            cmds.append(("MGET", *names))
+        cmds += [("HMGET", self._k(h), *fields) for h, fields in wanted]
         self.stats["round_trips"] += 1
-        reply = self._read_script(args=args)
-        epoch = int(reply[0])
-        fed = len(reply) > 1 + len(queries) + len(wanted)
-        if fed and reply[-1]:  # what other writers committed since this process last looked
-            for field, raw, ver in zip(*reply[-1], strict=True):
+        replies = self._send(cmds)
+        feed, buckets = replies[0], replies[1] if names else []
+        epoch = int(feed[0])
+        fed = len(feed) > 1
+        if fed and feed[1]:  # what other writers committed since this process last looked
+            for field, raw, ver in zip(*feed[1], strict=True):
                 self._cache_put(field.decode(), int(ver or 0), raw, epoch)
         if epoch != self._epoch:  # another process committed
             foreign = self._foreign
@@ -1041,12 +1061,12 @@ class RedisStore(Store):
                 self._foreign = foreign  # the feed brought every record written since: the cache is current
         # from here on the change feed of each read brings what others commit (or the read says it cannot)
         self._epoch_complete = True
-        for (h, fields), vals in zip(wanted, reply[1 + len(queries): 1 + len(queries) + len(wanted)], strict=True):
+        for (h, fields), vals in zip(wanted, replies[1 + bool(names):], strict=True):
             self._learn_counts(h, fields, vals)
         tx = self._tx()
         out = []
-        for j, (prefix, hexkeys) in enumerate(spec):
-            vals = reply[1 + j]
+        for prefix, hexkeys, at in spec:
+            vals = buckets[at : at + len(hexkeys) // 16]
             sizes = np.fromiter((len(v) // 4 if v else 0 for v in vals), dtype="<u4", count=len(vals)).tobytes()
             found = set(np.unique(np.frombuffer(b"".join(v for v in vals if v), dtype="<u4")).tolist())
             if tx is not None:
