@@ -17,12 +17,14 @@ transaction committed by a Lua script that validates what it read; other decisio
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
 import itertools
 import os
 import pickle
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -412,7 +414,7 @@ return out
 #       4 the epoch the buckets below were read at (-1: several): while it is still the epoch, no
 #         bucket can have grown (every insert bumps it), so they are not read again;
 #       5 the writer's id (the change feed names it, so a writer skips its own commits);
-#       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
+#       then n, (bucket prefix, hex keys, uint32 bytes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
 #       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
 #                                                             bar 0: checked exactly below ARGV[2]; bar > 0: only
@@ -452,7 +454,7 @@ for _ = 1, n do
   local vals, sizes = redis.call('MGET', unpack(names)), ARGV[i + 2]
   for j = 1, #names do
     local v = vals[j]
-    if (v and #v or 0) ~= 4 * struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
+    if (v and #v or 0) ~= struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
   end
   i = i + 3
 end
@@ -537,6 +539,7 @@ def _kind(key: str, counter: bool = False) -> str:
     return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
 
 
+_BIG_ENDIAN = sys.byteorder == "big"  # (the scripts read little-endian uint32)
 _NEVER = 1 << 62  # "known at" of a record nobody else can write (a document number reserved here)
 _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2: packed uint32 strings
 
@@ -964,9 +967,12 @@ class RedisStore(Store):
         if len(floors) > 1_000_000:
             floors.clear()
         seen = self._misses.setdefault(_kind(h, counter=True), [0, 0])
-        for f, v in zip(fields, values, strict=True):
-            cached[f] = floors[f] = int(v) if v is not None else 0
-            seen[v is not None] += 1
+        ints = [int(v) if v is not None else 0 for v in values]
+        cached.update(zip(fields, ints, strict=True))
+        floors.update(zip(fields, ints, strict=True))
+        present = len(values) - values.count(None)
+        seen[1] += present
+        seen[0] += len(values) - present
 
     def _guess_absent(self, kind: str) -> bool:
         """Most first reads of this kind of key found nothing (decided on the last ~100 of them)."""
@@ -1067,11 +1073,13 @@ class RedisStore(Store):
         out = []
         for prefix, hexkeys, at in spec:
             vals = buckets[at : at + len(hexkeys) // 16]
-            sizes = np.fromiter((len(v) // 4 if v else 0 for v in vals), dtype="<u4", count=len(vals)).tobytes()
+            sizes = array.array("I", [len(v) if v else 0 for v in vals])
+            if _BIG_ENDIAN:
+                sizes.byteswap()
             found = set(np.unique(np.frombuffer(b"".join(v for v in vals if v), dtype="<u4")).tolist())
             if tx is not None:
                 tx.read_epoch = epoch if tx.read_epoch in (None, epoch) else -1
-                tx.buckets.append((prefix, hexkeys, sizes))
+                tx.buckets.append((prefix, hexkeys, sizes.tobytes()))
                 for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
                     if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
                         found.add(doc)
