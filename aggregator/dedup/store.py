@@ -649,6 +649,7 @@ class RedisStore(Store):
         self._claimed: dict[str, int] = {}  # numbers given to new ids by attempts not committed yet
         self._block = (1, 0)  # next reserved document number, last reserved
         self._lock_seen = False
+        self.last_epoch = -1  # the commit count of this process's last commit
         self.stats = {"commits": 0, "conflicts": 0, "lock_waits": 0, "fallbacks": 0, "round_trips": 0}
         self._upgrade_layout()
 
@@ -819,6 +820,7 @@ class RedisStore(Store):
         status = int(out[0])
         if status == 1:
             self.stats["commits"] += 1
+            self.last_epoch = int(out[1])  # the commit count this add took (the order of a serial run)
             epoch = int(out[1])
             for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw, epoch)
