@@ -665,8 +665,9 @@ class RedisStore(Store):
         import redis
 
         conn = getattr(self._conns, "conn", None)
-        if conn is None:
+        if conn is None or self._conns.pid != os.getpid():  # (a forked child opens its own)
             conn = self._conns.conn = self.r.connection_pool.make_connection()
+            self._conns.pid = os.getpid()
         packed = b"".join(hiredis.pack_command(c) for c in commands)
         for attempt in range(3):
             try:
@@ -1251,6 +1252,10 @@ class RedisStore(Store):
         return out
 
     def close(self) -> None:
+        conn = getattr(self._conns, "conn", None)
+        if conn is not None and self._conns.pid == os.getpid():
+            conn.disconnect()
+            self._conns.conn = None
         self.r.close()
 
 
