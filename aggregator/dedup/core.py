@@ -47,7 +47,7 @@ from . import story as S
 from . import textdates as TD
 from .embed import EmbeddingIndex, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
-from .lexical import LexicalIndex, lead_text  # lexical evidence (c14lex)
+from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import MemoryStore, Store, open_store
@@ -523,6 +523,7 @@ class Deduplicator:
         # the article being placed, its text units in order (number, units), and their shingles in order
         # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
         self._kept: tuple[int, list[str]] | None = None
+        self._lexical: tuple[int, str, bool, Any] = (0, "", True, None)  # (number, text, fresh, terms), for _place
         self._order: tuple[Any, ...] | None = None
 
     def _minhash_scheme(self) -> str:
@@ -629,7 +630,9 @@ class Deduplicator:
             inferred = TD.infer(top, month=month, periods=S.parse_extra(extra)[0])
             if inferred is not None:
                 extra = f"{extra} {TD.token(inferred)}".strip()
-        self.lexical.index(number, lead_text(title, lead, head), fresh)  # lexical evidence (c14lex)
+        # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
+        text = lead_text(title, lead, head)
+        self._lexical = (number, text, fresh, terms(text) if self.lexical.weight else None)
         self.embedding.index(number, embed_text(title, lead, head))  # embedding evidence (e14embed)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
@@ -989,8 +992,11 @@ class Deduplicator:
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
         skeys, skeys_insert = self._story_keys(d, feats)
         # both LSH spaces and the counters the story scores read, in one round trip on a shared store
+        lex_number, lex_text, lex_fresh, tf = self._lexical
         story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],
-                                                    counts=[("n", [0]), ("df", d.features()[1].tolist())])
+                                                    counts=[("n", [0]), ("df", d.features()[1].tolist()),
+                                                            (DF_SPACE, self.lexical.df_keys(tf or {}))])
+        self.lexical.index(lex_number, lex_text, lex_fresh, tf)
         story_cand.discard(d.number)
         if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest

@@ -102,13 +102,19 @@ class LexicalIndex:
     def _n_docs(self) -> int:
         return int(self.store.count_get(DF_SPACE, [DF_BUCKETS], approx=True)[0])
 
-    def index(self, number: int, text: str, fresh: bool = False) -> None:
+    def df_keys(self, tf: Counter[int]) -> list[int]:
+        """The document-frequency counters :meth:`index` reads for terms ``tf`` (a shared store fetches
+        them with its other reads, in one round trip); none while off."""
+        return [h % DF_BUCKETS for h in tf] + [DF_BUCKETS] if self.weight else []
+
+    def index(self, number: int, text: str, fresh: bool = False, tf: Counter[int] | None = None) -> None:
         """Keep the top terms of article ``number``; count its terms in the document frequencies the
         first time the number is seen (a re-evaluated article does not count twice). ``fresh``: the
-        caller knows the number has no document yet, so no vector either (a shared store skips a read)."""
+        caller knows the number has no document yet, so no vector either (a shared store skips a read).
+        ``tf``: ``terms(text)`` when the caller has it already."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
-        tf = terms(text)
+        tf = terms(text) if tf is None else tf
         if fresh:
             stored = np.zeros(2 * TOP_TERMS, dtype=np.uint32)
         else:
@@ -118,7 +124,7 @@ class LexicalIndex:
                                                                        strict=True) if h):
             return  # the same text again: keep the vector it got the first time (a rerun decides alike)
         if first:
-            self.store.count_add(DF_SPACE, [h % DF_BUCKETS for h in tf] + [DF_BUCKETS])
+            self.store.count_add(DF_SPACE, self.df_keys(tf))
         vec = np.zeros(2 * TOP_TERMS, dtype=np.uint32)
         if tf:
             h = np.fromiter(tf.keys(), dtype=np.uint32, count=len(tf))

@@ -17,12 +17,14 @@ transaction committed by a Lua script that validates what it read; other decisio
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
 import itertools
 import os
 import pickle
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -358,39 +360,22 @@ _UNLOCK_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). One call reads
-# the buckets of several queries and some counters, with the commit count (the epoch) they were read at.
-# ARGV[1]: the epoch key; ARGV[2]: n, then (bucket prefix, hex keys) x n (a bucket is <prefix><16 hex
-# digits>; hex keys are 16 digits each, back to back); then m, (counter hash, 'field field ...') x m.
-# Then: the epoch the caller last saw, its writer id, the change-feed list, the record hash and the
-# version hash. Returns {epoch, (the buckets' values, nil for an empty one) x n, (the counters' values)
-# x m, feed}: the script only names the keys (sizes and members are cut on the client: the server is
-# shared). The feed: the records other writers' commits wrote since the epoch the caller last saw, as
-# {fields, values, versions} ({} if none); left out when the list no longer reaches back that far.
-_READ_LUA = """
-local out = {redis.call('GET', ARGV[1]) or '0'}
-local i = 2
-local n = tonumber(ARGV[i]); i = i + 1
-for _ = 1, n do
-  local names, hex, prefix = {}, ARGV[i + 1], ARGV[i]
-  for j = 1, #hex, 16 do names[#names + 1] = prefix .. string.sub(hex, j, j + 15) end
-  if #names > 0 then out[#out + 1] = redis.call('MGET', unpack(names)) else out[#out + 1] = {} end
-  i = i + 2
-end
-local m = tonumber(ARGV[i]); i = i + 1
-for _ = 1, m do
-  local fields = {}
-  for f in string.gmatch(ARGV[i + 1], '%S+') do fields[#fields + 1] = f end
-  if #fields > 0 then out[#out + 1] = redis.call('HMGET', ARGV[i], unpack(fields)) else out[#out + 1] = {} end
-  i = i + 2
-end
-local since, me = tonumber(ARGV[i]), ARGV[i + 1]
-local now = tonumber(out[1])
-if since < 0 or now <= since then out[#out + 1] = {}; return out end
-if now - since > 256 then return out end  -- the list keeps the last 256 commits: too far back
+# LSH buckets are strings of little-endian uint32 document numbers (APPEND to insert). A read of buckets
+# (lsh_query_many) sends this script, then the MGET of the buckets and the HMGET of the counters, in one
+# write: the epoch and the change feed are read atomically, the buckets and counters after them (so never
+# older than the epoch: a commit that finds the epoch unchanged knows they are current).
+# ARGV: the epoch key, the epoch the caller last saw, its writer id, the change-feed list, the record hash
+# and the version hash. Returns {epoch, feed}: the records other writers' commits wrote since the epoch the
+# caller last saw, as {fields, values, versions} ({} if none); left out when the list no longer reaches
+# back that far.
+_FEED_LUA = """
+local now = tonumber(redis.call('GET', ARGV[1]) or '0')
+local since, me = tonumber(ARGV[2]), ARGV[3]
+if since < 0 or now <= since then return {now, {}} end
+if now - since > 256 then return {now} end  -- the list keeps the last 256 commits: too far back
 -- the last (now - since) entries hold every commit after since (one entry per commit at most; a list
 -- shorter than that was never trimmed)
-local entries = redis.call('LRANGE', ARGV[i + 2], since - now, -1)
+local entries = redis.call('LRANGE', ARGV[4], since - now, -1)
 local seen, fields = {}, {}
 for _, e in ipairs(entries) do
   local ep, who, rest = string.match(e, '^(%d+) (%S+) (.*)$')
@@ -400,10 +385,8 @@ for _, e in ipairs(entries) do
     end
   end
 end
-if #fields == 0 then out[#out + 1] = {}; return out end
-local vals = redis.call('HMGET', ARGV[i + 3], unpack(fields))
-out[#out + 1] = {fields, vals, redis.call('HMGET', ARGV[i + 4], unpack(fields))}
-return out
+if #fields == 0 then return {now, {}} end
+return {now, {fields, redis.call('HMGET', ARGV[5], unpack(fields)), redis.call('HMGET', ARGV[6], unpack(fields))}}
 """
 # Read records with their versions, atomically, and the epoch they are current at. ARGV: (field,
 # version the caller holds, -1 for none) x n. Returns {epoch, versions of all, (index, value) of each
@@ -431,7 +414,7 @@ return out
 #       4 the epoch the buckets below were read at (-1: several): while it is still the epoch, no
 #         bucket can have grown (every insert bumps it), so they are not read again;
 #       5 the writer's id (the change feed names it, so a writer skips its own commits);
-#       then n, (bucket prefix, hex keys, uint32 sizes) x n   LSH buckets read (they only grow)
+#       then n, (bucket prefix, hex keys, uint32 bytes) x n   LSH buckets read (they only grow)
 #                                                             (hex keys: 16 digits each, back to back)
 #       then n, (counter hash, 'hexfield value bar pending ...') x n   counters read: the stored value read, and
 #                                                             bar 0: checked exactly below ARGV[2]; bar > 0: only
@@ -471,7 +454,7 @@ for _ = 1, n do
   local vals, sizes = redis.call('MGET', unpack(names)), ARGV[i + 2]
   for j = 1, #names do
     local v = vals[j]
-    if (v and #v or 0) ~= 4 * struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
+    if (v and #v or 0) ~= struct.unpack('<I4', sizes, 4 * j - 3) then stale[#stale + 1] = '#'; break end
   end
   i = i + 3
 end
@@ -519,7 +502,7 @@ for _ = 1, n do
   written[#written + 1] = ARGV[i]
   i = i + 3
 end
-if #written > 0 then  -- the change feed: which records this commit wrote (see _READ_LUA)
+if #written > 0 then  -- the change feed: which records this commit wrote (see _FEED_LUA)
   local log = ARGV[1] .. 'log'
   redis.call('RPUSH', log, out[2] .. ' ' .. ARGV[5] .. ' ' .. table.concat(written, ' '))
   redis.call('LTRIM', log, -256, -1)
@@ -556,6 +539,7 @@ def _kind(key: str, counter: bool = False) -> str:
     return "=" + key.split(":", 2)[1] if counter else key.split(":", 1)[0]
 
 
+_BIG_ENDIAN = sys.byteorder == "big"  # (the scripts read little-endian uint32)
 _NEVER = 1 << 62  # "known at" of a record nobody else can write (a document number reserved here)
 _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2: packed uint32 strings
 
@@ -563,7 +547,8 @@ _LAYOUT = 2  # 1: LSH buckets as Redis sets (before optimistic transactions); 2:
 class _Tx:
     """One optimistic transaction: what it read (at which version) and what it will write."""
 
-    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts")
+    __slots__ = ("read_epoch", "reads", "buckets", "count_reads", "count_bars", "claims", "writes", "inserts", "counts",
+                 "objs")
 
     def __init__(self) -> None:
         self.read_epoch: int | None = None  # the epoch all buckets were read at (-1: not one)
@@ -575,6 +560,7 @@ class _Tx:
         self.writes: dict[str, bytes | None] = {}  # record field -> pickled value, None = delete
         self.inserts: list[tuple[str, str, int]] = []  # (bucket prefix, hex keys, document)
         self.counts: dict[str, dict[str, int]] = {}  # counter hash (unprefixed) -> field -> increment
+        self.objs: dict[str, Any] = {}  # record field -> the value put (get() returns it, as put)
 
 
 class RedisStore(Store):
@@ -636,7 +622,8 @@ class RedisStore(Store):
         self.count_exact_below = count_exact_below
         self._alloc = self.r.register_script(_ALLOC_LUA)
         self._unlock = self.r.register_script(_UNLOCK_LUA)
-        self._read_script = self.r.register_script(_READ_LUA)
+        self._feed_script = self.r.register_script(_FEED_LUA)
+        self._conns = threading.local()  # a connection per thread for _send
         self._fetch_script = self.r.register_script(_FETCH_LUA)
         self._commit_script = self.r.register_script(_COMMIT_LUA)
         self._held = threading.local()
@@ -644,6 +631,10 @@ class RedisStore(Store):
         self._ids_key = self._k("ids")
         # local cache: record field -> (version, pickled value or None)
         self._cache: dict[str, tuple[int, bytes | None]] = {}
+        # record field -> (the cached pickled value, it unpickled): what get() hands out while the value is
+        # current (the same object each time, as from the in-memory store; derived state such as a
+        # document's feature record is kept with it instead of being rebuilt on every add)
+        self._objs: dict[str, tuple[bytes, Any]] = {}
         self._known_at: dict[str, int] = {}  # record field -> an epoch its cached value was current at
         self._foreign = -1  # the last epoch by which another process is known to have committed
         self._epoch_complete = False  # this process's records are current as of self._epoch (change feed)
@@ -658,11 +649,48 @@ class RedisStore(Store):
         self._claimed: dict[str, int] = {}  # numbers given to new ids by attempts not committed yet
         self._block = (1, 0)  # next reserved document number, last reserved
         self._lock_seen = False
+        self.last_epoch = -1  # the commit count of this process's last commit
         self.stats = {"commits": 0, "conflicts": 0, "lock_waits": 0, "fallbacks": 0, "round_trips": 0}
         self._upgrade_layout()
 
     def _k(self, *parts: str) -> str:
         return ":".join((self.p, *parts))
+
+    def _send(self, commands: list[tuple[Any, ...]], retry: bool = True) -> list[Any]:
+        """``commands`` in one write (packed by hiredis, in C: an add sends hundreds of small arguments)
+        and their replies: one round trip. A script the server lost (restarted) is loaded again and the
+        commands sent again -- none of them ran. ``retry``: send again once after a dropped connection
+        (only for reads: a write may have been applied before the connection dropped)."""
+        import hiredis
+        import redis
+
+        conn = getattr(self._conns, "conn", None)
+        if conn is None or self._conns.pid != os.getpid():  # (a forked child opens its own)
+            conn = self._conns.conn = self.r.connection_pool.make_connection()
+            self._conns.pid = os.getpid()
+        packed = b"".join(hiredis.pack_command(c) for c in commands)
+        for attempt in range(3):
+            try:
+                conn.send_packed_command([packed])
+                replies, errors = [], []
+                for _ in commands:
+                    try:
+                        replies.append(conn.read_response())
+                    except redis.ResponseError as exc:  # read the others: the connection stays in step
+                        replies.append(exc)
+                        errors.append(exc)
+            except (redis.ConnectionError, redis.TimeoutError):
+                conn.disconnect()
+                if not retry or attempt:
+                    raise
+                continue
+            if not errors:
+                return replies
+            if attempt or not all(isinstance(e, redis.exceptions.NoScriptError) for e in errors):
+                raise errors[0]
+            for script in (self._feed_script, self._fetch_script, self._commit_script):
+                self.r.script_load(script.script)
+        raise AssertionError("unreachable")
 
     def _upgrade_layout(self) -> None:
         """States written before layout 2 kept LSH buckets as sets: convert them once."""
@@ -724,6 +752,7 @@ class RedisStore(Store):
                 self._held.depth = 0
                 self._held.tx = None
             if failed is not None:
+                self._forget_objs(tx)
                 tx.writes.clear()
                 tx.inserts.clear()
                 tx.counts.clear()
@@ -733,12 +762,18 @@ class RedisStore(Store):
                 continue
             if self._commit(tx):
                 return result
+            self._forget_objs(tx)
             if self._lock_seen:
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
         self.stats["fallbacks"] += 1
         with self.lock():
             return fn(*args)
+
+    def _forget_objs(self, tx: _Tx) -> None:
+        """An attempt that does not commit may have changed the objects it read in place: unpickle again."""
+        for field in itertools.chain(tx.reads, tx.writes):
+            self._obj_drop(field)
 
     def _tx(self) -> _Tx | None:
         return getattr(self._held, "tx", None)
@@ -781,13 +816,18 @@ class RedisStore(Store):
         for field, raw in writes:
             argv += (field, "d", "") if raw is None else (field, "s", raw)
         self.stats["round_trips"] += 1
-        out = self._commit_script(keys=[self._lock_key, self._kv_key, self._ver_key, self._ids_key], args=argv)
+        out = self._send([("EVALSHA", self._commit_script.sha, 4, self._lock_key, self._kv_key, self._ver_key,
+                           self._ids_key, *argv)], retry=False)[0]
         status = int(out[0])
         if status == 1:
             self.stats["commits"] += 1
+            self.last_epoch = int(out[1])  # the commit count this add took (the order of a serial run)
             epoch = int(out[1])
             for (field, raw), ver in zip(writes, out[2:], strict=True):
                 self._cache_put(field, int(ver), raw, epoch)
+                if raw is not None and tx.objs.get(field) is not None:
+                    self._objs[field] = (raw, tx.objs[field])
+                    self._cache_size += len(raw)
             for h, fields in tx.counts.items():  # a lower bound plus what this add added is one still
                 floors = self._floors.get(h)
                 if floors is not None:
@@ -843,6 +883,8 @@ class RedisStore(Store):
         old = self._cache.get(field)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
+            if old[1] is not raw:
+                self._obj_drop(field)
         self._cache[field] = (ver, raw)
         self._known_at[field] = at
         self._cache_size += len(raw or b"") + 64
@@ -850,8 +892,25 @@ class RedisStore(Store):
             for f in list(itertools.islice(self._cache, len(self._cache) // 2)):  # the oldest half
                 self._cache_drop(f)
 
+    def _obj_drop(self, field: str) -> None:
+        o = self._objs.pop(field, None)
+        if o is not None:
+            self._cache_size -= len(o[0])
+
+    def _obj(self, field: str, raw: bytes) -> Any:
+        """``raw`` unpickled, once per cached value."""
+        o = self._objs.get(field)
+        if o is not None and o[0] is raw:
+            return o[1]
+        value = pickle.loads(raw)
+        self._obj_drop(field)
+        self._objs[field] = (raw, value)
+        self._cache_size += len(raw)  # about what the unpickled value holds
+        return value
+
     def _cache_drop(self, field: str) -> None:
         self._known_at.pop(field, None)
+        self._obj_drop(field)
         old = self._cache.pop(field, None)
         if old is not None:
             self._cache_size -= len(old[1] or b"") + 64
@@ -865,7 +924,8 @@ class RedisStore(Store):
             held_j = -1 if held is None or prior[j] is None else held[j]
             args += (f, held_j)
         self.stats["round_trips"] += 1
-        reply = self._fetch_script(keys=[self._kv_key, self._ver_key, self._epoch_key], args=args)
+        reply = self._send([("EVALSHA", self._fetch_script.sha, 3, self._kv_key, self._ver_key, self._epoch_key,
+                             *args)])[0]
         epoch = int(reply[0])
         if epoch != self._epoch and not self._epoch_complete:  # (else the next read's change feed tells)
             self._foreign = max(self._foreign, epoch)
@@ -910,9 +970,12 @@ class RedisStore(Store):
         if len(floors) > 1_000_000:
             floors.clear()
         seen = self._misses.setdefault(_kind(h, counter=True), [0, 0])
-        for f, v in zip(fields, values, strict=True):
-            cached[f] = floors[f] = int(v) if v is not None else 0
-            seen[v is not None] += 1
+        ints = [int(v) if v is not None else 0 for v in values]
+        cached.update(zip(fields, ints, strict=True))
+        floors.update(zip(fields, ints, strict=True))
+        present = len(values) - values.count(None)
+        seen[1] += present
+        seen[0] += len(values) - present
 
     def _guess_absent(self, kind: str) -> bool:
         """Most first reads of this kind of key found nothing (decided on the last ~100 of them)."""
@@ -981,23 +1044,24 @@ class RedisStore(Store):
 
     def lsh_query_many(self, queries: list[tuple[str, np.ndarray]],
                        counts: list[tuple[str, list[int]]] | None = None) -> list[set[int]]:
-        args: list[Any] = [self._epoch_key, len(queries)]
-        spec = []
+        spec, names = [], []
         for space, keys in queries:
             prefix, hexkeys = self._k("lb", space, ""), _hex(keys)
-            spec.append((prefix, hexkeys))
-            args += (prefix, hexkeys)
+            spec.append((prefix, hexkeys, len(names)))
+            names += [prefix + hexkeys[j : j + 16] for j in range(0, len(hexkeys), 16)]
         wanted = [(f"c:{space}", [format(k, "x") for k in keys]) for space, keys in counts or () if len(keys)]
-        args.append(len(wanted))
-        for h, fields in wanted:
-            args += (self._k(h), " ".join(fields))
-        args += (self._epoch, self._id, self._k("log"), self._kv_key, self._ver_key)
+        cmds: list[tuple[Any, ...]] = [("EVALSHA", self._feed_script.sha, 0, self._epoch_key, self._epoch, self._id,
+                                        self._k("log"), self._kv_key, self._ver_key)]
+        if names:
+            cmds.append(("MGET", *names))
+        cmds += [("HMGET", self._k(h), *fields) for h, fields in wanted]
         self.stats["round_trips"] += 1
-        reply = self._read_script(args=args)
-        epoch = int(reply[0])
-        fed = len(reply) > 1 + len(queries) + len(wanted)
-        if fed and reply[-1]:  # what other writers committed since this process last looked
-            for field, raw, ver in zip(*reply[-1], strict=True):
+        replies = self._send(cmds)
+        feed, buckets = replies[0], replies[1] if names else []
+        epoch = int(feed[0])
+        fed = len(feed) > 1
+        if fed and feed[1]:  # what other writers committed since this process last looked
+            for field, raw, ver in zip(*feed[1], strict=True):
                 self._cache_put(field.decode(), int(ver or 0), raw, epoch)
         if epoch != self._epoch:  # another process committed
             foreign = self._foreign
@@ -1006,17 +1070,19 @@ class RedisStore(Store):
                 self._foreign = foreign  # the feed brought every record written since: the cache is current
         # from here on the change feed of each read brings what others commit (or the read says it cannot)
         self._epoch_complete = True
-        for (h, fields), vals in zip(wanted, reply[1 + len(queries): 1 + len(queries) + len(wanted)], strict=True):
+        for (h, fields), vals in zip(wanted, replies[1 + bool(names):], strict=True):
             self._learn_counts(h, fields, vals)
         tx = self._tx()
         out = []
-        for j, (prefix, hexkeys) in enumerate(spec):
-            vals = reply[1 + j]
-            sizes = np.fromiter((len(v) // 4 if v else 0 for v in vals), dtype="<u4", count=len(vals)).tobytes()
+        for prefix, hexkeys, at in spec:
+            vals = buckets[at : at + len(hexkeys) // 16]
+            sizes = array.array("I", [len(v) if v else 0 for v in vals])
+            if _BIG_ENDIAN:
+                sizes.byteswap()
             found = set(np.unique(np.frombuffer(b"".join(v for v in vals if v), dtype="<u4")).tolist())
             if tx is not None:
                 tx.read_epoch = epoch if tx.read_epoch in (None, epoch) else -1
-                tx.buckets.append((prefix, hexkeys, sizes))
+                tx.buckets.append((prefix, hexkeys, sizes.tobytes()))
                 for p, h, doc in tx.inserts:  # this add's own inserts (none before its queries, as it is)
                     if p == prefix and set(_split16(h)) & set(_split16(hexkeys)):
                         found.add(doc)
@@ -1048,7 +1114,7 @@ class RedisStore(Store):
         if tx is None:
             _ver, raw = self._fetch_many([key])[0]
         elif key in tx.writes:
-            raw = tx.writes[key]
+            return tx.objs.get(key)
         else:
             entry = self._cache.get(key)
             if entry is None:
@@ -1059,6 +1125,7 @@ class RedisStore(Store):
                     entry = self._fetch_many([key])[0]
             tx.reads.setdefault(key, entry[0])
             raw = entry[1]
+            return self._obj(key, raw) if raw is not None else None
         return pickle.loads(raw) if raw is not None else None
 
     def vec_get(self, space: str, docs: np.ndarray, width: int) -> np.ndarray:
@@ -1085,10 +1152,11 @@ class RedisStore(Store):
                 out[i] = np.frombuffer(pickle.loads(raw), dtype=np.uint32)[:width]
         return out
 
-    def _write(self, key: str, raw: bytes | None) -> None:
+    def _write(self, key: str, raw: bytes | None, value: Any = None) -> None:
         tx = self._tx()
         if tx is not None:
             tx.writes[key] = raw
+            tx.objs[key] = value
             return
         pipe = self.r.pipeline(transaction=False)
         if raw is None:
@@ -1101,7 +1169,7 @@ class RedisStore(Store):
         self._cache_put(key, int(ver), raw, self._epoch)
 
     def put(self, key: str, value: Any) -> None:
-        self._write(key, pickle.dumps(value, protocol=5))
+        self._write(key, pickle.dumps(value, protocol=5), value)
 
     def delete(self, key: str) -> None:
         self._write(key, None)
@@ -1184,6 +1252,10 @@ class RedisStore(Store):
         return out
 
     def close(self) -> None:
+        conn = getattr(self._conns, "conn", None)
+        if conn is not None and self._conns.pid == os.getpid():
+            conn.disconnect()
+            self._conns.conn = None
         self.r.close()
 
 
