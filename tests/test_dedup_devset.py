@@ -178,12 +178,14 @@ def test_undated_article_joins_only_a_story_whose_members_agree_on_average() -> 
            "after Nissan rejected becoming a subsidiary of Honda.")
     figure = " Nissan booked 12,684 units of restructuring charges, the memorandum of understanding said."
     stories = {}
-    for bar, extra in ((0.0, ""), (0.5, ""), (0.9, figure)):
+    for bar, extra in ((0.0, ""), (0.6, ""), (0.9, figure)):
         dd = Deduplicator(DedupConfig(story_undated_join_mean=bar))
         sids = {dd.add(_a(f"m{k}", b + (extra if k == 0 else ""), t, f"2024-12-23T0{k + 1}:00:00Z", src=f"s{k}"))
                 .story_id for k, (t, b) in enumerate(start)}
         assert len(sids) == 1
         stories[bar] = (dd.add(_a("end", end + extra, "Honda and Nissan end merger talks", None, src="late"))
                         .story_id in sids)
-    # its best link clears the bar; the story's mean does not, unless a member shares a specific figure with it
-    assert stories == {0.0: True, 0.5: False, 0.9: True}
+    # its best link clears the bar; the story's mean does not, unless a member shares a specific figure with it.
+    # The mean is ~0.55 with the shipped weights, so at the shipped bar (0.45) this saga stage still joins: one
+    # of the failure kinds the README lists (undated stages of one saga)
+    assert stories == {0.0: True, 0.6: False, 0.9: True}
