@@ -708,7 +708,9 @@ class Deduplicator:
         tgs = [o._tg or o.tg for o in titled]
         lens = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
         ends = np.cumsum(lens)
-        hits = np.isin(np.frombuffer(b"".join(tgs), dtype=np.int64), np.fromiter(ga, dtype=np.int64, count=len(ga)))
+        mine = np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga)))
+        allg = np.frombuffer(b"".join(tgs), dtype=np.int64)
+        hits = mine[np.minimum(np.searchsorted(mine, allg), len(mine) - 1)] == allg  # (np.isin, without its overhead)
         run = np.concatenate(([0], np.cumsum(hits)))
         shared = run[ends] - run[ends - lens]
         ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
