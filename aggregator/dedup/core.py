@@ -242,9 +242,8 @@ def _time_gaps(ta: float, unc_a: float, cands: list[Doc]) -> np.ndarray:
     """:func:`.story.time_gap_days` of ``ta`` (known to ``± unc_a`` days) and each candidate, in one
     vectorised step (NaN for an undated candidate); the same operations in the same order, so the same
     values bit for bit."""
-    m = len(cands)
-    pub = np.fromiter((np.nan if o.published is None else o.published for o in cands), dtype=np.float64, count=m)
-    unc = np.fromiter((o._unc if o._unc is not None else o.unc for o in cands), dtype=np.float64, count=m)
+    pub = np.array([o.published for o in cands], dtype=np.float64)  # (None -> NaN)
+    unc = np.array([o.unc for o in cands], dtype=np.float64)
     return np.maximum(0.0, np.abs(ta - pub) / 86400.0 - unc_a - unc)
 
 
