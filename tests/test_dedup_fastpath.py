@@ -129,3 +129,37 @@ def test_sentence_split_without_chinese_stops_is_the_same() -> None:
     for t in lines:
         if not any(c in t for c in "。！？"):
             assert T._SENT_SPLIT_LATIN.split(t) == T._SENT_SPLIT.split(t)
+
+
+def test_headline_and_date_caches_equal_their_references() -> None:
+    """Doc.tg / Doc.unc (derived once per process, never pickled), the vectorised same-headline test and
+    the vectorised time gaps give what title_overlap, parse_extra and time_gap_days give one by one."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _time_gaps
+
+    dd = Deduplicator(store=open_store("memory:"))
+    rows = [dict(r, id=f"{r['id']}-{i}") for i, r in enumerate(ROWS[:40])]
+    rows[3] = dict(rows[3], title="!!!")  # a title without tokens: every candidate has the overlap it needs
+    rows[4] = dict(rows[4], title=f"UPDATE 1-{rows[5]['title']}")  # a wire update of another's headline
+    for r in rows:
+        dd.add(r)
+    docs = [dd.store.get(f"doc:{n}") for n in range(1, len(rows) + 1)]
+    for d in docs:
+        back = pickle.loads(pickle.dumps(d))
+        assert back._tg is None and back._unc is None and "_tg" not in d.__getstate__()
+        assert set(np.frombuffer(back.tg, dtype=np.int64).tolist()) == set(T.title_grams(d.title))
+        assert back.unc == S.parse_extra(d.extra)[3]
+    bar = dd.config.dup_title_overlap
+    for d in docs:  # the reference: the loop the vectorised test replaced
+        got = dd._same_headline(d, {o.number for o in docs if o is not d}, {})
+        ga = T.title_grams(d.title)
+        want = {o.number for o in docs if o is not d and ga and o.title
+                and len(ga & (go := T.title_grams(o.title))) >= bar * min(len(ga), len(go))}
+        assert got == want
+    assert docs[5].number in dd._same_headline(docs[4], {docs[5].number}, {})
+    dated = [o for o in docs if o.published is not None]
+    others = dated[1:] + [d for d in docs if d.published is None][:2]
+    gaps = _time_gaps(dated[0].published, dated[0].unc, others)
+    for g, o in zip(gaps.tolist(), others, strict=True):
+        ref = S.time_gap_days(dated[0].published, o.published, dated[0].unc, o.unc)
+        assert (g != g) if ref is None else g == ref

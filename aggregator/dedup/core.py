@@ -65,6 +65,8 @@ from .text import (
     units,
 )
 
+_title_grams_uncached = title_grams.__wrapped__  # Doc.tg keeps its own copy: no need to fill the shared cache
+
 _EDGE_HEAD, _EDGE_TAIL = 3, 4  # lines at the top/bottom of a body where site boilerplate sits
 _EDGE_MAX_CHARS = 240  # longer edge lines are prose, never learned boilerplate: not kept per document
 
@@ -245,6 +247,15 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     return ev, lens
 
 
+def _time_gaps(ta: float, unc_a: float, cands: list[Doc]) -> np.ndarray:
+    """:func:`.story.time_gap_days` of ``ta`` (known to ``± unc_a`` days) and each candidate, in one
+    vectorised step (NaN for an undated candidate); the same operations in the same order, so the same
+    values bit for bit."""
+    pub = np.array([o.published for o in cands], dtype=np.float64)  # (None -> NaN)
+    unc = np.array([o.unc for o in cands], dtype=np.float64)
+    return np.maximum(0.0, np.abs(ta - pub) / 86400.0 - unc_a - unc)
+
+
 def _feature_record(blob: bytes) -> bytes:
     """The event features of a packed document as :func:`._jit.story_evidence` reads them: one word
     ``nn | nm << 21 | nk << 42``, the number, name and keyword hashes, the name weights padded to a word."""
@@ -322,8 +333,10 @@ class Doc:
 
     _STATE = ("number", "article_id", "source", "title", "published", "language", "content_key", "blob",
               "dup_id", "story_id", "similarity", "pinned", "links", "extra")
-    # _fb: the feature record (:func:`_feature_record`), derived from blob on first use and never pickled
-    __slots__ = (*_STATE, "_fb")
+    # _fb: the feature record (:func:`_feature_record`), derived from blob on first use and never pickled;
+    # _tg: the headline's token bigrams (:attr:`tg`), derived from the title on first use, never pickled;
+    # _unc: the date's uncertainty in days (:attr:`unc`), read from ``extra`` on first use, never pickled
+    __slots__ = (*_STATE, "_fb", "_tg", "_unc")
 
     def __init__(self, number: int, article_id: str, source: str, title: str, published: float | None,
                  language: str, content_key: bytes, blob: bytes, dup_id: str = "", story_id: str = "",
@@ -336,6 +349,27 @@ class Doc:
         self.extra = extra  # periods, years, kinds of news, date uncertainty (story.pack_extra); days read from
         # the text of an article without a stated day (textdates.token)
         self._fb: bytes | None = None
+        self._tg: bytes | None = None
+        self._unc: float | None = None
+
+    @property
+    def unc(self) -> float:
+        """Uncertainty of the publication date in days (:func:`.story.parse_extra`), read once per process:
+        the story window test reads it for every candidate, and parse_extra's cache holds the recent ones."""
+        u = self._unc
+        if u is None:
+            u = self._unc = S.parse_extra(self.extra)[3]
+        return u
+
+    @property
+    def tg(self) -> bytes:
+        """The headline's token bigrams (:func:`.text.title_grams`) as sorted ``int64`` bytes: what the
+        same-headline test reads of each story candidate (a few dozen bytes, kept so a candidate's title is
+        tokenised once per process, not once per article it is a candidate of)."""
+        tg = self._tg
+        if tg is None:
+            tg = self._tg = np.array(sorted(_title_grams_uncached(self.title)), dtype=np.int64).tobytes()
+        return tg
 
     @property
     def fb(self) -> bytes:
@@ -427,7 +461,7 @@ class Doc:
             state = (*state, *("" for _ in range(len(self._STATE) - len(state))))
         for k, v in zip(self._STATE, state, strict=True):
             setattr(self, k, v)
-        self._fb = None
+        self._fb = self._tg = self._unc = None
 
 
 #: the fingerprint of an expired document: no shingles, no edge units, no features
@@ -679,11 +713,28 @@ class Deduplicator:
         ga = title_grams(d.title)
         if not ga:
             return out
-        bar, get = self.config.dup_title_overlap, self.store.get
-        for n in sorted(numbers):  # (title_overlap, inlined: this runs for many story candidates)
+        get = self.store.get
+        titled: list[Doc] = []
+        which: list[int] = []
+        for n in sorted(numbers):
             o = docs[n] = get(f"doc:{n}")
-            if o is not None and o.title and len(ga & (go := title_grams(o.title))) >= bar * min(len(ga), len(go)):
-                out.add(n)
+            if o is not None and o.title:
+                titled.append(o)
+                which.append(n)
+        if not titled:
+            return out
+        # title_overlap(d, o) >= bar for every candidate at once: each candidate's bigrams (Doc.tg, derived
+        # once per process) in one array, the shared ones counted per candidate from a running sum
+        tgs = [o._tg or o.tg for o in titled]
+        lens = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
+        ends = np.cumsum(lens)
+        mine = np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga)))
+        allg = np.frombuffer(b"".join(tgs), dtype=np.int64)
+        hits = mine[np.minimum(np.searchsorted(mine, allg), len(mine) - 1)] == allg  # (np.isin, without its overhead)
+        run = np.concatenate(([0], np.cumsum(hits)))
+        shared = run[ends] - run[ends - lens]
+        ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
+        out.update(which[i] for i in np.flatnonzero(ok).tolist())
         return out
 
     def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
@@ -820,8 +871,9 @@ class Deduplicator:
         strong_a = int((wa >= _W_STRONG).sum())
         lang = d.language
         same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
+        days = np.full(m, np.nan) if d.published is None else _time_gaps(d.published, d.unc, cands)  # S.days_between
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                               S.days_between(d.published, d.extra, [(o.published, o.extra) for o in cands]), same)
+                               days, same)
 
     def _story_scores(self, d: Doc, cands: list[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and
@@ -1003,7 +1055,8 @@ class Deduplicator:
         cand = dup_cand | story_cand
         cand.discard(d.number)
         founding = [f"{kind}:{cluster_id(p, d.article_id)}" for p in "sd" for kind in ("c", "alias")]
-        if cand:  # the records and signatures a shared store lacks (and the ids d may found), in one round trip
+        prefetching = type(store).prefetch is not Store.prefetch  # (else a no-op: the key lists are not built)
+        if cand and prefetching:  # records, signatures a shared store lacks (and ids d may found): one round trip
             store.prefetch([f"doc:{n}" for n in sorted(cand)] + founding, vecs=("sig", sorted(cand)))
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
@@ -1050,15 +1103,15 @@ class Deduplicator:
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
-        unc_d = S.parse_extra(d.extra)[3]
-        # (S.time_gap_days inlined: this loop runs for every candidate, hundreds per article in a full window)
-        ta, window, parse_extra, get = d.published, cfg.story_window_days, S.parse_extra, store.get
+        unc_d = d.unc
+        ta, get = d.published, store.get
         # (comprehensions, not one loop with appends: hundreds of candidates per article in a full window)
         story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
         story_docs = [o for o in story_docs if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
-        if ta is not None:
-            story_docs = [o for o in story_docs if o.published is None or not
-                          max(0.0, abs(ta - o.published) / 86400.0 - unc_d - parse_extra(o.extra)[3]) > window]
+        if ta is not None and story_docs:
+            # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
+            gap = _time_gaps(ta, unc_d, story_docs)
+            story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > cfg.story_window_days)).tolist()]
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None
         lead_d = TD.lead_day(d.extra) if read_d else None
@@ -1066,13 +1119,15 @@ class Deduplicator:
             # the days a text names (textdates; read only for articles without a day stated): the latest is a
             # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
             # reports something later), the latest in its opening an estimate of it
-            far = window + cfg.story_inferred_slack_days
+            far = cfg.story_window_days + cfg.story_inferred_slack_days
             story_docs = [o for o in story_docs if not (
                 (read_d or "e:" in o.extra or "l:" in o.extra) and
-                TD.pair_days_after(ta, unc_d, d.extra, o.published, parse_extra(o.extra)[3], o.extra) > far)]
-        # and the clusters they name, in one more
-        store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
-                       + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
+                TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+        # and the clusters they name, in one more (a store without round trips has nothing to prefetch: the
+        # list is not built, hundreds of alias lookups per article in a full window)
+        if prefetching:
+            store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
+                           + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         probs, evidence = self._story_scores(d, story_docs)
         fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
         story_hits: list[tuple[float, Doc]] = []
