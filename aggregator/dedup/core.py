@@ -133,7 +133,7 @@ class DedupConfig:
     # an article without a date joins a story only if its scored members agree on average (mean link >= this)
     # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
     # their end) shares the maker and kind with one member, not the facts of the story
-    story_undated_join_mean: float = 0.45
+    story_undated_join_mean: float = 0.35
     # an article without a stated day: a candidate (or a story's dated members) further than story_window_days
     # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
     # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
