@@ -36,22 +36,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
+from . import features as F
+
 #: the opening a lead day is read from (title, dateline, first sentence), in characters
 LEAD_CHARS = 300
 #: a lead day estimates the publication give or take this many days (a report trails its event by a day or
 #: two; an estimate, not a bound)
 LEAD_UNCERTAINTY_DAYS = 3.0
 
-_MONTHS = {
-    1: "january jan januar jänner janvier enero gennaio janeiro", 2: "february feb februar février fevrier febrero "
-    "febbraio fevereiro", 3: "march mar märz maerz mars marzo março", 4: "april apr avril abril aprile",
-    5: "may mai mayo maggio maio", 6: "june jun juni juin junio giugno junho",
-    7: "july jul juli juillet julio luglio julho", 8: "august aug août aout agosto",
-    9: "september sep sept septembre septiembre setiembre settembre setembro",
-    10: "october oct okt oktober octobre octubre ottobre outubro", 11: "november nov novembre noviembre novembro",
-    12: "december dec dez dezember décembre decembre diciembre dicembre dezembro",
-}
-_MONTH_OF = {w: m for m, ws in _MONTHS.items() for w in ws.split()}
+# the month names of the period reader (features), plus spellings a dateline uses and a period rarely does
+# (Austrian Jänner, ASCII-folded forms, abbreviations with a day after them)
+_MORE_MONTHS = {1: "jänner", 2: "fevrier fevereiro", 3: "maerz", 8: "aout", 9: "setiembre", 10: "okt outubro",
+                12: "dez decembre dezembro"}
+_MONTH_OF = {**F._MONTH_OF, **{w: m for m, ws in _MORE_MONTHS.items() for w in ws.split()}}
 _Y = r"((?:19|20)\d\d)"
 _D = r"(0?[1-9]|[12]\d|3[01])"
 # (kind, pattern): the groups name year/month/day by the kind's order (see _parse)
