@@ -175,13 +175,12 @@ def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> 
 
 
 def _near_forms(value: float, is_pct: bool) -> tuple[str, ...]:
-    """The forms another report gives one exact figure: "over 116,000" or "11.6万" for 116,887 (cut to three
-    significant digits, where the token rounds to 1.17e+05), "66%" or "67%" for 66.5%. Added beside the token
-    so one fact shares a figure in every language however each outlet rounds it."""
+    """The form another report gives one exact figure: "over 116,000" or "11.6万" for 116,887, cut to three
+    significant digits where the token rounds it to 1.17e+05. Added beside the token, so one fact shares a
+    figure however each outlet rounds it. Not for percentages: whole percents beside "66.5%" cost precision
+    on the development set (half b) and gained nothing on half a."""
     if is_pct:
-        if value == int(value) or value >= 100:
-            return ()
-        return tuple({f"p:{math.floor(value):.3g}", f"p:{math.floor(value + 0.5):.3g}"})
+        return ()
     exp = math.floor(math.log10(value)) - 2
     if exp <= 0:
         return ()
