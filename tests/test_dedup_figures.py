@@ -44,3 +44,8 @@ def test_times_of_day_are_not_figures() -> None:
 
 def test_scale_glyph_of_a_unit_stays_the_unit() -> None:
     assert numbers("最大功率350千瓦", "zh") == {"350", "u:350kw"}
+
+
+def test_east_asian_compound_amounts_are_one_figure() -> None:
+    assert "8.75e+12" in numbers("매출 8조7471억 원", "ko") & numbers("revenue of 8.75 trillion won", "en")
+    assert numbers("投资3亿5000万元", "zh") == numbers("invests 350 million yuan", "en") == {"3.5e+08"}

@@ -55,6 +55,16 @@ _NUM_RE = re.compile(
     r"(?:\s?(" + _PCT_ALT + "|(?:" + _SCALE_ALT + r")\.?)(?![A-Za-zÀ-ÿ]|[瓦米克]))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
+# East Asian amounts count in steps of 10^4: "8조7471억" is 8.7471조 and "3亿5000万" 3.5亿, one figure each
+_COMPOUND_RE = re.compile(r"(?<![\d.,])(\d{1,4})\s?(?:([조兆])\s?(\d{1,4})\s?(?:억|億|亿)"
+                          r"|([억億亿])\s?(\d{1,4})\s?(?:만|万|萬))")
+
+
+def _compound(m: re.Match[str]) -> str:
+    big, small = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
+    return f"{m.group(1)}.{int(small):04d}{big}"
+
+
 # What follows a time of day ("um 4.53 Uhr", "à 14h30", "9.30 a.m."): not a figure of the story
 _CLOCK_RE = re.compile(r"\s?(?:uhr\b|h(?:\d\d)?\b|[ap]\.m\.)", re.IGNORECASE)
 
@@ -207,6 +217,8 @@ def numbers(text: str, lang: str = "") -> set[str]:
     pro Kilogramm" are one fact; a bare "200" is not).
     """
     out: set[str] = set()
+    if _COMPOUND_RE.search(text):
+        text = _COMPOUND_RE.sub(_compound, text)
     for m in _NUM_RE.finditer(text):
         if not m.group(3) and _CLOCK_RE.match(text, m.end()):
             continue  # a time of day
