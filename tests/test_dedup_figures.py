@@ -1,0 +1,51 @@
+"""One fact reads as one figure in every language (issue #14): scales, separators, rounding, clocks."""
+
+import pytest
+
+from aggregator.dedup.features import numbers
+
+
+@pytest.mark.parametrize("forms", [
+    # one amount in several languages and scale words
+    [("3,5 Mrd. Euro", "de"), ("3.5 billion euros", "en"), ("35亿欧元", "zh"), ("3,5 milliards d'euros", "fr"),
+     ("3.500 millones de euros", "es"), ("3,5 miliardi di euro", "it"), ("$3.5b", "en"), ("3,5 miljard euro", "nl")],
+    [("1조 원", "ko"), ("1 trillion won", "en"), ("1兆円", "ja")],
+    [("3000억 원", "ko"), ("300 billion won", "en"), ("3000亿韩元", "zh")],
+    [("30.2万辆", "zh"), ("302,000 units", "en"), ("302.000 Fahrzeuge", "de"), ("30.2만 대", "ko")],
+    [("1.000 Autos", "de"), ("1,000 cars", "en"), ("1 000 voitures", "fr")],
+    [("700 miljoen euro", "nl"), ("700 Millionen Euro", "de"), ("€700m", "en"), ("7亿欧元", "zh")],
+])
+def test_one_amount_is_one_figure_in_every_language(forms: list[tuple[str, str]]) -> None:
+    found = [numbers(text, lang) for text, lang in forms]
+    shared = set.intersection(*found)
+    assert shared, list(zip(forms, found, strict=True))
+
+
+def test_a_group_before_a_scale_word_follows_the_language_decimal_mark() -> None:
+    assert numbers("1.500 millones", "es") == numbers("1,500 million", "en") == {"1.5e+09"}
+    assert numbers("1,5 millones", "es") == numbers("1.5 million", "en") == {"1.5e+06"}
+    assert numbers("3.299万辆", "zh") == {"3.3e+04", "3.29e+04"}  # a point before 万 is a decimal: 32,990
+
+
+def test_an_exact_figure_also_meets_its_rounded_down_report() -> None:
+    exact = numbers("Rückruf für 116.887 Fahrzeuge", "de")
+    assert numbers("over 116,000 vehicles", "en") <= exact  # cut to three digits
+    assert numbers("召回11.7万辆", "zh") <= exact  # rounded to three digits
+    assert not numbers("recalls 118,000 vehicles", "en") & exact  # another figure stays another
+    assert numbers("sold 300,000 cars, up 24.5%", "en") == {"3e+05", "p:24.5"}  # round: nothing added
+
+
+def test_times_of_day_are_not_figures() -> None:
+    assert numbers("Die Show startete um 4.53 Uhr MESZ", "de") == set()
+    assert numbers("rendez-vous à 14h30", "fr") == set()
+    assert numbers("at 9.45 a.m. on Friday", "en") == set()
+    assert numbers("4.53 Milliarden Euro", "de") == {"4.53e+09"}
+
+
+def test_scale_glyph_of_a_unit_stays_the_unit() -> None:
+    assert numbers("最大功率350千瓦", "zh") == {"350", "u:350kw"}
+
+
+def test_east_asian_compound_amounts_are_one_figure() -> None:
+    assert "8.75e+12" in numbers("매출 8조7471억 원", "ko") & numbers("revenue of 8.75 trillion won", "en")
+    assert numbers("投资3亿5000万元", "zh") == numbers("invests 350 million yuan", "en") == {"3.5e+08"}
