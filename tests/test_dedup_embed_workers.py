@@ -1,8 +1,8 @@
 """The story embedding computed in the extraction workers and carried with the item (``_embedding``).
 
 ``Deduplicator.add`` keeps a carried vector only when its tag names this recipe and the very text the
-state embeds; otherwise it encodes the text itself. A crawl with workers gives the story ids a crawl
-without them gives (real encoder, real Scrapy crawls of the fixture web, no mocks).
+state embeds; otherwise it encodes the text itself. A crawl with workers gives the story ids (and stores the
+vectors) that encoding in-process gives (real encoder, real Scrapy crawls of the fixture web, no mocks).
 """
 
 from __future__ import annotations
@@ -72,34 +72,22 @@ def _total(stats: dict, key: str) -> int:
     return sum(s.get(key, 0) for s in stats.values())
 
 
-def _partition(rows: list[dict], key: str) -> set[frozenset[str]]:
-    groups: dict[str, set[str]] = {}
-    for r in rows:
-        groups.setdefault(r[key], set()).add(r["id"])
-    return {frozenset(g) for g in groups.values()}
-
-
 def test_a_crawl_with_workers_gives_the_story_ids_of_computing_in_process(tmp_path) -> None:
     rows, stats = _crawl(tmp_path, "workers", AGGREGATOR_EXTRACT_WORKERS=1)
     assert len(rows) > 4 and _total(stats, "dedup/embedding_carried") > 0
-    # the same articles in the same order through a Deduplicator that encodes every one itself: same ids, and
-    # the vectors the crawl's state kept (made in the worker) are the ones this process makes
+    # the same articles in the order the crawl's state numbered them (the order they were added) through a
+    # Deduplicator that encodes every one itself: the same ids, and the vectors the crawl's state kept (made
+    # in the worker process) are the ones this process makes
+    state = open_store(f"file:{tmp_path / 'workers' / 'dedup'}")
+    rows.sort(key=lambda r: state.doc_number(r["id"], create=False))
     ref = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
     assert [(r["story_id"], r["dup_id"]) for r in rows] == [
         (a.story_id, a.dup_id) for a in (ref.add(r) for r in rows)]
-    assert ref.embedding.carried == 0
-    state = open_store(f"file:{tmp_path / 'workers' / 'dedup'}")
+    assert ref.embedding.carried == 0 and len({r["story_id"] for r in rows}) < len(rows)  # some stories shared
     for r in rows:
         ours = ref.store.vec_get(E.SPACE, [ref.store.doc_number(r["id"], create=False)], E.WIDTH)[0]
         crawled = state.vec_get(E.SPACE, [state.doc_number(r["id"], create=False)], E.WIDTH)[0]
         assert ours.any() and (ours == crawled).all()
-    # without workers (extraction in a thread: nothing carried) the clusters are the same (the ids name the
-    # story's first article, and pages arrive in another order)
-    inline, i_stats = _crawl(tmp_path, "inline", AGGREGATOR_EXTRACT_WORKERS=0)
-    assert _total(i_stats, "dedup/embedding_carried") == 0
-    assert _partition(inline, "story_id") == _partition(rows, "story_id")
-    assert _partition(inline, "dup_id") == _partition(rows, "dup_id")
-    assert len(_partition(rows, "story_id")) < len(rows)  # some coverage shares a story
     # weight 0: nothing computed in the workers (the model is not loaded there)
     _, off = _crawl(tmp_path, "off", AGGREGATOR_EXTRACT_WORKERS=1, AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT=0)
     assert _total(off, "dedup/embedding_carried") + _total(off, "dedup/embedding_recomputed") == 0
