@@ -116,7 +116,10 @@ class DedupPipeline:
     (:mod:`aggregator.search.consistency`). Stats: ``dedup/new_story``,
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
     ``dedup/merged_dups``, ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``,
-    ``dedup/reconciled_runs``, ``dedup/reconcile_<what was written>``, ``dedup/reconcile_drift_left``.
+    ``dedup/reconciled_runs``, ``dedup/reconcile_<what was written>``, ``dedup/reconcile_drift_left``,
+    ``dedup/embedding_carried`` (the item's ``_embedding``, computed by the extraction worker, was used) and
+    ``dedup/embedding_recomputed`` (it was not made from the text the state embeds, e.g. a learned boilerplate
+    line at the top: encoded here instead). The ``_embedding`` key is removed from the item once used.
 
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
     pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
@@ -284,7 +287,11 @@ class DedupPipeline:
     # -- items ------------------------------------------------------------------------------------------
     def process_item(self, item: dict) -> dict:
         before = self.dd.story_of(item["id"]) if item.get("id") else None
+        emb = self.dd.embedding
+        carried = emb.carried
         assignment = self.dd.add(item)
+        if item.pop("_embedding", None) is not None:  # computed by the extraction worker: used, or stale
+            self.stats.inc_value("dedup/embedding_carried" if emb.carried > carried else "dedup/embedding_recomputed")
         item["dup_id"] = assignment.dup_id
         item["story_id"] = assignment.story_id
         self.stats.inc_value("dedup/new_story" if assignment.new_story else "dedup/joined_story")

@@ -22,6 +22,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from aggregator.crawlstate import CrawlState
+from aggregator.dedup.embed import CARRIED_FIELD
 from aggregator.discovery import DiscoveryError, parse_feed, parse_sitemap
 from aggregator.extract import ExtractionError, extract_article
 from aggregator.extract import pool as extract_pool
@@ -31,6 +32,31 @@ from aggregator.sources import Source
 logger = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def _embedding_wanted(settings) -> bool:
+    """Whether the dedup step of this crawl uses the story embedding (dedup on, embedding weight > 0):
+    then the extraction workers compute it (and only then load the model)."""
+    if not settings.getbool("AGGREGATOR_DEDUP_ENABLED", True):
+        return False
+    weight = settings.get("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT")
+    if weight is None:
+        from aggregator.dedup import DedupConfig
+
+        return DedupConfig().story_embedding_weight > 0
+    return float(weight) > 0
+
+
+def _preload_encoder() -> None:
+    """Load the story-embedding model before the extraction workers are forked: they share it copy-on-write
+    instead of each loading it (~3 s of CPU, ~120 MB) on its first page. The dedup step loads it in this
+    process anyway. If it cannot load, the workers try (and fail) alone and the dedup step says why."""
+    from aggregator.dedup.embed import EmbeddingUnavailable, encoder
+
+    try:
+        encoder()
+    except EmbeddingUnavailable:
+        pass
 
 
 class NewsSpider(scrapy.Spider):
@@ -44,6 +70,7 @@ class NewsSpider(scrapy.Spider):
         self._reported: set[str] = set()
         self._state: CrawlState | None = None
         self._pool: extract_pool.ExtractPool | None = None
+        self.embed_in_workers = False
 
     # -- set-up ------------------------------------------------------------------------------------
     @classmethod
@@ -59,6 +86,9 @@ class NewsSpider(scrapy.Spider):
         # crawlers of this process; 0 = a thread of this process (GIL-bound, for debugging).
         workers = settings.get("AGGREGATOR_EXTRACT_WORKERS")
         workers = extract_pool.default_workers() if workers in (None, "") else int(workers)
+        spider.embed_in_workers = _embedding_wanted(settings)
+        if workers > 0 and spider.embed_in_workers:
+            _preload_encoder()
         if workers > 0:
             spider._pool = extract_pool.acquire(workers)
             if spider._pool is None:
@@ -184,7 +214,9 @@ class NewsSpider(scrapy.Spider):
         try:
             # extraction is CPU-bound (lxml, trafilatura): off the reactor thread so downloads go on
             if self._pool is not None:
-                article = await self._pool.extract(response.body, response.url, **kwargs)
+                # the story embedding too: its ~8 ms of CPU in a worker, not in the dedup step on this thread
+                article = await self._pool.extract(response.body, response.url, embedding=self.embed_in_workers,
+                                                   **kwargs)
             else:
                 article = await asyncio.to_thread(extract_article, response.body, response.url, **kwargs)
         except ExtractionError as exc:
@@ -209,6 +241,8 @@ class NewsSpider(scrapy.Spider):
                 stats.inc_value(f"extract/dates/{key}/{self.source.name}")
         item = {k: article.get(k) for k in FIELD_NAMES if k in article}
         item["source"] = self.source.name
+        if CARRIED_FIELD in article:
+            item[CARRIED_FIELD] = article[CARRIED_FIELD]
         item["_fetch"] = response.meta.get("validators")
         yield item
 

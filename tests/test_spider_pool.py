@@ -109,7 +109,9 @@ def test_article_through_the_pool_equals_the_in_thread_result(tmp_path):
         assert len(items) == 1
         stats = crawler.stats.get_stats()
         assert stats["extract/articles"] == 1 and stats["extract/articles/electrek"] == 1
-        results[workers] = {k: v for k, v in items[0].items() if k != "fetched_at"}
+        # the pool also carries the story embedding (tests/test_dedup_embed_workers.py); the thread does not
+        assert ("_embedding" in items[0]) == (workers > 0)
+        results[workers] = {k: v for k, v in items[0].items() if k not in ("fetched_at", "_embedding")}
         results[workers, "fields"] = {k: v for k, v in stats.items() if k.startswith("extract/fields/")}
     assert results[1] == results[0]
     assert results[1, "fields"] == results[0, "fields"] and results[1, "fields"]

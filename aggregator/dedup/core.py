@@ -45,7 +45,7 @@ from . import _jit
 from . import features as F
 from . import story as S
 from . import textdates as TD
-from .embed import EmbeddingIndex, embed_text  # embedding evidence (e14embed)
+from .embed import CARRIED_FIELD, EmbeddingIndex, carry, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
@@ -541,6 +541,43 @@ def _iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def _units(body: str) -> tuple[list[str], list[str]]:
+    """The body's text units (NFKC, case kept) and their normalised forms (case-folded, Chinese folded)."""
+    raw = units(F.nfkc(body))
+    return raw, [u if u.isascii() and u.islower() else fold_chinese(u.casefold()) for u in raw]
+
+
+def _head(kept: list[str]) -> list[str]:
+    """The kept units the story features (and the embedding) read: the first ~1500 characters."""
+    head: list[str] = []
+    size = 0
+    for u in kept:
+        head.append(u)
+        size += len(u) + 1
+        if size > 1500:
+            break
+    return head
+
+
+def embedding_input(article: dict[str, Any]) -> str:
+    """What :meth:`Deduplicator.add` embeds for ``article`` (:func:`.embed.embed_text` of its title, lead and
+    head) as far as the article alone tells: the generic boilerplate lines are dropped, the boilerplate a
+    source's state has learned is not known here. Where the state knows more, the text differs and
+    :meth:`~.embed.EmbeddingIndex.index` does not use a vector made from this one."""
+    title = str(article.get("title") or "")
+    lead = str(article.get("lead") or "")
+    raw, norm = _units(str(article.get("body") or ""))
+    drop = generic_boilerplate_units(norm) if raw else set()
+    return embed_text(title, lead, _head([u for i, u in enumerate(raw) if i not in drop]))
+
+
+def carry_embedding(article: dict[str, Any]) -> str:
+    """The :data:`~.embed.CARRIED_FIELD` value for ``article``: its quantised embedding, computed where the
+    article was extracted (a crawl's worker process), for :meth:`Deduplicator.add` to use instead of
+    encoding it again on the crawl's thread."""
+    return carry(embedding_input(article))
+
+
 class Deduplicator:
     """Incremental two-tier clustering over a pluggable :class:`~.store.Store`."""
 
@@ -599,10 +636,9 @@ class Deduplicator:
         short edge lines are all cut from that one token-hash array.
         """
         k = self.config.shingle_size
-        raw = units(F.nfkc(body))
+        raw, norm = _units(body)
         if not raw:
             return [], np.empty(0, dtype=np.uint32), [], []
-        norm = [u if u.isascii() and u.islower() else fold_chinese(u.casefold()) for u in raw]
         tok, starts = token_hashes_normalized("\n".join(norm))
         char_starts = np.cumsum([0] + [len(u) + 1 for u in norm[:-1]])
         bounds = np.append(np.searchsorted(starts, char_starts, side="left"), len(tok))
@@ -648,13 +684,7 @@ class Deduplicator:
             new = {k for k, c in zip(keys, counts, strict=True) if c >= cfg.boilerplate_min_docs}
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
-        head: list[str] = []
-        size = 0
-        for u in kept:  # the features read the first ~1500 characters only
-            head.append(u)
-            size += len(u) + 1
-            if size > 1500:
-                break
+        head = _head(kept)
         feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
         top = F.deshout(F.nfkc("\n".join((title, lead, *head))))
@@ -667,7 +697,8 @@ class Deduplicator:
         # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
         text = lead_text(title, lead, head)
         self._lexical = (number, text, fresh, terms(text) if self.lexical.weight else None)
-        self.embedding.index(number, embed_text(title, lead, head))  # embedding evidence (e14embed)
+        # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
+        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD))
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 

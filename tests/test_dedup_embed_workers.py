@@ -1,0 +1,93 @@
+"""The story embedding computed in the extraction workers and carried with the item (``_embedding``).
+
+``Deduplicator.add`` keeps a carried vector only when its tag names this recipe and the very text the
+state embeds; otherwise it encodes the text itself. A crawl with workers gives the story ids (and stores the
+vectors) that encoding in-process gives (real encoder, real Scrapy crawls of the fixture web, no mocks).
+"""
+
+from __future__ import annotations
+
+import json
+
+from crawling import crawl
+
+from aggregator.dedup import DedupConfig, Deduplicator, open_store
+from aggregator.dedup import embed as E
+from aggregator.dedup.core import carry_embedding, embedding_input
+from aggregator.fixtureweb import FixtureWeb
+
+ART = {"id": "a", "source": "autonews.example", "language": "en", "published_at": "2025-03-04T09:00:00Z",
+       "title": "Ford recalls Kuga plug-in hybrids over battery fire risk", "lead": "",
+       "body": "Ford is recalling Kuga plug-in hybrid SUVs in Europe because battery cells can overheat.\n\n"
+               "Owners are told not to charge the cars until dealers replace the battery modules."}
+OTHER = "BYD opens a battery plant in Hungary"
+
+
+def _stored(dd: Deduplicator):
+    return dd.store.vec_get(E.SPACE, [1], E.WIDTH)[0]
+
+
+def test_a_carried_vector_with_the_right_tag_is_used_and_a_wrong_tag_is_recomputed() -> None:
+    text = embedding_input(ART)
+    own = E.quantise(E.encoder().encode(text))
+    foreign = E.quantise(E.encoder().encode(OTHER))
+    assert not (own == foreign).all()
+    b64 = E.carry(OTHER).split(" ", 1)[1]  # the other text's vector: shows which one the state keeps
+
+    dd = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    dd.add({**ART, E.CARRIED_FIELD: f"{E.tag(text)} {b64}"})  # right tag (the vector is taken on trust)
+    assert (dd.embedding.carried, dd.embedding.computed) == (1, 0)
+    assert (_stored(dd) == foreign).all()
+
+    for stale in (f"{E.tag(OTHER)} {b64}",  # made from another text
+                  f"{E.tag(text).replace('.r', '.r0')} {b64}",  # by another recipe
+                  f"{E.tag(text)} not-base64", f"{E.tag(text)} {b64[:40]}"):  # malformed
+        dd = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+        dd.add({**ART, E.CARRIED_FIELD: stale})
+        assert (dd.embedding.carried, dd.embedding.computed) == (0, 1), stale
+        assert (_stored(dd) == own).all()
+
+
+def test_the_workers_text_is_the_text_add_embeds() -> None:
+    dd = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    dd.add({**ART, E.CARRIED_FIELD: carry_embedding(ART)})
+    assert (dd.embedding.carried, dd.embedding.computed) == (1, 0)
+    ref = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    ref.add(ART)
+    assert (_stored(dd) == _stored(ref)).all()
+
+
+def _crawl(tmp_path, name: str, **settings) -> tuple[list[dict], dict]:
+    from aggregator.cli import offline_overrides
+
+    out, var = tmp_path / f"{name}.jsonl", tmp_path / name
+    with FixtureWeb() as web:
+        overrides = {**offline_overrides(web.host_map()), "AGGREGATOR_VAR": str(var),
+                     "AGGREGATOR_INDEX_ENABLED": False, "FEEDS": {str(out): {"format": "jsonlines"}}, **settings}
+        stats = crawl(["electrek", "cleantechnica"], overrides, {"AGGREGATOR_VAR": str(var)})
+    return [json.loads(line) for line in out.read_text().splitlines()], stats
+
+
+def _total(stats: dict, key: str) -> int:
+    return sum(s.get(key, 0) for s in stats.values())
+
+
+def test_a_crawl_with_workers_gives_the_story_ids_of_computing_in_process(tmp_path) -> None:
+    rows, stats = _crawl(tmp_path, "workers", AGGREGATOR_EXTRACT_WORKERS=1)
+    assert len(rows) > 4 and _total(stats, "dedup/embedding_carried") > 0
+    # the same articles in the order the crawl's state numbered them (the order they were added) through a
+    # Deduplicator that encodes every one itself: the same ids, and the vectors the crawl's state kept (made
+    # in the worker process) are the ones this process makes
+    state = open_store(f"file:{tmp_path / 'workers' / 'dedup'}")
+    rows.sort(key=lambda r: state.doc_number(r["id"], create=False))
+    ref = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    assert [(r["story_id"], r["dup_id"]) for r in rows] == [
+        (a.story_id, a.dup_id) for a in (ref.add(r) for r in rows)]
+    assert ref.embedding.carried == 0 and len({r["story_id"] for r in rows}) < len(rows)  # some stories shared
+    for r in rows:
+        ours = ref.store.vec_get(E.SPACE, [ref.store.doc_number(r["id"], create=False)], E.WIDTH)[0]
+        crawled = state.vec_get(E.SPACE, [state.doc_number(r["id"], create=False)], E.WIDTH)[0]
+        assert ours.any() and (ours == crawled).all()
+    # weight 0: nothing computed in the workers (the model is not loaded there)
+    _, off = _crawl(tmp_path, "off", AGGREGATOR_EXTRACT_WORKERS=1, AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT=0)
+    assert _total(off, "dedup/embedding_carried") + _total(off, "dedup/embedding_recomputed") == 0
