@@ -106,8 +106,9 @@ class DedupPipeline:
     on open, at most once a day, articles published longer ago are expired
     (:meth:`~aggregator.dedup.Deduplicator.expire`: they stay in their stories but no longer match new
     articles), which bounds the state's memory in a long-running deployment.
-    ``AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT`` (default 0, off; 8 as chosen): the story tier's
-    multilingual embedding evidence (:mod:`aggregator.dedup.embed`, ~8 ms of CPU per article).
+    ``AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT`` (default 8; 0 turns it off): the story tier's
+    multilingual embedding evidence (:mod:`aggregator.dedup.embed`, ~8 ms of CPU per article, spent in the
+    extraction workers when there are any).
 
     On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
     merge made in the review page holds on this run too. The state keeps a record of each crawling
