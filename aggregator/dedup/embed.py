@@ -78,9 +78,6 @@ CARRIED_FIELD = "_embedding"
 #: the recipe's version: bump it with any change to :func:`embed_text`, :func:`quantise` or the encoder's use
 RECIPE = 1
 
-_VETO = [S.FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
-                                       "periods_conflict", "names_disjoint", "years_disjoint")]
-_SAME = S.FEATURES.index("same_language")
 _NUMBER = re.compile(r"\d[\d.,]*")
 _lock = threading.Lock()
 _model: Any = None
@@ -214,20 +211,14 @@ class EmbeddingIndex:
         :func:`.story.pair_features`); a pair where either article has no vector keeps its ``p`` (module docstring)."""
         if not self.weight or not len(p):
             return p
-        ok = (x[:, _SAME] == 0) & ~(x[:, _VETO] > 0).any(axis=1) & (p > 0.0) & (p < 1.0)
-        if not ok.any():
+        idx = S.open_to_wording(p, x, same_language=False)
+        if not len(idx):
             return p
-        idx = np.flatnonzero(ok)
         rows = self.store.vec_get(SPACE, np.array([number, *(others[i] for i in idx)]), WIDTH)
         if not rows[0].any():
             return p
         has = rows[1:].any(axis=1)
-        cos = cosines(rows[0], rows[1:])
-        q = p[idx]
-        z = np.log(q / (1.0 - q)) + np.where(has, self.weight * (cos - self.center), 0.0)
-        out = p.copy()
-        out[idx] = 1.0 / (1.0 + np.exp(-z))
-        return out
+        return S.shift_logit(p, idx, np.where(has, self.weight * (cosines(rows[0], rows[1:]) - self.center), 0.0))
 
 
 __all__ = ["CARRIED_FIELD", "CENTER", "WEIGHT", "EMBED_CHARS", "EmbeddingIndex", "EmbeddingUnavailable",

@@ -54,10 +54,6 @@ DF_BUCKETS = 1 << 20
 #: the store's count space of the document frequencies, and its vector space of the term vectors
 DF_SPACE, VEC_SPACE = "ldf", "lx"
 
-# the link model's signs of another event (story.FEATURES): where any fires, no lexical evidence counts
-_VETO = [S.FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
-                                       "periods_conflict", "names_disjoint", "years_disjoint")]
-_SAME = S.FEATURES.index("same_language")
 _WORD_RE = re.compile(r"[^\W\d_][\w\-]*[^\W_]|[^\W\d_]", re.UNICODE)
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
 _STOP = F._STOP | set("""
@@ -164,15 +160,10 @@ class LexicalIndex:
         ``p' = sigmoid(logit(p) + weight * cos)`` (module docstring)."""
         if not self.weight or not len(p):
             return p
-        ok = (x[:, _SAME] > 0) & ~(x[:, _VETO] > 0).any(axis=1) & (p > 0.0) & (p < 1.0)
-        if not ok.any():
+        idx = S.open_to_wording(p, x, same_language=True)
+        if not len(idx):
             return p
-        idx = np.flatnonzero(ok)
-        q = p[idx]
-        z = np.log(q / (1.0 - q)) + self.weight * self.cosine(number, [others[i] for i in idx])
-        out = p.copy()
-        out[idx] = 1.0 / (1.0 + np.exp(-z))
-        return out
+        return S.shift_logit(p, idx, self.weight * self.cosine(number, [others[i] for i in idx]))
 
 
 def lead_text(title: str, lead: str, head: list[str]) -> str:

@@ -280,6 +280,27 @@ def link_probability(x: np.ndarray, weights: dict[str, float] | None = None, bia
     return p
 
 
+#: the signs of another event that no evidence from wording (:mod:`.lexical`, :mod:`.embed`) may override
+_OTHER_EVENT = [FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict", "all_figures_conflict",
+                                            "periods_conflict", "names_disjoint", "years_disjoint")]
+_SAME = FEATURES.index("same_language")
+
+
+def open_to_wording(p: np.ndarray, x: np.ndarray, same_language: bool) -> np.ndarray:
+    """Indices of the pairs a wording evidence may move: in one language (``same_language``) or in two, not
+    ruled out by the model (``0 < p < 1``) and with no sign of another event in ``x`` (:func:`pair_features`)."""
+    lang = x[:, _SAME] > 0 if same_language else x[:, _SAME] == 0
+    return np.flatnonzero(lang & ~(x[:, _OTHER_EVENT] > 0).any(axis=1) & (p > 0.0) & (p < 1.0))
+
+
+def shift_logit(p: np.ndarray, idx: np.ndarray, delta: np.ndarray | float) -> np.ndarray:
+    """``p`` with ``delta`` added to the logit of rows ``idx``: ``sigmoid(logit(p) + delta)``."""
+    q = p[idx]
+    out = p.copy()
+    out[idx] = 1.0 / (1.0 + np.exp(-(np.log(q / (1.0 - q)) + delta)))
+    return out
+
+
 def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 4000, rate: float = 1.0
                 ) -> tuple[dict[str, float], float]:
     """Logistic regression by gradient descent (L2 on the weights, not the bias); for the fitting script."""
