@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from aggregator.dedup.embed import CARRIED_FIELD
 from aggregator.engine import pid_alive
 from pipelines.signals import articles_checkpointed, articles_indexed
 
@@ -291,7 +292,7 @@ class DedupPipeline:
         emb = self.dd.embedding
         carried = emb.carried
         assignment = self.dd.add(item)
-        if item.pop("_embedding", None) is not None:  # computed by the extraction worker: used, or stale
+        if item.pop(CARRIED_FIELD, None) is not None:  # computed by the extraction worker: used, or stale
             self.stats.inc_value("dedup/embedding_carried" if emb.carried > carried else "dedup/embedding_recomputed")
         item["dup_id"] = assignment.dup_id
         item["story_id"] = assignment.story_id
