@@ -139,3 +139,39 @@ def test_pinyin_glosses_after_ideographs_are_folded_away() -> None:
 
     assert fold_chinese("特斯拉發(fā)布生產(chǎn)報告") == fold_chinese("特斯拉發布生產報告") == "特斯拉发布生产报告"
     assert fold_chinese("大众汽车(vwagy.us)与小鹏(xpev)") == "大众汽车(vwagy.us)与小鹏(xpev)"  # tickers stay
+
+
+BACKGROUND = [
+    "The plant on the edge of the city opened in 1939 and built small cars for most of its history; since "
+    "the group was formed by the merger of two carmakers it has made only the electric city car and a few "
+    "luxury models, and it has run far below capacity for years.",
+    "Unions have long asked the group for a second model to fill the lines, and the regional government "
+    "has offered subsidies for a battery workshop next to the body shop, so far without an answer.",
+]
+
+
+def test_one_outlets_reports_of_two_events_sharing_its_background_paragraphs_are_not_copies() -> None:
+    # an outlet repeats its own background paragraphs in every article on one subject: two of its reports of
+    # different events (a halt, then its extension) share half their text, as two excerpts of one wire text cut
+    # at different points do; across outlets that is a copy, within one outlet only under the same headline/lead
+    halt = ["The carmaker said on Thursday it would halt production of its electric city car at the plant "
+            "until the middle of next month because demand in Europe has fallen.", *BACKGROUND,
+            "Workers will be paid from a short-time fund while the lines stand still."]
+    extension = ["The carmaker has extended the halt at the plant by another three weeks, it told the unions "
+                 "on Wednesday, citing orders that have not picked up.", *BACKGROUND,
+                 "The unions called a meeting with the regional government for next week."]
+    dup = _dups([_art("halt", "Carmaker halts electric car production at its oldest plant", halt, "post.example"),
+                 _art("ext", "Carmaker extends the production halt by three weeks", extension, "post.example",
+                      "2025-03-25T09:00:00Z")])
+    assert dup["halt"] != dup["ext"]
+    # the same two texts on two outlets: page excerpts of one text behind different furniture
+    dup = _dups([_art("halt", "Carmaker halts electric car production at its oldest plant", halt, "post.example"),
+                 _art("ext", "Carmaker extends the production halt by three weeks", extension, "mirror.example",
+                      "2025-03-25T09:00:00Z")])
+    assert dup["halt"] == dup["ext"]
+    # the outlet's own republication of a page (a corrected version under the same headline) stays a copy
+    fixed = [halt[0].replace("the middle of next month", "mid-April"), *halt[1:]]
+    dup = _dups([_art("halt", "Carmaker halts electric car production at its oldest plant", halt, "post.example"),
+                 _art("again", "Carmaker halts electric car production at its oldest plant", fixed, "post.example",
+                      "2025-03-04T15:00:00Z")])
+    assert dup["halt"] == dup["again"]

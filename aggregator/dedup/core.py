@@ -794,6 +794,11 @@ class Deduplicator:
         * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
           it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
+
+        Two pages of one outlet (the same ``source``) are held to ``jaccard``, ``title`` and ``short``
+        unless they share the headline or the ``dup_title_lead`` lead: an outlet repeats its own background
+        paragraphs across its articles on one subject, so ``partial``, ``containment`` and ``facts`` would
+        take two of its reports of different events for copies.
         """
         cfg = self.config
         if bp is None:
@@ -806,14 +811,19 @@ class Deduplicator:
         jac = inter / (len(sa) + len(sb) - inter)
         small, large = sorted((len(sa), len(sb)))
         share = inter / small
-        if (jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
+        same_title = bool(inter) and title_overlap(a.title, b.title) >= cfg.dup_title_overlap
+        # two pages of one outlet: its republication of a page keeps the headline or the opening; what else
+        # its pages share is its own background paragraphs (the company's history, the context it gives
+        # every article on one subject), which make up half a short page of another event
+        scattered = not (a.source and a.source == b.source) or same_title or \
+            self._passage(a, shared, lead=True) >= cfg.dup_title_lead
+        if (scattered and jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
                 and inter >= cfg.dup_partial_overlap and self._passage(a, shared) >= cfg.dup_partial_passage
                 and not self._facts_conflict(a, b, strict=False)):
             # two page excerpts of one wire story behind different page furniture: each holds a long
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
             return "partial", max(jac, cfg.dup_threshold), True, share
-        same_title = bool(inter) and title_overlap(a.title, b.title) >= cfg.dup_title_overlap
         if (same_title and (self._passage(a, shared) >= cfg.dup_title_passage
                             or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)
                 and not self._facts_conflict(a, b, strict=False)):
@@ -824,9 +834,9 @@ class Deduplicator:
             return "", 0.0, False, share
         if jac >= cfg.dup_threshold:
             return "jaccard", jac, True, share
-        if share >= cfg.dup_containment and (small / large >= cfg.dup_min_ratio or inter >= cfg.dup_min_overlap
-                                             or (share >= cfg.dup_full_containment
-                                                 and inter >= cfg.dup_full_min_overlap)):
+        if scattered and share >= cfg.dup_containment and (
+                small / large >= cfg.dup_min_ratio or inter >= cfg.dup_min_overlap
+                or (share >= cfg.dup_full_containment and inter >= cfg.dup_full_min_overlap)):
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
             return "containment", max(jac, cfg.dup_threshold), False, share
@@ -835,7 +845,7 @@ class Deduplicator:
             # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under
             # the same headline or lead: a shared phrase is neither (the figures were checked above)
             return "short", max(jac, cfg.dup_threshold), False, share
-        if (jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
+        if (scattered and jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
                 and self._passage(a, shared) >= cfg.dup_partial_passage):
             return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept
         return "", 0.0, False, share
