@@ -164,6 +164,16 @@ def test_one_outlets_reports_of_two_events_sharing_its_background_paragraphs_are
                  _art("ext", "Carmaker extends the production halt by three weeks", extension, "post.example",
                       "2025-03-25T09:00:00Z")])
     assert dup["halt"] != dup["ext"]
+    # nor through a syndicator's reprints of either: the refusal keeps the two copy clusters apart
+    reprint = [*halt, "Republished with permission."]
+    dup = _dups([_art("halt", "Carmaker halts electric car production at its oldest plant", halt, "post.example"),
+                 _art("halt-r", "CARMAKER HALTS ELECTRIC CAR PRODUCTION AT ITS OLDEST PLANT", reprint, "feed.example",
+                      "2025-03-04T12:00:00Z"),
+                 _art("ext", "Carmaker extends the production halt by three weeks", extension, "post.example",
+                      "2025-03-25T09:00:00Z"),
+                 _art("ext-r", "Carmaker extends the production halt by three weeks", [*extension, reprint[-1]],
+                      "feed.example", "2025-03-25T12:00:00Z")])
+    assert dup["halt"] == dup["halt-r"] != dup["ext"] == dup["ext-r"]
     # the same two texts on two outlets: page excerpts of one text behind different furniture
     dup = _dups([_art("halt", "Carmaker halts electric car production at its oldest plant", halt, "post.example"),
                  _art("ext", "Carmaker extends the production halt by three weeks", extension, "mirror.example",

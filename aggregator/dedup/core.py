@@ -491,6 +491,9 @@ class Cluster:
     confirmed: bool = False
     lo: float | None = None  # earliest and latest publication time of dated members (story span)
     hi: float | None = None
+    # (dup clusters) numbers of pages a member was refused as a copy of by the one-outlet rule
+    # (:meth:`Deduplicator._copy_rule`): no copy of those joins this cluster, nor this cluster theirs
+    apart: list[int] = field(default_factory=list)
 
     def __getstate__(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -500,6 +503,7 @@ class Cluster:
             state = {**(state[0] or {}), **(state[1] or {})}
         self.merged_from, self.confirmed = [], False  # absent in some older states
         self.lo = self.hi = None
+        self.apart = []
         for k, v in state.items():
             setattr(self, k, v)
 
@@ -735,6 +739,33 @@ class Deduplicator:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
         return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
 
+    def _keep_apart(self, d: Doc, hits: list[tuple[float, Doc]], refused: set[int]) -> list[tuple[float, Doc]]:
+        """``hits`` (verified copies of ``d``) without those whose dup cluster must stay apart from ``d`` or from
+        a better hit's cluster: it holds a page ``d`` was just refused as a copy of (``refused``), or one of
+        their clusters holds a page the other's :attr:`Cluster.apart` names. Best hits first, so a page refused
+        by its outlet's other report still joins its own copies."""
+        get = self.store.get
+        clusters = [get(f"c:{self._resolve(o.dup_id)}") for _s, o in hits]
+        if not refused and not any(cl is not None and cl.apart for cl in clusters):
+            return hits
+        taken: set[int] = {d.number}
+        apart: set[int] = set(refused)
+        seen: set[str] = set()
+        out: list[tuple[float, Doc]] = []
+        for (sim, o), cl in sorted(zip(hits, clusters, strict=True), key=lambda x: (-x[0][0], x[0][1].number)):
+            if cl is None:
+                out.append((sim, o))
+                continue
+            if cl.cid not in seen:
+                members = set(cl.members) | {o.number}
+                if members & apart or taken.intersection(cl.apart):
+                    continue
+                seen.add(cl.cid)
+                taken |= members
+                apart.update(cl.apart)
+            out.append((sim, o))
+        return out
+
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
         ``d``'s (:func:`.text.title_overlap`): verified exactly whatever their MinHash estimate, as a
@@ -798,7 +829,9 @@ class Deduplicator:
         Two pages of one outlet (the same ``source``) are held to ``jaccard``, ``title`` and ``short``
         unless they share the headline or the ``dup_title_lead`` lead: an outlet repeats its own background
         paragraphs across its articles on one subject, so ``partial``, ``containment`` and ``facts`` would
-        take two of its reports of different events for copies.
+        take two of its reports of different events for copies. Such a pair comes back as rule ``"outlet"``
+        (similarity 0): :meth:`_place` then keeps ``a`` out of the copy cluster of ``b`` and of every copy of ``b``
+        (:attr:`Cluster.apart`), which a syndicator's reprints of either page would otherwise join.
         """
         cfg = self.config
         if bp is None:
@@ -817,13 +850,16 @@ class Deduplicator:
         # every article on one subject), which make up half a short page of another event
         scattered = not (a.source and a.source == b.source) or same_title or \
             self._passage(a, shared, lead=True) >= cfg.dup_title_lead
-        if (scattered and jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
+        refused = ""  # "outlet": a rule below took the pair but for the one-outlet condition
+        if (jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
                 and inter >= cfg.dup_partial_overlap and self._passage(a, shared) >= cfg.dup_partial_passage
                 and not self._facts_conflict(a, b, strict=False)):
             # two page excerpts of one wire story behind different page furniture: each holds a long
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
-            return "partial", max(jac, cfg.dup_threshold), True, share
+            if scattered:
+                return "partial", max(jac, cfg.dup_threshold), True, share
+            refused = "outlet"
         if (same_title and (self._passage(a, shared) >= cfg.dup_title_passage
                             or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)
                 and not self._facts_conflict(a, b, strict=False)):
@@ -834,21 +870,25 @@ class Deduplicator:
             return "", 0.0, False, share
         if jac >= cfg.dup_threshold:
             return "jaccard", jac, True, share
-        if scattered and share >= cfg.dup_containment and (
+        if share >= cfg.dup_containment and (
                 small / large >= cfg.dup_min_ratio or inter >= cfg.dup_min_overlap
                 or (share >= cfg.dup_full_containment and inter >= cfg.dup_full_min_overlap)):
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
-            return "containment", max(jac, cfg.dup_threshold), False, share
+            if scattered:
+                return "containment", max(jac, cfg.dup_threshold), False, share
+            refused = "outlet"
         if (small < cfg.dup_min_overlap and share >= cfg.dup_containment
                 and (same_title or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)):
             # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under
             # the same headline or lead: a shared phrase is neither (the figures were checked above)
             return "short", max(jac, cfg.dup_threshold), False, share
-        if (scattered and jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
+        if (jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
                 and self._passage(a, shared) >= cfg.dup_partial_passage):
-            return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept
-        return "", 0.0, False, share
+            if scattered:
+                return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept
+            refused = "outlet"
+        return refused, 0.0, False, share
 
     def _facts_agree(self, a: Doc, b: Doc) -> bool:
         """Both state several specific figures, and (nearly) all of them are the same."""
@@ -992,6 +1032,7 @@ class Deduplicator:
         his = [x for x in (keep.hi, other.hi) if x is not None]
         keep.lo, keep.hi = (min(los) if los else None), (max(his) if his else None)
         keep.confirmed = keep.confirmed or other.confirmed
+        keep.apart = sorted(set(keep.apart).union(other.apart))
         self.store.put(f"alias:{other.cid}", keep.cid)
         self.store.delete(f"c:{other.cid}")
 
@@ -1103,6 +1144,7 @@ class Deduplicator:
         dup_hits: list[tuple[float, Doc]] = []
         contained: set[int] = set()  # candidates matched by containment only
         missed: set[int] = set()  # candidates verified exactly and not copies
+        refused: set[int] = set()  # candidates of d's outlet refused by the one-outlet rule (Cluster.apart)
         docs: dict[int, Doc | None] = {}
         not_dup: set[str] = store.get(f"nd:{d.article_id}") or set()  # editor: "not a copy of these"
         if cand:
@@ -1120,7 +1162,9 @@ class Deduplicator:
                     continue
                 if o.source not in bps:
                     bps[o.source] = self._boilerplate(o.source)
-                sim, symmetric, share = self._dup_match(d, o, bps[d.source] | bps[o.source])
+                rule, sim, symmetric, share = self._copy_rule(d, o, bps[d.source] | bps[o.source])
+                if rule == "outlet":
+                    refused.add(o.number)
                 if sim > 0:
                     dup_hits.append((sim, o))
                     if not symmetric:
@@ -1169,6 +1213,8 @@ class Deduplicator:
         if prefetching:
             store.prefetch([f"c:{self._resolve(cid)}" for _s, o in dup_hits for cid in (o.dup_id, o.story_id)]
                            + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
+        if dup_hits:
+            dup_hits = self._keep_apart(d, dup_hits, refused)
         probs, evidence = self._story_scores(d, story_docs)
         fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
         story_hits: list[tuple[float, Doc]] = []
@@ -1273,6 +1319,14 @@ class Deduplicator:
             dup_cl = self._new_cluster("d", d)
 
         d.dup_id, d.story_id = dup_cl.cid, story_cl.cid
+        if refused:  # d and the pages it was refused as a copy of stay in clusters apart (Cluster.apart)
+            dup_cl.apart = sorted(set(dup_cl.apart).union(refused))
+            for n in sorted(refused):
+                o = docs.get(n) or store.get(f"doc:{n}")
+                cl = store.get(f"c:{self._resolve(o.dup_id)}") if o is not None and o.dup_id else None
+                if cl is not None and cl.cid != dup_cl.cid and d.number not in cl.apart:
+                    cl.apart = sorted({*cl.apart, d.number})
+                    store.put(f"c:{cl.cid}", cl)
         d.links = [(o.article_id, "dup", round(sim, 3)) for sim, o in dup_hits[:5]]
         d.links += [(o.article_id, "story", round(sc, 3)) for sc, o in story_hits[:5]]
         d.pinned = pinned_story is not None and story_cl.cid == pinned_story
