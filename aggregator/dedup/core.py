@@ -848,8 +848,10 @@ class Deduplicator:
         # two pages of one outlet: its republication of a page keeps the headline or the opening; what else
         # its pages share is its own background paragraphs (the company's history, the context it gives
         # every article on one subject), which make up half a short page of another event
-        scattered = not (a.source and a.source == b.source) or same_title or \
-            self._passage(a, shared, lead=True) >= cfg.dup_title_lead
+        one_outlet = bool(a.source) and a.source == b.source
+
+        def scattered() -> bool:  # (asked only when a rule below would take the pair: the lead costs a pass)
+            return not one_outlet or same_title or self._passage(a, shared, lead=True) >= cfg.dup_title_lead
         refused = ""  # "outlet": a rule below took the pair but for the one-outlet condition
         if (jac >= cfg.dup_partial_jaccard and share >= cfg.dup_partial_containment
                 and inter >= cfg.dup_partial_overlap and self._passage(a, shared) >= cfg.dup_partial_passage
@@ -857,7 +859,7 @@ class Deduplicator:
             # two page excerpts of one wire story behind different page furniture: each holds a long
             # stretch of the other, cut at different points, so their figures differ where one text
             # goes on past the other; only contradicting facts (other exact figures, other names) veto
-            if scattered:
+            if scattered():
                 return "partial", max(jac, cfg.dup_threshold), True, share
             refused = "outlet"
         if (same_title and (self._passage(a, shared) >= cfg.dup_title_passage
@@ -875,7 +877,7 @@ class Deduplicator:
                 or (share >= cfg.dup_full_containment and inter >= cfg.dup_full_min_overlap)):
             # an excerpt (a partner's first paragraphs) or an update (paragraphs added): the smaller
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
-            if scattered:
+            if scattered():
                 return "containment", max(jac, cfg.dup_threshold), False, share
             refused = "outlet"
         if (small < cfg.dup_min_overlap and share >= cfg.dup_containment
@@ -885,7 +887,7 @@ class Deduplicator:
             return "short", max(jac, cfg.dup_threshold), False, share
         if (jac >= cfg.dup_fact_threshold and self._facts_agree(a, b)
                 and self._passage(a, shared) >= cfg.dup_partial_passage):
-            if scattered:
+            if scattered():
                 return "facts", jac, True, share  # an edited copy: scattered word changes, every figure and name kept
             refused = "outlet"
         return refused, 0.0, False, share
