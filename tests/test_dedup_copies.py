@@ -185,3 +185,18 @@ def test_one_outlets_reports_of_two_events_sharing_its_background_paragraphs_are
                  _art("again", "Carmaker halts electric car production at its oldest plant", fixed, "post.example",
                       "2025-03-04T15:00:00Z")])
     assert dup["halt"] == dup["again"]
+
+
+def test_cluster_states_without_the_apart_list_load() -> None:
+    # a dup cluster pickled before Cluster.apart existed (Redis / file stores) comes back with an empty list
+    import pickle
+
+    from aggregator.dedup.core import Cluster
+
+    cl = Cluster("d-1", [1, 2], 0.0, 1, apart=[7])
+    state = cl.__getstate__()
+    del state["apart"]
+    old = Cluster.__new__(Cluster)
+    old.__setstate__(state)
+    assert old.apart == [] and old.members == [1, 2]
+    assert pickle.loads(pickle.dumps(cl)).apart == [7]
