@@ -125,6 +125,10 @@ class DedupConfig:
     story_num_perm: int = 64
     story_lsh_threshold: float = 0.08
     story_window_days: float = 3.0  # dated articles further apart are never linked by the story tier
+    # ... unless in two languages and at most this far apart (not above story_window_days: off; 5 chosen on half a,
+    # where 5 and 6 score alike). The story LSH is queried in the day buckets next to the article's own, so pairs
+    # up to 2 * story_window_days apart can be found
+    story_xlang_window_days: float = 5.0
     story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
     story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
     story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
@@ -1146,7 +1150,13 @@ class Deduplicator:
         if ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
             gap = _time_gaps(ta, unc_d, story_docs)
-            story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > cfg.story_window_days)).tolist()]
+            limit: float | np.ndarray = cfg.story_window_days
+            if cfg.story_xlang_window_days > cfg.story_window_days and d.language:
+                # a report in another language often follows days later (a translation, a foreign desk)
+                lang_d = d.language
+                limit = np.where([bool(o.language) and o.language != lang_d for o in story_docs],
+                                 cfg.story_xlang_window_days, cfg.story_window_days)
+            story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > limit)).tolist()]
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None
         lead_d = TD.lead_day(d.extra) if read_d else None
