@@ -1150,13 +1150,14 @@ class Deduplicator:
         if ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
             gap = _time_gaps(ta, unc_d, story_docs)
-            limit: float | np.ndarray = cfg.story_window_days
-            if cfg.story_xlang_window_days > cfg.story_window_days and d.language:
+            far = gap > cfg.story_window_days
+            if far.any() and cfg.story_xlang_window_days > cfg.story_window_days and d.language:
                 # a report in another language often follows days later (a translation, a foreign desk)
-                lang_d = d.language
-                limit = np.where([bool(o.language) and o.language != lang_d for o in story_docs],
-                                 cfg.story_xlang_window_days, cfg.story_window_days)
-            story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > limit)).tolist()]
+                lang_d, xw = d.language, cfg.story_xlang_window_days
+                for i in np.flatnonzero(far & (gap <= xw)).tolist():
+                    if story_docs[i].language and story_docs[i].language != lang_d:
+                        far[i] = False
+            story_docs = [story_docs[i] for i in np.flatnonzero(~far).tolist()]
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None
         lead_d = TD.lead_day(d.extra) if read_d else None
