@@ -130,3 +130,17 @@ def test_only_the_chosen_signs_of_another_event_hold_a_two_language_pair_back() 
     assert strict.open(p, x).tolist() == []
     with pytest.raises(ValueError, match="unknown story features"):
         E.EmbeddingIndex(None, weight=0.0, vetoes=("figure_conflict",))
+
+
+def test_a_report_in_another_language_days_later_is_compared_within_the_two_language_window() -> None:
+    late = dict(DE, id="de-late", published_at="2025-03-08T12:00:00Z")  # 4.1 days after the English report
+
+    def stories(**kw: float) -> dict[str, str]:
+        dd = Deduplicator(DedupConfig(**kw))
+        return {a["id"]: dd.add(a).story_id for a in (EN, late)}
+
+    assert DedupConfig().story_xlang_window_days == 5.0
+    on = stories()
+    assert on["en"] == on["de-late"]
+    off = stories(story_xlang_window_days=0.0)  # the one-language window (3 days) for every pair
+    assert off["en"] != off["de-late"]
