@@ -189,3 +189,27 @@ def test_undated_article_joins_only_a_story_whose_members_agree_on_average() -> 
     # The mean is ~0.55 with the shipped weights, so at the shipped bar (0.35) this saga stage still joins: one
     # of the failure kinds the README lists (undated stages of one saga)
     assert stories == {0.0: True, 0.6: False, 0.9: True}
+
+
+def test_undated_article_joins_a_dated_story_only_agreeing_with_a_dated_member() -> None:
+    """An undated report that links to the story only through an undated member (which joined on facts of
+    its own: job cuts beside the merger talks) and not to the story's dated member does not join:
+    ``story_undated_dated_agree`` (0 turns the rule off)."""
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    dated = ("Honda and Nissan signed a memorandum of understanding on Monday to start merger talks, aiming at a "
+             "joint holding company by August 2026 with combined sales of 30 trillion yen.")
+    undated = ("Honda and Nissan started merger talks under a memorandum of understanding signed on Monday, aiming "
+               "at a joint holding company by August 2026 with 30 trillion yen of sales. Nissan also cut 9,000 jobs "
+               "and trimmed output by 20 percent at its Smyrna and Canton plants, chief executive Makoto Uchida said.")
+    other = ("Nissan chief executive Makoto Uchida confirmed 9,000 job cuts and a 20 percent cut in output at the "
+             "Smyrna and Canton plants of Nissan.")
+    joined = {}
+    for bar in (0.0, 0.3):
+        dd = Deduplicator(DedupConfig(story_undated_dated_agree=bar))
+        sid = dd.add(_a("d", dated, "Honda and Nissan sign merger memorandum", "2024-12-23T08:00:00Z")).story_id
+        assert dd.add(_a("u", undated, "Honda, Nissan begin merger talks", None, src="y")).story_id == sid
+        joined[bar] = dd.add(_a("v", other, "Nissan to cut 9,000 jobs", None, src="z")).story_id == sid
+        assert [a for a, kind, _ in dd.links_of("v") if kind == "story"] == ["u"]  # the one link it has
+    assert joined == {0.0: True, 0.3: False}

@@ -21,6 +21,17 @@ def test_korean_and_japanese_names_and_kinds_map_to_the_latin_ones() -> None:
     assert "thailand" not in F.names("タイヤの価格", "ja")
 
 
+def test_korean_and_japanese_report_periods() -> None:
+    # a month of sales ("10월"), not the day a text names ("12월 3일"); with its year; quarters and halves
+    assert F.periods("기아 10월 글로벌 판매") == {"m:10"}
+    assert F.periods("기아, 11월 글로벌 판매…12월 3일 발표") == {"m:11"}
+    assert F.periods("2024년 11월 판매량") == {"ym:2024-11"}
+    assert F.periods("2024년 3분기 실적, 올해 상반기") == {"q:2024-3", "q:?-h1"}
+    assert F.periods("トヨタ 2025年第3四半期決算") == {"q:2025-3"}
+    # October against November sales of one maker: another period
+    assert F.periods_conflict(F.periods("기아 10월 글로벌 판매"), F.periods("기아 11월 글로벌 판매"))
+
+
 def test_model_codes_leave_out_periods() -> None:
     assert S.model_codes("Xpeng recalls Mona M03 and G6 cars; Q3 results, H1 outlook, ID.3") == {"m03", "g6", "id3"}
 

@@ -138,6 +138,10 @@ class DedupConfig:
     # or one of them shares a specific figure with it: the undated follow-up or saga stage (talks against
     # their end) shares the maker and kind with one member, not the facts of the story
     story_undated_join_mean: float = 0.35
+    # an article without a date joins a story with dated members only if one of its scored dated members links
+    # with it at p >= this: an undated saga stage that agrees only with the story's undated members is glue
+    # (0: off)
+    story_undated_dated_agree: float = 0.3
     # an article without a stated day: a candidate (or a story's dated members) further than story_window_days
     # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
     # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
@@ -1236,6 +1240,7 @@ class Deduplicator:
         fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
         story_hits: list[tuple[float, Doc]] = []
         by_story: dict[str, list[float]] = {}
+        dated_best: dict[str, float] = {}  # per story, the best link of d to one of its dated members
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
         for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
@@ -1243,6 +1248,8 @@ class Deduplicator:
             if sid is None:
                 sid = resolved[o.story_id] = self._resolve(o.story_id)
             by_story.setdefault(sid, []).append(p)
+            if o.published is not None and p > dated_best.get(sid, -1.0):
+                dated_best[sid] = p
             if fig > 0:
                 fig_sids.add(sid)
             if p >= bar:
@@ -1278,6 +1285,8 @@ class Deduplicator:
             if mean < cfg.story_join_mean:
                 continue
             if d.published is None and sid not in fig_sids and mean < cfg.story_undated_join_mean:
+                continue
+            if d.published is None and cl.lo is not None and dated_best.get(sid, 0.0) < cfg.story_undated_dated_agree:
                 continue
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:

@@ -386,8 +386,15 @@ _PERIOD_RES = (
                      r"(?:\s+(?:of\s+|des\s+jahres\s+)?((?:19|20)\d\d))?", re.IGNORECASE)),
     ("h_cjk", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?([上下])半年")),
     ("q_cum_cjk", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?前三季度")),
+    # Korean: "2024년 11월", "11월 판매" (a month; "12월 3일" is a day, left to textdates), "3분기", "상반기";
+    # Japanese quarters: "第3四半期", "2024年4～6月期" is left to the months
+    ("ym_ko", re.compile(r"((?:19|20)\d\d)\s*년\s*(\d{1,2})\s*월(?!\s*\d)")),
+    ("m_ko", re.compile(r"(?<![\d년])(?<!년\s)(\d{1,2})\s*월(?!\s*\d)")),
+    ("q_ko", re.compile(r"(?:((?:19|20)\d\d)\s*년\s*)?(?<!\d)([1-4])\s*분기")),
+    ("h_ko", re.compile(r"(?:((?:19|20)\d\d)\s*년\s*)?([상하])반기")),
+    ("q_ja", re.compile(r"(?:((?:19|20)\d\d)\s*年\s*)?(?:度\s*)?第?\s*([1-4一二三四])\s*四半期")),
 )
-_HALF = {"first": 1, "second": 2, "erste": 1, "zweite": 2, "上": 1, "下": 2, "1": 1, "2": 2}
+_HALF = {"first": 1, "second": 2, "erste": 1, "zweite": 2, "上": 1, "下": 2, "1": 1, "2": 2, "상": 1, "하": 2}
 _ANY_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 # (?<!\d)(?:19|20)\d\d(?!\d), the look-behind after the century (see _NUM_RE)
 _YEAR4_RE = re.compile(r"(?:19|20)(?<!\d..)\d\d(?!\d)")
@@ -403,6 +410,8 @@ _PERIOD_HINTS = {
     "q_de": lambda t, y: "quartal" in t, "q_cjk": lambda t, y: "季度" in t, "m_cjk": lambda t, y: "月" in t,
     "h": lambda t, y: "half" in t or "halbjahr" in t or "h1" in t or "h2" in t,
     "h_cjk": lambda t, y: "半年" in t, "q_cum_cjk": lambda t, y: "前三季度" in t,
+    "ym_ko": lambda t, y: y and "월" in t, "m_ko": lambda t, y: "월" in t, "q_ko": lambda t, y: "분기" in t,
+    "h_ko": lambda t, y: "반기" in t, "q_ja": lambda t, y: "四半期" in t,
 }
 
 
@@ -448,6 +457,14 @@ def periods(text: str) -> set[str]:
                 out.add(f"q:{g[0] or '?'}-h{_HALF[g[1]]}")
             elif kind == "q_cum_cjk":
                 out.add(f"q:{g[0] or '?'}-3")
+            elif kind == "ym_ko" and 1 <= int(g[1]) <= 12:
+                out.add(f"ym:{g[0]}-{int(g[1]):02d}")
+            elif kind == "m_ko" and 1 <= int(g[0]) <= 12:
+                out.add(f"m:{int(g[0])}")
+            elif kind in ("q_ko", "q_ja"):
+                out.add(f"q:{g[0] or '?'}-{_CN_NUM[g[1]]}")
+            elif kind == "h_ko":
+                out.add(f"q:{g[0] or '?'}-h{_HALF[g[1]]}")
     # a quarter whose year is said elsewhere is the same quarter
     dated_q = {x.split("-")[1] for x in out if x.startswith("q:") and "?" not in x}
     return {x for x in out if not (x.startswith("q:?-") and x.split("-")[1] in dated_q)}
