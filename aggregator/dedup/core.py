@@ -50,7 +50,7 @@ from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
-from .store import MemoryStore, Store, open_store
+from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
     fold_chinese,
     generic_boilerplate_units,
@@ -735,6 +735,33 @@ class Deduplicator:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
         return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
 
+    #: read story candidates from the store's column store (:class:`.store.DocColumns`) when it has one and
+    #: the compiled kernels are on; False: one record per candidate (the reference path; tests compare them)
+    use_columns: bool = True
+
+    def _columns(self) -> DocColumns | None:
+        cols = getattr(self.store, "columns", None) if self.use_columns and _jit.ENABLED else None
+        return cols if isinstance(cols, DocColumns) else None
+
+    def _column_rows(self, cols: DocColumns, numbers: np.ndarray) -> None:
+        """Fill the column rows ``numbers`` lack, from their records (once per record and process)."""
+        cols.tidy(self.store.doc_count())
+        miss = cols.missing(numbers)
+        if not len(miss):
+            return
+        get = self.store.get
+        for n in miss.tolist():
+            o: Doc | None = get(f"doc:{n}")
+            if o is None:
+                cols.set_row(n, 0, None, 0.0, "", b"", b"")
+                continue
+            flags = DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
+                DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0)
+            if o.blob == _EMPTY_BLOB:
+                cols.set_row(n, flags | DocColumns.EXPIRED, o.published, o.unc, o.language, b"", o._tg or o.tg)
+            else:
+                cols.set_row(n, flags, o.published, o.unc, o.language, o._fb or o.fb, o._tg or o.tg)
+
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
         ``d``'s (:func:`.text.title_overlap`): verified exactly whatever their MinHash estimate, as a
@@ -743,6 +770,21 @@ class Deduplicator:
         out: set[int] = set()
         ga = title_grams(d.title)
         if not ga:
+            return out
+        cols = self._columns()
+        if cols is not None and numbers:
+            # the same test read from the column store: no record touched per candidate
+            nums = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
+            nums.sort()
+            self._column_rows(cols, nums)
+            both = DocColumns.EXISTS | DocColumns.TITLED
+            nums = nums[(cols.flags[nums] & both) == both]
+            lens = cols.tg_n[nums]
+            shared = np.empty(len(nums), dtype=np.int64)
+            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga))),
+                             shared)
+            ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
+            out.update(nums[ok].tolist())
             return out
         get = self.store.get
         titled: list[Doc] = []
@@ -897,12 +939,27 @@ class Deduplicator:
             return np.zeros((0, len(S.FEATURES)))
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
+        lang = d.language
+        cols = self._columns()
+        if cols is not None:
+            # every per-candidate input from the column store, the evidence in one compiled pass over the
+            # arena of feature records (the same kernel and the same arithmetic as the reference below)
+            nums = np.fromiter((o.number for o in cands), dtype=np.int64, count=m)
+            self._column_rows(cols, nums)
+            ev = np.empty((m, 7))
+            lens = np.empty((m, 3), dtype=np.int64)
+            _jit.story_evidence(cols.fb, cols.fb.view(np.uint8), np.append(cols.fb_at[nums], 0), na, names_a, wa,
+                                np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+            same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else \
+                np.maximum(0.0, np.abs(d.published - cols.pub[nums]) / 86400.0 - d.unc - cols.unc[nums])
+        else:
+            ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
+            same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else \
+                _time_gaps(d.published, d.unc, cands)  # S.days_between
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        lang = d.language
-        same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
-        days = np.full(m, np.nan) if d.published is None else _time_gaps(d.published, d.unc, cands)  # S.days_between
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                days, same)
 
@@ -1137,9 +1194,24 @@ class Deduplicator:
         unc_d = d.unc
         ta, get = d.published, store.get
         # (comprehensions, not one loop with appends: hundreds of candidates per article in a full window)
-        story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
-        story_docs = [o for o in story_docs if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
-        if ta is not None and story_docs:
+        cols = self._columns()
+        if cols is not None and story_cand:
+            # the window test over the column store: records are fetched only for the candidates inside it
+            snums = np.fromiter(story_cand, dtype=np.int64, count=len(story_cand))
+            snums.sort()
+            self._column_rows(cols, snums)
+            keep = (cols.flags[snums] & (DocColumns.EXISTS | DocColumns.EXPIRED)) == DocColumns.EXISTS
+            if ta is not None:  # S.time_gap_days, as _time_gaps computes it
+                keep &= ~(np.maximum(0.0, np.abs(ta - cols.pub[snums]) / 86400.0 - unc_d - cols.unc[snums])
+                          > cfg.story_window_days)
+            story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in snums[keep].tolist()]
+            if not_dup:
+                story_docs = [o for o in story_docs if o.article_id not in not_dup]
+        else:
+            story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
+            story_docs = [o for o in story_docs
+                          if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
+        if cols is None and ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
             gap = _time_gaps(ta, unc_d, story_docs)
             story_docs = [story_docs[i] for i in np.flatnonzero(~(gap > cfg.story_window_days)).tolist()]
