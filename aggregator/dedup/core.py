@@ -750,17 +750,26 @@ class Deduplicator:
         if not len(miss):
             return
         get = self.store.get
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs = rows
+        nan = math.nan
         for n in miss.tolist():
             o: Doc | None = get(f"doc:{n}")
+            nums.append(n)
             if o is None:
-                cols.set_row(n, 0, None, 0.0, "", b"", b"")
+                flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
                 continue
-            flags = DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
-                DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0)
-            if o.blob == _EMPTY_BLOB:
-                cols.set_row(n, flags | DocColumns.EXPIRED, o.published, o.unc, o.language, b"", o._tg or o.tg)
-            else:
-                cols.set_row(n, flags, o.published, o.unc, o.language, o._fb or o.fb, o._tg or o.tg)
+            expired = o.blob == _EMPTY_BLOB
+            flags.append(DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
+                DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0) | (
+                DocColumns.EXPIRED if expired else 0))
+            pubs.append(nan if o.published is None else o.published)
+            uncs.append(o.unc)
+            langs.append(o.language)
+            # (not cached on the record too: the arenas hold them)
+            fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
+            tgs.append(o._tg or np.array(sorted(_title_grams_uncached(o.title)), dtype=np.int64).tobytes())
+        cols.set_rows(*rows)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is

@@ -305,6 +305,31 @@ class DocColumns:
         self.lang[n] = self.lang_id(lang, create=True)
         self.valid[n] = True
 
+    def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
+                 fbs: list[bytes], tgs: list[bytes]) -> None:
+        """:meth:`set_row` for many rows at once (``pubs``: NaN for undated): one append per arena."""
+        if not numbers:
+            return
+        nums = np.array(numbers, dtype=np.int64)
+        top = int(nums.max())
+        if top >= len(self.valid):
+            self._grow_rows(top)
+        fl = np.fromiter((len(f) >> 3 for f in fbs), dtype=np.int64, count=len(fbs))
+        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
+        self.fb_at[nums] = self.fb_used + np.cumsum(fl) - fl
+        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
+        self.tg_n[nums] = tl
+        self.fb = self._append(self.fb, self.fb_used, np.frombuffer(b"".join(fbs), dtype=np.uint64))
+        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
+        self.fb_used += int(fl.sum())
+        self.tg_used += int(tl.sum())
+        self.flags[nums] = flags
+        self.pub[nums] = pubs
+        self.unc[nums] = uncs
+        lang_id = self.lang_id
+        self.lang[nums] = [lang_id(x, create=True) for x in langs]
+        self.valid[nums] = True
+
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 
@@ -325,11 +350,14 @@ class MemoryStore(Store):
         self.vecs: dict[str, np.ndarray] = {}  # space -> (capacity, width) uint32, row = doc number
         self.columns = DocColumns()  # per process, never pickled: rows follow put/delete of "doc:" records
 
+    # pickled without the per-process parts: the column store and the lock
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "columns"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("columns", "_lock")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        if getattr(self, "_lock", None) is None:
+            self._lock = threading.RLock()
         self.columns = DocColumns()
 
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
