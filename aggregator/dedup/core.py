@@ -1214,9 +1214,13 @@ class Deduplicator:
                 keep &= ~(np.maximum(0.0, np.abs(ta - cols.pub[snums]) / 86400.0 - unc_d - cols.unc[snums])
                           > cfg.story_window_days)
             story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in snums[keep].tolist()]
+            # the candidates with days read from their text (the only ones the textdates test below can drop
+            # when d has none)
+            days_read: set[int] | None = set(snums[keep & ((cols.flags[snums] & DocColumns.READ_DAYS) > 0)].tolist())
             if not_dup:
                 story_docs = [o for o in story_docs if o.article_id not in not_dup]
         else:
+            days_read = None
             story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
             story_docs = [o for o in story_docs
                           if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
@@ -1232,9 +1236,14 @@ class Deduplicator:
             # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
             # reports something later), the latest in its opening an estimate of it
             far = cfg.story_window_days + cfg.story_inferred_slack_days
-            story_docs = [o for o in story_docs if not (
-                (read_d or "e:" in o.extra or "l:" in o.extra) and
-                TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+            if days_read is not None and not read_d:
+                if days_read:
+                    story_docs = [o for o in story_docs if not (o.number in days_read and TD.pair_days_after(
+                        ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+            else:
+                story_docs = [o for o in story_docs if not (
+                    (read_d or "e:" in o.extra or "l:" in o.extra) and
+                    TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
         # and the clusters they name, in one more (a store without round trips has nothing to prefetch: the
         # list is not built, hundreds of alias lookups per article in a full window)
         if prefetching:
