@@ -29,7 +29,7 @@ STAGES: dict[str, tuple[str, str, int, int]] = {
     "minhash": ("benchmarks.bench_minhash", "run", 240, 90),
     "lsh": ("benchmarks.bench_lsh", "run", 420, 120),
     "dedup": ("benchmarks.bench_lsh", "run_dedup", 420, 90),
-    "dedup-columns": ("benchmarks.bench_lsh", "run_dedup_columns", 900, 240),  # column store vs reference
+    "dedup-columns": ("benchmarks.bench_lsh", "run_dedup_columns", 1200, 420),  # column store vs reference
     "dedup-redis": ("benchmarks.bench_redis", "run", 420, 180),  # 1, 2, 4 writers on one redis-server
     "extraction": ("benchmarks.bench_extract", "run", 240, 90),
     "crawl": ("benchmarks.bench_crawl", "run", 600, 180),
