@@ -421,3 +421,55 @@ def run_dedup_baselines(quick: bool, warm: int | None = None, measure: int | Non
     rows.append(Row("dedup", f"Deduplicator.add p99 latency (at {warm // 1000}k docs)", pct(lat, 99), None, "ms",
                     higher_is_better=False, target=5.0, target_text="≤ 5 ms", notes=note))
     return rows
+
+
+# --- the story candidates as columns (issue 14, branch g14add) --------------------------------------------
+
+def run_dedup_columns(quick: bool, warm: int | None = None, measure: int | None = None) -> list[Row]:
+    """``Deduplicator.add`` reading story candidates from the column store (``store.DocColumns``) against the
+    reference path (one record per candidate, ``use_columns = False``), as a same-run ratio: one state is
+    warmed, copied, and the two copies are fed the same documents alternately (their decisions are identical,
+    so the copies stay equal; the run checks it). The measured documents carry their embedding, as those of a
+    crawl do (computed by the extraction workers: :func:`aggregator.dedup.core.carry_embedding`, before the
+    clock). Before timing, ``measure // 2`` more documents warm each process's caches, as in a long crawl."""
+    import pickle
+
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import carry_embedding
+    from aggregator.dedup.embed import CARRIED_FIELD
+
+    warm = warm if warm is not None else (2_000 if quick else 10_000)
+    measure = measure if measure is not None else (500 if quick else 1_000)
+    docs = list(read_corpus(ensure_corpus(DATA, 100_000), limit=warm + measure // 2 + measure))
+    head, tail = docs[:warm], docs[warm:]
+    for art in tail:
+        art[CARRIED_FIELD] = carry_embedding(art)
+    dd = Deduplicator(store=open_store("memory:"))
+    for art in head:
+        dd.add(art)
+    state = pickle.dumps(dd.store, protocol=5)
+    ref, cols = (Deduplicator(store=pickle.loads(state)) for _ in range(2))
+    ref.use_columns = False
+    lat: dict[str, list[float]] = {"ref": [], "cols": []}
+    cpu = {"ref": 0.0, "cols": 0.0}
+    for i, art in enumerate(tail):
+        out = []
+        for name, d in (("ref", ref), ("cols", cols)) if i % 2 else (("cols", cols), ("ref", ref)):
+            t0 = time.process_time()
+            out.append(d.add(art))
+            dt = time.process_time() - t0
+            if i >= measure // 2:
+                cpu[name] += dt
+                lat[name].append(dt * 1e3)
+        if out[0] != out[1]:
+            raise AssertionError(f"column path and reference disagree on {art['id']}")
+    rate = {k: len(v) / cpu[k] for k, v in lat.items()}
+    note = (f"{measure:,} documents after {warm:,} (+{measure // 2:,} untimed), embedding carried, CPU time of one "
+            f"core; per-add p50 {pct(lat['cols'], 50):.2f} / {pct(lat['ref'], 50):.2f} ms, p99 "
+            f"{pct(lat['cols'], 99):.2f} / {pct(lat['ref'], 99):.2f} ms (columns / reference); same decisions")
+    return [Row("dedup", f"Deduplicator.add, story candidates as columns (at {warm // 1000}k docs)", rate["cols"],
+                rate["ref"], "docs/s", "the reference path (one record per candidate), same run", target=3000,
+                target_text="≥ 3,000 docs/s", notes=note),
+            Row("dedup", f"Deduplicator.add p99, columns (at {warm // 1000}k docs)", pct(lat["cols"], 99),
+                pct(lat["ref"], 99), "ms", "the reference path, same run", higher_is_better=False, target=5.0,
+                target_text="≤ 5 ms", notes="alternate adds of the same documents on two equal states")]

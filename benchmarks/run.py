@@ -29,13 +29,14 @@ STAGES: dict[str, tuple[str, str, int, int]] = {
     "minhash": ("benchmarks.bench_minhash", "run", 240, 90),
     "lsh": ("benchmarks.bench_lsh", "run", 420, 120),
     "dedup": ("benchmarks.bench_lsh", "run_dedup", 420, 90),
+    "dedup-columns": ("benchmarks.bench_lsh", "run_dedup_columns", 1200, 420),  # column store vs reference
     "dedup-redis": ("benchmarks.bench_redis", "run", 420, 180),  # 1, 2, 4 writers on one redis-server
     "extraction": ("benchmarks.bench_extract", "run", 240, 90),
     "crawl": ("benchmarks.bench_crawl", "run", 600, 180),
     "indexing": ("benchmarks.bench_engine", "run", 600, 240),
     "consistency": ("benchmarks.bench_index_check", "run", 600, 180),
 }
-ORDER = ["minhash", "lsh", "dedup", "dedup-redis", "extraction", "crawl", "indexing", "consistency"]
+ORDER = ["minhash", "lsh", "dedup", "dedup-columns", "dedup-redis", "extraction", "crawl", "indexing", "consistency"]
 ALIASES = {"search": "indexing", "engine": "indexing", "extract": "extraction", "memory": "dedup",
            "redis": "dedup-redis", "check": "consistency"}
 

@@ -163,3 +163,31 @@ def test_headline_and_date_caches_equal_their_references() -> None:
     for g, o in zip(gaps.tolist(), others, strict=True):
         ref = S.time_gap_days(dated[0].published, o.published, dated[0].unc, o.unc)
         assert (g != g) if ref is None else g == ref
+
+
+def test_story_columns_give_the_reference_decisions() -> None:
+    """The column store of story candidates (store.DocColumns: window test, same-headline test, evidence read
+    by candidate number) against the reference path (one record per candidate): the same assignments, links
+    and similarities, through re-added texts, merges and expired candidates (rows must follow their records)."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _parse_time
+
+    rows = [dict(r, id=f"{r['id']}-{i}") for i, r in enumerate(ROWS)]
+    times = sorted(t for r in rows if (t := _parse_time(r.get("published_at") or r.get("published"))) is not None)
+    cut = times[len(times) // 3] + 1  # expire the oldest third half-way: later articles see expired candidates
+    ref, cols = Deduplicator(store=open_store("memory:")), Deduplicator(store=open_store("memory:"))
+    ref.use_columns = False
+    # (re-adds with changed text in the middle: their records are rewritten, so their rows must be refilled)
+    stream = rows[:120] + [dict(r, body=r["body"][: len(r["body"]) // 2]) for r in rows[10:40:3]] + rows[120:]
+    for i, art in enumerate(stream):
+        if i == 150:
+            assert ref.expire(now=cut + 180 * 86400, force=True).expired == \
+                cols.expire(now=cut + 180 * 86400, force=True).expired > 0
+        a, b = ref.add(art), cols.add(art)
+        assert a == b, art["id"]
+        da, db = ref._get_doc(art["id"]), cols._get_doc(art["id"])
+        assert (da.links, da.similarity) == (db.links, db.similarity), art["id"]
+    c = cols.store.columns
+    assert c.valid.sum() > 50 and not ref.store.columns.valid.any()  # the column path did run, the reference not
+    back = pickle.loads(pickle.dumps(cols.store))  # never pickled: a loaded store starts without rows
+    assert not back.columns.valid.any() and back.kv.keys() == cols.store.kv.keys()

@@ -50,7 +50,7 @@ from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
 from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
-from .store import MemoryStore, Store, open_store
+from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
     fold_chinese,
     generic_boilerplate_units,
@@ -778,6 +778,42 @@ class Deduplicator:
             out.append((sim, o))
         return out
 
+    #: read story candidates from the store's column store (:class:`.store.DocColumns`) when it has one and
+    #: the compiled kernels are on; False: one record per candidate (the reference path; tests compare them)
+    use_columns: bool = True
+
+    def _columns(self) -> DocColumns | None:
+        cols = getattr(self.store, "columns", None) if self.use_columns and _jit.ENABLED else None
+        return cols if isinstance(cols, DocColumns) else None
+
+    def _column_rows(self, cols: DocColumns, numbers: np.ndarray) -> None:
+        """Fill the column rows ``numbers`` lack, from their records (once per record and process)."""
+        cols.tidy(self.store.doc_count())
+        miss = cols.missing(numbers)
+        if not len(miss):
+            return
+        get = self.store.get
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs = rows
+        nan = math.nan
+        for n in miss.tolist():
+            o: Doc | None = get(f"doc:{n}")
+            nums.append(n)
+            if o is None:
+                flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
+                continue
+            expired = o.blob == _EMPTY_BLOB
+            flags.append(DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
+                DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0) | (
+                DocColumns.EXPIRED if expired else 0))
+            pubs.append(nan if o.published is None else o.published)
+            uncs.append(o.unc)
+            langs.append(o.language)
+            # (not cached on the record too: the arenas hold them)
+            fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
+            tgs.append(o._tg or np.array(sorted(_title_grams_uncached(o.title)), dtype=np.int64).tobytes())
+        cols.set_rows(*rows)
+
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
         ``d``'s (:func:`.text.title_overlap`): verified exactly whatever their MinHash estimate, as a
@@ -786,6 +822,21 @@ class Deduplicator:
         out: set[int] = set()
         ga = title_grams(d.title)
         if not ga:
+            return out
+        cols = self._columns()
+        if cols is not None and numbers:
+            # the same test read from the column store: no record touched per candidate
+            nums = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
+            nums.sort()
+            self._column_rows(cols, nums)
+            both = DocColumns.EXISTS | DocColumns.TITLED
+            nums = nums[(cols.flags[nums] & both) == both]
+            lens = cols.tg_n[nums]
+            shared = np.empty(len(nums), dtype=np.int64)
+            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga))),
+                             shared)
+            ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
+            out.update(nums[ok].tolist())
             return out
         get = self.store.get
         titled: list[Doc] = []
@@ -961,12 +1012,27 @@ class Deduplicator:
             return np.zeros((0, len(S.FEATURES)))
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
+        lang = d.language
+        cols = self._columns()
+        if cols is not None:
+            # every per-candidate input from the column store, the evidence in one compiled pass over the
+            # arena of feature records (the same kernel and the same arithmetic as the reference below)
+            nums = np.fromiter((o.number for o in cands), dtype=np.int64, count=m)
+            self._column_rows(cols, nums)
+            ev = np.empty((m, 7))
+            lens = np.empty((m, 3), dtype=np.int64)
+            _jit.story_evidence(cols.fb, cols.fb.view(np.uint8), np.append(cols.fb_at[nums], 0), na, names_a, wa,
+                                np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+            same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else \
+                np.maximum(0.0, np.abs(d.published - cols.pub[nums]) / 86400.0 - d.unc - cols.unc[nums])
+        else:
+            ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
+            same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else \
+                _time_gaps(d.published, d.unc, cands)  # S.days_between
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        lang = d.language
-        same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
-        days = np.full(m, np.nan) if d.published is None else _time_gaps(d.published, d.unc, cands)  # S.days_between
         return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                days, same)
 
@@ -1205,9 +1271,34 @@ class Deduplicator:
         unc_d = d.unc
         ta, get = d.published, store.get
         # (comprehensions, not one loop with appends: hundreds of candidates per article in a full window)
-        story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
-        story_docs = [o for o in story_docs if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
-        if ta is not None and story_docs:
+        cols = self._columns()
+        if cols is not None and story_cand:
+            # the window test over the column store: records are fetched only for the candidates inside it
+            snums = np.fromiter(story_cand, dtype=np.int64, count=len(story_cand))
+            snums.sort()
+            self._column_rows(cols, snums)
+            keep = (cols.flags[snums] & (DocColumns.EXISTS | DocColumns.EXPIRED)) == DocColumns.EXISTS
+            if ta is not None:  # S.time_gap_days, as _time_gaps computes it
+                gap = np.maximum(0.0, np.abs(ta - cols.pub[snums]) / 86400.0 - unc_d - cols.unc[snums])
+                far = gap > cfg.story_window_days
+                if far.any() and cfg.story_xlang_window_days > cfg.story_window_days and d.language:
+                    # the two-language window, as on the reference path below
+                    cl = cols.lang[snums]
+                    other = (cl != cols.lang_id(d.language)) & (cl != cols.lang_id(""))
+                    far &= ~((gap <= cfg.story_xlang_window_days) & other)
+                keep &= ~far
+            story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in snums[keep].tolist()]
+            # the candidates with days read from their text (the only ones the textdates test below can drop
+            # when d has none)
+            days_read: set[int] | None = set(snums[keep & ((cols.flags[snums] & DocColumns.READ_DAYS) > 0)].tolist())
+            if not_dup:
+                story_docs = [o for o in story_docs if o.article_id not in not_dup]
+        else:
+            days_read = None
+            story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
+            story_docs = [o for o in story_docs
+                          if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
+        if cols is None and ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
             gap = _time_gaps(ta, unc_d, story_docs)
             far = gap > cfg.story_window_days
@@ -1226,9 +1317,14 @@ class Deduplicator:
             # lower bound of its publication (an undated follow-up naming a day weeks after a candidate's date
             # reports something later), the latest in its opening an estimate of it
             far = cfg.story_window_days + cfg.story_inferred_slack_days
-            story_docs = [o for o in story_docs if not (
-                (read_d or "e:" in o.extra or "l:" in o.extra) and
-                TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+            if days_read is not None and not read_d:
+                if days_read:
+                    story_docs = [o for o in story_docs if not (o.number in days_read and TD.pair_days_after(
+                        ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+            else:
+                story_docs = [o for o in story_docs if not (
+                    (read_d or "e:" in o.extra or "l:" in o.extra) and
+                    TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
         # and the clusters they name, in one more (a store without round trips has nothing to prefetch: the
         # list is not built, hundreds of alias lookups per article in a full window)
         if prefetching:

@@ -208,6 +208,136 @@ class CountTable:
         self.pending = {}
 
 
+class DocColumns:
+    """A per-process column store of what the story tier reads of each candidate, by document number.
+
+    The story window of a large index holds hundreds of candidates per article; touching a Python record
+    per candidate per add (fetch, date, uncertainty, feature record, headline bigrams) cost more than the
+    arithmetic. Here each document's scalars are one row of a few arrays and its variable-length parts
+    (feature record, headline bigrams) are slices of two append-only arenas, so a whole candidate list
+    is read with fancy indexing and compiled kernels (:mod:`._jit`).
+
+    Rows are filled lazily by the caller (:meth:`set_row`) from the record it fetched, and dropped
+    (:meth:`invalidate`) whenever the store writes or deletes that record, so a row never outlives the
+    record it was read from. Never pickled: a loaded store starts with no rows. Only the in-process
+    stores keep one (another writer of a shared store could change a record behind it).
+
+    ``flags``: :data:`EXISTS` (a record), :data:`EXPIRED` (its fingerprint dropped), :data:`TITLED`
+    (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra).
+    """
+
+    EXISTS, EXPIRED, TITLED, READ_DAYS = 1, 2, 4, 8
+
+    def __init__(self) -> None:
+        self.valid = np.zeros(0, dtype=bool)
+        self.flags = np.zeros(0, dtype=np.uint8)
+        self.pub = np.zeros(0)  # publication time (NaN: undated)
+        self.unc = np.zeros(0)  # its uncertainty in days
+        self.lang = np.zeros(0, dtype=np.int32)  # language number (self.langs)
+        self.fb_at = np.zeros(0, dtype=np.int64)  # first word of the feature record in self.fb
+        self.tg_at = np.zeros(0, dtype=np.int64)  # headline bigrams: self.tg[tg_at : tg_at + tg_n]
+        self.tg_n = np.zeros(0, dtype=np.int64)
+        self.fb = np.zeros(4096, dtype=np.uint64)
+        self.tg = np.zeros(4096, dtype=np.int64)
+        self.fb_used = self.tg_used = 0
+        self.langs: dict[str, int] = {}
+        self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
+
+    def lang_id(self, lang: str, create: bool = False) -> int:
+        i = self.langs.get(lang)
+        if i is None:
+            if not create:
+                return -1
+            i = self.langs[lang] = len(self.langs)
+        return i
+
+    def invalidate(self, n: int) -> None:
+        if n < len(self.valid) and self.valid[n]:
+            self.valid[n] = False
+            self.stale += 1
+
+    def tidy(self, live_hint: int) -> None:
+        """Drop every row once more rows were invalidated than ``live_hint`` (the store's documents) and at
+        least 65,536: their arena slices are garbage, and rows refill lazily. Call before filling rows."""
+        if self.stale > max(65536, live_hint):
+            self.clear()
+
+    def missing(self, numbers: np.ndarray) -> np.ndarray:
+        """Those of ``numbers`` without a current row."""
+        inside = numbers < len(self.valid)
+        if inside.all():
+            return numbers[~self.valid[numbers]]
+        out = numbers[~inside]
+        ins = numbers[inside]
+        return np.concatenate([ins[~self.valid[ins]], out])
+
+    def _grow_rows(self, n: int) -> None:
+        cap = max(n + 1, 1024, len(self.valid) * 3 // 2)
+        for name in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n"):
+            old = getattr(self, name)
+            new = np.zeros(cap, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    @staticmethod
+    def _append(arena: np.ndarray, used: int, data: np.ndarray) -> np.ndarray:
+        if used + len(data) > len(arena):
+            grown = np.zeros(max(used + len(data), len(arena) * 2), dtype=arena.dtype)
+            grown[:used] = arena[:used]
+            arena = grown
+        arena[used : used + len(data)] = data
+        return arena
+
+    def set_row(self, n: int, flags: int, pub: float | None, unc: float, lang: str, fb: bytes, tg: bytes) -> None:
+        """Row ``n`` from its record: ``fb`` a feature record (whole uint64 words), ``tg`` sorted int64 bytes."""
+        if n >= len(self.valid):
+            self._grow_rows(n)
+        f = np.frombuffer(fb, dtype=np.uint64)
+        t = np.frombuffer(tg, dtype=np.int64)
+        self.fb = self._append(self.fb, self.fb_used, f)
+        self.tg = self._append(self.tg, self.tg_used, t)
+        self.fb_at[n], self.tg_at[n], self.tg_n[n] = self.fb_used, self.tg_used, len(t)
+        self.fb_used += len(f)
+        self.tg_used += len(t)
+        self.flags[n] = flags
+        self.pub[n] = np.nan if pub is None else pub
+        self.unc[n] = unc
+        self.lang[n] = self.lang_id(lang, create=True)
+        self.valid[n] = True
+
+    def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
+                 fbs: list[bytes], tgs: list[bytes]) -> None:
+        """:meth:`set_row` for many rows at once (``pubs``: NaN for undated): one append per arena."""
+        if not numbers:
+            return
+        nums = np.array(numbers, dtype=np.int64)
+        top = int(nums.max())
+        if top >= len(self.valid):
+            self._grow_rows(top)
+        fl = np.fromiter((len(f) >> 3 for f in fbs), dtype=np.int64, count=len(fbs))
+        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
+        self.fb_at[nums] = self.fb_used + np.cumsum(fl) - fl
+        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
+        self.tg_n[nums] = tl
+        self.fb = self._append(self.fb, self.fb_used, np.frombuffer(b"".join(fbs), dtype=np.uint64))
+        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
+        self.fb_used += int(fl.sum())
+        self.tg_used += int(tl.sum())
+        self.flags[nums] = flags
+        self.pub[nums] = pubs
+        self.unc[nums] = uncs
+        lang_id = self.lang_id
+        self.lang[nums] = [lang_id(x, create=True) for x in langs]
+        self.valid[nums] = True
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, k).nbytes for k in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at",
+                                                      "tg_n", "fb", "tg"))
+
+
 class MemoryStore(Store):
     """Everything in process memory; LSH in :class:`BandIndex` (12 bytes per band entry)."""
 
@@ -218,6 +348,17 @@ class MemoryStore(Store):
         self.lsh: dict[str, BandIndex] = {}
         self.counts: dict[str, CountTable] = {}
         self.vecs: dict[str, np.ndarray] = {}  # space -> (capacity, width) uint32, row = doc number
+        self.columns = DocColumns()  # per process, never pickled: rows follow put/delete of "doc:" records
+
+    # pickled without the per-process parts: the column store and the lock
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("columns", "_lock")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if getattr(self, "_lock", None) is None:
+            self._lock = threading.RLock()
+        self.columns = DocColumns()
 
     def vec_put(self, space: str, doc: int, vector: np.ndarray) -> None:
         m = self.vecs.get(space)
@@ -277,9 +418,13 @@ class MemoryStore(Store):
 
     def put(self, key: str, value: Any) -> None:
         self.kv[key] = value
+        if key.startswith("doc:"):
+            self.columns.invalidate(int(key[4:]))
 
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)
+        if key.startswith("doc:"):
+            self.columns.invalidate(int(key[4:]))
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
         c = self.counts.get(space)
