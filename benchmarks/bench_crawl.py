@@ -56,8 +56,10 @@ def crawl_project(cfg: dict) -> dict:
     reasons = {s.get("finish_reason") for s in stats}
     dropped = {k: v for s in stats for k, v in s.items() if "/dropped/" in k}
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the extraction workers, joined at the close
     return {"pages": pages, "articles": items, "wall": wall, "finish": sorted(map(str, reasons)),
-            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes(), "cpu": usage.ru_utime + usage.ru_stime}
+            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes(), "cpu": usage.ru_utime + usage.ru_stime,
+            "cpu_workers": workers.ru_utime + workers.ru_stime}
 
 
 def crawl_baseline(cfg: dict, extract: bool) -> dict:

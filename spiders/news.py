@@ -90,7 +90,7 @@ class NewsSpider(scrapy.Spider):
         if workers > 0 and spider.embed_in_workers:
             _preload_encoder()
         if workers > 0:
-            spider._pool = extract_pool.acquire(workers)
+            spider._pool = extract_pool.acquire(workers, embedding=spider.embed_in_workers)
             if spider._pool is None:
                 logger.warning("no extraction worker process could start; extracting in a thread")
             else:

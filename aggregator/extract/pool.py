@@ -66,9 +66,33 @@ def _preload() -> None:
             logger.debug("could not preload %s for the extraction workers", name, exc_info=True)
 
 
-def _init_worker() -> None:
+def _init_worker(embedding: bool = False) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the pool stops
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
+    if embedding:
+        # the encoder reads its weights on its first text (~2 s of CPU): at start, while the crawl fetches
+        # robots.txt, feeds and sitemaps, not on the worker's first article
+        _warming.acquire()  # released by the thread once the model is loaded
+        threading.Thread(target=_warm_encoder, name="warm-encoder", daemon=True).start()
+
+
+_warming = threading.Lock()  # held while a worker warms the encoder: its first article waits, not loads it twice
+
+
+def _warm_encoder() -> None:
+    try:
+        _warm()
+    finally:
+        _warming.release()
+
+
+def _warm() -> None:
+    try:
+        from aggregator.dedup.embed import encoder
+
+        encoder().encode(["warm up"])
+    except Exception:  # noqa: BLE001 - the first article tries again, and says why
+        logger.debug("story embedding not warmed in the extraction worker", exc_info=True)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -110,6 +134,8 @@ def _attach_embedding(article: dict) -> None:
     from aggregator.dedup.embed import CARRIED_FIELD
 
     try:
+        with _warming:  # the model is loaded by then (see _init_worker)
+            pass
         article[CARRIED_FIELD] = carry_embedding(article)
     except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
         logger.warning("story embedding not computed in the extraction worker for %s", article.get("url"),
@@ -120,12 +146,13 @@ class ExtractPool:
     """A restartable process pool running ``func(html, url, kwargs)`` (default :func:`run_extract`)."""
 
     def __init__(self, workers: int, func: Callable[[Any, str, dict], dict] = run_extract,
-                 start_method: str = START_METHODS[0]) -> None:
+                 start_method: str = START_METHODS[0], embedding: bool = False) -> None:
         if workers < 1:
             raise ValueError("an extraction pool needs at least one worker")
         self.workers = workers
         self.func = func
         self.start_method = start_method
+        self.embedding = embedding  # workers load the story-embedding model as they start
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -145,7 +172,7 @@ class ExtractPool:
                 raise RuntimeError("the extraction pool is shut down")
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=self._context(),
-                                                     initializer=_init_worker)
+                                                     initializer=_init_worker, initargs=(self.embedding,))
             return self._executor
 
     def start(self) -> None:
@@ -198,8 +225,9 @@ _users = 0
 _shared_lock = threading.Lock()
 
 
-def acquire(workers: int) -> ExtractPool | None:
-    """The process's pool (created and started on first use, with ``workers`` workers).
+def acquire(workers: int, embedding: bool = False) -> ExtractPool | None:
+    """The process's pool (created and started on first use, with ``workers`` workers; ``embedding``: they
+    load the story-embedding model as they start, see :func:`run_extract`).
 
     None if no kind of worker process can be started here (the caller extracts in a thread).
     """
@@ -207,7 +235,7 @@ def acquire(workers: int) -> ExtractPool | None:
     with _shared_lock:
         if _shared is None:
             for method in START_METHODS:
-                pool = ExtractPool(workers, start_method=method)
+                pool = ExtractPool(workers, start_method=method, embedding=embedding)
                 try:
                     pool.start()
                 except Exception as exc:  # noqa: BLE001 - try the next start method
