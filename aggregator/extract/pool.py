@@ -110,12 +110,15 @@ def _ready() -> int:
 def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
     """The worker's job: ``extract_article`` with exceptions that survive pickling.
 
+    ``kwargs["dedup"]`` (popped): also compute the article's dedup features here
+    (:func:`aggregator.dedup.prepared.prepare`), for the same reason.
     ``kwargs["embedding"]`` (popped, not passed on): also compute the article's story embedding here
     (:func:`aggregator.dedup.core.carry_embedding`), so the crawl's dedup step does not encode it on its
     thread. The model loads in the worker on its first such article.
     """
     kwargs = dict(kwargs)
     embedding = kwargs.pop("embedding", False)
+    dedup = kwargs.pop("dedup", False)
     try:
         article = extract_article(html, url, **kwargs)
     except ExtractionError:
@@ -124,7 +127,21 @@ def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
     if embedding:
         _attach_embedding(article)
+    if dedup:
+        _attach_features(article)
     return article
+
+
+def _attach_features(article: dict) -> None:
+    """Add the carried dedup features (:mod:`aggregator.dedup.prepared`) to ``article``; on any failure leave
+    them out (the dedup step computes them itself, as for every article without them)."""
+    from aggregator.dedup import prepared
+
+    try:
+        article[prepared.FIELD] = prepared.prepare(article)
+    except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
+        logger.warning("dedup features not computed in the extraction worker for %s", article.get("url"),
+                       exc_info=True)
 
 
 def _attach_embedding(article: dict) -> None:
@@ -140,6 +157,15 @@ def _attach_embedding(article: dict) -> None:
     except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
         logger.warning("story embedding not computed in the extraction worker for %s", article.get("url"),
                        exc_info=True)
+
+
+def _warm_dedup() -> None:
+    try:
+        from aggregator.dedup import prepared
+
+        prepared.warm()
+    except Exception:  # noqa: BLE001 - an optimisation only: each process loads them on first use instead
+        logger.debug("dedup kernels not warmed before the extraction workers start", exc_info=True)
 
 
 class ExtractPool:
@@ -225,15 +251,18 @@ _users = 0
 _shared_lock = threading.Lock()
 
 
-def acquire(workers: int, embedding: bool = False) -> ExtractPool | None:
+def acquire(workers: int, embedding: bool = False, dedup: bool = False) -> ExtractPool | None:
     """The process's pool (created and started on first use, with ``workers`` workers; ``embedding``: they
-    load the story-embedding model as they start, see :func:`run_extract`).
+    load the story-embedding model as they start; ``dedup``: the dedup modules and kernels are loaded before
+    they are forked, see :func:`run_extract`).
 
     None if no kind of worker process can be started here (the caller extracts in a thread).
     """
     global _shared, _users
     with _shared_lock:
         if _shared is None:
+            if dedup:
+                _warm_dedup()
             for method in START_METHODS:
                 pool = ExtractPool(workers, start_method=method, embedding=embedding)
                 try:
