@@ -56,8 +56,13 @@ def crawl_project(cfg: dict) -> dict:
     reasons = {s.get("finish_reason") for s in stats}
     dropped = {k: v for s in stats for k, v in s.items() if "/dropped/" in k}
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # the extraction workers, joined at the close
     return {"pages": pages, "articles": items, "wall": wall, "finish": sorted(map(str, reasons)),
-            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes(), "cpu": usage.ru_utime + usage.ru_stime}
+            "dropped": dropped, "notes": notes, "rss": peak_rss_bytes(), "cpu": usage.ru_utime + usage.ru_stime,
+            "cpu_workers": workers.ru_utime + workers.ru_stime,
+            # spider open to close; the rest of ``wall`` is the process's start-up and close
+            "open_seconds": (max(s["finish_time"] for s in stats) - min(s["start_time"] for s in stats)).total_seconds()
+            if stats and all("finish_time" in s and "start_time" in s for s in stats) else None}
 
 
 def crawl_baseline(cfg: dict, extract: bool) -> dict:

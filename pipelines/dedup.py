@@ -12,6 +12,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from aggregator.dedup import prepared
 from aggregator.dedup.embed import CARRIED_FIELD
 from aggregator.engine import pid_alive
 from pipelines.signals import articles_checkpointed, articles_indexed
@@ -122,6 +123,8 @@ class DedupPipeline:
     ``dedup/embedding_carried`` (the item's ``_embedding``, computed by the extraction worker, was used) and
     ``dedup/embedding_recomputed`` (it was not made from the text the state embeds, e.g. a learned boilerplate
     line at the top: encoded here instead). The ``_embedding`` key is removed from the item once used.
+    ``dedup/features_carried`` / ``dedup/features_recomputed``: the same for the article's own features
+    (:mod:`aggregator.dedup.prepared`, computed in the extraction workers too; key ``_dedup_features``).
 
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
     pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
@@ -290,10 +293,13 @@ class DedupPipeline:
     def process_item(self, item: dict) -> dict:
         before = self.dd.story_of(item["id"]) if item.get("id") else None
         emb = self.dd.embedding
-        carried = emb.carried
+        carried, used = emb.carried, prepared.counts["carried"]
         assignment = self.dd.add(item)
         if item.pop(CARRIED_FIELD, None) is not None:  # computed by the extraction worker: used, or stale
             self.stats.inc_value("dedup/embedding_carried" if emb.carried > carried else "dedup/embedding_recomputed")
+        if item.pop(prepared.FIELD, None) is not None:  # the same for the article's features
+            self.stats.inc_value("dedup/features_carried" if prepared.counts["carried"] > used
+                                 else "dedup/features_recomputed")
         item["dup_id"] = assignment.dup_id
         item["story_id"] = assignment.story_id
         self.stats.inc_value("dedup/new_story" if assignment.new_story else "dedup/joined_story")

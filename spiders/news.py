@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from aggregator.crawlstate import CrawlState
 from aggregator.dedup.embed import CARRIED_FIELD
+from aggregator.dedup.prepared import FIELD as DEDUP_FEATURES
 from aggregator.discovery import DiscoveryError, parse_feed, parse_sitemap
 from aggregator.extract import ExtractionError, extract_article
 from aggregator.extract import pool as extract_pool
@@ -71,6 +72,7 @@ class NewsSpider(scrapy.Spider):
         self._state: CrawlState | None = None
         self._pool: extract_pool.ExtractPool | None = None
         self.embed_in_workers = False
+        self.dedup_in_workers = False
 
     # -- set-up ------------------------------------------------------------------------------------
     @classmethod
@@ -87,10 +89,12 @@ class NewsSpider(scrapy.Spider):
         workers = settings.get("AGGREGATOR_EXTRACT_WORKERS")
         workers = extract_pool.default_workers() if workers in (None, "") else int(workers)
         spider.embed_in_workers = _embedding_wanted(settings)
+        spider.dedup_in_workers = settings.getbool("AGGREGATOR_DEDUP_ENABLED", True)  # its features, in the workers
         if workers > 0 and spider.embed_in_workers:
             _preload_encoder()
         if workers > 0:
-            spider._pool = extract_pool.acquire(workers)
+            spider._pool = extract_pool.acquire(workers, embedding=spider.embed_in_workers,
+                                                dedup=spider.dedup_in_workers)
             if spider._pool is None:
                 logger.warning("no extraction worker process could start; extracting in a thread")
             else:
@@ -216,6 +220,7 @@ class NewsSpider(scrapy.Spider):
             if self._pool is not None:
                 # the story embedding too: its ~8 ms of CPU in a worker, not in the dedup step on this thread
                 article = await self._pool.extract(response.body, response.url, embedding=self.embed_in_workers,
+                                                   dedup=self.dedup_in_workers,
                                                    **kwargs)
             else:
                 article = await asyncio.to_thread(extract_article, response.body, response.url, **kwargs)
@@ -241,8 +246,9 @@ class NewsSpider(scrapy.Spider):
                 stats.inc_value(f"extract/dates/{key}/{self.source.name}")
         item = {k: article.get(k) for k in FIELD_NAMES if k in article}
         item["source"] = self.source.name
-        if CARRIED_FIELD in article:
-            item[CARRIED_FIELD] = article[CARRIED_FIELD]
+        for carried in (CARRIED_FIELD, DEDUP_FEATURES):  # computed by the worker for the dedup step
+            if carried in article:
+                item[carried] = article[carried]
         item["_fetch"] = response.meta.get("validators")
         yield item
 

@@ -75,6 +75,8 @@ def _total(stats: dict, key: str) -> int:
 def test_a_crawl_with_workers_gives_the_story_ids_of_computing_in_process(tmp_path) -> None:
     rows, stats = _crawl(tmp_path, "workers", AGGREGATOR_EXTRACT_WORKERS=1)
     assert len(rows) > 4 and _total(stats, "dedup/embedding_carried") > 0
+    assert _total(stats, "dedup/features_carried") > 0  # the article's own features too (aggregator/dedup/prepared.py)
+    assert not any(k.startswith("_") for r in rows for k in r)  # what was carried does not reach the export
     # the same articles in the order the crawl's state numbered them (the order they were added) through a
     # Deduplicator that encodes every one itself: the same ids, and the vectors the crawl's state kept (made
     # in the worker process) are the ones this process makes

@@ -111,7 +111,10 @@ def test_article_through_the_pool_equals_the_in_thread_result(tmp_path):
         assert stats["extract/articles"] == 1 and stats["extract/articles/electrek"] == 1
         # the pool also carries the story embedding (tests/test_dedup_embed_workers.py); the thread does not
         assert ("_embedding" in items[0]) == (workers > 0)
-        results[workers] = {k: v for k, v in items[0].items() if k not in ("fetched_at", "_embedding")}
+        # and the article's own dedup features (tests/test_dedup_prepared.py)
+        assert ("_dedup_features" in items[0]) == (workers > 0)
+        results[workers] = {k: v for k, v in items[0].items()
+                            if k not in ("fetched_at", "_embedding", "_dedup_features")}
         results[workers, "fields"] = {k: v for k, v in stats.items() if k.startswith("extract/fields/")}
     assert results[1] == results[0]
     assert results[1, "fields"] == results[0, "fields"] and results[1, "fields"]

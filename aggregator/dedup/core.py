@@ -43,6 +43,7 @@ import numpy as np
 
 from . import _jit
 from . import features as F
+from . import prepared as P
 from . import story as S
 from . import textdates as TD
 from .embed import CARRIED_FIELD, EmbeddingIndex, carry, embed_text  # embedding evidence (e14embed)
@@ -643,8 +644,8 @@ class Deduplicator:
     def _boilerplate(self, source: str) -> set[int]:
         return self.store.get(f"bp:{source}") or set()
 
-    def _analyse(self, body: str, learned: set[int]) -> tuple[list[str], np.ndarray, list[int],
-                                                               list[tuple[int, np.ndarray]]]:
+    def _analyse(self, body: str, learned: set[int], unit_keys: list[int] | None = None,
+                 ) -> tuple[list[str], np.ndarray, list[int], list[tuple[int, np.ndarray]]]:
         """One tokenisation of the body: ``(kept units, kept shingles, edge unit keys, edge units)``.
 
         Units are split on the NFKC text (case kept, for the story features) and tokenised once as
@@ -659,6 +660,8 @@ class Deduplicator:
         char_starts = np.cumsum([0] + [len(u) + 1 for u in norm[:-1]])
         bounds = np.append(np.searchsorted(starts, char_starts, side="left"), len(tok))
         keys = unit_keys_from_tokens(tok, bounds).tolist()
+        if unit_keys is not None:  # every unit's key: what learned boilerplate would drop (prepared.py)
+            unit_keys.extend(keys)
         n = len(raw)
         edge_idx = sorted(set(range(min(_EDGE_HEAD, n))) | set(range(max(0, n - _EDGE_TAIL), n)))
         drop = generic_boilerplate_units(norm)
@@ -690,7 +693,12 @@ class Deduplicator:
         published, uncertainty = _parse_time_unc(art.get("published_at", art.get("published")))
         content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).digest()
         learned = self._boilerplate(source)
-        kept, shingles, keys, edge = self._analyse(body, learned)
+        # the features the article alone gives, computed where it was extracted (prepared.py) or here
+        pre = P.usable(art, cfg, (title, lead, body, lang, source, published, uncertainty), learned)
+        if pre is None:
+            pre = self._prepare(title, lead, body, lang, source, published, uncertainty, learned,
+                                lexical=bool(self.lexical.weight))
+        kept, shingles, keys, edge, feats, extra, text, lex = pre
         self._kept = (number, kept)  # the new text in order, for the copy tier's verbatim passages
         # learn per-source boilerplate from head/tail lines
         if source and keys:
@@ -701,8 +709,23 @@ class Deduplicator:
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
         head = _head(kept)
-        feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         blob = Doc.pack(shingles, edge, pack_features(feats))
+        # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
+        self._lexical = (number, text, fresh, lex if self.lexical.weight else None)
+        # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
+        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang)
+        return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
+                   extra=extra), feats
+
+    def _prepare(self, title: str, lead: str, body: str, lang: str, source: str, published: float | None,
+                 uncertainty: float, learned: set[int], lexical: bool = True,
+                 unit_keys: list[int] | None = None) -> tuple[Any, ...]:
+        """What :meth:`_doc_from_article` reads from the article and the source's ``learned`` boilerplate
+        alone, no other state: ``(kept units, shingles, edge keys, edge units, story features, extra, lexical
+        text, lexical terms)`` (:mod:`.prepared` computes it in the extraction workers)."""
+        kept, shingles, keys, edge = self._analyse(body, learned, unit_keys)
+        head = _head(kept)
+        feats = F.extract(title, lead, "\n".join(head), lang, source=source)
         top = F.deshout(F.nfkc("\n".join((title, lead, *head))))
         extra = S.pack_extra(top, lang, uncertainty)
         if published is None or uncertainty:  # no day stated: the latest past day the text names (textdates)
@@ -710,13 +733,8 @@ class Deduplicator:
             inferred = TD.infer(top, month=month, periods=S.parse_extra(extra)[0])
             if inferred is not None:
                 extra = f"{extra} {TD.token(inferred)}".strip()
-        # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
         text = lead_text(title, lead, head)
-        self._lexical = (number, text, fresh, terms(text) if self.lexical.weight else None)
-        # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
-        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang)
-        return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
-                   extra=extra), feats
+        return kept, shingles, keys, edge, feats, extra, text, terms(text) if lexical else None
 
     @staticmethod
     def _effective(d: Doc, bp: set[int] | frozenset[int]) -> np.ndarray:

@@ -66,9 +66,33 @@ def _preload() -> None:
             logger.debug("could not preload %s for the extraction workers", name, exc_info=True)
 
 
-def _init_worker() -> None:
+def _init_worker(embedding: bool = False) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when the pool stops
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="exit-with-parent", daemon=True).start()
+    if embedding:
+        # the encoder reads its weights on its first text (~2 s of CPU): at start, while the crawl fetches
+        # robots.txt, feeds and sitemaps, not on the worker's first article
+        _warming.acquire()  # released by the thread once the model is loaded
+        threading.Thread(target=_warm_encoder, name="warm-encoder", daemon=True).start()
+
+
+_warming = threading.Lock()  # held while a worker warms the encoder: its first article waits, not loads it twice
+
+
+def _warm_encoder() -> None:
+    try:
+        _warm()
+    finally:
+        _warming.release()
+
+
+def _warm() -> None:
+    try:
+        from aggregator.dedup.embed import encoder
+
+        encoder().encode(["warm up"])
+    except Exception:  # noqa: BLE001 - the first article tries again, and says why
+        logger.debug("story embedding not warmed in the extraction worker", exc_info=True)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -86,12 +110,15 @@ def _ready() -> int:
 def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
     """The worker's job: ``extract_article`` with exceptions that survive pickling.
 
+    ``kwargs["dedup"]`` (popped): also compute the article's dedup features here
+    (:func:`aggregator.dedup.prepared.prepare`), for the same reason.
     ``kwargs["embedding"]`` (popped, not passed on): also compute the article's story embedding here
     (:func:`aggregator.dedup.core.carry_embedding`), so the crawl's dedup step does not encode it on its
     thread. The model loads in the worker on its first such article.
     """
     kwargs = dict(kwargs)
     embedding = kwargs.pop("embedding", False)
+    dedup = kwargs.pop("dedup", False)
     try:
         article = extract_article(html, url, **kwargs)
     except ExtractionError:
@@ -100,32 +127,60 @@ def run_extract(html: bytes | str, url: str, kwargs: dict) -> dict:
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
     if embedding:
         _attach_embedding(article)
+    if dedup:
+        _attach_features(article)
     return article
+
+
+def _attach_features(article: dict) -> None:
+    """Add the carried dedup features (:mod:`aggregator.dedup.prepared`) to ``article``; on any failure leave
+    them out (the dedup step computes them itself, as for every article without them)."""
+    from aggregator.dedup import prepared
+
+    try:
+        article[prepared.FIELD] = prepared.prepare(article)
+    except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
+        logger.warning("dedup features not computed in the extraction worker for %s", article.get("url"),
+                       exc_info=True)
 
 
 def _attach_embedding(article: dict) -> None:
     """Add the carried story embedding to ``article``; on any failure leave it out (the dedup step then
     encodes the article itself, as it does for every article without one)."""
     from aggregator.dedup.core import carry_embedding
-    from aggregator.dedup.embed import CARRIED_FIELD
+    from aggregator.dedup.embed import CARRIED_FIELD, supported
 
+    if not supported(str(article.get("language") or "")):
+        return  # the dedup step keeps no vector for a language the model does not know (embed.LANGUAGES)
     try:
+        with _warming:  # the model is loaded by then (see _init_worker)
+            pass
         article[CARRIED_FIELD] = carry_embedding(article)
     except Exception:  # noqa: BLE001 - an optimisation only: the article is extracted whatever happens here
         logger.warning("story embedding not computed in the extraction worker for %s", article.get("url"),
                        exc_info=True)
 
 
+def _warm_dedup() -> None:
+    try:
+        from aggregator.dedup import prepared
+
+        prepared.warm()
+    except Exception:  # noqa: BLE001 - an optimisation only: each process loads them on first use instead
+        logger.debug("dedup kernels not warmed before the extraction workers start", exc_info=True)
+
+
 class ExtractPool:
     """A restartable process pool running ``func(html, url, kwargs)`` (default :func:`run_extract`)."""
 
     def __init__(self, workers: int, func: Callable[[Any, str, dict], dict] = run_extract,
-                 start_method: str = START_METHODS[0]) -> None:
+                 start_method: str = START_METHODS[0], embedding: bool = False) -> None:
         if workers < 1:
             raise ValueError("an extraction pool needs at least one worker")
         self.workers = workers
         self.func = func
         self.start_method = start_method
+        self.embedding = embedding  # workers load the story-embedding model as they start
         self.restarts = 0
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -145,7 +200,7 @@ class ExtractPool:
                 raise RuntimeError("the extraction pool is shut down")
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(self.workers, mp_context=self._context(),
-                                                     initializer=_init_worker)
+                                                     initializer=_init_worker, initargs=(self.embedding,))
             return self._executor
 
     def start(self) -> None:
@@ -198,16 +253,20 @@ _users = 0
 _shared_lock = threading.Lock()
 
 
-def acquire(workers: int) -> ExtractPool | None:
-    """The process's pool (created and started on first use, with ``workers`` workers).
+def acquire(workers: int, embedding: bool = False, dedup: bool = False) -> ExtractPool | None:
+    """The process's pool (created and started on first use, with ``workers`` workers; ``embedding``: they
+    load the story-embedding model as they start; ``dedup``: the dedup modules and kernels are loaded before
+    they are forked, see :func:`run_extract`).
 
     None if no kind of worker process can be started here (the caller extracts in a thread).
     """
     global _shared, _users
     with _shared_lock:
         if _shared is None:
+            if dedup:
+                _warm_dedup()
             for method in START_METHODS:
-                pool = ExtractPool(workers, start_method=method)
+                pool = ExtractPool(workers, start_method=method, embedding=embedding)
                 try:
                     pool.start()
                 except Exception as exc:  # noqa: BLE001 - try the next start method

@@ -1,0 +1,109 @@
+"""Per-article dedup features computed where the article is extracted, carried to :meth:`Deduplicator.add`.
+
+Of the CPU an ``add`` spends, most goes to what the article alone determines: tokenising the body into
+units, shingles and unit keys, the story features (names, figures, kinds), the extra (periods, days the
+text names) and the lexical terms (:meth:`~.core.Deduplicator._prepare`). A crawl extracts articles in a
+pool of worker processes (:mod:`aggregator.extract.pool`); computing these there, in parallel, leaves the
+crawl's own thread (which also downloads) only the part that reads and writes the state.
+
+One input of ``_prepare`` is state: the boilerplate lines the source's state has learned are dropped from
+the body. The worker computes the features with none learned and carries every unit's key; they are
+used only when no unit of the article is learned boilerplate (then dropping it changes nothing), and
+only when the carried :func:`tag` (the recipe's version, the config it read and a digest of the exact
+inputs) matches the article ``add`` sees. Otherwise ``add`` computes them itself, as it does for an
+article carrying none. Either way the result is the same features, so the clustering is identical.
+
+The carried value lives in the item field :data:`FIELD` (``_``-prefixed: never indexed or exported); the
+dedup pipeline removes it once used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Any
+
+#: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
+FIELD = "_dedup_features"
+#: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
+RECIPE = 1
+#: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
+#: article is learned boilerplate), read by the dedup pipeline for its stats
+counts: Counter[str] = Counter()
+
+_worker_dd: Any = None
+
+
+def tag(config: Any, title: str, lead: str, body: str, lang: str, source: str, published: float | None,
+        uncertainty: float) -> str:
+    """The digest of everything ``_prepare`` reads besides learned boilerplate: inputs, config, recipe."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (str(RECIPE), str(config.shingle_size), title, lead, body, lang, source, repr(published),
+                 repr(uncertainty)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def fields(art: dict[str, Any]) -> tuple[str, str, str, str, str, float | None, float]:
+    """``(title, lead, body, language, source, published, uncertainty)`` as ``add`` reads them."""
+    from .core import _parse_time_unc
+
+    published, uncertainty = _parse_time_unc(art.get("published_at", art.get("published")))
+    return (str(art.get("title") or ""), str(art.get("lead") or ""), str(art.get("body") or ""),
+            str(art.get("language") or ""), str(art.get("source") or "").lower(), published, uncertainty)
+
+
+def prepare(art: dict[str, Any], config: Any = None) -> tuple[str, list[int], tuple[Any, ...]]:
+    """The :data:`FIELD` value for ``art`` (computed with no boilerplate learned; ``config``: a
+    :class:`~.core.DedupConfig`, the defaults by default)."""
+    global _worker_dd
+    from .core import DedupConfig, Deduplicator
+
+    if config is None:
+        if _worker_dd is None:  # no embedding, no lexical index: only _prepare's own config is read
+            _worker_dd = Deduplicator(DedupConfig(story_embedding_weight=0))
+        dd = _worker_dd
+    else:
+        dd = Deduplicator(config)
+    f = fields(art)
+    keys: list[int] = []
+    pre = dd._prepare(*f, set(), lexical=True, unit_keys=keys)
+    return tag(dd.config, *f), keys, pre
+
+
+def usable(art: dict[str, Any], config: Any, f: tuple[Any, ...], learned: set[int]) -> tuple[Any, ...] | None:
+    """The features ``art`` carries if they are those ``add`` would compute now (``f``: :func:`fields`
+    as ``add`` read them; ``learned``: the source's learned boilerplate unit keys), else None."""
+    value = art.get(FIELD)
+    if value is None:
+        return None
+    try:
+        carried_tag, keys, pre = value
+    except (TypeError, ValueError):
+        counts["stale"] += 1
+        return None
+    if carried_tag != tag(config, *f):
+        counts["stale"] += 1
+        return None
+    if learned and not learned.isdisjoint(keys):
+        counts["boilerplate"] += 1
+        return None
+    counts["carried"] += 1
+    return pre
+
+
+def warm() -> None:
+    """Import the dedup modules and load their compiled kernels now (~1 s of CPU once per process), e.g.
+    before the extraction workers are forked: they and the crawl's dedup step then start warm rather than
+    paying it on their first article."""
+    from .core import DedupConfig, Deduplicator
+
+    dd = Deduplicator(DedupConfig(story_embedding_weight=0))
+    body = "\n\n".join(f"Line {i} of a warm-up text about a battery plant that opens in 2026 with 4 GWh."
+                       for i in range(6))
+    for i in range(2):
+        art = {"id": f"warm-{i}", "title": "Warm-up battery plant opens", "body": body, "source": "warm",
+               "language": "en", "published_at": f"2026-01-0{i + 1}T00:00:00Z"}
+        art[FIELD] = prepare(art)
+        dd.add(art)
