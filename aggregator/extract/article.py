@@ -24,7 +24,8 @@ from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
 from .body import _norm as _norm_text  # words, lower-cased, one space apart (the body cleaner's comparisons)
-from .body import covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, whole_page_text
+from .body import (covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, shown_intro,
+                   whole_page_text)
 from .decode import decode_html
 from .errors import ExtractionError
 from .language import detect_language, detect_script, normalize_lang
@@ -615,6 +616,7 @@ def extract_article(
 
     lead = None
     by_lead = ""
+    standfirst = None
     for value, src in (((_clean(node.get("description")) if node else None), how),
                        (pm.first_meta("og:description"), "opengraph"),
                        (pm.first_meta("description", "twitter:description"), "meta")):
@@ -628,6 +630,11 @@ def extract_article(
         if standfirst:
             body = f"{standfirst}\n\n{body}"
             n_words += count_words(standfirst)
+    if not standfirst:
+        intro = shown_intro(tree, body)
+        if intro:
+            body = f"{intro}\n\n{body}"
+            n_words += count_words(intro)
 
     section = (_clean(node.get("articleSection")) if node else None) or pm.first_meta(
         "article:section", "parsely-section", "section")
