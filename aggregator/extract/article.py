@@ -24,8 +24,16 @@ from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
 from .body import _norm as _norm_text  # words, lower-cased, one space apart (the body cleaner's comparisons)
-from .body import (covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, shown_intro,
-                   whole_page_text)
+from .body import (
+    covers_page,
+    extract_body,
+    html_to_text,
+    menu_like,
+    paywall_markup,
+    postclean,
+    shown_intro,
+    whole_page_text,
+)
 from .decode import decode_html
 from .errors import ExtractionError
 from .language import detect_language, detect_script, normalize_lang

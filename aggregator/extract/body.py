@@ -535,8 +535,9 @@ _INTRO_TAGS = ("p", "div", "h2", "section", "span")
 
 
 def _anchor_of(tree: lxml_html.HtmlElement, body: str) -> lxml_html.HtmlElement | None:
-    """The page's element holding the body's first paragraph of 8+ words (matched on its head)."""
-    for para in body.split("\n\n")[:3]:
+    """The page's element holding one of the body's first paragraphs of 8+ words (matched on its head)."""
+    tried = 0
+    for para in body.split("\n\n")[:6]:
         norm = _norm(para)
         if len(norm.split()) < 8:
             continue
@@ -546,40 +547,58 @@ def _anchor_of(tree: lxml_html.HtmlElement, body: str) -> lxml_html.HtmlElement 
                 continue
             if _norm_head(el.text_content(), 60) == key:
                 return el
-        return None
+        tried += 1
+        if tried == 2:
+            break
     return None
 
 
-def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
-    """The standfirst the page shows above the body's first paragraph when the body lacks it.
+def _common_ancestor(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
+    lineage = {a, *a.iterancestors()}
+    return next((el for el in (b, *b.iterancestors()) if el in lineage), None)
 
-    trafilatura (both modes) skips a block classed as a lead, intro, chapo or teaser that sits in the
-    article's header; readers and the real-page set's expected texts count it as the article's
-    first paragraph. Taken only when it is prose (10+ words, few links), precedes the body's first
-    paragraph inside the same <article>/<main>, and follows the headline: teasers of other stories
-    sit in rails and lists after or beside the text, not between headline and text.
+
+def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
+    """The standfirst the page shows between its headline and the body's text when the body lacks it.
+
+    trafilatura (both modes) often skips the block a page shows under its headline: classed as a
+    lead, intro, chapo or teaser, or a paragraph in the article's <header>. Readers and the real-page
+    set's expected texts count it as the article's first paragraph. Taken only when it is prose (10
+    to 150 words, few links, not a caption) and lies after the headline (<h1>) and before the body's
+    first paragraph, inside their common container: teasers of other stories sit in rails and lists
+    after or beside the text, not between a story's headline and its text.
     """
     anchor = _anchor_of(tree, body)
     if anchor is None:
         return None
-    container = next((a for a in anchor.iterancestors() if a.tag in ("article", "main")), None)
-    if container is None:
-        return None
-    whole = _norm(body)
-    best = None
-    seen_h1 = container.find(".//h1") is None
-    for el in container.iter(etree.Element):
+    h1 = None
+    for el in tree.iter(etree.Element):
         if el is anchor:
             break
         if el.tag == "h1":
-            seen_h1, best = True, None  # only what follows the headline
+            h1 = el
+    if h1 is not None:
+        container = _common_ancestor(h1, anchor)
+    else:
+        container = next((a for a in anchor.iterancestors() if a.tag in ("article", "main")), None)
+    if container is None or container.tag in ("html", "body") and h1 is None:
+        return None
+    whole = _norm(body)
+    best = None
+    started = h1 is None
+    anchor_line = {anchor, *anchor.iterancestors()}
+    for el in container.iter(etree.Element):
+        if el is anchor:
+            break
+        if el is h1:
+            started = True
             continue
-        if not seen_h1 or el.tag not in _INTRO_TAGS:
+        if not started or el.tag not in _INTRO_TAGS or el in anchor_line:
             continue
-        if not any(_INTRO_TOKEN.match(t) for t in _tokens(el)):
+        classed = any(_INTRO_TOKEN.match(t) for t in _tokens(el))
+        if not classed and not (el.tag in ("p", "h2") and any(
+                a.tag in ("header", "hgroup") for a in el.iterancestors())):
             continue
-        if anchor in set(el.iterdescendants()):
-            continue  # a wrapper of the text itself
         text = " ".join(el.text_content().split())
         words = len(text.split())
         if words < 10 or words > 150:
@@ -588,8 +607,9 @@ def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
         if links > 0.3 * len(text) or any(a.tag in ("nav", "aside", "footer", "figure", "figcaption", "a")
                                            for a in el.iterancestors()):
             continue
-        norm = _norm(text)
-        if norm[:60] in whole:
+        if _norm(text)[:60] in whole:
             continue
+        if best is not None and text in best:
+            continue  # a paragraph of the block taken already
         best = text
     return best
