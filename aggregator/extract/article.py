@@ -31,6 +31,7 @@ from .body import (
     menu_like,
     paywall_markup,
     postclean,
+    prose_words,
     shown_intro,
     whole_page_text,
 )
@@ -545,7 +546,9 @@ def extract_article(
     ):
         flags.append("paywall_teaser")
 
-    if by_body == "trafilatura" and n_words < 300 and ("paywall_teaser" in flags or menu_like(body)):
+    if by_body == "trafilatura" and n_words < 300 and (
+        "paywall_teaser" in flags or menu_like(body) or prose_words(tree) >= 3 * n_words
+    ):
         # precision mode sometimes keeps the wrong block of a short page: a registration notice, a
         # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page).
         # trafilatura's default run on the raw page is the second opinion; it wins when it finds

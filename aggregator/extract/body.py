@@ -613,3 +613,14 @@ def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
             continue  # a paragraph of the block taken already
         best = text
     return best
+
+
+def prose_words(tree: lxml_html.HtmlElement) -> int:
+    """Words in the page's prose paragraphs: <p> elements of 15+ words that are not mostly link text."""
+    total = 0
+    for el in tree.iter("p"):
+        text = el.text_content()
+        words = len(text.split())
+        if words >= 15 and sum(len(a.text_content()) for a in el.iter("a")) < 0.2 * len(text):
+            total += words
+    return total
