@@ -547,7 +547,7 @@ def extract_article(
         flags.append("paywall_teaser")
 
     if by_body == "trafilatura" and n_words < 300 and (
-        "paywall_teaser" in flags or menu_like(body) or prose_words(tree) >= 3 * n_words
+        "paywall_teaser" in flags or menu_like(body) or n_words < MIN_WORDS or prose_words(tree) >= 3 * n_words
     ):
         # precision mode sometimes keeps the wrong block of a short page: a registration notice, a
         # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page).

@@ -93,7 +93,8 @@ def _token_matches(kind: int, pattern: re.Pattern, token: str) -> bool:
 
 
 def _is_comment_token(token: str) -> bool:
-    return _token_matches(0, _COMMENTS, token)
+    # "live-match-comments", "liveticker-comment": a live blog's or match report's own entries
+    return _token_matches(0, _COMMENTS, token) and not token.lower().startswith("live")
 
 
 def _is_boiler_token(token: str) -> bool:
