@@ -268,10 +268,27 @@ def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
             continue
         if protectors is None:
             protectors = _protectors(elements, False, gone)
-        if not _protected(el, protectors=protectors) and _text_len(el) < 0.3 * total:
+        if not _protected(el, protectors=protectors) and _text_len(el) < 0.3 * total and not (
+            tag not in _DROP_TAGS and _holds_prose(el)
+        ):
             gone.update(el.iter())
             _remove(el)
     return tree
+
+
+def _holds_prose(el: lxml_html.HtmlElement) -> bool:
+    """Three or more paragraphs of 30+ words with next to no links: an article's text, whatever the
+    class of its wrapper says (a "read-more" box holding the rest of the story, a "promo" wrapper
+    around the whole text). Rails, share bars and newsletter boxes hold short or linked lines."""
+    long_paras = 0
+    for p in el.iter("p"):
+        text = p.text_content()
+        if len(text) > 150 and len(text.split()) >= 30 and (
+                sum(len(a.text_content()) for a in p.iter("a")) < 0.1 * len(text)):
+            long_paras += 1
+            if long_paras >= 3:
+                return True
+    return False
 
 
 _NON_WORD = re.compile(r"\W+")
