@@ -230,3 +230,19 @@ def test_live_commentary_entries_are_not_a_comment_thread():
     article = extract_article(page.encode(), "https://sport.example.org/football/ligue-1/lorient-lyon-live-412")
     assert "Minute 82" in article["body"] and "Minute 10" in article["body"]
     assert "Reader 3" not in article["body"]
+
+
+def test_rest_of_the_story_in_a_read_more_box_is_kept_and_teasers_of_other_stories_are_not():
+    first = "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(2))
+    rest = "".join(f"<p>{_SENTENCE} Later paragraph {i} names the operators and the prices per kilowatt hour.</p>"
+                   for i in range(8))
+    # the page around the story (teasers of other stories) outweighs the box: it is under 30 % of the text
+    rail = "".join(f"<li><a href='/s/{i}'>Another story {i}: the council debates bus lanes, parking fees and "
+                   f"the old town's new cycling routes once again this week</a></li>" for i in range(40))
+    page = (f"<html><head><title>Corridor opens</title><meta property='og:type' content='article'></head><body>"
+            f"<div class='story'><h1>Charging corridor opens</h1>{first}<div class='read-more'>"
+            f"<button>Read more</button>{rest}</div></div><div class='more-links'><ul>{rail}</ul></div>"
+            "</body></html>")
+    article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
+    assert "Later paragraph 7" in article["body"] and "Paragraph 0" in article["body"]
+    assert "Another story" not in article["body"]
