@@ -196,3 +196,53 @@ def test_menu_like_body_is_told_from_prose():
     menu = "\n\n".join(["Football", "Ligue 1", "Mercato", "Tennis Majors", "Rejoins-nous sur :", "fb", "tw", _SENTENCE])
     assert menu_like(menu)
     assert not menu_like("\n\n".join([_SENTENCE] * 6 + ["Share", "Print"]))
+
+
+_LEAD = ("Drivers will find fast chargers every sixty kilometres on the main highway from next spring, "
+         "the regional government said on Tuesday")
+
+
+def test_standfirst_classed_as_lead_between_headline_and_text_is_kept():
+    # trafilatura skips a "chapo"/"intro" block under the headline; the expected texts count it
+    rail = ("<div class='teaser'><p>Another story entirely: the city council will vote on new bus lanes for "
+            "the old town next week, after months of protests</p></div>")
+    page = (f"<html><head><title>Corridor opens</title><meta property='og:type' content='article'></head><body>"
+            f"{rail}<main><article><header><h1>Charging corridor opens</h1><div class='article__chapo'>{_LEAD}.</div>"
+            "</header><div class='text'>"
+            + "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(6))
+            + f"</div></article><aside>{rail}</aside></main></body></html>")
+    article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
+    assert article["body"].startswith(_LEAD) and "Paragraph 5" in article["body"]
+    # teasers of other stories, above the headline or in a rail after the text, stay out
+    assert "bus lanes" not in article["body"]
+    assert article["body"].count(_LEAD[:40]) == 1
+
+
+def test_live_commentary_entries_are_not_a_comment_thread():
+    entries = "".join(f"<div class='live-match-comment'><div class='live-match-comment-body'>Minute {i}: {_SENTENCE}"
+                      "</div></div>" for i in range(10, 90, 8))
+    comments = "".join(f"<li class='comment'><p>Reader {i}: great news, finally some chargers near me.</p></li>"
+                       for i in range(8))
+    page = (f"<html><head><title>Lorient - Lyon</title><meta property='og:type' content='article'></head><body>"
+            f"<main><h1>Lorient - Lyon live</h1><div class='live-match-comments'>{entries}</div></main>"
+            f"<section id='comments' class='comments-area'><ol class='comment-list'>{comments}</ol></section>"
+            "</body></html>")
+    article = extract_article(page.encode(), "https://sport.example.org/football/ligue-1/lorient-lyon-live-412")
+    assert "Minute 82" in article["body"] and "Minute 10" in article["body"]
+    assert "Reader 3" not in article["body"]
+
+
+def test_rest_of_the_story_in_a_read_more_box_is_kept_and_teasers_of_other_stories_are_not():
+    first = "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(2))
+    rest = "".join(f"<p>{_SENTENCE} Later paragraph {i} names the operators and the prices per kilowatt hour.</p>"
+                   for i in range(8))
+    # the page around the story (teasers of other stories) outweighs the box: it is under 30 % of the text
+    rail = "".join(f"<li><a href='/s/{i}'>Another story {i}: the council debates bus lanes, parking fees and "
+                   f"the old town's new cycling routes once again this week</a></li>" for i in range(40))
+    page = (f"<html><head><title>Corridor opens</title><meta property='og:type' content='article'></head><body>"
+            f"<div class='story'><h1>Charging corridor opens</h1>{first}<div class='read-more'>"
+            f"<button>Read more</button>{rest}</div></div><div class='more-links'><ul>{rail}</ul></div>"
+            "</body></html>")
+    article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
+    assert "Later paragraph 7" in article["body"] and "Paragraph 0" in article["body"]
+    assert "Another story" not in article["body"]

@@ -24,7 +24,17 @@ from aggregator.items import FIELD_NAMES, article_id
 
 from . import dates
 from .body import _norm as _norm_text  # words, lower-cased, one space apart (the body cleaner's comparisons)
-from .body import covers_page, extract_body, html_to_text, menu_like, paywall_markup, postclean, whole_page_text
+from .body import (
+    covers_page,
+    extract_body,
+    html_to_text,
+    menu_like,
+    paywall_markup,
+    postclean,
+    prose_words,
+    shown_intro,
+    whole_page_text,
+)
 from .decode import decode_html
 from .errors import ExtractionError
 from .language import detect_language, detect_script, normalize_lang
@@ -536,9 +546,14 @@ def extract_article(
     ):
         flags.append("paywall_teaser")
 
-    if by_body == "trafilatura" and n_words < 300 and ("paywall_teaser" in flags or menu_like(body)):
+    if by_body == "trafilatura" and n_words < 300 and (
+        "paywall_teaser" in flags or menu_like(body) or n_words < MIN_WORDS
+        or prose_words(body_result.cleaned if body_result and body_result.cleaned is not None else tree) >= 3 * n_words
+    ):
         # precision mode sometimes keeps the wrong block of a short page: a registration notice, a
-        # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page).
+        # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page),
+        # or one block of a split article while the pre-cleaned page (comments gone: a long thread
+        # is prose too) holds three times its words in paragraphs (a tabloid's column, recall 0.24).
         # trafilatura's default run on the raw page is the second opinion; it wins when it finds
         # much more text that is not itself a menu. Rare, so it costs little time.
         alt = whole_page_text(text, url, title_guess, date_params)
@@ -615,6 +630,7 @@ def extract_article(
 
     lead = None
     by_lead = ""
+    standfirst = None
     for value, src in (((_clean(node.get("description")) if node else None), how),
                        (pm.first_meta("og:description"), "opengraph"),
                        (pm.first_meta("description", "twitter:description"), "meta")):
@@ -628,6 +644,11 @@ def extract_article(
         if standfirst:
             body = f"{standfirst}\n\n{body}"
             n_words += count_words(standfirst)
+    if not standfirst:
+        intro = shown_intro(tree, body)
+        if intro:
+            body = f"{intro}\n\n{body}"
+            n_words += count_words(intro)
 
     section = (_clean(node.get("articleSection")) if node else None) or pm.first_meta(
         "article:section", "parsely-section", "section")

@@ -93,7 +93,8 @@ def _token_matches(kind: int, pattern: re.Pattern, token: str) -> bool:
 
 
 def _is_comment_token(token: str) -> bool:
-    return _token_matches(0, _COMMENTS, token)
+    # "live-match-comments", "liveticker-comment": a live blog's or match report's own entries
+    return _token_matches(0, _COMMENTS, token) and not token.lower().startswith("live")
 
 
 def _is_boiler_token(token: str) -> bool:
@@ -267,10 +268,27 @@ def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
             continue
         if protectors is None:
             protectors = _protectors(elements, False, gone)
-        if not _protected(el, protectors=protectors) and _text_len(el) < 0.3 * total:
+        if not _protected(el, protectors=protectors) and _text_len(el) < 0.3 * total and not (
+            tag not in _DROP_TAGS and _holds_prose(el)
+        ):
             gone.update(el.iter())
             _remove(el)
     return tree
+
+
+def _holds_prose(el: lxml_html.HtmlElement) -> bool:
+    """Three or more paragraphs of 30+ words with next to no links: an article's text, whatever the
+    class of its wrapper says (a "read-more" box holding the rest of the story, a "promo" wrapper
+    around the whole text). Rails, share bars and newsletter boxes hold short or linked lines."""
+    long_paras = 0
+    for p in el.iter("p"):
+        text = p.text_content()
+        if len(text) > 150 and len(text.split()) >= 30 and (
+                sum(len(a.text_content()) for a in p.iter("a")) < 0.1 * len(text)):
+            long_paras += 1
+            if long_paras >= 3:
+                return True
+    return False
 
 
 _NON_WORD = re.compile(r"\W+")
@@ -525,3 +543,102 @@ def html_to_text(fragment: str) -> str:
     for block in root.iter("p", "div", "li", "h2", "h3", "h4", "blockquote"):
         block.tail = "\n" + (block.tail or "")
     return root.text_content()
+
+
+#: class/id words of the block a page shows between its headline and its text (standfirst, dek, chapo)
+_INTRO_TOKEN = re.compile(
+    r"(?:^|.*[-_])(?:lead|intro|introduction|chapo|chapeau|standfirst|summary|excerpt|subtitle|sub-?headline"
+    r"|dek|deck|abstract|teaser|teaser-?text|vorspann|entradilla|occhiello|sommario|bajada)(?:[-_].*)?$", re.I)
+_INTRO_TAGS = ("p", "div", "h2", "section", "span")
+
+
+def _anchor_of(tree: lxml_html.HtmlElement, body: str) -> lxml_html.HtmlElement | None:
+    """The page's element holding one of the body's first paragraphs of 8+ words (matched on its head)."""
+    tried = 0
+    for para in body.split("\n\n")[:6]:
+        norm = _norm(para)
+        if len(norm.split()) < 8:
+            continue
+        key = norm[:60]
+        for el in tree.iter("p", "div", "li", "blockquote"):
+            if el.tag == "div" and _has_child_element(el):
+                continue
+            if _norm_head(el.text_content(), 60) == key:
+                return el
+        tried += 1
+        if tried == 2:
+            break
+    return None
+
+
+def _common_ancestor(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> lxml_html.HtmlElement | None:
+    lineage = {a, *a.iterancestors()}
+    return next((el for el in (b, *b.iterancestors()) if el in lineage), None)
+
+
+def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
+    """The standfirst the page shows between its headline and the body's text when the body lacks it.
+
+    trafilatura (both modes) often skips the block a page shows under its headline: classed as a
+    lead, intro, chapo or teaser, or a paragraph in the article's <header>. Readers and the real-page
+    set's expected texts count it as the article's first paragraph. Taken only when it is prose (10
+    to 150 words, few links, not a caption) and lies after the headline (<h1>) and before the body's
+    first paragraph, inside their common container: teasers of other stories sit in rails and lists
+    after or beside the text, not between a story's headline and its text.
+    """
+    anchor = _anchor_of(tree, body)
+    if anchor is None:
+        return None
+    h1 = None
+    for el in tree.iter(etree.Element):
+        if el is anchor:
+            break
+        if el.tag == "h1":
+            h1 = el
+    if h1 is not None:
+        container = _common_ancestor(h1, anchor)
+    else:
+        container = next((a for a in anchor.iterancestors() if a.tag in ("article", "main")), None)
+    if container is None or container.tag in ("html", "body") and h1 is None:
+        return None
+    whole = _norm(body)
+    best = None
+    started = h1 is None
+    anchor_line = {anchor, *anchor.iterancestors()}
+    for el in container.iter(etree.Element):
+        if el is anchor:
+            break
+        if el is h1:
+            started = True
+            continue
+        if not started or el.tag not in _INTRO_TAGS or el in anchor_line:
+            continue
+        classed = any(_INTRO_TOKEN.match(t) for t in _tokens(el))
+        if not classed and not (el.tag in ("p", "h2") and any(
+                a.tag in ("header", "hgroup") for a in el.iterancestors())):
+            continue
+        text = " ".join(el.text_content().split())
+        words = len(text.split())
+        if words < 10 or words > 150:
+            continue
+        links = sum(len(a.text_content()) for a in el.iter("a"))
+        if links > 0.3 * len(text) or any(a.tag in ("nav", "aside", "footer", "figure", "figcaption", "a")
+                                           for a in el.iterancestors()):
+            continue
+        if _norm(text)[:60] in whole:
+            continue
+        if best is not None and text in best:
+            continue  # a paragraph of the block taken already
+        best = text
+    return best
+
+
+def prose_words(tree: lxml_html.HtmlElement) -> int:
+    """Words in the page's prose paragraphs: <p> elements of 15+ words that are not mostly link text."""
+    total = 0
+    for el in tree.iter("p"):
+        text = el.text_content()
+        words = len(text.split())
+        if words >= 15 and sum(len(a.text_content()) for a in el.iter("a")) < 0.2 * len(text):
+            total += words
+    return total
