@@ -36,6 +36,11 @@ def test_names_across_scripts_meet_their_latin_name() -> None:
     assert "tesla" in F.names("Тесла отзывает автомобили", "ru") and "tesla" in F.names("เทสลา เรียกคืนรถ", "th")
     # Korean words that merely contain a maker's or country's spelling stay out ("현대 사회": modern society)
     assert "hyundai" not in F.names("현대 사회의 전기차", "ko") and "india" not in F.names("차량 인도 시작", "ko")
+    # a fire is a kind of news in every script, so a fire report does not share only its maker with another
+    reports = (("화성 공장 화재", "ko"), ("韩国工厂起火", "zh"), ("Battery plant fire", "en"),
+               ("Brand in Batteriefabrik", "de"))
+    fire = [F.concepts(t, lang) for t, lang in reports]
+    assert all("fire" in kinds for kinds in fire) and "fire" not in F.concepts("A new brand for Europe", "en")
 
 def test_korean_and_japanese_report_periods() -> None:
     # a month of sales ("10월"), not the day a text names ("12월 3일"); with its year; quarters and halves
