@@ -21,6 +21,27 @@ def test_korean_and_japanese_names_and_kinds_map_to_the_latin_ones() -> None:
     assert "thailand" not in F.names("タイヤの価格", "ja")
 
 
+
+def test_names_across_scripts_meet_their_latin_name() -> None:
+    # one battery-plant fire in Korean, Chinese and English: the firm is a strong name in all three, the
+    # city a place (weak) in all three
+    ko = F.names("화성 아리셀 공장 화재 사망자 23명", "ko")
+    zh = F.names("南韩华城锂电池工厂爆炸起火,韓國Aricell鋰電池工廠", "zh")
+    en = F.names("Lithium battery factory fire at Aricell in Hwaseong", "en")
+    for found in (ko, zh, en):
+        assert found["aricell"] == 1.0 and found["hwaseong"] == 0.5
+    assert "aricell 23" not in ko  # a count after a name is no model code ("海豹06" is)
+    # aliases written with a Latin capital inside another script, and Cyrillic and Thai names, are matched
+    assert {"lg energy", "sk on", "samsung sdi"} <= set(F.names("LG新能源、SK온과 삼성SDI", "ko"))
+    assert "tesla" in F.names("Тесла отзывает автомобили", "ru") and "tesla" in F.names("เทสลา เรียกคืนรถ", "th")
+    # Korean words that merely contain a maker's or country's spelling stay out ("현대 사회": modern society)
+    assert "hyundai" not in F.names("현대 사회의 전기차", "ko") and "india" not in F.names("차량 인도 시작", "ko")
+    # a fire is a kind of news in every script, so a fire report does not share only its maker with another
+    reports = (("화성 공장 화재", "ko"), ("韩国工厂起火", "zh"), ("Battery plant fire", "en"),
+               ("Brand in Batteriefabrik", "de"))
+    fire = [F.concepts(t, lang) for t, lang in reports]
+    assert all("fire" in kinds for kinds in fire) and "fire" not in F.concepts("A new brand for Europe", "en")
+
 def test_korean_and_japanese_report_periods() -> None:
     # a month of sales ("10월"), not the day a text names ("12월 3일"); with its year; quarters and halves
     assert F.periods("기아 10월 글로벌 판매") == {"m:10"}

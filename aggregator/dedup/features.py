@@ -6,8 +6,8 @@ and a Chinese report share none. What they do share is *facts*: amounts ("300,00
 ("BYD", "Seal 06", "EX30", "CATL"). Numbers are parsed with locale heuristics (``25.000`` and
 ``25 000`` are thousands, ``1,2 Milliarden`` is 1.2e9, ``30.5万`` is 305,000) and rounded to
 three significant digits; years, day numbers and small counts are dropped because every story
-of a week shares them. A table kept as data (``names.json``) maps the Chinese (both scripts),
-German and French names of makers, bodies and places to one Latin name, so "比亚迪" meets
+of a week shares them. A table kept as data (``names.json``) maps the Chinese (both scripts), Korean,
+Japanese, Thai, Cyrillic, German and French names of makers, bodies and places to one Latin name, so "比亚迪" meets
 "BYD", and names the *kind* of news (recall, sales, results, tariffs...) in each language.
 """
 
@@ -68,8 +68,15 @@ def _compound(m: re.Match[str]) -> str:
 # What follows a time of day ("um 4.53 Uhr", "à 14h30", "9.30 a.m."): not a figure of the story
 _CLOCK_RE = re.compile(r"\s?(?:uhr\b|h(?:\d\d)?\b|[ap]\.m\.)", re.IGNORECASE)
 
-_CJK_ALIAS_RE = re.compile("|".join(sorted((k for k in ALIASES if not k.isascii()
-                                            and not k[0].isupper()), key=len, reverse=True)))
+
+def _unspaced_alias(k: str) -> bool:
+    """An alias matched as a substring: one in a script outside Latin (Hangul, kana, Chinese, Thai,
+    Cyrillic), capitalised or not ("LG新能源", "SK온", "Тесла"); Latin forms go through the capitalised words."""
+    return not k.isascii() and (not k[0].isupper() or any(ord(c) > 0x24F for c in k))
+
+
+_CJK_ALIAS_RE = re.compile("|".join(re.escape(k) for k in sorted(filter(_unspaced_alias, ALIASES), key=len,
+                                                                  reverse=True)))
 # names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
 _PHRASES = tuple(sorted((k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True))
 _PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in _PHRASES) + r")(?!\w)")
@@ -273,7 +280,7 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     for m in (_CJK_ALIAS_RE.finditer(text) if not text.isascii() else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
-        code = re.match(r"\s?(\d{1,3})(?![\d月年日号])", text[m.end() :])
+        code = re.match(r"\s?(\d{1,3})(?![\d月年日号명人名位台辆輛대일월년원개%])", text[m.end() :])
         if code:  # 海豹06 -> "seal 06"
             out[f"{name} {code.group(1)}"] = 1.0
     return out
