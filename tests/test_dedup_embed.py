@@ -8,17 +8,18 @@ import pytest
 from aggregator.dedup import DedupConfig, Deduplicator, open_store
 from aggregator.dedup import embed as E
 
-# one recall reported in English and in German the same day, and another Ford event (a plant) the next day
+# one recall reported in English and in German the same day (no fire named: 'fire'/'Brand' is a kind of news
+# both would share, and the facts alone would link them), and another Ford event (a plant) the next day
 EN = {"id": "en", "source": "autonews.example", "language": "en", "published_at": "2025-03-04T09:00:00Z",
-      "title": "Ford recalls Kuga plug-in hybrids over battery fire risk",
+      "title": "Ford recalls Kuga plug-in hybrids over battery overheating risk",
       "body": "Ford is recalling Kuga plug-in hybrid SUVs in Europe because high-voltage battery cells can overheat "
-              "and catch fire while charging. Owners are told not to charge the cars until dealers replace the "
-              "battery modules. The carmaker said it knew of several fires but no injuries."}
+              "and fail while charging. Owners are told not to charge the cars until dealers replace the "
+              "battery modules. The carmaker said it knew of several cases but no injuries."}
 DE = {"id": "de", "source": "autohaus.example", "language": "de", "published_at": "2025-03-04T15:00:00Z",
-      "title": "Ford ruft Kuga Plug-in-Hybride wegen Brandgefahr der Batterie zurück",
+      "title": "Ford ruft Kuga Plug-in-Hybride wegen Überhitzungsgefahr der Batterie zurück",
       "body": "Ford ruft in Europa Kuga Plug-in-Hybride zurück, weil Zellen der Hochvoltbatterie beim Laden "
-              "überhitzen und in Brand geraten können. Die Besitzer sollen die Autos nicht mehr laden, bis die "
-              "Werkstätten die Batteriemodule getauscht haben. Es seien mehrere Brände bekannt, verletzt wurde "
+              "überhitzen und ausfallen können. Die Besitzer sollen die Autos nicht mehr laden, bis die "
+              "Werkstätten die Batteriemodule getauscht haben. Es seien mehrere Fälle bekannt, verletzt wurde "
               "niemand."}
 PLANT = {"id": "plant", "source": "autohaus.example", "language": "de", "published_at": "2025-03-05T10:00:00Z",
          "title": "Ford eröffnet neues Werk für Elektroautos in Köln",
