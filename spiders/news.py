@@ -49,8 +49,9 @@ def _embedding_wanted(settings) -> bool:
 
 
 def _preload_encoder() -> None:
-    """Load the story-embedding model before the extraction workers are forked: they share it copy-on-write
-    instead of each loading it (~3 s of CPU, ~120 MB) on its first page. The dedup step loads it in this
+    """Build the story-embedding model (its package and tokenizer) before the extraction workers are forked,
+    so they inherit it; the encoder reads its weights on its first text, which each worker does as it starts
+    (:func:`aggregator.extract.pool._init_worker`), not on its first page. The dedup step builds it in this
     process anyway. If it cannot load, the workers try (and fail) alone and the dedup step says why."""
     from aggregator.dedup.embed import EmbeddingUnavailable, encoder
 

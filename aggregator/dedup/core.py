@@ -259,13 +259,34 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     return ev, lens
 
 
+def _gaps(ta: float, unc_a: float, pub: np.ndarray, unc: np.ndarray) -> np.ndarray:
+    """:func:`.story.time_gap_days` of ``ta`` (known to ``± unc_a`` days) and each of the times ``pub`` (NaN:
+    undated, giving NaN) known to ``± unc`` days, in one vectorised step; the same operations in the same
+    order, so the same values bit for bit."""
+    return np.maximum(0.0, np.abs(ta - pub) / 86400.0 - unc_a - unc)
+
+
 def _time_gaps(ta: float, unc_a: float, cands: list[Doc]) -> np.ndarray:
-    """:func:`.story.time_gap_days` of ``ta`` (known to ``± unc_a`` days) and each candidate, in one
-    vectorised step (NaN for an undated candidate); the same operations in the same order, so the same
-    values bit for bit."""
+    """:func:`_gaps` of ``ta`` and each candidate's publication time."""
     pub = np.array([o.published for o in cands], dtype=np.float64)  # (None -> NaN)
     unc = np.array([o.unc for o in cands], dtype=np.float64)
-    return np.maximum(0.0, np.abs(ta - pub) / 86400.0 - unc_a - unc)
+    return _gaps(ta, unc_a, pub, unc)
+
+
+def _outside_window(gap: np.ndarray, other_language: np.ndarray, cfg: DedupConfig) -> np.ndarray:
+    """Which candidates at ``gap`` days lie outside the story window: beyond ``story_window_days``, and for one
+    in another language (``other_language``) beyond ``story_xlang_window_days`` (a report in another
+    language often follows days later: a translation, a foreign desk). NaN (undated): inside."""
+    far = gap > cfg.story_window_days
+    if cfg.story_xlang_window_days > cfg.story_window_days:
+        far &= ~(other_language & (gap <= cfg.story_xlang_window_days))
+    return far
+
+
+def _title_bigrams(title: str) -> bytes:
+    """The headline's token bigrams (:func:`.text.title_grams`) as sorted ``int64`` bytes, not put in the
+    shared cache (each document keeps its own copy: :attr:`Doc.tg`, :class:`.store.DocColumns`)."""
+    return np.array(sorted(_title_grams_uncached(title)), dtype=np.int64).tobytes()
 
 
 def _feature_record(blob: bytes) -> bytes:
@@ -380,7 +401,7 @@ class Doc:
         tokenised once per process, not once per article it is a candidate of)."""
         tg = self._tg
         if tg is None:
-            tg = self._tg = np.array(sorted(_title_grams_uncached(self.title)), dtype=np.int64).tobytes()
+            tg = self._tg = _title_bigrams(self.title)
         return tg
 
     @property
@@ -829,7 +850,7 @@ class Deduplicator:
             langs.append(o.language)
             # (not cached on the record too: the arenas hold them)
             fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
-            tgs.append(o._tg or np.array(sorted(_title_grams_uncached(o.title)), dtype=np.int64).tobytes())
+            tgs.append(o._tg or _title_bigrams(o.title))
         cols.set_rows(*rows)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
@@ -868,7 +889,7 @@ class Deduplicator:
             return out
         # title_overlap(d, o) >= bar for every candidate at once: each candidate's bigrams (Doc.tg, derived
         # once per process) in one array, the shared ones counted per candidate from a running sum
-        tgs = [o._tg or o.tg for o in titled]
+        tgs = [o.tg for o in titled]
         lens = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
         ends = np.cumsum(lens)
         mine = np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga)))
@@ -1042,8 +1063,8 @@ class Deduplicator:
             _jit.story_evidence(cols.fb, cols.fb.view(np.uint8), np.append(cols.fb_at[nums], 0), na, names_a, wa,
                                 np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
             same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
-            days = np.full(m, np.nan) if d.published is None else \
-                np.maximum(0.0, np.abs(d.published - cols.pub[nums]) / 86400.0 - d.unc - cols.unc[nums])
+            days = np.full(m, np.nan) if d.published is None else _gaps(d.published, d.unc, cols.pub[nums],
+                                                                         cols.unc[nums])
         else:
             ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
             same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
@@ -1296,15 +1317,11 @@ class Deduplicator:
             snums.sort()
             self._column_rows(cols, snums)
             keep = (cols.flags[snums] & (DocColumns.EXISTS | DocColumns.EXPIRED)) == DocColumns.EXISTS
-            if ta is not None:  # S.time_gap_days, as _time_gaps computes it
-                gap = np.maximum(0.0, np.abs(ta - cols.pub[snums]) / 86400.0 - unc_d - cols.unc[snums])
-                far = gap > cfg.story_window_days
-                if far.any() and cfg.story_xlang_window_days > cfg.story_window_days and d.language:
-                    # the two-language window, as on the reference path below
-                    cl = cols.lang[snums]
-                    other = (cl != cols.lang_id(d.language)) & (cl != cols.lang_id(""))
-                    far &= ~((gap <= cfg.story_xlang_window_days) & other)
-                keep &= ~far
+            if ta is not None:
+                cl = cols.lang[snums]
+                other = (cl != cols.lang_id(d.language)) & (cl != cols.lang_id("")) if d.language else \
+                    np.zeros(len(snums), dtype=bool)
+                keep &= ~_outside_window(_gaps(ta, unc_d, cols.pub[snums], cols.unc[snums]), other, cfg)
             story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in snums[keep].tolist()]
             # the candidates with days read from their text (the only ones the textdates test below can drop
             # when d has none)
@@ -1318,14 +1335,11 @@ class Deduplicator:
                           if o is not None and o.blob != _EMPTY_BLOB and o.article_id not in not_dup]
         if cols is None and ta is not None and story_docs:
             # S.time_gap_days of every candidate at once (an undated one gives NaN: kept)
-            gap = _time_gaps(ta, unc_d, story_docs)
-            far = gap > cfg.story_window_days
-            if far.any() and cfg.story_xlang_window_days > cfg.story_window_days and d.language:
-                # a report in another language often follows days later (a translation, a foreign desk)
-                lang_d, xw = d.language, cfg.story_xlang_window_days
-                for i in np.flatnonzero(far & (gap <= xw)).tolist():
-                    if story_docs[i].language and story_docs[i].language != lang_d:
-                        far[i] = False
+            gap, lang_d = _time_gaps(ta, unc_d, story_docs), d.language
+            other = np.zeros(len(story_docs), dtype=bool)
+            if lang_d and (gap > cfg.story_window_days).any():  # (languages read only when one may matter)
+                other = np.array([bool(o.language) and o.language != lang_d for o in story_docs])
+            far = _outside_window(gap, other, cfg)
             story_docs = [story_docs[i] for i in np.flatnonzero(~far).tolist()]
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None

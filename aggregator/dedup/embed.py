@@ -95,7 +95,6 @@ CARRIED_FIELD = "_embedding"
 #: the recipe's version: bump it with any change to :func:`embed_text`, :func:`quantise` or the encoder's use
 RECIPE = 1
 
-_SAME = S.FEATURES.index("same_language")
 _NUMBER = re.compile(r"\d[\d.,]*")
 _lock = threading.Lock()
 _model: Any = None
@@ -243,10 +242,7 @@ class EmbeddingIndex:
 
     def open(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Indices of the pairs :meth:`boost` moves: two languages, ``0 < p < 1``, none of ``vetoes`` in ``x``."""
-        ok = (x[:, _SAME] == 0) & (p > 0.0) & (p < 1.0)
-        if self.vetoes:
-            ok &= ~(x[:, self.vetoes] > 0).any(axis=1)
-        return np.flatnonzero(ok)
+        return S.open_to_wording(p, x, same_language=False, vetoes=self.vetoes)
 
     def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int]) -> np.ndarray:
         """``p`` with ``weight * (cos - center)`` added to the logit of each pair in two languages that the model

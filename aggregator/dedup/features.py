@@ -183,14 +183,6 @@ def _parse_value(whole: str, frac: str | None, unit: str | None, lang: str) -> t
     return value, is_pct
 
 
-def _parse_number(whole: str, frac: str | None, unit: str | None, lang: str) -> str | None:
-    """The figure as a token: three significant digits, ``p:`` before a percentage."""
-    parsed = _parse_value(whole, frac, unit, lang)
-    if parsed is None:
-        return None
-    return ("p:" if parsed[1] else "") + f"{parsed[0]:.3g}"
-
-
 def _near_forms(value: float, is_pct: bool) -> tuple[str, ...]:
     """The form another report gives one exact figure: "over 116,000" or "11.6万" for 116,887, cut to three
     significant digits where the token rounds it to 1.17e+05. Added beside the token, so one fact shares a

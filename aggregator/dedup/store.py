@@ -217,7 +217,7 @@ class DocColumns:
     (feature record, headline bigrams) are slices of two append-only arenas, so a whole candidate list
     is read with fancy indexing and compiled kernels (:mod:`._jit`).
 
-    Rows are filled lazily by the caller (:meth:`set_row`) from the record it fetched, and dropped
+    Rows are filled lazily by the caller (:meth:`set_rows`) from the record it fetched, and dropped
     (:meth:`invalidate`) whenever the store writes or deletes that record, so a row never outlives the
     record it was read from. Never pickled: a loaded store starts with no rows. Only the in-process
     stores keep one (another writer of a shared store could change a record behind it).
@@ -288,26 +288,10 @@ class DocColumns:
         arena[used : used + len(data)] = data
         return arena
 
-    def set_row(self, n: int, flags: int, pub: float | None, unc: float, lang: str, fb: bytes, tg: bytes) -> None:
-        """Row ``n`` from its record: ``fb`` a feature record (whole uint64 words), ``tg`` sorted int64 bytes."""
-        if n >= len(self.valid):
-            self._grow_rows(n)
-        f = np.frombuffer(fb, dtype=np.uint64)
-        t = np.frombuffer(tg, dtype=np.int64)
-        self.fb = self._append(self.fb, self.fb_used, f)
-        self.tg = self._append(self.tg, self.tg_used, t)
-        self.fb_at[n], self.tg_at[n], self.tg_n[n] = self.fb_used, self.tg_used, len(t)
-        self.fb_used += len(f)
-        self.tg_used += len(t)
-        self.flags[n] = flags
-        self.pub[n] = np.nan if pub is None else pub
-        self.unc[n] = unc
-        self.lang[n] = self.lang_id(lang, create=True)
-        self.valid[n] = True
-
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
                  fbs: list[bytes], tgs: list[bytes]) -> None:
-        """:meth:`set_row` for many rows at once (``pubs``: NaN for undated): one append per arena."""
+        """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
+        words; ``tgs`` sorted int64 headline bigrams): one append per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)

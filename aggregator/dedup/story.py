@@ -286,11 +286,14 @@ _OTHER_EVENT = [FEATURES.index(k) for k in ("kinds_conflict", "figures_conflict"
 _SAME = FEATURES.index("same_language")
 
 
-def open_to_wording(p: np.ndarray, x: np.ndarray, same_language: bool) -> np.ndarray:
+def open_to_wording(p: np.ndarray, x: np.ndarray, same_language: bool,
+                    vetoes: list[int] | None = None) -> np.ndarray:
     """Indices of the pairs a wording evidence may move: in one language (``same_language``) or in two, not
-    ruled out by the model (``0 < p < 1``) and with no sign of another event in ``x`` (:func:`pair_features`)."""
+    ruled out by the model (``0 < p < 1``) and with no sign of another event in ``x`` (:func:`pair_features`;
+    ``vetoes``: the columns of :data:`FEATURES` that count as such signs, all of them by default)."""
     lang = x[:, _SAME] > 0 if same_language else x[:, _SAME] == 0
-    return np.flatnonzero(lang & ~(x[:, _OTHER_EVENT] > 0).any(axis=1) & (p > 0.0) & (p < 1.0))
+    vetoed = x[:, _OTHER_EVENT if vetoes is None else vetoes] > 0
+    return np.flatnonzero(lang & ~vetoed.any(axis=1) & (p > 0.0) & (p < 1.0))
 
 
 def shift_logit(p: np.ndarray, idx: np.ndarray, delta: np.ndarray | float) -> np.ndarray:
