@@ -276,6 +276,11 @@ def preclean(tree: lxml_html.HtmlElement) -> lxml_html.HtmlElement:
     return tree
 
 
+def _link_chars(el: lxml_html.HtmlElement) -> int:
+    """Characters of link text inside ``el``: how much of a block is links (rails, teasers, share bars)."""
+    return sum(len(a.text_content()) for a in el.iter("a"))
+
+
 def _holds_prose(el: lxml_html.HtmlElement) -> bool:
     """Three or more paragraphs of 30+ words with next to no links: an article's text, whatever the
     class of its wrapper says (a "read-more" box holding the rest of the story, a "promo" wrapper
@@ -284,7 +289,7 @@ def _holds_prose(el: lxml_html.HtmlElement) -> bool:
     for p in el.iter("p"):
         text = p.text_content()
         if len(text) > 150 and len(text.split()) >= 30 and (
-                sum(len(a.text_content()) for a in p.iter("a")) < 0.1 * len(text)):
+                _link_chars(p) < 0.1 * len(text)):
             long_paras += 1
             if long_paras >= 3:
                 return True
@@ -621,7 +626,7 @@ def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
         words = len(text.split())
         if words < 10 or words > 150:
             continue
-        links = sum(len(a.text_content()) for a in el.iter("a"))
+        links = _link_chars(el)
         if links > 0.3 * len(text) or any(a.tag in ("nav", "aside", "footer", "figure", "figcaption", "a")
                                            for a in el.iterancestors()):
             continue
@@ -639,6 +644,6 @@ def prose_words(tree: lxml_html.HtmlElement) -> int:
     for el in tree.iter("p"):
         text = el.text_content()
         words = len(text.split())
-        if words >= 15 and sum(len(a.text_content()) for a in el.iter("a")) < 0.2 * len(text):
+        if words >= 15 and _link_chars(el) < 0.2 * len(text):
             total += words
     return total
