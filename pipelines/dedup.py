@@ -109,8 +109,9 @@ class DedupPipeline:
     (:meth:`~aggregator.dedup.Deduplicator.expire`: they stay in their stories but no longer match new
     articles), which bounds the state's memory in a long-running deployment.
     ``AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT`` (default 8; 0 turns it off): the story tier's
-    multilingual embedding evidence (:mod:`aggregator.dedup.embed`, ~8 ms of CPU per article, spent in the
-    extraction workers when there are any).
+    multilingual embedding evidence (:mod:`aggregator.dedup.embed`, ~8 ms of CPU per article that meets a
+    candidate in another language, spent here; ``AGGREGATOR_EXTRACT_EMBEDDING`` on spends it on every article
+    in the extraction workers instead).
 
     On open, every editor decision in the ``reviews`` index is applied (idempotently) so a split or a
     merge made in the review page holds on this run too. The state keeps a record of each crawling
@@ -120,9 +121,12 @@ class DedupPipeline:
     ``dedup/joined_story``, ``dedup/new_dup``, ``dedup/joined_dup``, ``dedup/merged_stories``,
     ``dedup/merged_dups``, ``dedup/decisions_applied``, ``dedup/checkpoints``, ``dedup/expired``,
     ``dedup/reconciled_runs``, ``dedup/reconcile_<what was written>``, ``dedup/reconcile_drift_left``,
-    ``dedup/embedding_carried`` (the item's ``_embedding``, computed by the extraction worker, was used) and
-    ``dedup/embedding_recomputed`` (it was not made from the text the state embeds, e.g. a learned boilerplate
-    line at the top: encoded here instead). The ``_embedding`` key is removed from the item once used.
+    ``dedup/embedding_encoded`` (vectors encoded in this process: an article's is made the first time one
+    of its pairs in two languages needs it, :mod:`aggregator.dedup.embed`; a crawl in one language makes none),
+    ``dedup/embedding_carried`` (the item's ``_embedding``, computed by the extraction worker when
+    ``AGGREGATOR_EXTRACT_EMBEDDING`` is on, was kept) and ``dedup/embedding_recomputed`` (it was not made from
+    the text the state embeds, e.g. a learned boilerplate line at the top: the text is kept instead). The
+    ``_embedding`` key is removed from the item once used.
     ``dedup/features_carried`` / ``dedup/features_recomputed``: the same for the article's own features
     (:mod:`aggregator.dedup.prepared`, computed in the extraction workers too; key ``_dedup_features``).
 
@@ -293,10 +297,12 @@ class DedupPipeline:
     def process_item(self, item: dict) -> dict:
         before = self.dd.story_of(item["id"]) if item.get("id") else None
         emb = self.dd.embedding
-        carried, used = emb.carried, prepared.counts["carried"]
+        carried, used, encoded = emb.carried, prepared.counts["carried"], emb.computed
         assignment = self.dd.add(item)
         if item.pop(CARRIED_FIELD, None) is not None:  # computed by the extraction worker: used, or stale
             self.stats.inc_value("dedup/embedding_carried" if emb.carried > carried else "dedup/embedding_recomputed")
+        if emb.computed > encoded:  # vectors a two-language pair needed, encoded here (this article's, candidates')
+            self.stats.inc_value("dedup/embedding_encoded", emb.computed - encoded)
         if item.pop(prepared.FIELD, None) is not None:  # the same for the article's features
             self.stats.inc_value("dedup/features_carried" if prepared.counts["carried"] > used
                                  else "dedup/features_recomputed")

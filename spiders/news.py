@@ -36,8 +36,12 @@ HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
 def _embedding_wanted(settings) -> bool:
-    """Whether the dedup step of this crawl uses the story embedding (dedup on, embedding weight > 0):
-    then the extraction workers compute it (and only then load the model)."""
+    """Whether the extraction workers compute every article's story embedding: ``AGGREGATOR_EXTRACT_EMBEDDING``
+    on (default off), dedup on and the embedding weight > 0. Off, the dedup step encodes an article only when
+    one of its pairs first needs the vector (a report in another language; :mod:`aggregator.dedup.embed`),
+    and a crawl in one language never loads the model; on suits a crawl where most articles meet one."""
+    if not settings.getbool("AGGREGATOR_EXTRACT_EMBEDDING", False):
+        return False
     if not settings.getbool("AGGREGATOR_DEDUP_ENABLED", True):
         return False
     weight = settings.get("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT")
@@ -219,7 +223,7 @@ class NewsSpider(scrapy.Spider):
         try:
             # extraction is CPU-bound (lxml, trafilatura): off the reactor thread so downloads go on
             if self._pool is not None:
-                # the story embedding too: its ~8 ms of CPU in a worker, not in the dedup step on this thread
+                # the story embedding too when asked (AGGREGATOR_EXTRACT_EMBEDDING): ~8 ms of CPU in a worker
                 article = await self._pool.extract(response.body, response.url, embedding=self.embed_in_workers,
                                                    dedup=self.dedup_in_workers,
                                                    **kwargs)

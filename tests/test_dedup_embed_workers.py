@@ -1,8 +1,9 @@
 """The story embedding computed in the extraction workers and carried with the item (``_embedding``).
 
 ``Deduplicator.add`` keeps a carried vector only when its tag names this recipe and the very text the
-state embeds; otherwise it encodes the text itself. A crawl with workers gives the story ids (and stores the
-vectors) that encoding in-process gives (real encoder, real Scrapy crawls of the fixture web, no mocks).
+state embeds; otherwise it keeps the text and encodes it the first time a pair in two languages needs the
+vector. A crawl with workers gives the story ids (and stores the vectors) that encoding in-process gives
+(real encoder, real Scrapy crawls of the fixture web, no mocks).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ OTHER = "BYD opens a battery plant in Hungary"
 
 
 def _stored(dd: Deduplicator):
-    return dd.store.vec_get(E.SPACE, [1], E.WIDTH)[0]
+    return dd.embedding.vectors([1])[0]  # (made now from the kept text if no pair needed it yet)
 
 
 def test_a_carried_vector_with_the_right_tag_is_used_and_a_wrong_tag_is_recomputed() -> None:
@@ -44,8 +45,8 @@ def test_a_carried_vector_with_the_right_tag_is_used_and_a_wrong_tag_is_recomput
                   f"{E.tag(text)} not-base64", f"{E.tag(text)} {b64[:40]}"):  # malformed
         dd = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
         dd.add({**ART, E.CARRIED_FIELD: stale})
-        assert (dd.embedding.carried, dd.embedding.computed) == (0, 1), stale
-        assert (_stored(dd) == own).all()
+        assert (dd.embedding.carried, dd.embedding.computed) == (0, 0), stale  # the text kept, not encoded yet
+        assert (_stored(dd) == own).all() and dd.embedding.computed == 1
 
 
 def test_the_workers_text_is_the_text_add_embeds() -> None:
@@ -73,7 +74,7 @@ def _total(stats: dict, key: str) -> int:
 
 
 def test_a_crawl_with_workers_gives_the_story_ids_of_computing_in_process(tmp_path) -> None:
-    rows, stats = _crawl(tmp_path, "workers", AGGREGATOR_EXTRACT_WORKERS=1)
+    rows, stats = _crawl(tmp_path, "workers", AGGREGATOR_EXTRACT_WORKERS=1, AGGREGATOR_EXTRACT_EMBEDDING=True)
     assert len(rows) > 4 and _total(stats, "dedup/embedding_carried") > 0
     assert _total(stats, "dedup/features_carried") > 0  # the article's own features too (aggregator/dedup/prepared.py)
     assert not any(k.startswith("_") for r in rows for k in r)  # what was carried does not reach the export
@@ -87,9 +88,34 @@ def test_a_crawl_with_workers_gives_the_story_ids_of_computing_in_process(tmp_pa
         (a.story_id, a.dup_id) for a in (ref.add(r) for r in rows)]
     assert ref.embedding.carried == 0 and len({r["story_id"] for r in rows}) < len(rows)  # some stories shared
     for r in rows:
-        ours = ref.store.vec_get(E.SPACE, [ref.store.doc_number(r["id"], create=False)], E.WIDTH)[0]
+        ours = ref.embedding.vectors([ref.store.doc_number(r["id"], create=False)])[0]
         crawled = state.vec_get(E.SPACE, [state.doc_number(r["id"], create=False)], E.WIDTH)[0]
         assert ours.any() and (ours == crawled).all()
-    # weight 0: nothing computed in the workers (the model is not loaded there)
-    _, off = _crawl(tmp_path, "off", AGGREGATOR_EXTRACT_WORKERS=1, AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT=0)
-    assert _total(off, "dedup/embedding_carried") + _total(off, "dedup/embedding_recomputed") == 0
+    # by default nothing is computed in the workers, and a crawl in one language encodes nothing at all
+    _, lazy = _crawl(tmp_path, "lazy", AGGREGATOR_EXTRACT_WORKERS=1)
+    assert sum(_total(lazy, f"dedup/embedding_{k}") for k in ("carried", "recomputed", "encoded")) == 0
+    assert _total(lazy, "dedup/features_carried") > 0
+
+
+def test_a_vector_is_made_only_when_a_pair_in_two_languages_needs_it() -> None:
+    from test_dedup_embed import DE, EN, PLANT
+
+    copy = dict(EN, id="en-copy", source="wire.example")
+    arts = [EN, copy, PLANT, DE]
+    lazy = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))
+    eager = Deduplicator(DedupConfig(story_embedding_weight=E.WEIGHT))  # every vector made before its add
+    ids = []
+    for a in arts:
+        ids.append((lazy.add(a).story_id, eager.add({**a, E.CARRIED_FIELD: carry_embedding(a)}).story_id))
+        if a is copy:  # two English reports: nothing in two languages yet, nothing encoded
+            assert (lazy.embedding.computed, lazy.embedding.deferred) == (0, 2)
+    assert [x for x, _ in ids] == [y for _, y in ids] and ids[0][0] == ids[3][0]  # the German report joined
+    made = lazy.embedding.computed
+    assert 2 <= made <= 4  # the German pair's two sides (and those it met), each once
+    lazy_rows, eager_rows = lazy.embedding.vectors([1, 2, 3, 4]), eager.embedding.vectors([1, 2, 3, 4])
+    assert (lazy_rows == eager_rows).all() and lazy_rows.any(axis=1).all()
+    assert not any(lazy.store.get(f"{E.PENDING}:{n}") for n in (1, 2, 3, 4))  # the kept texts are gone once made
+    # a changed article keeps its new text, not the vector of its old one
+    changed = dict(EN, title="Ford recalls Kuga hybrids", body=ART["body"])
+    lazy.add(changed)
+    assert (lazy.embedding.vectors([1])[0] == E.vector(embedding_input(changed))).all()

