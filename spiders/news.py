@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -35,21 +36,55 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
-def _embedding_wanted(settings) -> bool:
-    """Whether the extraction workers compute every article's story embedding: ``AGGREGATOR_EXTRACT_EMBEDDING``
-    on (default off), dedup on and the embedding weight > 0. Off, the dedup step encodes an article only when
-    one of its pairs first needs the vector (a report in another language; :mod:`aggregator.dedup.embed`),
-    and a crawl in one language never loads the model; on suits a crawl where most articles meet one."""
-    if not settings.getbool("AGGREGATOR_EXTRACT_EMBEDDING", False):
-        return False
-    if not settings.getbool("AGGREGATOR_DEDUP_ENABLED", True):
+def _embedding_wanted(settings) -> bool | str:
+    """Whether the extraction workers compute the articles' story embedding: ``AGGREGATOR_EXTRACT_EMBEDDING``
+    (``auto`` by default, or on / off), only with dedup on and the embedding weight > 0. Otherwise the dedup
+    step encodes an article only when one of its pairs first needs the vector (a report in another language;
+    :mod:`aggregator.dedup.embed`), and a crawl in one language never loads the model. ``auto``: the workers
+    embed once the crawl's articles come in mixed languages (:class:`_LanguageMix`), where most articles will
+    meet a report in another language; on: always."""
+    value = settings.get("AGGREGATOR_EXTRACT_EMBEDDING", "auto")
+    wanted: bool | str = "auto" if str(value).strip().lower() == "auto" else \
+        settings.getbool("AGGREGATOR_EXTRACT_EMBEDDING", False)
+    if not wanted or not settings.getbool("AGGREGATOR_DEDUP_ENABLED", True):
         return False
     weight = settings.get("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT")
     if weight is None:
         from aggregator.dedup import DedupConfig
 
-        return DedupConfig().story_embedding_weight > 0
-    return float(weight) > 0
+        return wanted if DedupConfig().story_embedding_weight > 0 else False
+    return wanted if float(weight) > 0 else False
+
+
+class _LanguageMix:
+    """The languages of the articles this process extracted (every crawler of it), for
+    ``AGGREGATOR_EXTRACT_EMBEDDING = auto``: mixed once :data:`MIN_ARTICLES` are seen and the second most
+    common language the model knows has :data:`MIN_SHARE` of them. On the multilingual development sets ~75 %
+    of the articles meet a candidate in another language and need their vector: computed in the workers they
+    cost the crawl's thread nothing; in one language none is needed, and the model is never loaded."""
+
+    MIN_ARTICLES = 20
+    MIN_SHARE = 0.05
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._mixed = False
+
+    def observe(self, language: str) -> None:
+        from aggregator.dedup.embed import supported
+
+        if language and supported(language) and not self._mixed:
+            self.counts[language.split("-")[0].split("_")[0].lower()] += 1
+
+    def mixed(self) -> bool:
+        if not self._mixed:
+            total = sum(self.counts.values())
+            top = self.counts.most_common(2)
+            self._mixed = total >= self.MIN_ARTICLES and len(top) == 2 and top[1][1] >= self.MIN_SHARE * total
+        return self._mixed
+
+
+_languages = _LanguageMix()
 
 
 def _preload_encoder() -> None:
@@ -95,10 +130,10 @@ class NewsSpider(scrapy.Spider):
         workers = extract_pool.default_workers() if workers in (None, "") else int(workers)
         spider.embed_in_workers = _embedding_wanted(settings)
         spider.dedup_in_workers = settings.getbool("AGGREGATOR_DEDUP_ENABLED", True)  # its features, in the workers
-        if workers > 0 and spider.embed_in_workers:
+        if workers > 0 and spider.embed_in_workers is True:
             _preload_encoder()
         if workers > 0:
-            spider._pool = extract_pool.acquire(workers, embedding=spider.embed_in_workers,
+            spider._pool = extract_pool.acquire(workers, embedding=spider.embed_in_workers is True,
                                                 dedup=spider.dedup_in_workers)
             if spider._pool is None:
                 logger.warning("no extraction worker process could start; extracting in a thread")
@@ -224,7 +259,8 @@ class NewsSpider(scrapy.Spider):
             # extraction is CPU-bound (lxml, trafilatura): off the reactor thread so downloads go on
             if self._pool is not None:
                 # the story embedding too when asked (AGGREGATOR_EXTRACT_EMBEDDING): ~8 ms of CPU in a worker
-                article = await self._pool.extract(response.body, response.url, embedding=self.embed_in_workers,
+                embed = self.embed_in_workers is True or (self.embed_in_workers == "auto" and _languages.mixed())
+                article = await self._pool.extract(response.body, response.url, embedding=embed,
                                                    dedup=self.dedup_in_workers,
                                                    **kwargs)
             else:
@@ -249,6 +285,8 @@ class NewsSpider(scrapy.Spider):
             if flag in flags:  # a stated date we could not read, or a zone name nobody knows
                 stats.inc_value(f"extract/dates/{key}")
                 stats.inc_value(f"extract/dates/{key}/{self.source.name}")
+        if self.embed_in_workers == "auto":
+            _languages.observe(str(article.get("language") or ""))
         item = {k: article.get(k) for k in FIELD_NAMES if k in article}
         item["source"] = self.source.name
         for carried in (CARRIED_FIELD, DEDUP_FEATURES):  # computed by the worker for the dedup step

@@ -119,3 +119,24 @@ def test_a_vector_is_made_only_when_a_pair_in_two_languages_needs_it() -> None:
     changed = dict(EN, title="Ford recalls Kuga hybrids", body=ART["body"])
     lazy.add(changed)
     assert (lazy.embedding.vectors([1])[0] == E.vector(embedding_input(changed))).all()
+
+
+def test_auto_asks_the_workers_for_the_embedding_once_the_crawl_mixes_languages() -> None:
+    from scrapy.settings import Settings
+
+    from spiders.news import _embedding_wanted, _LanguageMix
+
+    assert _embedding_wanted(Settings()) == "auto"
+    assert _embedding_wanted(Settings({"AGGREGATOR_EXTRACT_EMBEDDING": "1"})) is True
+    assert _embedding_wanted(Settings({"AGGREGATOR_EXTRACT_EMBEDDING": "auto",
+                                       "AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT": 0})) is False
+    assert _embedding_wanted(Settings({"AGGREGATOR_DEDUP_ENABLED": False})) is False
+    mix = _LanguageMix()
+    for _ in range(100):
+        mix.observe("en")
+    mix.observe("sv")  # a language the model does not know: no vector would be made for it
+    mix.observe("de")
+    assert not mix.mixed()  # one German report in a hundred English ones
+    for _ in range(5):
+        mix.observe("de-AT")
+    assert mix.mixed()

@@ -334,5 +334,5 @@ class EmbeddingIndex:
 
 
 __all__ = ["CARRIED_FIELD", "CENTER", "PENDING", "available", "vector",
-            "WEIGHT", "EMBED_CHARS", "XLANG_VETOES", "EmbeddingIndex", "EmbeddingUnavailable",
+           "WEIGHT", "EMBED_CHARS", "XLANG_VETOES", "EmbeddingIndex", "EmbeddingUnavailable",
            "carried_vector", "carry", "cosines", "supported", "embed_text", "encoder", "quantise", "recipe", "tag"]
