@@ -89,5 +89,8 @@ AGGREGATOR_MAX_AGE_DAYS = 0
 AGGREGATOR_MAX_PAGE_BYTES = 3 * 1024 * 1024
 # extraction runs in this many worker processes (0 = a thread of the crawl process); None = CPU count
 AGGREGATOR_EXTRACT_WORKERS = None
+# the workers also compute the story embedding: "auto" (once the crawl's articles mix languages), True, False;
+# otherwise the dedup step encodes an article only when a pair in two languages first needs its vector
+AGGREGATOR_EXTRACT_EMBEDDING = "auto"
 AGGREGATOR_RETRY_BASE_DELAY = 2.0
 AGGREGATOR_RETRY_MAX_DELAY = 60.0

@@ -69,3 +69,16 @@ def test_stale_or_malformed_features_are_recomputed() -> None:
     before = prepared.counts["stale"]
     dd.add({**a, prepared.FIELD: prepared.prepare(a)})
     assert prepared.counts["stale"] == before + 1
+
+
+def test_carried_signatures_are_used_only_by_a_state_that_signs_alike() -> None:
+    from aggregator.dedup.minhash import KPERM
+
+    arts = _articles()[:8]
+    carried = [{**a, prepared.FIELD: prepared.prepare(a)} for a in arts]  # signed as a new state signs (OPH)
+    assert carried[0][prepared.FIELD][2][8][0][0] != KPERM
+    for cfg in (DedupConfig(story_embedding_weight=0), DedupConfig(story_embedding_weight=0, minhash_scheme=KPERM)):
+        ref, dd = Deduplicator(cfg), Deduplicator(cfg)
+        assert [_key(dd.add(dict(a))) for a in carried] == [_key(ref.add(dict(a))) for a in arts]
+        n = dd.store.doc_number(arts[-1]["id"], create=False)
+        assert (dd.store.vec_get("sig", [n], cfg.num_perm) == ref.store.vec_get("sig", [n], cfg.num_perm)).all()

@@ -634,6 +634,7 @@ class Deduplicator:
         self._kept: tuple[int, list[str]] | None = None
         self._lexical: tuple[int, str, bool, Any] = (0, "", True, None)  # (number, text, fresh, terms), for _place
         self._order: tuple[Any, ...] | None = None
+        self._signed: tuple[int, np.ndarray, np.ndarray] | None = None  # (number, dup sig, story sig), prepared.py
 
     def _minhash_scheme(self) -> str:
         """The MinHash scheme of the state: stored signatures and band keys are only comparable
@@ -719,7 +720,11 @@ class Deduplicator:
         if pre is None:
             pre = self._prepare(title, lead, body, lang, source, published, uncertainty, learned,
                                 lexical=bool(self.lexical.weight))
-        kept, shingles, keys, edge, feats, extra, text, lex = pre
+        kept, shingles, keys, edge, feats, extra, text, lex = pre[:8]
+        # carried from the extraction worker with the features (prepared.py): the packed record and the two
+        # MinHash signatures, used when signed as this state signs
+        packed = pre[8] if len(pre) > 8 and pre[8][0] == self._signing() else None
+        self._signed = (number, packed[2], packed[3]) if packed is not None else None
         self._kept = (number, kept)  # the new text in order, for the copy tier's verbatim passages
         # learn per-source boilerplate from head/tail lines
         if source and keys:
@@ -730,7 +735,7 @@ class Deduplicator:
             if new - learned:
                 self.store.put(f"bp:{source}", learned | new)
         head = _head(kept)
-        blob = Doc.pack(shingles, edge, pack_features(feats))
+        blob = packed[1] if packed is not None else Doc.pack(shingles, edge, pack_features(feats))
         # lexical evidence (c14lex): indexed in _place, once its document frequencies come with the LSH read
         self._lexical = (number, text, fresh, lex if self.lexical.weight else None)
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
@@ -1187,7 +1192,23 @@ class Deduplicator:
                 self.store.count_add("df", d.features()[1].tolist())
             return self._place(d, feats, pinned_story=pinned_story, first=old is None)
 
-    def _story_keys(self, d: Doc, feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray]:
+    def _signing(self) -> tuple[Any, ...]:
+        """What the MinHash signatures depend on besides the article: the state's scheme and the config."""
+        cfg = self.config
+        return (self.scheme, cfg.num_perm, cfg.story_num_perm, cfg.seed)
+
+    def _signatures_of(self, d: Doc, feats: F.StoryFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """``(dup signature, story signature)`` of ``d``: carried from the extraction worker, or computed."""
+        signed, self._signed = self._signed, None
+        if signed is not None and signed[0] == d.number:
+            return signed[1], signed[2]
+        return self.signer.sign(d.shingles), self._story_signature(feats)
+
+    def _story_signature(self, feats: F.StoryFeatures) -> np.ndarray:
+        return self.story_signer.sign(sorted_unique(np.array(feats.hashes(), dtype=np.uint32)))
+
+    def _story_keys(self, d: Doc, feats: F.StoryFeatures, sig: np.ndarray | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """Story-tier band keys of ``d``: ``(query keys, insert keys)``.
 
         A precisely dated article is indexed under its day bucket (salt = bucket) and, for undated
@@ -1197,7 +1218,8 @@ class Deduplicator:
         ``story_undated_candidates``).
         """
         cfg = self.config
-        sig = self.story_signer.sign(sorted_unique(np.array(feats.hashes(), dtype=np.uint32)))
+        if sig is None:
+            sig = self._story_signature(feats)
         undated = band_keys(sig, *self.story_bands, salt=-1)
         anytime = band_keys(sig, *self.story_bands, salt=-2)
         if not self._precise(d):
@@ -1242,9 +1264,9 @@ class Deduplicator:
                first: bool = True) -> Assignment:
         cfg = self.config
         store = self.store
-        sig = self.signer.sign(d.shingles)
+        sig, story_sig = self._signatures_of(d, feats)
         dkeys = band_keys(sig, *self.dup_bands, salt=0)
-        skeys, skeys_insert = self._story_keys(d, feats)
+        skeys, skeys_insert = self._story_keys(d, feats, story_sig)
         # both LSH spaces and the counters the story scores read, in one round trip on a shared store
         lex_number, lex_text, lex_fresh, tf = self._lexical
         story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],

@@ -26,7 +26,7 @@ from typing import Any
 #: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
 FIELD = "_dedup_features"
 #: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
-RECIPE = 2
+RECIPE = 3
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
@@ -58,7 +58,7 @@ def prepare(art: dict[str, Any], config: Any = None) -> tuple[str, list[int], tu
     """The :data:`FIELD` value for ``art`` (computed with no boilerplate learned; ``config``: a
     :class:`~.core.DedupConfig`, the defaults by default)."""
     global _worker_dd
-    from .core import DedupConfig, Deduplicator
+    from .core import DedupConfig, Deduplicator, Doc, pack_features
 
     if config is None:
         if _worker_dd is None:  # no embedding, no lexical index: only _prepare's own config is read
@@ -69,7 +69,12 @@ def prepare(art: dict[str, Any], config: Any = None) -> tuple[str, list[int], tu
     f = fields(art)
     keys: list[int] = []
     pre = dd._prepare(*f, set(), lexical=True, unit_keys=keys)
-    return tag(dd.config, *f), keys, pre
+    kept, shingles, _keys, edge, feats = pre[:5]
+    # what _doc_from_article and _place derive from these alone: the packed record and the two signatures,
+    # tagged with what signing depends on (the state's MinHash scheme may differ: then they are not used)
+    packed = (dd._signing(), Doc.pack(shingles, edge, pack_features(feats)), dd.signer.sign(shingles),
+              dd._story_signature(feats))
+    return tag(dd.config, *f), keys, (*pre, packed)
 
 
 def usable(art: dict[str, Any], config: Any, f: tuple[Any, ...], learned: set[int]) -> tuple[Any, ...] | None:
