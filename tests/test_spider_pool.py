@@ -109,9 +109,9 @@ def test_article_through_the_pool_equals_the_in_thread_result(tmp_path):
         assert len(items) == 1
         stats = crawler.stats.get_stats()
         assert stats["extract/articles"] == 1 and stats["extract/articles/electrek"] == 1
-        # the pool also carries the story embedding (tests/test_dedup_embed_workers.py); the thread does not
-        assert ("_embedding" in items[0]) == (workers > 0)
-        # and the article's own dedup features (tests/test_dedup_prepared.py)
+        # the story embedding only once the crawl mixes languages (tests/test_dedup_embed_workers.py): not here
+        assert "_embedding" not in items[0]
+        # the pool carries the article's own dedup features (tests/test_dedup_prepared.py); the thread does not
         assert ("_dedup_features" in items[0]) == (workers > 0)
         results[workers] = {k: v for k, v in items[0].items()
                             if k not in ("fetched_at", "_embedding", "_dedup_features")}
