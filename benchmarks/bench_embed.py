@@ -4,7 +4,9 @@ with ``story_embedding_weight`` on against off, on the same documents after the 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python -m benchmarks.bench_embed [--warm 4000] [--measure 1000]
 
 Rates are per core (CPU time of this process, pinned to one CPU), since the machine is shared; the
-encoder is loaded before the clock starts (its load time and memory are reported apart).
+encoder is loaded before the clock starts (its load time and memory are reported apart). Vectors are made
+only when a pair in two languages needs them (embed.py): on this corpus (English only) "on" encodes nothing,
+and the rows measure what the evidence costs a crawl in one language.
 """
 
 from __future__ import annotations
