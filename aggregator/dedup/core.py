@@ -118,7 +118,10 @@ class DedupConfig:
     dup_partial_overlap: int = 40
     dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
-    dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
+    dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
+    # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
+    # story candidate only): an excerpt of a long article has a Jaccard of |small| / |large|, far under the prefilter
+    dup_prefilter_share: float = 0.5
     dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
     dup_fact_min_numbers: int = 3  # ... and shares at least this many of them
     min_recall: float = 0.98
@@ -901,6 +904,36 @@ class Deduplicator:
         out.update(which[i] for i in np.flatnonzero(ok).tolist())
         return out
 
+    def _contained_estimate(self, d: Doc, nums: np.ndarray, est: np.ndarray, story_cand: set[int],
+                            docs: dict[int, Doc | None]) -> set[int]:
+        """Those of ``nums`` (candidates of ``d`` with MinHash estimates ``est``) that are story candidates, fell
+        under ``dup_prefilter``, and whose estimate still leaves ``dup_prefilter_share`` of the smaller text inside
+        the larger: verified exactly, as an excerpt of a long article (a partner's first paragraphs under its own
+        headline) has a Jaccard of about ``|small| / |large|`` whatever it holds.
+
+        With ``J`` the Jaccard of sets of sizes ``n_a`` and ``n_b``, the shared shingles number
+        ``I = J (n_a + n_b) / (1 + J)``; the estimated share of the smaller is ``I / min(n_a, n_b)``. Only very
+        unequal sizes reach the bar under the prefilter (``J`` = 0.05 needs the smaller under ~1/9 of the larger),
+        so few candidates are fetched. Fetched docs go into ``docs``."""
+        cfg = self.config
+        n_d = len(d.shingles)
+        if not story_cand or not n_d:
+            return set()
+        low = (est > 0) & (est < cfg.dup_prefilter)
+        out: set[int] = set()
+        get = self.store.get
+        for n, e in zip(nums[low].tolist(), est[low].tolist(), strict=True):
+            if n not in story_cand:
+                continue
+            o = docs[n] if n in docs else get(f"doc:{n}")
+            docs[n] = o
+            if o is None or o.expired:
+                continue
+            n_o = len(o.shingles)
+            if e * (n_d + n_o) / ((1.0 + e) * max(1, min(n_d, n_o))) >= cfg.dup_prefilter_share:
+                out.add(n)
+        return out
+
     def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
         """``(rule, similarity, symmetric, share)``: which rule (if any, else ``""``) makes ``a`` a copy of ``b``.
 
@@ -1274,6 +1307,7 @@ class Deduplicator:
             # (a shared 150-character passage leaves a MinHash estimate above 0 but maybe below the prefilter)
             low = nums[(est > 0) & (est < cfg.dup_prefilter)].tolist()
             check |= self._same_headline(d, story_cand.intersection(low), docs)
+            check |= self._contained_estimate(d, nums, est, story_cand, docs)
             for n in sorted(check):
                 o: Doc | None = docs[n] if n in docs else store.get(f"doc:{n}")
                 docs[n] = o
