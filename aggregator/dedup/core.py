@@ -916,12 +916,15 @@ class Deduplicator:
         unequal sizes reach the bar under the prefilter (``J`` = 0.05 needs the smaller under ~1/9 of the larger),
         so few candidates are fetched. Fetched docs go into ``docs``."""
         cfg = self.config
-        n_d = len(d.shingles)
+        n_d = d._layout()[0]
         if not story_cand or not n_d:
             return set()
-        low = (est > 0) & (est < cfg.dup_prefilter)
+        # 1 or 2 agreeing entries of the signature are what unrelated texts of one window show (~85 % of these
+        # candidates); an excerpt of 40+ shingles in a text 30 times its size shows ~4
+        low = (est >= 3.0 / cfg.num_perm) & (est < cfg.dup_prefilter)
         out: set[int] = set()
         get = self.store.get
+        bar = cfg.dup_prefilter_share
         for n, e in zip(nums[low].tolist(), est[low].tolist(), strict=True):
             if n not in story_cand:
                 continue
@@ -929,8 +932,8 @@ class Deduplicator:
             docs[n] = o
             if o is None or o.expired:
                 continue
-            n_o = len(o.shingles)
-            if e * (n_d + n_o) / ((1.0 + e) * max(1, min(n_d, n_o))) >= cfg.dup_prefilter_share:
+            n_o = o._layout()[0]  # (the shingle count, without reading the shingles)
+            if e * (n_d + n_o) >= bar * (1.0 + e) * max(1, min(n_d, n_o)):
                 out.add(n)
         return out
 
