@@ -223,3 +223,14 @@ def test_excerpt_of_a_long_article_under_its_own_headline_is_a_copy() -> None:
     # the same pair with the size-aware prefilter off: never verified, so not a copy (what the check adds)
     off = _dups([long_story, excerpt], DedupConfig(dup_prefilter_share=2.0))
     assert off["wire"] != off["partner"]
+    # verified is not taken: a report quoting the first three paragraphs around text of its own (a share of ~0.7)
+    own = ["Dealers in Munich said few customers had called about the fault since the weekend.",
+           "Most expect the update to be installed overnight and nobody has cancelled an order yet."]
+    quote = _art("quote", "Dealers stay calm after the Volta camera recall", [own[0], *STORY[:3], own[1]],
+                 "city.example", "2025-03-04T11:00:00Z")
+    calls: list[set[int]] = []
+    dd = Deduplicator(DedupConfig())
+    seen = dd._contained_estimate
+    dd._contained_estimate = lambda *a: calls.append(seen(*a)) or calls[-1]  # type: ignore[method-assign]
+    assert dd.add(long_story).dup_id != dd.add(quote).dup_id
+    assert calls[-1]  # (it was sent to exact verification, and refused there)
