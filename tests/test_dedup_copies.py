@@ -234,3 +234,21 @@ def test_excerpt_of_a_long_article_under_its_own_headline_is_a_copy() -> None:
     dd._contained_estimate = lambda *a: calls.append(seen(*a)) or calls[-1]  # type: ignore[method-assign]
     assert dd.add(long_story).dup_id != dd.add(quote).dup_id
     assert calls[-1]  # (it was sent to exact verification, and refused there)
+
+
+def test_a_roundup_quoting_several_flashes_does_not_make_them_copies_of_each_other() -> None:
+    # a digest page holds three wire flashes about three makers whole: each flash lies inside it, but the
+    # second and third must not join the copy cluster the first joined (they share nothing with it)
+    flashes = [
+        "Kestrel Auto said on Monday it would recall 31,877 delivery vans because a loose connector can cut "
+        "power to the heating system in cold weather. Owners will be contacted by letter from next month.",
+        "Norrland EV will build a second battery plant near Umea for about 1.4 billion euros, the company "
+        "said, creating 900 jobs once cell production reaches full capacity in two years.",
+        "Sunbay Cars lowered its annual delivery forecast to 210,000 vehicles after weak demand in Europe and "
+        "higher freight costs, sending its shares down 6.2% in early trading in Hong Kong.",
+    ]
+    digest = _art("digest", "The week in electric cars", [*flashes, *STORY[3:]], "digest.example")
+    arts = [digest] + [_art(f"f{i}", f.split(" said")[0].split(" will")[0], [f], f"wire{i}.example",
+                            "2025-03-04T10:00:00Z") for i, f in enumerate(flashes)]
+    dup = _dups(arts)
+    assert len({dup["f0"], dup["f1"], dup["f2"]}) == 3

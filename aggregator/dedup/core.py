@@ -937,6 +937,32 @@ class Deduplicator:
                 out.add(n)
         return out
 
+    def _hold_back_compilations(self, d: Doc, hits: list[tuple[float, Doc]], contained: set[int],
+                                sig: np.ndarray) -> list[tuple[float, Doc]]:
+        """``hits`` without the containment hits (``contained``) whose copy cluster holds another member that ``d``
+        shares next to nothing with: a long page quoting several short texts whole (a roundup, a live blog)
+        contains each of them, and through it two reports of different events would become copies of each
+        other. Read from the stored signatures (``sig``: ``d``'s) and set sizes, so members never compared with
+        ``d`` count too: shared shingles ``I = J (n_a + n_b) / (1 + J)`` under a quarter of the smaller text.
+        Members of one text's copy cluster (its reprints, updates, excerpts of its opening) share most of it.
+        Symmetric hits are not held back (see :meth:`_place`)."""
+        out: list[tuple[float, Doc]] = []
+        get = self.store.get
+        n_d = d._layout()[0]
+        for sim, o in hits:
+            cl = get(f"c:{self._resolve(o.dup_id)}") if o.number in contained else None
+            others = [m for m in cl.members if m not in (o.number, d.number)] if cl is not None else []
+            if others:
+                nums = np.array(others, dtype=np.int64)
+                est = self._estimates(nums, sig)
+                docs = [get(f"doc:{m}") for m in others]
+                n_m = np.array([0 if m is None or m.expired else m._layout()[0] for m in docs], dtype=np.float64)
+                shared = est * (n_d + n_m) / (1.0 + est)
+                if ((n_m > 0) & (shared < 0.25 * np.minimum(n_d, n_m))).any():
+                    continue
+            out.append((sim, o))
+        return out
+
     def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
         """``(rule, similarity, symmetric, share)``: which rule (if any, else ``""``) makes ``a`` a copy of ``b``.
 
@@ -1343,6 +1369,8 @@ class Deduplicator:
                     continue
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
+        if contained:
+            dup_hits = self._hold_back_compilations(d, dup_hits, contained, sig)
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
         unc_d = d.unc
         ta, get = d.published, store.get
