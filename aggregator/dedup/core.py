@@ -86,7 +86,8 @@ class DedupConfig:
     of the original. Candidates whose MinHash estimate is below ``dup_prefilter`` (far under any
     verification threshold) are dropped before exact verification, in one vectorised step -- except
     story candidates under the same headline (a reprint behind other page furniture can share one
-    long passage and little else).
+    long passage and little else) and story candidates whose estimate, read with both set sizes, leaves
+    ``dup_prefilter_share`` of the smaller text inside the larger (an excerpt of a long article).
     """
 
     num_perm: int = 128
