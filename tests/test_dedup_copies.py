@@ -27,8 +27,8 @@ def _art(i: str, title: str, paras: list[str], src: str, when: str = "2025-03-04
             "language": "en"}
 
 
-def _dups(arts: list[dict]) -> dict[str, str]:
-    dd = Deduplicator(DedupConfig())
+def _dups(arts: list[dict], config: DedupConfig | None = None) -> dict[str, str]:
+    dd = Deduplicator(config or DedupConfig())
     return {a["id"]: dd.add(a).dup_id for a in arts}
 
 
@@ -200,3 +200,55 @@ def test_cluster_states_without_the_apart_list_load() -> None:
     old.__setstate__(state)
     assert old.apart == [] and old.members == [1, 2]
     assert pickle.loads(pickle.dumps(cl)).apart == [7]
+
+
+def test_excerpt_of_a_long_article_under_its_own_headline_is_a_copy() -> None:
+    # a partner prints the first three paragraphs of a long wire story under its own headline: a Jaccard of
+    # ~0.06 (far under the prefilter); the estimate read with both set sizes sends it to exact verification
+    import random
+
+    rng = random.Random(11)
+    vocab = ("battery cell module pack plant line shift supplier order contract price margin quarter dealer "
+             "fleet charger grid tariff subsidy model sedan van truck software update sensor camera brake "
+             "motor inverter factory worker union board investor analyst market share forecast cost").split()
+    rest = [" ".join(rng.choice(vocab) for _ in range(40)).capitalize() + "." for _ in range(30)]
+    long_story = _art("wire", TITLE, [*STORY, *rest], "wire.example")
+    excerpt = _art("partner", "Camera fault: Volta calls back its sedans", STORY[:3], "partner.example",
+                   "2025-03-04T10:00:00Z")
+    dd = Deduplicator(DedupConfig())
+    a, b = dd.add(long_story), dd.add(excerpt)
+    da, db = dd._get_doc("wire"), dd._get_doc("partner")
+    assert len(np.intersect1d(da.shingles, db.shingles)) / len(np.union1d(da.shingles, db.shingles)) < 0.1
+    assert a.dup_id == b.dup_id and a.story_id == b.story_id
+    # the same pair with the size-aware prefilter off: never verified, so not a copy (what the check adds)
+    off = _dups([long_story, excerpt], DedupConfig(dup_prefilter_share=2.0))
+    assert off["wire"] != off["partner"]
+    # verified is not taken: a report quoting the first three paragraphs around text of its own (a share of ~0.7)
+    own = ["Dealers in Munich said few customers had called about the fault since the weekend.",
+           "Most expect the update to be installed overnight and nobody has cancelled an order yet."]
+    quote = _art("quote", "Dealers stay calm after the Volta camera recall", [own[0], *STORY[:3], own[1]],
+                 "city.example", "2025-03-04T11:00:00Z")
+    calls: list[set[int]] = []
+    dd = Deduplicator(DedupConfig())
+    seen = dd._contained_estimate
+    dd._contained_estimate = lambda *a: calls.append(seen(*a)) or calls[-1]  # type: ignore[method-assign]
+    assert dd.add(long_story).dup_id != dd.add(quote).dup_id
+    assert calls[-1]  # (it was sent to exact verification, and refused there)
+
+
+def test_a_roundup_quoting_several_flashes_does_not_make_them_copies_of_each_other() -> None:
+    # a digest page holds three wire flashes about three makers whole: each flash lies inside it, but the
+    # second and third must not join the copy cluster the first joined (they share nothing with it)
+    flashes = [
+        "Kestrel Auto said on Monday it would recall 31,877 delivery vans because a loose connector can cut "
+        "power to the heating system in cold weather. Owners will be contacted by letter from next month.",
+        "Norrland EV will build a second battery plant near Umea for about 1.4 billion euros, the company "
+        "said, creating 900 jobs once cell production reaches full capacity in two years.",
+        "Sunbay Cars lowered its annual delivery forecast to 210,000 vehicles after weak demand in Europe and "
+        "higher freight costs, sending its shares down 6.2% in early trading in Hong Kong.",
+    ]
+    digest = _art("digest", "The week in electric cars", [*flashes, *STORY[3:]], "digest.example")
+    arts = [digest] + [_art(f"f{i}", f.split(" said")[0].split(" will")[0], [f], f"wire{i}.example",
+                            "2025-03-04T10:00:00Z") for i, f in enumerate(flashes)]
+    dup = _dups(arts)
+    assert len({dup["f0"], dup["f1"], dup["f2"]}) == 3

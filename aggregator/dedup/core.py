@@ -86,7 +86,8 @@ class DedupConfig:
     of the original. Candidates whose MinHash estimate is below ``dup_prefilter`` (far under any
     verification threshold) are dropped before exact verification, in one vectorised step -- except
     story candidates under the same headline (a reprint behind other page furniture can share one
-    long passage and little else).
+    long passage and little else) and story candidates whose estimate, read with both set sizes, leaves
+    ``dup_prefilter_share`` of the smaller text inside the larger (an excerpt of a long article).
     """
 
     num_perm: int = 128
@@ -118,7 +119,10 @@ class DedupConfig:
     dup_partial_overlap: int = 40
     dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
-    dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly
+    dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
+    # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
+    # story candidate only): an excerpt of a long article has a Jaccard of |small| / |large|, far under the prefilter
+    dup_prefilter_share: float = 0.5
     dup_fact_threshold: float = 0.25  # Jaccard enough for a copy that keeps all specific figures
     dup_fact_min_numbers: int = 3  # ... and shares at least this many of them
     min_recall: float = 0.98
@@ -907,6 +911,65 @@ class Deduplicator:
         out.update(which[i] for i in np.flatnonzero(ok).tolist())
         return out
 
+    def _contained_estimate(self, d: Doc, nums: np.ndarray, est: np.ndarray, story_cand: set[int],
+                            docs: dict[int, Doc | None]) -> set[int]:
+        """Those of ``nums`` (candidates of ``d`` with MinHash estimates ``est``) that are story candidates, fell
+        under ``dup_prefilter``, and whose estimate still leaves ``dup_prefilter_share`` of the smaller text inside
+        the larger: verified exactly, as an excerpt of a long article (a partner's first paragraphs under its own
+        headline) has a Jaccard of about ``|small| / |large|`` whatever it holds.
+
+        With ``J`` the Jaccard of sets of sizes ``n_a`` and ``n_b``, the shared shingles number
+        ``I = J (n_a + n_b) / (1 + J)``; the estimated share of the smaller is ``I / min(n_a, n_b)``. Only very
+        unequal sizes reach the bar under the prefilter (``J`` = 0.05 needs the smaller under ~1/9 of the larger),
+        so few candidates are fetched. Fetched docs go into ``docs``."""
+        cfg = self.config
+        n_d = d._layout()[0]
+        if not story_cand or not n_d:
+            return set()
+        # 1 or 2 agreeing entries of the signature are what unrelated texts of one window show (~85 % of these
+        # candidates); an excerpt of 40+ shingles in a text 30 times its size shows ~4
+        low = (est >= 3.0 / cfg.num_perm) & (est < cfg.dup_prefilter)
+        out: set[int] = set()
+        get = self.store.get
+        bar = cfg.dup_prefilter_share
+        for n, e in zip(nums[low].tolist(), est[low].tolist(), strict=True):
+            if n not in story_cand:
+                continue
+            o = docs[n] if n in docs else get(f"doc:{n}")
+            docs[n] = o
+            if o is None or o.expired:
+                continue
+            n_o = o._layout()[0]  # (the shingle count, without reading the shingles)
+            if e * (n_d + n_o) >= bar * (1.0 + e) * max(1, min(n_d, n_o)):
+                out.add(n)
+        return out
+
+    def _hold_back_compilations(self, d: Doc, hits: list[tuple[float, Doc]], contained: set[int],
+                                sig: np.ndarray) -> list[tuple[float, Doc]]:
+        """``hits`` without the containment hits (``contained``) whose copy cluster holds another member that ``d``
+        shares next to nothing with: a long page quoting several short texts whole (a roundup, a live blog)
+        contains each of them, and through it two reports of different events would become copies of each
+        other. Read from the stored signatures (``sig``: ``d``'s) and set sizes, so members never compared with
+        ``d`` count too: shared shingles ``I = J (n_a + n_b) / (1 + J)`` under a quarter of the smaller text.
+        Members of one text's copy cluster (its reprints, updates, excerpts of its opening) share most of it.
+        Symmetric hits are not held back (see :meth:`_place`)."""
+        out: list[tuple[float, Doc]] = []
+        get = self.store.get
+        n_d = d._layout()[0]
+        for sim, o in hits:
+            cl = get(f"c:{self._resolve(o.dup_id)}") if o.number in contained else None
+            others = [m for m in cl.members if m not in (o.number, d.number)] if cl is not None else []
+            if others:
+                nums = np.array(others, dtype=np.int64)
+                est = self._estimates(nums, sig)
+                docs = [get(f"doc:{m}") for m in others]
+                n_m = np.array([0 if m is None or m.expired else m._layout()[0] for m in docs], dtype=np.float64)
+                shared = est * (n_d + n_m) / (1.0 + est)
+                if ((n_m > 0) & (shared < 0.25 * np.minimum(n_d, n_m))).any():
+                    continue
+            out.append((sim, o))
+        return out
+
     def _copy_rule(self, a: Doc, b: Doc, bp: set[int] | None = None) -> tuple[str, float, bool, float]:
         """``(rule, similarity, symmetric, share)``: which rule (if any, else ``""``) makes ``a`` a copy of ``b``.
 
@@ -1297,6 +1360,7 @@ class Deduplicator:
             # (a shared 150-character passage leaves a MinHash estimate above 0 but maybe below the prefilter)
             low = nums[(est > 0) & (est < cfg.dup_prefilter)].tolist()
             check |= self._same_headline(d, story_cand.intersection(low), docs)
+            check |= self._contained_estimate(d, nums, est, story_cand, docs)
             for n in sorted(check):
                 o: Doc | None = docs[n] if n in docs else store.get(f"doc:{n}")
                 docs[n] = o
@@ -1329,6 +1393,8 @@ class Deduplicator:
                     continue
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
+        if contained:
+            dup_hits = self._hold_back_compilations(d, dup_hits, contained, sig)
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
         unc_d = d.unc
         ta, get = d.published, store.get
