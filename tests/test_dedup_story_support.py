@@ -55,11 +55,10 @@ def test_support_from_copies_of_one_text_counts_once() -> None:
                 "published_at": "2025-03-17T00:00:00Z"})
     d1, d2 = dd._get_doc("a1"), dd._get_doc("a2")
     d2.story_id = d1.story_id
-    resolved = {d1.story_id: d1.story_id}
-    probs = np.array([0.5, 0.5])
-    assert dd._supported_stories([], probs, [d1, d2], resolved, bar=0.4) == [(0.5, d1)]
+    support = {d1.story_id: [(0.5, d1), (0.45, d2)]}
+    assert dd._supported_stories([], support) == [(0.5, d1)]
     d2.dup_id = d1.dup_id  # a copy of a1: one text, one agreement
-    assert dd._supported_stories([], probs, [d1, d2], resolved, bar=0.4) == []
+    assert dd._supported_stories([], support) == []
     # a story already linked at the bar is not listed twice
     d2.dup_id = "d-other"
-    assert dd._supported_stories([(0.7, d1)], probs, [d1, d2], resolved, bar=0.4) == [(0.7, d1)]
+    assert dd._supported_stories([(0.7, d1)], support) == [(0.7, d1)]

@@ -1244,21 +1244,15 @@ class Deduplicator:
                 self.store.vec_put("sig", int(numbers[i]), sigs[i])
         return sigs
 
-    def _supported_stories(self, story_hits: list[tuple[float, Doc]], probs: np.ndarray, story_docs: list[Doc],
-                           resolved: dict[str, str], bar: float) -> list[tuple[float, Doc]]:
-        """``story_hits`` and, for each story without one, its best-linked member when its two best-linked
-        scored members in two copy clusters both link at ``p >= bar``: two independent members (not copies
-        of one text) agreeing with the article, each under the link bar, are evidence of one event that no
-        single link carries (``story_support_link``)."""
-        have = {resolved[o.story_id] for _p, o in story_hits}
-        top: dict[str, list[tuple[float, Doc]]] = {}
-        for p, o in zip(probs.tolist(), story_docs, strict=True):
-            if p >= bar:
-                sid = resolved[o.story_id]
-                if sid not in have:
-                    top.setdefault(sid, []).append((p, o))
-        extra = [max(v, key=lambda x: (x[0], -x[1].number)) for v in top.values()
-                 if len(v) >= 2 and len({self._resolve(o.dup_id) for _p, o in v}) >= 2]
+    def _supported_stories(self, story_hits: list[tuple[float, Doc]], support: dict[str, list[tuple[float, Doc]]]
+                           ) -> list[tuple[float, Doc]]:
+        """``story_hits`` and, for each other story, its best-linked member when two of its scored members that
+        are not copies of one text link with the article at ``story_support_link <= p < story_link`` (``support``:
+        those links per story): two independent moderate agreements are evidence of one event that no single
+        link carries. The stories added face the same join tests as the linked ones."""
+        have = {self._resolve(o.story_id) for _p, o in story_hits}
+        extra = [max(v, key=lambda x: (x[0], -x[1].number)) for sid, v in support.items()
+                 if sid not in have and len(v) >= 2 and len({self._resolve(o.dup_id) for _p, o in v}) >= 2]
         if not extra:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
@@ -1396,6 +1390,8 @@ class Deduplicator:
         by_story: dict[str, list[float]] = {}
         dated_best: dict[str, float] = {}  # per story, the best link of d to one of its dated members
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
+        support: dict[str, list[tuple[float, Doc]]] = {}  # per story, its links under the bar (story_support_link)
+        support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
         for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
             bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
             sid = resolved.get(o.story_id)
@@ -1408,11 +1404,11 @@ class Deduplicator:
                 fig_sids.add(sid)
             if p >= bar:
                 story_hits.append((p, o))
+            elif p >= support_bar:
+                support.setdefault(sid, []).append((p, o))
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
-        joinable = story_hits
-        if cfg.story_support_link > 0:
-            joinable = self._supported_stories(story_hits, probs, story_docs, resolved, bar=cfg.story_support_link)
+        joinable = self._supported_stories(story_hits, support) if support else story_hits
 
         # choose the story: pinned > best copy's story > the story with the best link whose members agree
         # on average (the mean over its scored members >= story_join_mean, a centroid test that keeps one
