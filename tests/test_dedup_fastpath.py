@@ -103,6 +103,38 @@ def test_extra_columns_equal_the_loop() -> None:
         assert np.array_equal(x_fast, x_ref)
 
 
+def test_periods_conflict_from_parts_equals_the_pairwise_form() -> None:
+    """The cached form reads each set's months and quarters once; the reference compares every pair."""
+    import itertools
+
+    sets = {frozenset(F.periods(t)) for t in TEXTS} | {frozenset(), frozenset({"m:11"}), frozenset({"q:?-h1"})}
+    sets |= {frozenset(c) for c in itertools.combinations(
+        ["ym:2024-11", "ym:2023-11", "m:11", "m:3", "q:2024-4", "q:?-4", "q:2023-2", "q:?-h2", "q:2024-h2"], 2)}
+    sets = sorted(sets, key=sorted)
+    assert sum(len(s) > 1 for s in sets) > 20
+    for a, b in itertools.product(sets, repeat=2):
+        assert F.periods_conflict_cached(a, b) == F.periods_conflict(set(a), set(b)), (a, b)
+
+
+def test_count_table_merge_equals_a_dict() -> None:
+    """CountTable folds pending counts into its sorted arrays by merging (no sort of the whole table)."""
+    from aggregator.dedup.store import CountTable
+
+    rng = np.random.default_rng(7)
+    for spill in (1, 7, 500):
+        table, ref = CountTable(spill=spill), {}
+        for _ in range(60):
+            keys = rng.integers(0, 2**63, size=int(rng.integers(0, 40))).tolist() + rng.integers(0, 50, 20).tolist()
+            by = int(rng.choice([1, 1, 3, -1]))
+            table.add(keys, by)
+            for k in keys:
+                ref[k] = ref.get(k, 0) + by
+            probe = keys[:10] + [5, 2**62 + 1]
+            assert table.get(probe) == [ref.get(k, 0) for k in probe]
+        back = pickle.loads(pickle.dumps(table))  # (pickling folds)
+        assert back.keys.tolist() == sorted(ref) and back.vals.tolist() == [ref[k] for k in sorted(ref)]
+
+
 def test_feature_record_is_derived_and_never_pickled() -> None:
     from aggregator.dedup import Deduplicator, open_store
     from aggregator.dedup.core import _EMPTY_BLOB, _feature_record
@@ -188,6 +220,7 @@ def test_story_columns_give_the_reference_decisions() -> None:
         da, db = ref._get_doc(art["id"]), cols._get_doc(art["id"])
         assert (da.links, da.similarity) == (db.links, db.similarity), art["id"]
     c = cols.store.columns
+    assert c.resolved and not ref.store.columns.resolved  # story ids resolved from the memo, emptied on merges
     assert c.valid.sum() > 50 and not ref.store.columns.valid.any()  # the column path did run, the reference not
     back = pickle.loads(pickle.dumps(cols.store))  # never pickled: a loaded store starts without rows
     assert not back.columns.valid.any() and back.kv.keys() == cols.store.kv.keys()

@@ -1056,7 +1056,7 @@ class Deduplicator:
         if cols is not None:
             # every per-candidate input from the column store, the evidence in one compiled pass over the
             # arena of feature records (the same kernel and the same arithmetic as the reference below)
-            nums = np.fromiter((o.number for o in cands), dtype=np.int64, count=m)
+            nums = np.array([o.number for o in cands], dtype=np.int64)
             self._column_rows(cols, nums)
             ev = np.empty((m, 7))
             lens = np.empty((m, 3), dtype=np.int64)
@@ -1089,13 +1089,21 @@ class Deduplicator:
 
     # -- decisions / bans -----------------------------------------------------------------
     def _resolve(self, cid: str) -> str:
-        seen = set()
+        cols = self._columns()  # an in-process store remembers resolutions until the next alias is written
+        if cols is not None:
+            done = cols.resolved.get(cid)
+            if done is not None:
+                return done
+        first, seen = cid, set()
         while True:
             nxt = self.store.get(f"alias:{cid}")
             if not nxt or cid in seen:
-                return cid
+                break
             seen.add(cid)
             cid = nxt
+        if cols is not None:
+            cols.resolved[first] = cid
+        return cid
 
     def _banned_story(self, aid: str, sid: str) -> bool:
         bans = self.store.get(f"ban:{aid}") or set()

@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,10 +157,10 @@ class CountTable:
     def __init__(self, items: dict[int, int] | None = None, spill: int = 8192) -> None:
         self.keys = np.empty(0, dtype=np.uint64)
         self.vals = np.empty(0, dtype=np.int64)
-        self.pending: dict[int, int] = {}
+        self.pending: Counter[int] = Counter()  # (a Counter: update() counts a list in one C loop)
         self.spill = spill
         if items:
-            self.pending = dict(items)
+            self.pending = Counter(items)
             self._fold()
 
     def __len__(self) -> int:
@@ -168,8 +169,11 @@ class CountTable:
 
     def add(self, keys: list[int], by: int = 1) -> None:
         pend = self.pending
-        for k in keys:
-            pend[k] = pend.get(k, 0) + by
+        if by == 1:
+            pend.update(keys)
+        else:
+            for k in keys:
+                pend[k] = pend.get(k, 0) + by
         if len(pend) >= self.spill:
             self._fold()
 
@@ -181,23 +185,32 @@ class CountTable:
             out = np.where(self.keys[pos] == q, self.vals[pos], 0).tolist()
         pend = self.pending
         if pend:
-            for i, k in enumerate(keys):
-                out[i] += pend.get(k, 0)
+            pg = pend.get
+            out = [o + pg(k, 0) for o, k in zip(out, keys, strict=True)]
         return out
 
     def _fold(self) -> None:
         if not self.pending:
             return
-        k = np.concatenate([self.keys, np.fromiter(self.pending.keys(), dtype=np.uint64, count=len(self.pending))])
-        v = np.concatenate([self.vals, np.fromiter(self.pending.values(), dtype=np.int64, count=len(self.pending))])
-        order = np.argsort(k, kind="stable")
-        k, v = k[order], v[order]
-        first = np.empty(len(k), dtype=bool)
-        first[:1] = True
-        np.not_equal(k[1:], k[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        self.keys, self.vals = k[starts], np.add.reduceat(v, starts) if len(v) else v
-        self.pending = {}
+        pend = self.pending
+        pk = np.fromiter(pend.keys(), dtype=np.uint64, count=len(pend))
+        pv = np.fromiter(pend.values(), dtype=np.int64, count=len(pend))
+        order = np.argsort(pk)
+        pk, pv = pk[order], pv[order]
+        if len(self.keys):
+            # merge the few sorted pending keys into the long sorted arrays (no sort of the whole table:
+            # ~a million document-frequency keys at 100k articles)
+            pos = np.searchsorted(self.keys, pk)
+            hit = pos < len(self.keys)
+            hit[hit] = self.keys[pos[hit]] == pk[hit]
+            vals = self.vals.copy()
+            vals[pos[hit]] += pv[hit]
+            new = ~hit
+            self.keys = np.insert(self.keys, pos[new], pk[new])
+            self.vals = np.insert(vals, pos[new], pv[new])
+        else:
+            self.keys, self.vals = pk, pv
+        self.pending = Counter()
 
     def __getstate__(self) -> dict[str, Any]:
         self._fold()
@@ -205,7 +218,7 @@ class CountTable:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.keys, self.vals, self.spill = state["keys"], state["vals"], state["spill"]
-        self.pending = {}
+        self.pending = Counter()
 
 
 class DocColumns:
@@ -241,6 +254,8 @@ class DocColumns:
         self.tg = np.zeros(4096, dtype=np.int64)
         self.fb_used = self.tg_used = 0
         self.langs: dict[str, int] = {}
+        # cluster id -> the id it resolves to through its aliases; emptied whenever an alias is written
+        self.resolved: dict[str, str] = {}
         self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
 
     def lang_id(self, lang: str, create: bool = False) -> int:
@@ -261,6 +276,8 @@ class DocColumns:
         least 65,536: their arena slices are garbage, and rows refill lazily. Call before filling rows."""
         if self.stale > max(65536, live_hint):
             self.clear()
+        elif len(self.resolved) > max(65536, 2 * live_hint):  # (ids of stories long gone)
+            self.resolved.clear()
 
     def missing(self, numbers: np.ndarray) -> np.ndarray:
         """Those of ``numbers`` without a current row."""
@@ -404,11 +421,15 @@ class MemoryStore(Store):
         self.kv[key] = value
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
+        elif key.startswith("alias:"):
+            self.columns.resolved.clear()
 
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
+        elif key.startswith("alias:"):
+            self.columns.resolved.clear()
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
         c = self.counts.get(space)
