@@ -135,6 +135,28 @@ def test_count_table_merge_equals_a_dict() -> None:
         assert back.keys.tolist() == sorted(ref) and back.vals.tolist() == [ref[k] for k in sorted(ref)]
 
 
+def test_extra_columns_from_the_column_store_equal_the_strings() -> None:
+    """core._extra_columns_from_rows reads kinds/years masks and period/code set numbers from store.DocColumns
+    rows; the same columns as story._extra_columns over the extra strings."""
+    from aggregator.dedup.core import _extra_columns_from_rows
+    from aggregator.dedup.store import DocColumns
+
+    extras = [S.pack_extra(F.deshout(F.nfkc(f"{r['title']}\n{r['body'][:1500]}")), r.get("language") or "")
+              for r in ROWS] + [S.pack_extra(t, "") for t in EDGE] + ["", "t:15.5", "y:2024 c:recall q:?-3 m:g6"]
+    cols = DocColumns()
+    nums = np.arange(1, len(extras) + 1)
+    n = len(extras)
+    cols.set_rows(nums.tolist(), [1] * n, [0.0] * n, [0.0] * n, [""] * n, [b""] * n, [b""] * n,
+                  [S._extra_code(e) for e in extras])
+    assert (cols.flags[nums] & DocColumns.CODED).all() and len(cols.sets) > 10
+    for a in extras[::3]:
+        x_rows = np.zeros((n, len(S.FEATURES)))
+        x_ref = np.zeros_like(x_rows)
+        _extra_columns_from_rows(x_rows, S._extra_code(a), cols, nums[::-1])
+        assert S._extra_columns(x_ref, a, extras[::-1])
+        assert np.array_equal(x_rows, x_ref), a
+
+
 def test_feature_record_is_derived_and_never_pickled() -> None:
     from aggregator.dedup import Deduplicator, open_store
     from aggregator.dedup.core import _EMPTY_BLOB, _feature_record

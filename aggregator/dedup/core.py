@@ -283,6 +283,39 @@ def _outside_window(gap: np.ndarray, other_language: np.ndarray, cfg: DedupConfi
     return far
 
 
+def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozenset[str], frozenset[str]],
+                             cols: DocColumns, nums: np.ndarray) -> None:
+    """Columns 7-12 and 18 of :func:`.story.pair_features` (kinds, years, periods, model codes) of the
+    candidates ``nums`` from their column-store rows: the arithmetic of :func:`.story._extra_columns` on
+    the same masks, each distinct set of periods or codes compared once."""
+    ka, ya, ymax_a, pa, ma = code_a
+    km = cols.km[nums]
+    shared_k = np.bitwise_count(km & np.uint64(ka))
+    x[:, 7] = shared_k / 2
+    x[:, 8] = (ka != 0) & (km != 0) & (shared_k == 0)
+    if ya:
+        ym = cols.ym[nums]
+        both = ym != 0
+        x[:, 11] = both & ((ym & np.uint64(ya)) == 0)
+        x[:, 12] = both & (cols.ymax[nums] != ymax_a)
+    sets = cols.sets
+    for items, ids, out in ((pa, cols.pid, (9, 10)), (ma, cols.mid, (18,))):
+        if not items:
+            continue
+        sid = ids[nums]
+        has = np.flatnonzero(sid)
+        if not len(has):
+            continue
+        uniq, inv = np.unique(sid[has], return_inverse=True)
+        if out == (18,):
+            x[has, 18] = np.array([float(not (items & sets[i])) for i in uniq.tolist()])[inv]
+        else:
+            v = np.array([(F.periods_conflict_cached(items, sets[i]), bool(items & sets[i])) for i in uniq.tolist()],
+                         dtype=np.float64)
+            x[has, 9] = v[inv, 0]
+            x[has, 10] = v[inv, 1]
+
+
 def _title_bigrams(title: str) -> bytes:
     """The headline's token bigrams (:func:`.text.title_grams`) as sorted ``int64`` bytes, not put in the
     shared cache (each document keeps its own copy: :attr:`Doc.tg`, :class:`.store.DocColumns`)."""
@@ -832,15 +865,18 @@ class Deduplicator:
         if not len(miss):
             return
         get = self.store.get
-        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-        nums, flags, pubs, uncs, langs, fbs, tgs = rows
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs, codes = rows
         nan = math.nan
+        code = S._extra_code
         for n in miss.tolist():
             o: Doc | None = get(f"doc:{n}")
             nums.append(n)
             if o is None:
                 flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
+                codes.append(None)
                 continue
+            codes.append(code(o.extra))
             expired = o.blob == _EMPTY_BLOB
             flags.append(DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
                 DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0) | (
@@ -1072,8 +1108,16 @@ class Deduplicator:
                 _time_gaps(d.published, d.unc, cands)  # S.days_between
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                               days, same)
+        code_a = S._extra_code(d.extra) if cols is not None else None
+        if code_a is None or not (cols.flags[nums] & DocColumns.CODED).all():  # type: ignore[union-attr]
+            return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
+                                   days, same)
+        # the kinds/years/periods/codes columns from the column store (no extra string per candidate)
+        x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
+        pa, ya, kinds_a, _unc, ma = S.parse_extra(d.extra)
+        if pa or ya or kinds_a or ma:
+            _extra_columns_from_rows(x, code_a, cols, nums)
+        return x
 
     def _story_scores(self, d: Doc, cands: list[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and

@@ -236,10 +236,13 @@ class DocColumns:
     stores keep one (another writer of a shared store could change a record behind it).
 
     ``flags``: :data:`EXISTS` (a record), :data:`EXPIRED` (its fingerprint dropped), :data:`TITLED`
-    (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra).
+    (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra), :data:`CODED`
+    (its extra's kinds, years, periods and model codes are in ``km``/``ym``/``ymax``/``pid``/``mid``: the
+    masks of :func:`.story._extra_code`, and the periods and codes as numbers into ``sets``, 0 for none).
     """
 
-    EXISTS, EXPIRED, TITLED, READ_DAYS = 1, 2, 4, 8
+    EXISTS, EXPIRED, TITLED, READ_DAYS, CODED = 1, 2, 4, 8, 16
+    _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid")
 
     def __init__(self) -> None:
         self.valid = np.zeros(0, dtype=bool)
@@ -250,6 +253,13 @@ class DocColumns:
         self.fb_at = np.zeros(0, dtype=np.int64)  # first word of the feature record in self.fb
         self.tg_at = np.zeros(0, dtype=np.int64)  # headline bigrams: self.tg[tg_at : tg_at + tg_n]
         self.tg_n = np.zeros(0, dtype=np.int64)
+        self.km = np.zeros(0, dtype=np.uint64)  # kinds of news, one bit each
+        self.ym = np.zeros(0, dtype=np.uint64)  # years named, bit y - 2000
+        self.ymax = np.zeros(0, dtype=np.int64)  # the latest year named (0: none)
+        self.pid = np.zeros(0, dtype=np.int32)  # its set of periods: self.sets[pid]
+        self.mid = np.zeros(0, dtype=np.int32)  # its set of model codes: self.sets[mid]
+        self.sets: list[frozenset[str]] = [frozenset()]
+        self.set_ids: dict[frozenset[str], int] = {frozenset(): 0}
         self.fb = np.zeros(4096, dtype=np.uint64)
         self.tg = np.zeros(4096, dtype=np.int64)
         self.fb_used = self.tg_used = 0
@@ -290,7 +300,7 @@ class DocColumns:
 
     def _grow_rows(self, n: int) -> None:
         cap = max(n + 1, 1024, len(self.valid) * 3 // 2)
-        for name in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n"):
+        for name in self._ROWS:
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
@@ -305,10 +315,20 @@ class DocColumns:
         arena[used : used + len(data)] = data
         return arena
 
+    def set_id(self, items: frozenset[str]) -> int:
+        """The number of a set of periods or model codes (equal sets, one number)."""
+        i = self.set_ids.get(items)
+        if i is None:
+            i = self.set_ids[items] = len(self.sets)
+            self.sets.append(items)
+        return i
+
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
-                 fbs: list[bytes], tgs: list[bytes]) -> None:
+                 fbs: list[bytes], tgs: list[bytes],
+                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None] | None = None) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
-        words; ``tgs`` sorted int64 headline bigrams): one append per arena."""
+        words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
+        extras, None where it does not fit the masks): one append per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)
@@ -329,14 +349,23 @@ class DocColumns:
         self.unc[nums] = uncs
         lang_id = self.lang_id
         self.lang[nums] = [lang_id(x, create=True) for x in langs]
+        if codes is not None:
+            fit = [c if c is not None else (0, 0, 0, frozenset(), frozenset()) for c in codes]
+            km, ym, ymax, ps, ms = zip(*fit, strict=True)
+            set_id = self.set_id
+            self.km[nums] = np.array(km, dtype=np.uint64)
+            self.ym[nums] = np.array(ym, dtype=np.uint64)
+            self.ymax[nums] = ymax
+            self.pid[nums] = [set_id(x) for x in ps]
+            self.mid[nums] = [set_id(x) for x in ms]
+            self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.valid[nums] = True
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 
     def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at",
-                                                      "tg_n", "fb", "tg"))
+        return sum(getattr(self, k).nbytes for k in (*self._ROWS, "fb", "tg"))
 
 
 class MemoryStore(Store):
