@@ -1127,8 +1127,9 @@ class Deduplicator:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
         x = self._story_features(d, cands)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
-        p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
-        p = self.embedding.boost(p, x, d.number, [o.number for o in cands])  # embedding evidence (e14embed)
+        numbers = [o.number for o in cands]
+        p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
+        p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
         return p, x
 
     # -- decisions / bans -----------------------------------------------------------------
@@ -1422,18 +1423,27 @@ class Deduplicator:
         by_story: dict[str, list[float]] = {}
         dated_best: dict[str, float] = {}  # per story, the best link of d to one of its dated members
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
+        # (hundreds of candidates in a full window: the loop reads no config and resolves each story id once)
+        bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
+        bar_undated = cfg.story_link_undated
         for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
-            bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
             sid = resolved.get(o.story_id)
             if sid is None:
                 sid = resolved[o.story_id] = self._resolve(o.story_id)
-            by_story.setdefault(sid, []).append(p)
-            if o.published is not None and p > dated_best.get(sid, -1.0):
-                dated_best[sid] = p
+            group = by_story.get(sid)
+            if group is None:
+                by_story[sid] = [p]
+            else:
+                group.append(p)
+            if o.published is not None:
+                if p > dated_best.get(sid, -1.0):
+                    dated_best[sid] = p
+                if p >= bar_dated:
+                    story_hits.append((p, o))
+            elif p >= bar_undated:
+                story_hits.append((p, o))
             if fig > 0:
                 fig_sids.add(sid)
-            if p >= bar:
-                story_hits.append((p, o))
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
 
