@@ -157,6 +157,19 @@ def test_extra_columns_from_the_column_store_equal_the_strings() -> None:
         assert np.array_equal(x_rows, x_ref), a
 
 
+def test_resolved_story_ids_follow_alias_writes() -> None:
+    """The per-process memo of resolved cluster ids is emptied whenever an alias is written or deleted."""
+    from aggregator.dedup import Deduplicator, open_store
+
+    dd = Deduplicator(store=open_store("memory:"))
+    dd.store.put("alias:s-a", "s-b")
+    assert dd._resolve("s-a") == "s-b" and dd.store.columns.resolved == {"s-a": "s-b"}
+    dd.store.put("alias:s-b", "s-c")  # s-b merged on: the memo must not answer s-b for s-a
+    assert not dd.store.columns.resolved and dd._resolve("s-a") == "s-c"
+    dd.store.delete("alias:s-b")
+    assert not dd.store.columns.resolved and dd._resolve("s-a") == "s-b"
+
+
 def test_feature_record_is_derived_and_never_pickled() -> None:
     from aggregator.dedup import Deduplicator, open_store
     from aggregator.dedup.core import _EMPTY_BLOB, _feature_record
