@@ -216,7 +216,7 @@ def numbers(text: str, lang: str = "") -> set[str]:
     pro Kilogramm" are one fact; a bare "200" is not).
     """
     out: set[str] = set()
-    if _COMPOUND_RE.search(text):
+    if not text.isascii() and _COMPOUND_RE.search(text):  # (its big units are Hangul or Chinese)
         text = _COMPOUND_RE.sub(_compound, text)
     for m in _NUM_RE.finditer(text):
         if not m.group(3) and _CLOCK_RE.match(text, m.end()):
