@@ -103,6 +103,73 @@ def test_extra_columns_equal_the_loop() -> None:
         assert np.array_equal(x_fast, x_ref)
 
 
+def test_periods_conflict_from_parts_equals_the_pairwise_form() -> None:
+    """The cached form reads each set's months and quarters once; the reference compares every pair."""
+    import itertools
+
+    sets = {frozenset(F.periods(t)) for t in TEXTS} | {frozenset(), frozenset({"m:11"}), frozenset({"q:?-h1"})}
+    sets |= {frozenset(c) for c in itertools.combinations(
+        ["ym:2024-11", "ym:2023-11", "m:11", "m:3", "q:2024-4", "q:?-4", "q:2023-2", "q:?-h2", "q:2024-h2"], 2)}
+    sets = sorted(sets, key=sorted)
+    assert sum(len(s) > 1 for s in sets) > 20
+    for a, b in itertools.product(sets, repeat=2):
+        assert F.periods_conflict_cached(a, b) == F.periods_conflict(set(a), set(b)), (a, b)
+
+
+def test_count_table_merge_equals_a_dict() -> None:
+    """CountTable folds pending counts into its sorted arrays by merging (no sort of the whole table)."""
+    from aggregator.dedup.store import CountTable
+
+    rng = np.random.default_rng(7)
+    for spill in (1, 7, 500):
+        table, ref = CountTable(spill=spill), {}
+        for _ in range(60):
+            keys = rng.integers(0, 2**63, size=int(rng.integers(0, 40))).tolist() + rng.integers(0, 50, 20).tolist()
+            by = int(rng.choice([1, 1, 3, -1]))
+            table.add(keys, by)
+            for k in keys:
+                ref[k] = ref.get(k, 0) + by
+            probe = keys[:10] + [5, 2**62 + 1]
+            assert table.get(probe) == [ref.get(k, 0) for k in probe]
+        back = pickle.loads(pickle.dumps(table))  # (pickling folds)
+        assert back.keys.tolist() == sorted(ref) and back.vals.tolist() == [ref[k] for k in sorted(ref)]
+
+
+def test_extra_columns_from_the_column_store_equal_the_strings() -> None:
+    """core._extra_columns_from_rows reads kinds/years masks and period/code set numbers from store.DocColumns
+    rows; the same columns as story._extra_columns over the extra strings."""
+    from aggregator.dedup.core import _extra_columns_from_rows
+    from aggregator.dedup.store import DocColumns
+
+    extras = [S.pack_extra(F.deshout(F.nfkc(f"{r['title']}\n{r['body'][:1500]}")), r.get("language") or "")
+              for r in ROWS] + [S.pack_extra(t, "") for t in EDGE] + ["", "t:15.5", "y:2024 c:recall q:?-3 m:g6"]
+    cols = DocColumns()
+    nums = np.arange(1, len(extras) + 1)
+    n = len(extras)
+    cols.set_rows(nums.tolist(), [1] * n, [0.0] * n, [0.0] * n, [""] * n, [b""] * n, [b""] * n,
+                  [S._extra_code(e) for e in extras])
+    assert (cols.flags[nums] & DocColumns.CODED).all() and len(cols.sets) > 10
+    for a in extras[::3]:
+        x_rows = np.zeros((n, len(S.FEATURES)))
+        x_ref = np.zeros_like(x_rows)
+        _extra_columns_from_rows(x_rows, S._extra_code(a), cols, nums[::-1])
+        assert S._extra_columns(x_ref, a, extras[::-1])
+        assert np.array_equal(x_rows, x_ref), a
+
+
+def test_resolved_story_ids_follow_alias_writes() -> None:
+    """The per-process memo of resolved cluster ids is emptied whenever an alias is written or deleted."""
+    from aggregator.dedup import Deduplicator, open_store
+
+    dd = Deduplicator(store=open_store("memory:"))
+    dd.store.put("alias:s-a", "s-b")
+    assert dd._resolve("s-a") == "s-b" and dd.store.columns.resolved == {"s-a": "s-b"}
+    dd.store.put("alias:s-b", "s-c")  # s-b merged on: the memo must not answer s-b for s-a
+    assert not dd.store.columns.resolved and dd._resolve("s-a") == "s-c"
+    dd.store.delete("alias:s-b")
+    assert not dd.store.columns.resolved and dd._resolve("s-a") == "s-b"
+
+
 def test_feature_record_is_derived_and_never_pickled() -> None:
     from aggregator.dedup import Deduplicator, open_store
     from aggregator.dedup.core import _EMPTY_BLOB, _feature_record
@@ -188,6 +255,7 @@ def test_story_columns_give_the_reference_decisions() -> None:
         da, db = ref._get_doc(art["id"]), cols._get_doc(art["id"])
         assert (da.links, da.similarity) == (db.links, db.similarity), art["id"]
     c = cols.store.columns
+    assert c.resolved and not ref.store.columns.resolved  # story ids resolved from the memo, emptied on merges
     assert c.valid.sum() > 50 and not ref.store.columns.valid.any()  # the column path did run, the reference not
     back = pickle.loads(pickle.dumps(cols.store))  # never pickled: a loaded store starts without rows
     assert not back.columns.valid.any() and back.kv.keys() == cols.store.kv.keys()

@@ -294,6 +294,39 @@ def _outside_window(gap: np.ndarray, other_language: np.ndarray, cfg: DedupConfi
     return far
 
 
+def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozenset[str], frozenset[str]],
+                             cols: DocColumns, nums: np.ndarray) -> None:
+    """Columns 7-12 and 18 of :func:`.story.pair_features` (kinds, years, periods, model codes) of the
+    candidates ``nums`` from their column-store rows: the arithmetic of :func:`.story._extra_columns` on
+    the same masks, each distinct set of periods or codes compared once."""
+    ka, ya, ymax_a, pa, ma = code_a
+    km = cols.km[nums]
+    shared_k = np.bitwise_count(km & np.uint64(ka))
+    x[:, 7] = shared_k / 2
+    x[:, 8] = (ka != 0) & (km != 0) & (shared_k == 0)
+    if ya:
+        ym = cols.ym[nums]
+        both = ym != 0
+        x[:, 11] = both & ((ym & np.uint64(ya)) == 0)
+        x[:, 12] = both & (cols.ymax[nums] != ymax_a)
+    sets = cols.sets
+    for items, ids, out in ((pa, cols.pid, (9, 10)), (ma, cols.mid, (18,))):
+        if not items:
+            continue
+        sid = ids[nums]
+        has = np.flatnonzero(sid)
+        if not len(has):
+            continue
+        uniq, inv = np.unique(sid[has], return_inverse=True)
+        if out == (18,):
+            x[has, 18] = np.array([float(not (items & sets[i])) for i in uniq.tolist()])[inv]
+        else:
+            v = np.array([(F.periods_conflict_cached(items, sets[i]), bool(items & sets[i])) for i in uniq.tolist()],
+                         dtype=np.float64)
+            x[has, 9] = v[inv, 0]
+            x[has, 10] = v[inv, 1]
+
+
 def _title_bigrams(title: str) -> bytes:
     """The headline's token bigrams (:func:`.text.title_grams`) as sorted ``int64`` bytes, not put in the
     shared cache (each document keeps its own copy: :attr:`Doc.tg`, :class:`.store.DocColumns`)."""
@@ -849,15 +882,18 @@ class Deduplicator:
         if not len(miss):
             return
         get = self.store.get
-        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-        nums, flags, pubs, uncs, langs, fbs, tgs = rows
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs, codes = rows
         nan = math.nan
+        code = S._extra_code
         for n in miss.tolist():
             o: Doc | None = get(f"doc:{n}")
             nums.append(n)
             if o is None:
                 flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
+                codes.append(None)
                 continue
+            codes.append(code(o.extra))
             expired = o.blob == _EMPTY_BLOB
             flags.append(DocColumns.EXISTS | (DocColumns.TITLED if o.title else 0) | (
                 DocColumns.READ_DAYS if "e:" in o.extra or "l:" in o.extra else 0) | (
@@ -1132,7 +1168,7 @@ class Deduplicator:
         if cols is not None:
             # every per-candidate input from the column store, the evidence in one compiled pass over the
             # arena of feature records (the same kernel and the same arithmetic as the reference below)
-            nums = np.fromiter((o.number for o in cands), dtype=np.int64, count=m)
+            nums = np.array([o.number for o in cands], dtype=np.int64)
             self._column_rows(cols, nums)
             ev = np.empty((m, 7))
             lens = np.empty((m, 3), dtype=np.int64)
@@ -1148,8 +1184,16 @@ class Deduplicator:
                 _time_gaps(d.published, d.unc, cands)  # S.days_between
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
-        return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
-                               days, same)
+        code_a = S._extra_code(d.extra) if cols is not None else None
+        if code_a is None or not (cols.flags[nums] & DocColumns.CODED).all():  # type: ignore[union-attr]
+            return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
+                                   days, same)
+        # the kinds/years/periods/codes columns from the column store (no extra string per candidate)
+        x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
+        pa, ya, kinds_a, _unc, ma = S.parse_extra(d.extra)
+        if pa or ya or kinds_a or ma:
+            _extra_columns_from_rows(x, code_a, cols, nums)
+        return x
 
     def _story_scores(self, d: Doc, cands: list[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and
@@ -1159,19 +1203,28 @@ class Deduplicator:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
         x = self._story_features(d, cands)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
-        p = self.lexical.boost(p, x, d.number, [o.number for o in cands])  # lexical evidence (c14lex)
-        p = self.embedding.boost(p, x, d.number, [o.number for o in cands])  # embedding evidence (e14embed)
+        numbers = [o.number for o in cands]
+        p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
+        p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
         return p, x
 
     # -- decisions / bans -----------------------------------------------------------------
     def _resolve(self, cid: str) -> str:
-        seen = set()
+        cols = self._columns()  # an in-process store remembers resolutions until the next alias is written
+        if cols is not None:
+            done = cols.resolved.get(cid)
+            if done is not None:
+                return done
+        first, seen = cid, set()
         while True:
             nxt = self.store.get(f"alias:{cid}")
             if not nxt or cid in seen:
-                return cid
+                break
             seen.add(cid)
             cid = nxt
+        if cols is not None:
+            cols.resolved[first] = cid
+        return cid
 
     def _banned_story(self, aid: str, sid: str) -> bool:
         bans = self.store.get(f"ban:{aid}") or set()
@@ -1481,20 +1534,30 @@ class Deduplicator:
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
         support: dict[str, list[tuple[float, Doc]]] = {}  # per story, its links under the bar (story_support_link)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
+        # (hundreds of candidates in a full window: the loop reads no config and resolves each story id once)
+        bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
+        bar_undated = cfg.story_link_undated
         for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
-            bar = cfg.story_link if d.published is not None and o.published is not None else cfg.story_link_undated
             sid = resolved.get(o.story_id)
             if sid is None:
                 sid = resolved[o.story_id] = self._resolve(o.story_id)
-            by_story.setdefault(sid, []).append(p)
-            if o.published is not None and p > dated_best.get(sid, -1.0):
-                dated_best[sid] = p
-            if fig > 0:
-                fig_sids.add(sid)
+            group = by_story.get(sid)
+            if group is None:
+                by_story[sid] = [p]
+            else:
+                group.append(p)
+            if o.published is not None:
+                bar = bar_dated
+                if p > dated_best.get(sid, -1.0):
+                    dated_best[sid] = p
+            else:
+                bar = bar_undated
             if p >= bar:
                 story_hits.append((p, o))
             elif p >= support_bar:
                 support.setdefault(sid, []).append((p, o))
+            if fig > 0:
+                fig_sids.add(sid)
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
         joinable = self._supported_stories(story_hits, support) if support else story_hits

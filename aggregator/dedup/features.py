@@ -216,7 +216,7 @@ def numbers(text: str, lang: str = "") -> set[str]:
     pro Kilogramm" are one fact; a bare "200" is not).
     """
     out: set[str] = set()
-    if _COMPOUND_RE.search(text):
+    if not text.isascii() and _COMPOUND_RE.search(text):  # (its big units are Hangul or Chinese)
         text = _COMPOUND_RE.sub(_compound, text)
     for m in _NUM_RE.finditer(text):
         if not m.group(3) and _CLOCK_RE.match(text, m.end()):
@@ -469,10 +469,43 @@ def periods(text: str) -> set[str]:
     return {x for x in out if not (x.startswith("q:?-") and x.split("-")[1] in dated_q)}
 
 
+@lru_cache(maxsize=65536)
+def _period_parts(s: frozenset[str]) -> tuple[frozenset[object], ...] | None:
+    """What :func:`periods_conflict` compares of one set, read once per set: ``(months, their month numbers,
+    those of year-less months, quarters, their quarter parts, those of year-less quarters)``; None when an
+    entry does not read as a month or quarter (the caller falls back to :func:`periods_conflict`)."""
+    months = frozenset(x for x in s if x.startswith(("ym:", "m:")))
+    quarters = frozenset(x for x in s if x.startswith("q:"))
+    try:
+        m_all, m_free, q_all, q_free = set(), set(), set(), set()
+        for x in months:
+            kind, v = x.split(":", 1)
+            month = int(v.split("-")[-1])
+            m_all.add(month)
+            if kind == "m":
+                m_free.add(month)
+        for x in quarters:
+            year, part = x.split(":", 1)[1].split("-")
+            q_all.add(part)
+            if year == "?":
+                q_free.add(part)
+    except ValueError:
+        return None
+    return months, frozenset(m_all), frozenset(m_free), quarters, frozenset(q_all), frozenset(q_free)
+
+
 @lru_cache(maxsize=65536)  # articles of one week name the same few periods: pairs of sets repeat
 def periods_conflict_cached(a: frozenset[str], b: frozenset[str]) -> bool:
-    """:func:`periods_conflict` of two frozensets, cached."""
-    return periods_conflict(set(a), set(b))
+    """:func:`periods_conflict` of two frozensets, cached, from each set's :func:`_period_parts`: a match
+    is an equal entry, or one month (quarter) number where either side names no year."""
+    pa, pb = _period_parts(a), _period_parts(b)
+    if pa is None or pb is None:
+        return periods_conflict(set(a), set(b))
+    for i in (0, 3):  # months, then quarters
+        sa, all_a, free_a, sb, all_b, free_b = pa[i], pa[i + 1], pa[i + 2], pb[i], pb[i + 1], pb[i + 2]
+        if sa and sb and sa.isdisjoint(sb) and free_a.isdisjoint(all_b) and all_a.isdisjoint(free_b):
+            return True
+    return False
 
 
 def periods_conflict(a: set[str], b: set[str]) -> bool:

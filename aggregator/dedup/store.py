@@ -30,6 +30,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,10 +157,10 @@ class CountTable:
     def __init__(self, items: dict[int, int] | None = None, spill: int = 8192) -> None:
         self.keys = np.empty(0, dtype=np.uint64)
         self.vals = np.empty(0, dtype=np.int64)
-        self.pending: dict[int, int] = {}
+        self.pending: Counter[int] = Counter()  # (a Counter: update() counts a list in one C loop)
         self.spill = spill
         if items:
-            self.pending = dict(items)
+            self.pending = Counter(items)
             self._fold()
 
     def __len__(self) -> int:
@@ -168,8 +169,11 @@ class CountTable:
 
     def add(self, keys: list[int], by: int = 1) -> None:
         pend = self.pending
-        for k in keys:
-            pend[k] = pend.get(k, 0) + by
+        if by == 1:
+            pend.update(keys)
+        else:
+            for k in keys:
+                pend[k] = pend.get(k, 0) + by
         if len(pend) >= self.spill:
             self._fold()
 
@@ -181,23 +185,32 @@ class CountTable:
             out = np.where(self.keys[pos] == q, self.vals[pos], 0).tolist()
         pend = self.pending
         if pend:
-            for i, k in enumerate(keys):
-                out[i] += pend.get(k, 0)
+            pg = pend.get
+            out = [o + pg(k, 0) for o, k in zip(out, keys, strict=True)]
         return out
 
     def _fold(self) -> None:
         if not self.pending:
             return
-        k = np.concatenate([self.keys, np.fromiter(self.pending.keys(), dtype=np.uint64, count=len(self.pending))])
-        v = np.concatenate([self.vals, np.fromiter(self.pending.values(), dtype=np.int64, count=len(self.pending))])
-        order = np.argsort(k, kind="stable")
-        k, v = k[order], v[order]
-        first = np.empty(len(k), dtype=bool)
-        first[:1] = True
-        np.not_equal(k[1:], k[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        self.keys, self.vals = k[starts], np.add.reduceat(v, starts) if len(v) else v
-        self.pending = {}
+        pend = self.pending
+        pk = np.fromiter(pend.keys(), dtype=np.uint64, count=len(pend))
+        pv = np.fromiter(pend.values(), dtype=np.int64, count=len(pend))
+        order = np.argsort(pk)
+        pk, pv = pk[order], pv[order]
+        if len(self.keys):
+            # merge the few sorted pending keys into the long sorted arrays (no sort of the whole table:
+            # ~a million document-frequency keys at 100k articles)
+            pos = np.searchsorted(self.keys, pk)
+            hit = pos < len(self.keys)
+            hit[hit] = self.keys[pos[hit]] == pk[hit]
+            vals = self.vals.copy()
+            vals[pos[hit]] += pv[hit]
+            new = ~hit
+            self.keys = np.insert(self.keys, pos[new], pk[new])
+            self.vals = np.insert(vals, pos[new], pv[new])
+        else:
+            self.keys, self.vals = pk, pv
+        self.pending = Counter()
 
     def __getstate__(self) -> dict[str, Any]:
         self._fold()
@@ -205,7 +218,7 @@ class CountTable:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.keys, self.vals, self.spill = state["keys"], state["vals"], state["spill"]
-        self.pending = {}
+        self.pending = Counter()
 
 
 class DocColumns:
@@ -223,10 +236,13 @@ class DocColumns:
     stores keep one (another writer of a shared store could change a record behind it).
 
     ``flags``: :data:`EXISTS` (a record), :data:`EXPIRED` (its fingerprint dropped), :data:`TITLED`
-    (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra).
+    (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra), :data:`CODED`
+    (its extra's kinds, years, periods and model codes are in ``km``/``ym``/``ymax``/``pid``/``mid``: the
+    masks of :func:`.story._extra_code`, and the periods and codes as numbers into ``sets``, 0 for none).
     """
 
-    EXISTS, EXPIRED, TITLED, READ_DAYS = 1, 2, 4, 8
+    EXISTS, EXPIRED, TITLED, READ_DAYS, CODED = 1, 2, 4, 8, 16
+    _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid")
 
     def __init__(self) -> None:
         self.valid = np.zeros(0, dtype=bool)
@@ -237,10 +253,19 @@ class DocColumns:
         self.fb_at = np.zeros(0, dtype=np.int64)  # first word of the feature record in self.fb
         self.tg_at = np.zeros(0, dtype=np.int64)  # headline bigrams: self.tg[tg_at : tg_at + tg_n]
         self.tg_n = np.zeros(0, dtype=np.int64)
+        self.km = np.zeros(0, dtype=np.uint64)  # kinds of news, one bit each
+        self.ym = np.zeros(0, dtype=np.uint64)  # years named, bit y - 2000
+        self.ymax = np.zeros(0, dtype=np.int64)  # the latest year named (0: none)
+        self.pid = np.zeros(0, dtype=np.int32)  # its set of periods: self.sets[pid]
+        self.mid = np.zeros(0, dtype=np.int32)  # its set of model codes: self.sets[mid]
+        self.sets: list[frozenset[str]] = [frozenset()]
+        self.set_ids: dict[frozenset[str], int] = {frozenset(): 0}
         self.fb = np.zeros(4096, dtype=np.uint64)
         self.tg = np.zeros(4096, dtype=np.int64)
         self.fb_used = self.tg_used = 0
         self.langs: dict[str, int] = {}
+        # cluster id -> the id it resolves to through its aliases; emptied whenever an alias is written
+        self.resolved: dict[str, str] = {}
         self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
 
     def lang_id(self, lang: str, create: bool = False) -> int:
@@ -261,6 +286,8 @@ class DocColumns:
         least 65,536: their arena slices are garbage, and rows refill lazily. Call before filling rows."""
         if self.stale > max(65536, live_hint):
             self.clear()
+        elif len(self.resolved) > max(65536, 2 * live_hint):  # (ids of stories long gone)
+            self.resolved.clear()
 
     def missing(self, numbers: np.ndarray) -> np.ndarray:
         """Those of ``numbers`` without a current row."""
@@ -273,7 +300,7 @@ class DocColumns:
 
     def _grow_rows(self, n: int) -> None:
         cap = max(n + 1, 1024, len(self.valid) * 3 // 2)
-        for name in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n"):
+        for name in self._ROWS:
             old = getattr(self, name)
             new = np.zeros(cap, dtype=old.dtype)
             new[: len(old)] = old
@@ -288,10 +315,20 @@ class DocColumns:
         arena[used : used + len(data)] = data
         return arena
 
+    def set_id(self, items: frozenset[str]) -> int:
+        """The number of a set of periods or model codes (equal sets, one number)."""
+        i = self.set_ids.get(items)
+        if i is None:
+            i = self.set_ids[items] = len(self.sets)
+            self.sets.append(items)
+        return i
+
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
-                 fbs: list[bytes], tgs: list[bytes]) -> None:
+                 fbs: list[bytes], tgs: list[bytes],
+                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None] | None = None) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
-        words; ``tgs`` sorted int64 headline bigrams): one append per arena."""
+        words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
+        extras, None where it does not fit the masks): one append per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)
@@ -312,14 +349,23 @@ class DocColumns:
         self.unc[nums] = uncs
         lang_id = self.lang_id
         self.lang[nums] = [lang_id(x, create=True) for x in langs]
+        if codes is not None:
+            fit = [c if c is not None else (0, 0, 0, frozenset(), frozenset()) for c in codes]
+            km, ym, ymax, ps, ms = zip(*fit, strict=True)
+            set_id = self.set_id
+            self.km[nums] = np.array(km, dtype=np.uint64)
+            self.ym[nums] = np.array(ym, dtype=np.uint64)
+            self.ymax[nums] = ymax
+            self.pid[nums] = [set_id(x) for x in ps]
+            self.mid[nums] = [set_id(x) for x in ms]
+            self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.valid[nums] = True
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 
     def nbytes(self) -> int:
-        return sum(getattr(self, k).nbytes for k in ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at",
-                                                      "tg_n", "fb", "tg"))
+        return sum(getattr(self, k).nbytes for k in (*self._ROWS, "fb", "tg"))
 
 
 class MemoryStore(Store):
@@ -404,11 +450,15 @@ class MemoryStore(Store):
         self.kv[key] = value
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
+        elif key.startswith("alias:"):
+            self.columns.resolved.clear()
 
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
+        elif key.startswith("alias:"):
+            self.columns.resolved.clear()
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
         c = self.counts.get(space)
