@@ -436,8 +436,9 @@ _SLUG = re.compile(r"[^\W_]+(?:[-_][^\W_]+){3,}")
 
 
 def _story_path(path: str) -> bool:
-    """A path made for one story: a year folder, or a last segment that is a slug of 4+ words."""
-    return bool(_DATE_FOLDER.search(path) or _SLUG.search(path.rstrip("/").rsplit("/", 1)[-1]))
+    """A path made for one story: a year folder, or a slug of 4+ words in one of its last two segments
+    (".../la-perte-des-terres-fertiles/a-6533123": the slug, then the story's id)."""
+    return bool(_DATE_FOLDER.search(path) or any(_SLUG.search(seg) for seg in path.rstrip("/").split("/")[-2:]))
 
 
 def _home_page(url: str) -> bool:
@@ -578,7 +579,10 @@ def extract_article(
         paragraphs = body.count("\n\n") + 1 if body else 1
         # prose: paragraphs of >= 25 words on average, what a section front or a list never has
         prose = n_words >= 60 and n_words / paragraphs >= 25
-        if listing or og_type in ("website", "profile", "video.other", "music.song", "books.book") and (
+        # og:type "website" is what many CMSes print on every page, articles included (a product
+        # page, a ministry's news item): it says nothing here (half A: two articles refused by it,
+        # no non-article of the set refused by it alone)
+        if listing or og_type in ("profile", "video.other", "music.song", "books.book") and (
             n_words < 150 and not prose
         ):
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
