@@ -606,7 +606,7 @@ def extract_article(
         # is prose too) holds three times its words in paragraphs (a tabloid's column, recall 0.24).
         # trafilatura's default run on the raw page is the second opinion; it wins when it finds
         # much more text that is not itself a menu. Rare, so it costs little time.
-        alt = whole_page_text(text, url, title_guess, date_params)
+        alt = whole_page_text(tree, url, title_guess, date_params)
         alt_words = count_words(alt) if alt else 0
         if alt and alt_words >= 1.5 * n_words and not menu_like(alt):
             body, n_words = alt, alt_words

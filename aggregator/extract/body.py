@@ -476,9 +476,11 @@ def menu_like(text: str) -> bool:
     return len(lines) >= 6 and sum(1 for line in lines if len(line.split()) <= 3) >= 0.5 * len(lines)
 
 
-def whole_page_text(html_text: str, url: str | None, title: str | None, date_params: dict) -> str | None:
-    """trafilatura's default run on the raw page (its own parsing, no pre-cleaning), post-cleaned."""
-    doc = _run(html_text, url, False, False, date_params)
+def whole_page_text(page: lxml_html.HtmlElement | str, url: str | None, title: str | None,
+                    date_params: dict) -> str | None:
+    """trafilatura's default run on the raw page (the parsed tree, which it copies; no pre-cleaning),
+    post-cleaned."""
+    doc = _run(page, url, False, False, date_params)
     return postclean(doc.text, title) or None if doc is not None and doc.text else None
 
 
