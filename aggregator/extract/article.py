@@ -446,7 +446,9 @@ def link_density(tree: lxml_html.HtmlElement) -> float:
     return linked / total if total else 0.0
 
 
-#: A page about one recording (an episode, a video): with little text of its own it is not an article.
+#: A page about one recording (an episode, a video) that calls itself a website: with little text of its
+#: own it is not an article (a video page without og:type website may carry a report: the set's
+#: ardmediathek player page).
 _MEDIA_TYPES = {"podcastepisode", "videoobject", "audioobject", "musicrecording", "episode", "clip"}
 _ID_QUERY = re.compile(r"(?:^|&)(?:p|page_id|id|story|article|aid|nid)=\w", re.I)
 
@@ -633,8 +635,8 @@ def extract_article(
         # og:type "website" is what many CMSes print on every page, articles included (a product
         # page, a ministry's news item): it says nothing here (half A: two articles refused by it,
         # no non-article of the set refused by it alone)
-        media = bool(declared_types & _MEDIA_TYPES) or og_type in ("profile", "video.other", "music.song",
-                                                                   "books.book")
+        media = og_type in ("profile", "video.other", "music.song", "books.book") or (
+            og_type == "website" and bool(declared_types & _MEDIA_TYPES))
         if listing or media and n_words < 150 and not prose:
             raise ExtractionError("not_article", f"page declares itself {sorted(declared_types) or og_type}")
         path = urlsplit(url).path
