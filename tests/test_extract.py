@@ -202,9 +202,12 @@ def test_huge_page_is_handled_in_reasonable_time():
     exp = expected("teslarati", "tesla-semi-nevada-factory-first-deliveries")
     data, _ = page(exp["fixture"])
     assert len(data) > 3_000_000
-    start = time.perf_counter()
+    # CPU time of this process, not wall time: the work done, whatever else the machine runs (the
+    # wall-clock bound failed at load 18-29). ~0.5 s warm; the first extraction of a process also
+    # loads trafilatura's, justext's and langid's data.
+    start = time.process_time()
     art = run(exp["fixture"], exp["url"])
-    assert time.perf_counter() - start < 30
+    assert time.process_time() - start < 30
     assert "says:" not in art["body"] and art["word_count"] < 600
     assert art["body"].startswith("Tesla Semi production has officially moved")
 

@@ -246,3 +246,47 @@ def test_rest_of_the_story_in_a_read_more_box_is_kept_and_teasers_of_other_stori
     article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
     assert "Later paragraph 7" in article["body"] and "Paragraph 0" in article["body"]
     assert "Another story" not in article["body"]
+
+
+def test_og_type_website_does_not_refuse_and_a_slug_before_the_story_id_is_a_story_address():
+    # a short product/news page whose CMS prints og:type website on every page, and a broadcaster's
+    # story address ".../<slug>/a-<id>" on a page whose menus are most of its text
+    short = _story('<meta property="og:type" content="website">', paras=3)
+    assert extract_article(short.encode(), "https://www.example.org/en-US/wallbox/")["word_count"] >= 50
+    menu = "".join(f'<li><a href="/fr/s-{i}">Rubrique numéro {i} du site</a></li>' for i in range(150))
+    lines = "".join(f"<p>Paragraph {i}: the regional government said the corridor will open in stages.</p>"
+                    for i in range(5))  # short paragraphs: not prose by the gate's measure
+    page = (f"<html><head><title>Corridor</title></head><body><ul>{menu}</ul><h1>Charging corridor opens</h1>"
+            f"<div class='text'>{lines}</div></body></html>")
+    story = extract_article(page.encode(), "https://www.example.com/fr/la-perte-des-terres-fertiles/a-6533123")
+    assert story["word_count"] >= 50
+    with pytest.raises(ExtractionError) as err:
+        extract_article(page.encode(), "https://www.example.com/fr/rubrique/a-6533123")
+    assert err.value.reason == "not_article"
+
+
+def test_prose_paragraphs_classed_for_a_meter_are_body_text_even_when_the_article_body_lacks_them():
+    # a magazine classes every paragraph "paywall" and leaves its section openers out of articleBody
+    opener = ("Homelessness in the valley is what planners call a systems problem, where cause and effect "
+              "seem woven together so tightly that no single agency can pull on one thread alone.")
+    paras = [f"Paragraph {i} adds detail on costs and operators. {_SENTENCE}" for i in range(12)]
+    breaks = "\\n\\n"  # paragraph breaks as JSON writes them
+    shown = "".join(f'<p class="paywall">{p}</p>' for p in paras[:6]) + f'<p class="has-dropcap paywall">{opener}</p>' \
+        + "".join(f'<p class="paywall">{p}</p>' for p in paras[6:])
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Charging corridor opens", '
+          '"author": {"@type": "Person", "name": "Ann Lee"}, "keywords": "charging", '
+          f'"datePublished": "2026-11-20T10:00:00Z", "articleBody": "{breaks.join(paras)}"}}</script>')
+    html = (f"<html><head><title>Corridor opens</title>{ld}</head><body><article><h1>Charging corridor opens</h1>"
+            f"{shown}<div class='paywall'>Subscribe to keep reading.</div></article></body></html>")
+    article = extract_article(html.encode(), "https://mag.example.org/2026/11/20/corridor")
+    assert "systems problem" in article["body"] and "Paragraph 11" in article["body"]
+    assert "Subscribe" not in article["body"]
+
+
+def test_tags_come_from_the_tag_box_when_the_metadata_has_none():
+    ld = ('<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Charging corridor opens", '
+          '"author": {"@type": "Person", "name": "Ann Lee"}, "datePublished": "2026-11-20T10:00:00Z"}</script>')
+    page = _story(ld).replace("</body>", "<div class='tags'><a href='/tag/charging/'>Charging</a>"
+                              "<a href='/tag/austria/'>Austria</a></div></body>")
+    article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
+    assert article["tags"] == ["Charging", "Austria"]

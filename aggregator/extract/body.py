@@ -285,6 +285,11 @@ def _holds_prose(el: lxml_html.HtmlElement) -> bool:
     """Three or more paragraphs of 30+ words with next to no links: an article's text, whatever the
     class of its wrapper says (a "read-more" box holding the rest of the story, a "promo" wrapper
     around the whole text). Rails, share bars and newsletter boxes hold short or linked lines."""
+    if el.tag == "p":
+        # one paragraph of the story classed for a meter ("paywall" on each <p> of a magazine's
+        # article): prose, where a prompt or a promo line is short
+        text = el.text_content()
+        return len(text) > 150 and len(text.split()) >= 30 and _link_chars(el) < 0.1 * len(text)
     long_paras = 0
     for p in el.iter("p"):
         text = p.text_content()
@@ -471,9 +476,11 @@ def menu_like(text: str) -> bool:
     return len(lines) >= 6 and sum(1 for line in lines if len(line.split()) <= 3) >= 0.5 * len(lines)
 
 
-def whole_page_text(html_text: str, url: str | None, title: str | None, date_params: dict) -> str | None:
-    """trafilatura's default run on the raw page (its own parsing, no pre-cleaning), post-cleaned."""
-    doc = _run(html_text, url, False, False, date_params)
+def whole_page_text(page: lxml_html.HtmlElement | str, url: str | None, title: str | None,
+                    date_params: dict) -> str | None:
+    """trafilatura's default run on the raw page (the parsed tree, which it copies; no pre-cleaning),
+    post-cleaned."""
+    doc = _run(page, url, False, False, date_params)
     return postclean(doc.text, title) or None if doc is not None and doc.text else None
 
 
@@ -487,8 +494,9 @@ def covers_page(tree: lxml_html.HtmlElement, text: str, slack: float = 0.2) -> b
     The article container is the smallest element holding the paragraphs that match the first and
     the last paragraph of ``text``; its paragraphs, list items, quotes and subheadings that ``text``
     lacks may add up to ``slack`` of its words (a newsletter line, a caption) — more means the
-    articleBody is truncated or a summary. No anchor found (the text is not in <p> elements, or
-    differs from the page) means False: let trafilatura read the page.
+    articleBody is truncated or a summary; paragraphs of 25+ words it lacks may add up to a quarter
+    of that (an articleBody without a magazine's drop-cap section openers). No anchor found (the text
+    is not in <p> elements, or differs from the page) means False: let trafilatura read the page.
     """
     whole = _norm(text)
     paras = [n for n in (_norm(p) for p in text.split("\n\n")) if len(n.split()) >= 8]
@@ -514,7 +522,7 @@ def covers_page(tree: lxml_html.HtmlElement, text: str, slack: float = 0.2) -> b
     if container is None:
         return False
     budget = slack * len(whole.split())
-    missing = 0
+    missing = prose = 0
 
     def nested(el: lxml_html.HtmlElement) -> bool:  # counted with its enclosing block
         for ancestor in el.iterancestors():
@@ -529,8 +537,11 @@ def covers_page(tree: lxml_html.HtmlElement, text: str, slack: float = 0.2) -> b
             continue
         norm = _norm(el.text_content())
         if norm and norm not in whole:
-            missing += len(norm.split())
-            if missing > budget:
+            words = len(norm.split())
+            missing += words
+            if el.tag == "p" and words >= 25:
+                prose += words  # whole paragraphs of the story, not a caption or a newsletter line
+            if missing > budget or prose > 0.25 * budget:
                 return False
     return True
 
