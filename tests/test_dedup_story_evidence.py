@@ -55,7 +55,7 @@ def test_shared_facts_read_alike_across_languages() -> None:
     # one kind of news in each language: a price war, an insolvency, a resignation
     for text, lang, kind in (
             ("BYD schockt mit Preiskampf", "de", "price_cut"), ("比亚迪打响价格战", "zh", "price_cut"),
-            ("BYD sparks price war", "en", "price_cut"), ("Canoo meldet Pleite an", "de", "insolvency"),
+            ("BYD cuts prices again", "en", "price_cut"), ("Canoo meldet Pleite an", "de", "insolvency"),
             ("Tavares ist zurückgetreten", "de", "leadership"),
             ("Carlos Tavares departs Stellantis", "en", "leadership")):
         assert kind in F.concepts(text, lang), (text, kind)
