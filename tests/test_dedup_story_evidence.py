@@ -47,6 +47,7 @@ def test_shared_facts_read_alike_across_languages() -> None:
     de = F.names("VW-Sparkurs: Tesla-Konkurrent streicht Stellen", "de")
     assert {"volkswagen", "tesla"} <= set(de) and "vw" not in de
     assert "volkswagen" in F.names("大众汽车考虑首次关闭德国工厂", "zh")
+    assert "volkswagen" in F.names("German VW workers", "en") and "vw" not in F.names("German VW workers", "en")
     # a bankruptcy chapter is one name in English, German and Spanish; a CEO named in katakana meets his Latin name
     for text, lang in (("Canoo files for Chapter 7", "en"), ("Verfahren nach Kapitel 7", "de"),
                        ("se acoge al Capítulo 7", "es")):

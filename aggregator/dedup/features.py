@@ -248,8 +248,8 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
         out.append((f"{low} {suffix.lower()}", 1.0, False))
-        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC"
-            out.append((suffix.lower(), 1.0, False))
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
+            out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
         for part in word.split("-"):
