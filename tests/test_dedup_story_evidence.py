@@ -42,6 +42,29 @@ def test_names_across_scripts_meet_their_latin_name() -> None:
     fire = [F.concepts(t, lang) for t, lang in reports]
     assert all("fire" in kinds for kinds in fire) and "fire" not in F.concepts("A new brand for Europe", "en")
 
+def test_shared_facts_read_alike_across_languages() -> None:
+    # a maker named inside a German compound is that maker, through the alias table ("VW-Werk": Volkswagen)
+    de = F.names("VW-Sparkurs: Tesla-Konkurrent streicht Stellen", "de")
+    assert {"volkswagen", "tesla"} <= set(de) and "vw" not in de
+    assert "volkswagen" in F.names("大众汽车考虑首次关闭德国工厂", "zh")
+    assert "volkswagen" in F.names("German VW workers", "en") and "vw" not in F.names("German VW workers", "en")
+    # a bankruptcy chapter is one name in English, German and Spanish; a CEO named in katakana meets his Latin name
+    for text, lang in (("Canoo files for Chapter 7", "en"), ("Verfahren nach Kapitel 7", "de"),
+                       ("se acoge al Capítulo 7", "es")):
+        assert "chapter 7" in F.names(text, lang)
+    assert "espinosa" in F.names("日産新社長にエスピノーサ氏", "ja") and "espinosa" in F.names("Ivan Espinosa", "en")
+    # one kind of news in each language: a price war, an insolvency, a resignation
+    for text, lang, kind in (
+            ("BYD schockt mit Preiskampf", "de", "price_cut"), ("比亚迪打响价格战", "zh", "price_cut"),
+            ("BYD cuts prices again", "en", "price_cut"), ("Canoo meldet Pleite an", "de", "insolvency"),
+            ("Tavares ist zurückgetreten", "de", "leadership"),
+            ("Carlos Tavares departs Stellantis", "en", "leadership")):
+        assert kind in F.concepts(text, lang), (text, kind)
+    # a plant's capacity in GWh is one figure with its unit in any script; Vietnamese billions are billions
+    assert "u:37.5gwh" in F.numbers("eine Fabrik mit 37,5 GWh", "de") & F.numbers("产能37.5吉瓦时", "zh")
+    assert "5e+10" in F.numbers("vốn hóa 50 tỷ USD", "vi") & F.numbers("worth $50 billion", "en")
+
+
 def test_korean_and_japanese_report_periods() -> None:
     # a month of sales ("10월"), not the day a text names ("12월 3일"); with its year; quarters and halves
     assert F.periods("기아 10월 글로벌 판매") == {"m:10"}

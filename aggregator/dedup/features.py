@@ -202,6 +202,7 @@ def _near_forms(value: float, is_pct: bool) -> tuple[str, ...]:
 _UNITS = (
     ("wh/kg", r"wh\s?/\s?kg|watt-?hours? per kilo(?:gram|gramme)s?|wattstunden pro kilogramm|瓦时/(?:公斤|千克)"),
     ("kwh", r"kwh|kilowatt-?hours?|kilowattstunden|kilowattheures?|千瓦时|度电"),
+    ("gwh", r"gwh|gigawatt-?hours?|gigawattstunden|gigawattheures?|吉瓦时|吉瓦時|기가와트시|ギガワット時"),
     ("km", r"km|kilomet(?:er|re)(?:n|s)?|kilomètres?|公里|千米"),
     ("kw", r"kw|kilowatts?|千瓦"),
 )
@@ -247,12 +248,14 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
         out.append((f"{low} {suffix.lower()}", 1.0, False))
-        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC"
-            out.append((suffix.lower(), 1.0, False))
-    if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
+            out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
+    if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
+        # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
         for part in word.split("-"):
-            if len(part) >= 2 and part.isupper() and part.isalpha() and part.lower() not in _NOT_NAMES:
-                out.append((part.lower(), 1.0, True))
+            name = ALIASES.get(part, part).lower()
+            if len(part) >= 2 and (part.isupper() and part.isalpha() or name in KNOWN_NAMES) and name not in _NOT_NAMES:
+                out.append((name, 1.0, True))
     return tuple(out)
 
 
