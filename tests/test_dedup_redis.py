@@ -273,6 +273,7 @@ def test_a_warm_writer_adds_in_two_round_trips(redis_url: str) -> None:
     arts = _articles()[:80]
     dd = Deduplicator(store=open_store(f"{redis_url}?prefix=rt"))
     assert dd.lexical.weight  # lexical evidence on: its counters must ride with the read
+    assert not dd.embedding.lazy  # a shared store encodes at once: no waiting text read back per add
     for a in arts[:40]:  # warm: which kinds of record are mostly absent is learnt (see RedisStore)
         dd.add(a)
     before = dd.store.stats["round_trips"]

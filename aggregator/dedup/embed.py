@@ -46,7 +46,9 @@ a 512-byte vector read per scored candidate. Vectors are made lazily (:meth:`Emb
 keeps the text, :data:`PENDING`): the cosine is read only for an open two-language pair, so an article
 is encoded when it first meets a candidate in another language (it, and that candidate if it has no
 vector yet), from the very text it was indexed with. A crawl of one language never loads the model;
-the vectors that are made are those the eager recipe made, so the decisions are the same.
+the vectors that are made are those the eager recipe made, so the decisions are the same. On a store
+shared by several hosts (Redis) the text is encoded at once instead: reading it back would cost a round
+trip per add.
 """
 
 from __future__ import annotations
@@ -232,8 +234,13 @@ class EmbeddingIndex:
     """Per-article embeddings kept in the ``store``, and the boost they give the link model."""
 
     def __init__(self, store: Any, weight: float, center: float = CENTER,
-                 vetoes: tuple[str, ...] | None = None) -> None:
+                 vetoes: tuple[str, ...] | None = None, lazy: bool | None = None) -> None:
         self.store = store
+        # vectors made when a pair first needs them (:meth:`vectors`) pay off in one process; on a store shared
+        # by several hosts, reading back a waiting text costs a round trip per add, so the text is encoded at once
+        # (None: lazy for in-process stores)
+        from .store import MemoryStore
+        self.lazy = isinstance(store, MemoryStore) if lazy is None else lazy
         self.weight = weight
         self.center = center
         names = XLANG_VETOES if vetoes is None else tuple(vetoes)
@@ -251,9 +258,10 @@ class EmbeddingIndex:
 
     def index(self, number: int, text: str, carried: Any = None, language: str = "", fresh: bool = False) -> None:
         """Keep article ``number``'s ``text`` (:func:`embed_text`) to embed when a pair first needs its vector
-        (:meth:`vectors`); a ``carried`` vector (:func:`carry`) is kept at once when it was made from this very
-        ``text`` by this recipe. An article in a ``language`` the model does not know (:data:`LANGUAGES`) gets
-        none. ``fresh``: the number is new (no earlier vector or text of it to replace)."""
+        (:meth:`vectors`; at once when not :attr:`lazy`); a ``carried`` vector (:func:`carry`) is kept at once
+        when it was made from this very ``text`` by this recipe. An article in a ``language`` the model does
+        not know (:data:`LANGUAGES`) gets none. ``fresh``: the number is new (no earlier vector or text of it
+        to replace)."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
         if not supported(language):
@@ -262,6 +270,10 @@ class EmbeddingIndex:
         q = carried_vector(carried, text) if carried is not None else None
         if q is not None:
             self.carried += 1
+        elif not self.lazy:
+            q = vector(text)
+            self.computed += 1
+        if q is not None:
             self.store.vec_put(SPACE, number, q)
             if not fresh:
                 self.store.delete(f"{PENDING}:{number}")
