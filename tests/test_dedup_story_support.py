@@ -28,12 +28,14 @@ class FixedLinks(Deduplicator):
         return np.array([self.table.get(frozenset((d.article_id, o.article_id)), 0.0) for o in cands]), x
 
 
-def _run(support: float, links: dict[tuple[str, str], float]) -> dict[str, str]:
-    dd = FixedLinks(DedupConfig(story_support_link=support, story_embedding_weight=0.0), open_store("memory:"))
+def _run(support: float, links: dict[tuple[str, str], float], dated: tuple[str, ...] = tuple(BODIES),
+         support_dated: bool = True) -> dict[str, str]:
+    dd = FixedLinks(DedupConfig(story_support_link=support, story_support_dated=support_dated,
+                                story_embedding_weight=0.0), open_store("memory:"))
     dd.table = {frozenset(k): v for k, v in links.items()}
     for i, (aid, body) in enumerate(BODIES.items()):
         dd.add({"id": aid, "title": body[:60], "body": body, "source": f"outlet{i}", "language": "en",
-                "published_at": f"2025-03-1{7 + i // 2}T0{i}:00:00Z"})
+                "published_at": f"2025-03-1{7 + i // 2}T0{i}:00:00Z" if aid in dated else None})
     return {aid: dd.story_of(aid) for aid in BODIES}
 
 
@@ -62,3 +64,18 @@ def test_support_from_copies_of_one_text_counts_once() -> None:
     # a story already linked at the bar is not listed twice
     d2.dup_id = "d-other"
     assert dd._supported_stories([(0.7, d1)], support) == [(0.7, d1)]
+
+
+def test_a_story_with_a_dated_member_takes_support_only_from_its_dated_members() -> None:
+    """``story_support_dated``: a2 (undated) sits in a1's story on its link alone; the undated a3's moderate
+    links to a1 and through a2 are not two agreements with the dated story, but in a story of undated members
+    only, the same links still are."""
+    links = {("a1", "a2"): 0.9, ("a3", "a1"): 0.5, ("a3", "a2"): 0.5}
+    on, off = _run(0.4, links, dated=("a1",)), _run(0.4, links, dated=("a1",), support_dated=False)
+    assert on["a1"] == on["a2"] != on["a3"]
+    assert off["a1"] == off["a2"] == off["a3"]
+    none_dated = _run(0.4, links, dated=())
+    assert none_dated["a1"] == none_dated["a2"] == none_dated["a3"]
+    # an undated article's links to two dated members still count
+    both = _run(0.4, links, dated=("a1", "a2"))
+    assert both["a1"] == both["a2"] == both["a3"]
