@@ -70,6 +70,20 @@ def test_plans_and_words_are_not_past_days() -> None:
     assert T.infer("BYD sold 506,804 vehicles in November 2024.") is None
 
 
+
+def test_a_photo_captions_day_is_not_the_day_reported() -> None:
+    text = ("GM recalls all Chevy Bolts | FILE - This Thursday, Feb. 13, 2020 file photo shows a 2020 Chevrolet "
+            "Bolt EV on display in Pittsburgh. | The Chevrolet logo is displayed at a dealership Sunday, Nov. 8, "
+            "2020, in Englewood. | GM said on Aug. 20, 2021 it recalls every Bolt.")
+    ms = T.day_mentions(text)
+    assert [(m.day, m.future) for m in ms] == [(date(2020, 2, 13), True), (date(2020, 11, 8), True),
+                                               (date(2021, 8, 20), False)]
+    assert T.infer(text).lead == T._noon(date(2021, 8, 20))
+    # a caption cue of another sentence does not reach the day, nor does "Feb." end a sentence before it
+    assert not T.day_mentions("A photo of the plant. Lordstown filed on June 27, 2023 for Chapter 11.")[0].future
+    assert T.day_mentions("Cars seen at the port on Oct.\n24, 2024.")[0].future
+
+
 def test_named_day_bounds_lead_day_estimates_and_both_round_trip_through_the_extra_string() -> None:
     text = ("Ford recalls 20,484 Mach-E, the NHTSA said on 2 December 2024. The fault was first reported "
             + "by owners in forums. " * 12 + "A first recall of the model was filed on Nov. 28, 2024, and a "
@@ -121,6 +135,29 @@ def test_undated_follow_up_naming_a_later_day_does_not_join_the_earlier_event() 
         same = ("Ford is recalling 20,484 Mustang Mach-E SUVs as the 12-volt battery may lose charge, the NHTSA "
                 "said on Dec. 2, 2024.")
         assert dd.add(_a("same", same, "Ford recalls 20,484 Mach-E", None, "other")).story_id in sids
+    assert joined == {-1.0: True, 7.0: False}
+
+
+
+def test_an_undated_story_with_a_member_far_by_its_days_is_not_joined() -> None:
+    """With no dates stated, the story's span cannot tell a later stage; a member whose text names a day far
+    from the newcomer's vetoes the whole story, not only the link with that member."""
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    first = ("Ford Motor is recalling 20,484 Mustang Mach-E SUVs because the 12-volt battery can lose charge, "
+             "the NHTSA said on Dec. 2, 2024.")
+    plain = ("Ford recalls 20,484 Mustang Mach-E cars: the 12-volt battery may discharge and cut power, the "
+             "NHTSA said. Ford will fix the 12-volt battery software.")
+    follow = ("Ford expanded its recall of the Mustang Mach-E over the 12-volt battery on Jan. 21, 2025: the NHTSA "
+              "said 20,484 SUVs need a second 12-volt battery software fix.")
+    joined = {}
+    for slack in (-1.0, 7.0):
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack))
+        sid = dd.add(_a("f0", first, "Ford recalls 20,484 Mustang Mach-E over 12-volt battery", None, "s0")).story_id
+        assert dd.add(_a("f1", plain, "NHTSA: Ford Mustang Mach-E 12-volt battery recall", None, "s1")).story_id == sid
+        joined[slack] = dd.add(_a("later", follow, "Ford expands Mach-E 12-volt battery recall", None,
+                                  "late")).story_id == sid
     assert joined == {-1.0: True, 7.0: False}
 
 

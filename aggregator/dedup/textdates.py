@@ -74,9 +74,17 @@ _FUTURE = re.compile(
     r"\b(?:will|would|shall|to be|expected|scheduled|planned|plans?|due|until|till|by|from|starting|begins?|"
     r"launch(?:es)? on|deadline|expir\w*|ends?|ending|slated|set to|before|through|between|produced|manufactured|"
     r"built|made|after|effective|ab|bis|soll|sollen|wird|werden|geplant|ablauf|zwischen|gebaut|hergestellt|à partir du|"
-    r"jusqu'au|prévue?s?|d'ici|avant|entre|fabriqu\w*|a partir del|hasta|antes|previst[oa]s?|entro|dal|prima)\b|"
+    r"jusqu'au|prévue?s?|d'ici|avant|entre|fabriqu\w*|a partir del|hasta|antes|previst[oa]s?|entro|dal|prima|"
+    r"fino|dès|desde)\b|"
     r"将|计划|预计|截止|到期|期间|生产|製造|起|까지|예정|부터|予定|まで|から",
     re.IGNORECASE)
+# a photo caption's day ("FILE - This Thursday, Feb. 13, 2020 file photo shows...", "...is displayed at a
+# dealership Sunday, Nov. 8, 2020"): when the picture was taken, often years before the report it stands above
+_CAPTION_BEFORE = re.compile(r"\bFILE\b|\b(?:file photo|photo|pictured|displayed|on display|seen)\b|"
+                             r"\b(?:Foto|Archivbild|Archivfoto|photo d'archive)\b", re.IGNORECASE)
+_CAPTION_AFTER = re.compile(r"[,\s]{0,3}(?:file photo|photo)\b", re.IGNORECASE)
+# the end of a sentence (not "Feb." before a day): a caption cue before it belongs to another sentence
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z]{2})(?<!\b[A-Z][a-z]{3})[.!?]\s(?!\s*\d)|[。！？\n|]")
 _LAST_YEAR = re.compile(r"去年|昨年|작년|last year|vergangenen jahres|letzten jahres|l'an dernier|"
                         r"l'année dernière|el año pasado|l'anno scorso", re.IGNORECASE)
 _WORDS = {"may", "mar", "jun", "jul", "dec", "jan", "sep", "sept", "mai", "mars"}  # also words in prose
@@ -141,6 +149,12 @@ def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool], ...]:
                 continue
             before = text[max(0, m.start() - 48):m.start()]
             future = bool(_FUTURE.search(before[-24:] if kind in ("cjk", "ko") else before))
+            # a caption's day (cue in the words of its own sentence before it): not the day of the event
+            # reported, counted as a plan is (not at all)
+            sentence = text[max(0, m.start() - 120):m.start()]
+            ends = [e.end() for e in _SENTENCE_END.finditer(sentence)]
+            future = future or bool(_CAPTION_BEFORE.search(sentence, ends[-1] if ends else 0) or
+                                    _CAPTION_AFTER.match(text, m.end()))
             if kind in ("cjk", "ko"):
                 future = future or bool(_AFTER_CJK.match(text, m.end()))
             found[m.start()] = (m.start(), int(y) if y else None, int(mo), int(d), future)
