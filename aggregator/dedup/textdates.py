@@ -75,7 +75,7 @@ _FUTURE = re.compile(
     r"launch(?:es)? on|deadline|expir\w*|ends?|ending|slated|set to|before|through|between|produced|manufactured|"
     r"built|made|after|effective|ab|bis|soll|sollen|wird|werden|geplant|ablauf|zwischen|gebaut|hergestellt|à partir du|"
     r"jusqu'au|prévue?s?|d'ici|avant|entre|fabriqu\w*|a partir del|hasta|antes|previst[oa]s?|entro|dal|prima|"
-    r"fino|dès|desde)\b|"
+    r"fino|dès)\b|"
     r"将|计划|预计|截止|到期|期间|生产|製造|起|까지|예정|부터|予定|まで|から",
     re.IGNORECASE)
 # a photo caption's day ("FILE - This Thursday, Feb. 13, 2020 file photo shows...", "...is displayed at a
