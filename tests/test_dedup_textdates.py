@@ -84,6 +84,25 @@ def test_a_photo_captions_day_is_not_the_day_reported() -> None:
     assert T.day_mentions("Cars seen at the port on Oct.\n24, 2024.")[0].future
 
 
+
+def test_a_day_of_the_month_alone_in_the_opening_is_placed_in_the_nearest_month() -> None:
+    # Korean, Japanese, Chinese reports name the event's day alone ("14일", "13日", "本月24日")
+    for text, dom in (("아산 아파트 벤츠 화재 | 14일 새벽 2시쯤 충남 아산시의 한 아파트에서", 14),
+                      ("日産自動車は13日、2027年度までに7工場を閉鎖すると発表した。", 13),
+                      ("哪吒汽车本月24日消息，合众新能源被申请破产审查。", 24)):
+        inf = T.infer(text)
+        assert inf is not None and (inf.named, inf.lead, inf.lead_md, inf.lead_dom) == (None, None, None, dom)
+        assert T.lead_dom(f"c:fire {T.token(inf)}") == dom and T.lead_day(T.token(inf)) is None
+    # counts of days, Japan, a plan: no day
+    for text in ("노조는 3일간 파업했다. 3일 만에 재개", "日本の7日間の販売",
+                 "현대차는 20일부터 판매를 시작할 예정이다"):
+        assert T.infer(text) is None, text
+    nov15 = T._noon(date(2024, 11, 15))
+    assert T.pair_days_after(nov15, 0.0, "", None, 0.0, "l:----14") == 0.0
+    assert T.pair_days_after(nov15, 0.0, "", None, 0.0, "l:----30") > 10  # Oct 30 or Nov 30: half a month off
+    assert T.pair_days_after(None, 0.0, "l:----30", None, 0.0, "l:----14") == 0.0  # no time on either side
+
+
 def test_named_day_bounds_lead_day_estimates_and_both_round_trip_through_the_extra_string() -> None:
     text = ("Ford recalls 20,484 Mach-E, the NHTSA said on 2 December 2024. The fault was first reported "
             + "by owners in forums. " * 12 + "A first recall of the model was filed on Nov. 28, 2024, and a "
