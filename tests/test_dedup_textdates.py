@@ -70,6 +70,39 @@ def test_plans_and_words_are_not_past_days() -> None:
     assert T.infer("BYD sold 506,804 vehicles in November 2024.") is None
 
 
+
+def test_a_photo_captions_day_is_not_the_day_reported() -> None:
+    text = ("GM recalls all Chevy Bolts | FILE - This Thursday, Feb. 13, 2020 file photo shows a 2020 Chevrolet "
+            "Bolt EV on display in Pittsburgh. | The Chevrolet logo is displayed at a dealership Sunday, Nov. 8, "
+            "2020, in Englewood. | GM said on Aug. 20, 2021 it recalls every Bolt.")
+    ms = T.day_mentions(text)
+    assert [(m.day, m.future) for m in ms] == [(date(2020, 2, 13), True), (date(2020, 11, 8), True),
+                                               (date(2021, 8, 20), False)]
+    assert T.infer(text).lead == T._noon(date(2021, 8, 20))
+    # a caption cue of another sentence does not reach the day, nor does "Feb." end a sentence before it
+    assert not T.day_mentions("A photo of the plant. Lordstown filed on June 27, 2023 for Chapter 11.")[0].future
+    assert T.day_mentions("Cars seen at the port on Oct.\n24, 2024.")[0].future
+
+
+
+def test_a_day_of_the_month_alone_in_the_opening_is_placed_in_the_nearest_month() -> None:
+    # Korean, Japanese, Chinese reports name the event's day alone ("14일", "13日", "本月24日")
+    for text, dom in (("아산 아파트 벤츠 화재 | 14일 새벽 2시쯤 충남 아산시의 한 아파트에서", 14),
+                      ("日産自動車は13日、2027年度までに7工場を閉鎖すると発表した。", 13),
+                      ("哪吒汽车本月24日消息，合众新能源被申请破产审查。", 24)):
+        inf = T.infer(text)
+        assert inf is not None and (inf.named, inf.lead, inf.lead_md, inf.lead_dom) == (None, None, None, dom)
+        assert T.lead_dom(f"c:fire {T.token(inf)}") == dom and T.lead_day(T.token(inf)) is None
+    # counts of days, Japan, a plan: no day
+    for text in ("노조는 3일간 파업했다. 3일 만에 재개", "日本の7日間の販売",
+                 "현대차는 20일부터 판매를 시작할 예정이다"):
+        assert T.infer(text) is None, text
+    nov15 = T._noon(date(2024, 11, 15))
+    assert T.pair_days_after(nov15, 0.0, "", None, 0.0, "l:----14") == 0.0
+    assert T.pair_days_after(nov15, 0.0, "", None, 0.0, "l:----30") > 10  # Oct 30 or Nov 30: half a month off
+    assert T.pair_days_after(None, 0.0, "l:----30", None, 0.0, "l:----14") == 0.0  # no time on either side
+
+
 def test_named_day_bounds_lead_day_estimates_and_both_round_trip_through_the_extra_string() -> None:
     text = ("Ford recalls 20,484 Mach-E, the NHTSA said on 2 December 2024. The fault was first reported "
             + "by owners in forums. " * 12 + "A first recall of the model was filed on Nov. 28, 2024, and a "
@@ -121,6 +154,29 @@ def test_undated_follow_up_naming_a_later_day_does_not_join_the_earlier_event() 
         same = ("Ford is recalling 20,484 Mustang Mach-E SUVs as the 12-volt battery may lose charge, the NHTSA "
                 "said on Dec. 2, 2024.")
         assert dd.add(_a("same", same, "Ford recalls 20,484 Mach-E", None, "other")).story_id in sids
+    assert joined == {-1.0: True, 7.0: False}
+
+
+
+def test_an_undated_story_with_a_member_far_by_its_days_is_not_joined() -> None:
+    """With no dates stated, the story's span cannot tell a later stage; a member whose text names a day far
+    from the newcomer's vetoes the whole story, not only the link with that member."""
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    first = ("Ford Motor is recalling 20,484 Mustang Mach-E SUVs because the 12-volt battery can lose charge, "
+             "the NHTSA said on Dec. 2, 2024.")
+    plain = ("Ford recalls 20,484 Mustang Mach-E cars: the 12-volt battery may discharge and cut power, the "
+             "NHTSA said. Ford will fix the 12-volt battery software.")
+    follow = ("Ford expanded its recall of the Mustang Mach-E over the 12-volt battery on Jan. 21, 2025: the NHTSA "
+              "said 20,484 SUVs need a second 12-volt battery software fix.")
+    joined = {}
+    for slack in (-1.0, 7.0):
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack))
+        sid = dd.add(_a("f0", first, "Ford recalls 20,484 Mustang Mach-E over 12-volt battery", None, "s0")).story_id
+        assert dd.add(_a("f1", plain, "NHTSA: Ford Mustang Mach-E 12-volt battery recall", None, "s1")).story_id == sid
+        joined[slack] = dd.add(_a("later", follow, "Ford expands Mach-E 12-volt battery recall", None,
+                                  "late")).story_id == sid
     assert joined == {-1.0: True, 7.0: False}
 
 

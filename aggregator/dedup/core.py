@@ -1516,6 +1516,8 @@ class Deduplicator:
                 other = np.array([bool(o.language) and o.language != lang_d for o in story_docs])
             far = _outside_window(gap, other, cfg)
             story_docs = [story_docs[i] for i in np.flatnonzero(~far).tolist()]
+        far_docs: list[Doc] = []
+        far_sids: set[str] = set()  # stories with a member far from d by the days texts name (textdates)
         read_d = cfg.story_inferred_slack_days >= 0 and ("e:" in d.extra or "l:" in d.extra)
         named_d = TD.named_day(d.extra) if read_d else None
         lead_d = TD.lead_day(d.extra) if read_d else None
@@ -1526,12 +1528,18 @@ class Deduplicator:
             far = cfg.story_window_days + cfg.story_inferred_slack_days
             if days_read is not None and not read_d:
                 if days_read:
-                    story_docs = [o for o in story_docs if not (o.number in days_read and TD.pair_days_after(
-                        ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+                    far_docs = [o for o in story_docs if o.number in days_read and TD.pair_days_after(
+                        ta, unc_d, d.extra, o.published, o.unc, o.extra) > far]
             else:
-                story_docs = [o for o in story_docs if not (
-                    (read_d or "e:" in o.extra or "l:" in o.extra) and
-                    TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far)]
+                far_docs = [o for o in story_docs if (read_d or "e:" in o.extra or "l:" in o.extra) and
+                            TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far]
+            if far_docs:
+                gone = {o.number for o in far_docs}
+                story_docs = [o for o in story_docs if o.number not in gone]
+                # a story one of whose undated members lies far from d by the days their texts name reports
+                # another stage of a saga: d joins it through no other member either (its dated members are
+                # the span test's below: a late reprint with a stated date is no veto)
+                far_sids = {self._resolve(o.story_id) for o in far_docs if o.published is None}
         # and the clusters they name, in one more (a store without round trips has nothing to prefetch: the
         # list is not built, hundreds of alias lookups per article in a full window)
         if prefetching:
@@ -1600,7 +1608,7 @@ class Deduplicator:
             if cl is None or self._banned_story(d.article_id, sid):
                 continue
             mean = float(np.mean(by_story[sid]))
-            if mean < cfg.story_join_mean:
+            if mean < cfg.story_join_mean or sid in far_sids:
                 continue
             if d.published is None and sid not in fig_sids and mean < cfg.story_undated_join_mean:
                 continue
