@@ -71,10 +71,10 @@ class _LanguageMix:
         self._mixed = False
 
     def observe(self, language: str) -> None:
-        from aggregator.dedup.embed import supported
+        from aggregator.dedup.embed import base_language, supported
 
         if language and supported(language) and not self._mixed:
-            self.counts[language.split("-")[0].split("_")[0].lower()] += 1
+            self.counts[base_language(language)] += 1
 
     def mixed(self) -> bool:
         if not self._mixed:

@@ -757,19 +757,14 @@ class Deduplicator:
     def _doc_from_article(self, art: dict[str, Any], number: int, fresh: bool = False) -> tuple[Doc, F.StoryFeatures]:
         cfg = self.config
         aid = str(art["id"])
-        title = str(art.get("title") or "")
-        body = str(art.get("body") or "")
-        lead = str(art.get("lead") or "")
-        source = str(art.get("source") or "").lower()
-        lang = str(art.get("language") or "")
-        published, uncertainty = _parse_time_unc(art.get("published_at", art.get("published")))
+        f = P.fields(art)
+        title, lead, body, lang, source, published, uncertainty = f
         content_key = hashlib.sha1("\x00".join((title, lead, body)).encode("utf-8")).digest()
         learned = self._boilerplate(source)
         # the features the article alone gives, computed where it was extracted (prepared.py) or here
-        pre = P.usable(art, cfg, (title, lead, body, lang, source, published, uncertainty), learned)
+        pre = P.usable(art, cfg, f, learned)
         if pre is None:
-            pre = self._prepare(title, lead, body, lang, source, published, uncertainty, learned,
-                                lexical=bool(self.lexical.weight))
+            pre = self._prepare(*f, learned, lexical=bool(self.lexical.weight))
         kept, shingles, keys, edge, feats, extra, text, lex = pre[:8]
         # carried from the extraction worker with the features (prepared.py): the packed record and the two
         # MinHash signatures, used when signed as this state signs
@@ -1196,8 +1191,8 @@ class Deduplicator:
                                    days, same)
         # the kinds/years/periods/codes columns from the column store (no extra string per candidate)
         x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
-        pa, ya, kinds_a, _unc, ma = S.parse_extra(d.extra)
-        if pa or ya or kinds_a or ma:
+        kinds_a, years_a, _latest, periods_a, codes_a = code_a
+        if kinds_a or years_a or periods_a or codes_a:
             _extra_columns_from_rows(x, code_a, cols, nums)
         return x
 

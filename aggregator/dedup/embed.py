@@ -151,11 +151,16 @@ def cosines(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.where(den > 0, (qb @ qa) / np.where(den > 0, den, 1.0), 0.0)
 
 
+def base_language(language: str) -> str:
+    """``language``'s ISO 639-1 code without a region suffix ("pt-BR", "zh_TW": "pt", "zh")."""
+    return language.split("-")[0].split("_")[0].lower()
+
+
 def supported(language: str) -> bool:
     """Whether the model knows ``language`` (an ISO 639-1 code, a region suffix ignored; unknown: yes)."""
     if not language or LANGUAGES is None:
         return True
-    return language.split("-")[0].split("_")[0].lower() in LANGUAGES
+    return base_language(language) in LANGUAGES
 
 
 @lru_cache(maxsize=1)
@@ -342,4 +347,5 @@ class EmbeddingIndex:
 
 __all__ = ["CARRIED_FIELD", "CENTER", "PENDING", "available", "vector",
            "WEIGHT", "EMBED_CHARS", "XLANG_VETOES", "EmbeddingIndex", "EmbeddingUnavailable",
-           "carried_vector", "carry", "cosines", "supported", "embed_text", "encoder", "quantise", "recipe", "tag"]
+           "base_language", "carried_vector", "carry", "cosines", "supported", "embed_text", "encoder", "quantise",
+           "recipe", "tag"]

@@ -69,7 +69,7 @@ def prepare(art: dict[str, Any], config: Any = None) -> tuple[str, list[int], tu
     f = fields(art)
     keys: list[int] = []
     pre = dd._prepare(*f, set(), lexical=True, unit_keys=keys)
-    kept, shingles, _keys, edge, feats = pre[:5]
+    _kept, shingles, _keys, edge, feats = pre[:5]
     # what _doc_from_article and _place derive from these alone: the packed record and the two signatures,
     # tagged with what signing depends on (the state's MinHash scheme may differ: then they are not used)
     packed = (dd._signing(), Doc.pack(shingles, edge, pack_features(feats)), dd.signer.sign(shingles),

@@ -325,7 +325,7 @@ class DocColumns:
 
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
                  fbs: list[bytes], tgs: list[bytes],
-                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None] | None = None) -> None:
+                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None]) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
         words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
         extras, None where it does not fit the masks): one append per arena."""
@@ -349,16 +349,15 @@ class DocColumns:
         self.unc[nums] = uncs
         lang_id = self.lang_id
         self.lang[nums] = [lang_id(x, create=True) for x in langs]
-        if codes is not None:
-            fit = [c if c is not None else (0, 0, 0, frozenset(), frozenset()) for c in codes]
-            km, ym, ymax, ps, ms = zip(*fit, strict=True)
-            set_id = self.set_id
-            self.km[nums] = np.array(km, dtype=np.uint64)
-            self.ym[nums] = np.array(ym, dtype=np.uint64)
-            self.ymax[nums] = ymax
-            self.pid[nums] = [set_id(x) for x in ps]
-            self.mid[nums] = [set_id(x) for x in ms]
-            self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
+        fit = [c if c is not None else (0, 0, 0, frozenset(), frozenset()) for c in codes]
+        km, ym, ymax, ps, ms = zip(*fit, strict=True)
+        set_id = self.set_id
+        self.km[nums] = np.array(km, dtype=np.uint64)
+        self.ym[nums] = np.array(ym, dtype=np.uint64)
+        self.ymax[nums] = ymax
+        self.pid[nums] = [set_id(x) for x in ps]
+        self.mid[nums] = [set_id(x) for x in ms]
+        self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.valid[nums] = True
 
     def clear(self) -> None:
@@ -446,19 +445,20 @@ class MemoryStore(Store):
     def get(self, key: str) -> Any:
         return self.kv.get(key)
 
-    def put(self, key: str, value: Any) -> None:
-        self.kv[key] = value
+    def _written(self, key: str) -> None:
+        """A record was written or deleted: its column row (or every remembered alias resolution) is stale."""
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
         elif key.startswith("alias:"):
             self.columns.resolved.clear()
 
+    def put(self, key: str, value: Any) -> None:
+        self.kv[key] = value
+        self._written(key)
+
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)
-        if key.startswith("doc:"):
-            self.columns.invalidate(int(key[4:]))
-        elif key.startswith("alias:"):
-            self.columns.resolved.clear()
+        self._written(key)
 
     def count_add(self, space: str, keys: list[int], by: int = 1) -> None:
         c = self.counts.get(space)

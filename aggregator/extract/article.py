@@ -586,6 +586,8 @@ def extract_article(
     traf_text = body_result.text if body_result else None
     traf_meta = body_result.meta if body_result else {}
     traf_words = count_words(traf_text) if traf_text else 0
+    # the page without its boilerplate as trafilatura cleaned it (the whole tree when it did not run)
+    cleaned = body_result.cleaned if body_result and body_result.cleaned is not None else tree
 
     body, by_body, n_words = None, "", 0
     if ld_complete and (not traf_text or ld_words >= 0.8 * traf_words) and not (
@@ -602,7 +604,7 @@ def extract_article(
 
     if by_body == "trafilatura" and n_words < 300 and (
         "paywall_teaser" in flags or menu_like(body) or n_words < MIN_WORDS
-        or prose_words(body_result.cleaned if body_result and body_result.cleaned is not None else tree) >= 3 * n_words
+        or prose_words(cleaned) >= 3 * n_words
     ):
         # precision mode sometimes keeps the wrong block of a short page: a registration notice, a
         # menu, a tag cloud (real pages: NZZ, tagblatt, Google's security blog, a live-score page),
@@ -712,7 +714,7 @@ def extract_article(
     if not tags and traf_meta.get("tags"):
         tags = _dedupe(_as_list(traf_meta["tags"]))
     elif not tags:
-        tags = _page_tags(pm, body_result.cleaned if body_result and body_result.cleaned is not None else tree)
+        tags = _page_tags(pm, cleaned)
 
     for key, src, value in (("authors", by_auth, authors), ("published_at", by_pub, published),
                             ("updated_at", by_upd, updated), ("language", by_lang, language),
