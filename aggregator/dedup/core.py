@@ -55,6 +55,7 @@ from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
     fold_chinese,
     generic_boilerplate_units,
+    in_runs,
     leading_passage,
     longest_passage,
     ordered_shingles,
@@ -118,6 +119,17 @@ class DedupConfig:
     dup_partial_containment: float = 0.55
     dup_partial_overlap: int = 40
     dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
+    # the smaller text lying in the larger as whole verbatim passages, not all of it: an excerpt with a sentence
+    # of its own inserted (a partner's first paragraphs plus its line of context), an update that dropped one.
+    # This share of the smaller text in runs of at least ``dup_run_shingles`` consecutive shared shingles of
+    # the placed text (~18 tokens: an English sentence, a clause of ideographs) makes a copy under the size
+    # conditions of ``dup_containment``. Edited rewrites keep phrases, not sentences: the same-event Korean
+    # rewrite D220/D218 (clusterset3) holds 0.71 of the smaller but 0.42 in such runs, the zh excerpt B018/B017
+    # (half a) 0.75 and 0.75; no real not-a-copy pair has 0.61+ in runs without a figures veto (A241/A242:
+    # 0.60). 0.7 sits under the containment bar by one inserted sentence in a four-sentence excerpt; chosen
+    # on half a + clusterset3 (results "m14copy"). 1.0 or more: off
+    dup_run_containment: float = 0.7
+    dup_run_shingles: int = 16
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
     # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
@@ -841,6 +853,17 @@ class Deduplicator:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
         return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
 
+    def _in_runs(self, a: Doc, shared: np.ndarray) -> int:
+        """Shared shingles (``shared``) that ``a``'s text (the article being placed) holds in verbatim runs of
+        ``dup_run_shingles`` or more (:func:`.text.in_runs`); 0 when ``a``'s text is not at hand."""
+        kept = self._kept
+        if kept is None or kept[0] != a.number:
+            return 0
+        cache = self._order
+        if cache is None or cache[0] != a.number:
+            cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
+        return in_runs(cache[1], shared, self.config.dup_run_shingles)
+
     def _keep_apart(self, d: Doc, hits: list[tuple[float, Doc]], refused: set[int]) -> list[tuple[float, Doc]]:
         """``hits`` (verified copies of ``d``) without those whose dup cluster must stay apart from ``d`` or from
         a better hit's cluster: it holds a page ``d`` was just refused as a copy of (``refused``), or one of
@@ -1037,13 +1060,16 @@ class Deduplicator:
           ratio of ``dup_min_ratio``, or an overlap of ``dup_min_overlap`` shingles, or -- the whole
           smaller text inside (``dup_full_containment``) -- ``dup_full_min_overlap`` (an excerpt of
           a short page: a shared phrase never makes up a whole text). Not symmetric;
+        * ``runs``: as ``containment`` with the bar lowered to ``dup_run_containment`` when that share of the
+          smaller text lies in verbatim runs of ``dup_run_shingles`` shingles of ``a`` (an excerpt with a
+          sentence inserted, an update that dropped one). Not symmetric;
         * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
           it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
 
         Two pages of one outlet (the same ``source``) are held to ``jaccard``, ``title`` and ``short``
         unless they share the headline or the ``dup_title_lead`` lead: an outlet repeats its own background
-        paragraphs across its articles on one subject, so ``partial``, ``containment`` and ``facts`` would
+        paragraphs across its articles on one subject, so ``partial``, ``containment``, ``runs`` and ``facts`` would
         take two of its reports of different events for copies. Such a pair comes back as rule ``"outlet"``
         (similarity 0): :meth:`_place` then keeps ``a`` out of the copy cluster of ``b`` and of every copy of ``b``
         (:attr:`Cluster.apart`), which a syndicator's reprints of either page would otherwise join.
@@ -1094,6 +1120,14 @@ class Deduplicator:
             # text inside the larger; a short one needs a sizeable overlap, not a shared phrase
             if scattered():
                 return "containment", max(jac, cfg.dup_threshold), False, share
+            refused = "outlet"
+        if (cfg.dup_run_containment <= share < cfg.dup_containment and (
+                small / large >= cfg.dup_min_ratio or inter >= cfg.dup_min_overlap)
+                and self._in_runs(a, shared) >= cfg.dup_run_containment * small):
+            # the smaller text inside the larger save a sentence or two, the rest as whole verbatim passages (an
+            # excerpt with a line of its own, an update that dropped one): the shared part is not scattered words
+            if scattered():
+                return "runs", max(jac, cfg.dup_threshold), False, share
             refused = "outlet"
         if (small < cfg.dup_min_overlap and share >= cfg.dup_containment
                 and (same_title or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)):

@@ -584,6 +584,27 @@ def leading_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k
     return int(offsets[min(run - 1 + k, len(offsets) - 1)] - offsets[0])
 
 
+def in_runs(seq: np.ndarray, members: np.ndarray, min_run: int) -> int:
+    """How many distinct shingles of ``members`` (sorted, unique) occur in ``seq`` (text order, as
+    :func:`ordered_shingles`) inside a run of at least ``min_run`` consecutive shingles that all lie in
+    ``members``: the shared text that two texts hold as whole verbatim passages, not as words and
+    phrases scattered about (an edited rewrite keeps phrases, a copy keeps sentences)."""
+    if not len(seq) or not len(members) or min_run < 1:
+        return 0
+    hit = _shared(seq, members)
+    miss = np.flatnonzero(~hit)
+    lo = np.concatenate(([0], miss + 1))
+    hi = np.concatenate((miss, [len(seq)]))
+    long = (hi - lo) >= min_run
+    if not long.any():
+        return 0
+    # mark the long runs with a +1/-1 difference array and keep the positions its running sum covers
+    mark = np.zeros(len(seq) + 1, dtype=np.int64)
+    np.add.at(mark, lo[long], 1)
+    np.add.at(mark, hi[long], -1)
+    return len(np.unique(seq[np.cumsum(mark[:-1]) > 0]))
+
+
 # Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
 # label in lenticular brackets; ``(aktualisiert)``, ``, updated`` at the end (matched on casefolded text)
 _TITLE_SLUG_HEAD = re.compile(
