@@ -223,10 +223,12 @@ def test_excerpt_of_a_long_article_under_its_own_headline_is_a_copy() -> None:
     # the same pair with the size-aware prefilter off: never verified, so not a copy (what the check adds)
     off = _dups([long_story, excerpt], DedupConfig(dup_prefilter_share=2.0))
     assert off["wire"] != off["partner"]
-    # verified is not taken: a report quoting the first three paragraphs around text of its own (a share of ~0.7)
+    # verified is not taken: a report quoting the first three paragraphs around text of its own (a share of ~0.65;
+    # with ~0.75 of it the quoted paragraphs, whole, it would be taken as an excerpt with lines of its own, "runs")
     own = ["Dealers in Munich said few customers had called about the fault since the weekend.",
-           "Most expect the update to be installed overnight and nobody has cancelled an order yet."]
-    quote = _art("quote", "Dealers stay calm after the Volta camera recall", [own[0], *STORY[:3], own[1]],
+           "Most expect the update to be installed overnight and nobody has cancelled an order yet.",
+           "One of them said the camera had failed twice on a demonstration car during the winter."]
+    quote = _art("quote", "Dealers stay calm after the Volta camera recall", [own[0], *STORY[:3], *own[1:]],
                  "city.example", "2025-03-04T11:00:00Z")
     calls: list[set[int]] = []
     dd = Deduplicator(DedupConfig())
@@ -252,3 +254,48 @@ def test_a_roundup_quoting_several_flashes_does_not_make_them_copies_of_each_oth
                             "2025-03-04T10:00:00Z") for i, f in enumerate(flashes)]
     dup = _dups(arts)
     assert len({dup["f0"], dup["f1"], dup["f2"]}) == 3
+
+
+def test_excerpt_with_a_sentence_of_its_own_is_a_copy_a_rewrite_keeping_phrases_is_not() -> None:
+    # a partner prints three paragraphs of the story with one line of its own in between: ~3/4 of its text lies
+    # in the original, under the containment bar, but as whole verbatim passages ("runs")
+    own = ("The regulator said on Wednesday that it had received eleven complaints from owners about the display. "
+           "None of them described an accident, according to a summary published on its website.")
+    # (the original goes on for twice as long: a Jaccard of ~0.2, under the bar of two excerpts cut elsewhere)
+    more = ["Volta's rivals have recalled cars over camera faults too, though most of them needed a workshop visit.",
+            "The national safety regulator opened a review of reversing cameras across the industry last year.",
+            "Owners' groups say the software of new cars is updated far more often than most drivers notice."]
+    orig = _art("orig", TITLE, [*STORY, *BACKGROUND, *more], "wire.example")
+    excerpt = _art("excerpt", "Camera fault: Volta calls back its sedans", [STORY[0], own, *STORY[1:3]],
+                   "partner.example", "2025-03-04T10:00:00Z")
+    # a rewrite of those three paragraphs with every tenth word changed (figures kept): a share as large, in
+    # runs of a few words only
+    words = " ".join(STORY[:3]).split(" ")
+    rewrite = _art("rewrite", "Camera fault: Volta calls back its sedans",
+                   [" ".join("indeed" if k % 10 == 5 else w for k, w in enumerate(words))], "rewrites.example",
+                   "2025-03-04T10:00:00Z")
+    dd = Deduplicator(DedupConfig())
+    dd.add(orig)
+    for art in (excerpt, rewrite):
+        a, b = dd._get_doc("orig"), dd.add(art) and dd._get_doc(art["id"])
+        inter = len(np.intersect1d(a.shingles, b.shingles))
+        assert 0.7 <= inter / min(len(a.shingles), len(b.shingles)) < dd.config.dup_containment
+    dup = _dups([orig, excerpt, rewrite])
+    assert dup["excerpt"] == dup["orig"] != dup["rewrite"]
+    off = _dups([orig, excerpt], DedupConfig(dup_run_containment=1.0))
+    assert off["excerpt"] != off["orig"]  # (the rule off: what it adds)
+
+
+def test_update_under_the_same_headline_joins_its_first_version_whose_excerpt_it_does_not_hold() -> None:
+    # the first version, a partner's excerpt of its opening (a copy of it), then the wire's update: the top
+    # rewritten, the same headline, later paragraphs kept. The update shares half the excerpt or nothing of it;
+    # neither says anything against it being a copy of the first version (the guards against reports quoting
+    # one notice and against compilations hold back only a hit one text of which holds the other)
+    lead = ("Volta Motors is recalling 48,213 electric sedans, it confirmed on Wednesday, after a software fault "
+            "switched off rear camera displays.")
+    tail = "A spokeswoman said the update would reach most cars within a week."
+    for kept in ([STORY[1], STORY[2]], [STORY[2]]):
+        dup = _dups([_art("first", TITLE, STORY, "wire.example"),
+                     _art("excerpt", TITLE, STORY[:2], "partner.example", "2025-03-04T10:00:00Z"),
+                     _art("update", "UPDATE 1-" + TITLE, [lead, *kept, tail], "wire.example", "2025-03-05T08:00:00Z")])
+        assert dup["update"] == dup["first"] == dup["excerpt"]

@@ -1019,7 +1019,9 @@ class Deduplicator:
         other. Read from the stored signatures (``sig``: ``d``'s) and set sizes, so members never compared with
         ``d`` count too: shared shingles ``I = J (n_a + n_b) / (1 + J)`` under a quarter of the smaller text.
         Members of one text's copy cluster (its reprints, updates, excerpts of its opening) share most of it.
-        Symmetric hits are not held back (see :meth:`_place`)."""
+        Symmetric hits are not held back (see :meth:`_place`), nor hits neither text of which holds the other
+        (``contained`` lists only those that do): a compilation holds its flashes whole, while a wire update
+        rewritten under the same headline shares nothing with an excerpt of its first version's opening."""
         out: list[tuple[float, Doc]] = []
         get = self.store.get
         n_d = d._layout()[0]
@@ -1463,6 +1465,8 @@ class Deduplicator:
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
         contained: set[int] = set()  # candidates matched by containment only
+        nested: set[int] = set()  # containment-type hits one text of which holds (most of) the other ...
+        holds: set[int] = set()  # ... and those of them d holds (the smaller text, inside d)
         missed: set[int] = set()  # candidates verified exactly and not copies
         refused: set[int] = set()  # candidates of d's outlet refused by the one-outlet rule (Cluster.apart)
         docs: dict[int, Doc | None] = {}
@@ -1490,17 +1494,26 @@ class Deduplicator:
                     dup_hits.append((sim, o))
                     if not symmetric:
                         contained.add(o.number)
+                        if share >= min(cfg.dup_containment, cfg.dup_run_containment):
+                            nested.add(o.number)
+                            if o._layout()[0] <= d._layout()[0]:
+                                holds.add(o.number)
                 elif share < cfg.dup_containment:
                     missed.add(o.number)  # neither text holds most of the other
-        if missed and contained:
-            # a containment hit places d with a copy only if no other member of that copy's cluster was
-            # compared with d and found unrelated (neither holding most of the other): a text containing an
-            # excerpt of A is not a copy of A when it was compared with A itself (two reports quoting one
-            # notice). Symmetric hits are not held back: excerpts of one page cut at different points can
-            # share little with each other and still be copies of one original.
+        if missed and holds:
+            # a containment-type hit d holds (the smaller text, inside d) places d with a copy only if no other
+            # member of that copy's cluster was compared with d and found unrelated (neither holding most of the
+            # other): a text containing an excerpt of A is not a copy of A when it was compared with A itself (two
+            # reports quoting one notice). A hit that holds d (d an excerpt or update of it) or that neither holds
+            # (an update rewritten under the same headline) is not held back: other excerpts of its text, cut
+            # elsewhere, share little with d and say nothing against it (the dpa ROUNDUP B123 lost its first
+            # version B143 to the synthetic excerpt of B143). Symmetric hits are not held back: excerpts of one
+            # page cut at different points can share little with each other and still be copies of one original
+            # (and mirror pages each wrapping one text in junk of their own, B163-B167 around B115, are copies
+            # of it while their junk differs: holding back symmetric hits d holds split them, half b 0.96 -> 0.75)
             keep_hits = []
             for sim, o in dup_hits:
-                if o.number not in contained:
+                if o.number not in holds:
                     keep_hits.append((sim, o))
                     continue
                 cl = store.get(f"c:{self._resolve(o.dup_id)}")
@@ -1508,8 +1521,8 @@ class Deduplicator:
                     continue
                 keep_hits.append((sim, o))
             dup_hits = keep_hits
-        if contained:
-            dup_hits = self._hold_back_compilations(d, dup_hits, contained, sig)
+        if nested:
+            dup_hits = self._hold_back_compilations(d, dup_hits, nested, sig)
         # story candidates: the ones a dated article can link to lie within the window (less date uncertainty)
         unc_d = d.unc
         ta, get = d.published, store.get
