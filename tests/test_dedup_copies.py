@@ -6,7 +6,7 @@ import numpy as np
 
 from aggregator.dedup import DedupConfig, Deduplicator
 from aggregator.dedup.minhash import sorted_unique
-from aggregator.dedup.text import longest_passage, ordered_shingles, title_overlap
+from aggregator.dedup.text import in_runs, longest_passage, ordered_shingles, title_overlap
 
 STORY = [
     "Volta Motors said on Tuesday it would recall 48,213 electric sedans built between March and June "
@@ -49,6 +49,14 @@ def test_longest_passage_counts_consecutive_shared_shingles() -> None:
     assert longest_passage(seq, offsets, sorted_unique(other), 3) == len("one two three four five ")
     assert longest_passage(seq, offsets, sorted_unique(other[-1:]), 3) == len("eight nine ten")
     assert longest_passage(seq, offsets, np.empty(0, dtype=np.uint32), 3) == 0
+
+
+def test_in_runs_counts_distinct_shared_shingles_of_long_runs_only() -> None:
+    seq, _ = ordered_shingles(["a b c d e f g x h i j a b c d e f g"], 3)  # "a..g" twice, a run of 5 shingles
+    other, _ = ordered_shingles(["a b c d e f g", "h i j"], 3)
+    shared = np.intersect1d(sorted_unique(seq), sorted_unique(other))
+    assert in_runs(seq, shared, 5) == 5  # the repeat counted once; "h i j" (1 shingle) too short
+    assert in_runs(seq, shared, 1) == 6 and in_runs(seq, shared, 6) == 0
 
 
 def test_title_overlap_ignores_wire_version_marks() -> None:
