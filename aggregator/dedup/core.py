@@ -125,9 +125,10 @@ class DedupConfig:
     # the placed text (~18 tokens: an English sentence, a clause of ideographs) makes a copy under the size
     # conditions of ``dup_containment``. Edited rewrites keep phrases, not sentences: the same-event Korean
     # rewrite D220/D218 (clusterset3) holds 0.71 of the smaller but 0.42 in such runs, the zh excerpt B018/B017
-    # (half a) 0.75 and 0.75; no real not-a-copy pair has 0.61+ in runs without a figures veto (A241/A242:
-    # 0.60). 0.7 sits under the containment bar by one inserted sentence in a four-sentence excerpt; chosen
-    # on half a + clusterset3 (results "m14copy"). 1.0 or more: off
+    # (half a) 0.75 and 0.75; no real not-a-copy pair holds more than 0.60 in such runs (A241/A242, 0.60, is
+    # vetoed by its figures), so 0.61-0.75 and runs of 8-16 give the same clusters. 0.7 sits under the
+    # containment bar by one inserted sentence in a four-sentence excerpt; chosen on half a + clusterset3
+    # (results "m14copy"). 1.0 or more: off
     dup_run_containment: float = 0.7
     dup_run_shingles: int = 16
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
