@@ -395,7 +395,8 @@ _TAIL_HEAD = re.compile(
     r"|zobacz (?:też|także):?|читайте также:?|関連(?:記事|ニュース).*|관련\s?기사.*|เรื่องที่เกี่ยวข้อง.*"
     r"|tin liên quan:?|bài viết liên quan:?|baca juga:?|berita terkait:?|ilgili haberler:?"
     # a comment form's heading: what follows is its rules or the thread
-    r"|(?:leave a |post a )?(?:comments?|reply)|comentar(?:ios)?|kommentare?|commentaires?|commenti|komentarze)$",
+    r"|(?:leave a |post a )?(?:comments?|reply)|comentar(?:ios)?|kommentare?|commentaires?|commenti|komentarze)"
+    r"\s*:?$",  # "Lire aussi :"
     re.I)
 _URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
