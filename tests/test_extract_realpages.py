@@ -319,6 +319,8 @@ def test_slideshow_captions_counted_k_of_n_and_foreign_reading_list_headings_end
     assert "Graz" in postclean(own, None) and "1/2 of the chargers" in postclean(own, None)
     for head, rest in (("เรื่องที่เกี่ยวข้อง", ["ข่าวอื่น ๆ ของวันนี้", "โอนเงิน PayPal"]),
                        ("Comentar", ["- No está permitido verter comentarios contrarios a las leyes."]),
-                       ("Lire aussi :", ["Un autre article du site"])):
+                       ("Lire aussi :", ["Un autre article du site"]), ("Schon gelesen?", ["Ein anderer Artikel"])):
         tail = postclean("\n".join([_SENTENCE] * 4 + [head, *rest]), None)
         assert tail.count("charging corridor") == 4 and rest[0] not in tail, head
+    inline = postclean("\n".join([_SENTENCE, "À lire aussi » Un autre article du site", _SENTENCE]), None)
+    assert inline.count("charging corridor") == 2 and "lire aussi" not in inline

@@ -45,6 +45,8 @@ _PAYWALL_TEXT = re.compile(
 _LINE_JUNK = re.compile(
     r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?(?: .*)?"
     r"|read (?:more|next|also)\b.*|sign up here\.?|got a tip for us\?.*|our standards: .*"
+    r"|(?:à )?lire aussi\b.*|lesen sie (?:auch|mehr)\b.*|leia (?:também|mais)\b.*|lea (?:también|más)\b.*"
+    r"|leggi anche\b.*|czytaj (?:też|także|więcej)\b.*|читайте также\b.*"
     r"|.*(?:未经授权|禁止转载|转载请注明|版权所有).*"
     r"|(?=.{0,60}$).*(?:有料会員|会員限定|会員登録|会員の方|ログインして|続きをお読み|記事保存|無料・有料プラン).*"
     r"|[＞>]\s*(?:新規会員登録|ログイン)"
@@ -387,7 +389,8 @@ def _drop_slides(lines: list[str]) -> list[str]:
 _TAIL_HEAD = re.compile(
     r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|(?:most )?(?:read|popular|recommended|trending)"
     r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
-    r"|weitere (?:artikel|meldungen|nachrichten)\b.*|mehr zum thema\b.*|lesen sie auch:?|相关(?:文章|阅读|新闻).*"
+    r"|weitere (?:artikel|meldungen|nachrichten|themen)\b.*|mehr zum thema\b.*|lesen sie auch:?|schon gelesen\??"
+    r"|zum weiterlesen:?|das könnte sie auch interessieren:?|相关(?:文章|阅读|新闻).*"
     r"|推荐阅读.*|follow us\b.*|support (?:us|our journalism)\b.*"
     # the same headings in the other languages we crawl or the real-page set holds
     r"|(?:noticias|artículos|notas) relacionad[ao]s:?|lea también:?|leia (?:também|mais):?|veja também:?"
