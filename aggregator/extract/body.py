@@ -45,8 +45,9 @@ _PAYWALL_TEXT = re.compile(
 _LINE_JUNK = re.compile(
     r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?(?: .*)?"
     r"|read (?:more|next|also)\b.*|sign up here\.?|got a tip for us\?.*|our standards: .*"
-    r"|(?:à )?lire aussi\b.*|lesen sie (?:auch|mehr)\b.*|leia (?:também|mais)\b.*|lea (?:también|más)\b.*"
-    r"|leggi anche\b.*|czytaj (?:też|także|więcej)\b.*|читайте также\b.*"
+    # a "read also" line with the other story's title on it (a bare heading is left to _trim_tail)
+    r"|(?:(?:à )?lire aussi|lesen sie (?:auch|mehr)|leia (?:também|mais)|lea (?:también|más)|leggi anche"
+    r"|czytaj (?:też|także|więcej)|читайте также)\W*\w.*"
     r"|.*(?:未经授权|禁止转载|转载请注明|版权所有).*"
     r"|(?=.{0,60}$).*(?:有料会員|会員限定|会員登録|会員の方|ログインして|続きをお読み|記事保存|無料・有料プラン).*"
     r"|[＞>]\s*(?:新規会員登録|ログイン)"
