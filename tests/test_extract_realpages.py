@@ -290,3 +290,37 @@ def test_tags_come_from_the_tag_box_when_the_metadata_has_none():
                               "<a href='/tag/austria/'>Austria</a></div></body>")
     article = extract_article(page.encode(), "https://news.example.org/2026/11/20/corridor")
     assert article["tags"] == ["Charging", "Austria"]
+
+
+def test_a_page_of_short_lines_with_one_prose_paragraph_is_kept_and_a_list_without_one_is_not():
+    # a product page: feature names and buttons, and one paragraph of feature text (40+ words)
+    feature = ("Get fast and easy access to the features you use most in the new menu, open the panel to add, "
+               "move or remove any button you want, and keep your favourite tools, private browsing, sync and "
+               "more one quick click away wherever you work.")
+    short = "".join(f"<p>Feature {i} learn more today</p>" for i in range(12))
+    page = (f"<html><head><title>Customize the browser</title></head><body><h1>Make it your own</h1>"
+            f"<div class='text'><p>{feature}</p>{short}</div></body></html>")
+    kept = extract_article(page.encode(), "https://www.example.org/en-US/browser/customize/")
+    assert "quick click away" in kept["body"]
+    listing = page.replace(f"<p>{feature}</p>", "<p>Themes, add-ons and more for every browser today</p>")
+    with pytest.raises(ExtractionError) as err:
+        extract_article(listing.encode(), "https://www.example.org/en-US/browser/customize/")
+    assert err.value.reason == "not_article"
+
+
+def test_slideshow_captions_counted_k_of_n_and_foreign_reading_list_headings_end_the_text():
+    slides = [f"- {k}/50 Caption of picture {k} about another company's quarterly results and its shares."
+              for k in range(1, 6)]
+    out = postclean("\n".join([_SENTENCE] * 2 + slides + [_SENTENCE]), None)
+    assert out.count("charging corridor") == 3 and "/50" not in out
+    # numbered points of the text itself and a single fraction stay
+    own = "\n".join([_SENTENCE, "1. Linz, six chargers.", "2. Salzburg, eight chargers.", "3. Graz, four.",
+                     "- 1/2 of the chargers open in spring, the rest in autumn."])
+    assert "Graz" in postclean(own, None) and "1/2 of the chargers" in postclean(own, None)
+    for head, rest in (("เรื่องที่เกี่ยวข้อง", ["ข่าวอื่น ๆ ของวันนี้", "โอนเงิน PayPal"]),
+                       ("Comentar", ["- No está permitido verter comentarios contrarios a las leyes."]),
+                       ("Lire aussi :", ["Un autre article du site"]), ("Schon gelesen?", ["Ein anderer Artikel"])):
+        tail = postclean("\n".join([_SENTENCE] * 4 + [head, *rest]), None)
+        assert tail.count("charging corridor") == 4 and rest[0] not in tail, head
+    inline = postclean("\n".join([_SENTENCE, "À lire aussi » Un autre article du site", _SENTENCE]), None)
+    assert inline.count("charging corridor") == 2 and "lire aussi" not in inline

@@ -54,3 +54,13 @@ def test_not_an_article_decisions_count_refusals_right_and_wrong():
     assert got["articles"] == 3 and got["articles_refused"] == 1
     assert got["by_kind"] == {"home_page": "1/2", "live_blog": "0/1"}
     assert got["reasons_non_articles"] == {"not_article": 1} and got["reasons_articles"] == {"not_article": 1}
+
+
+def test_expected_fragments_without_a_charset_are_read_as_utf8(tmp_path):
+    # Readability's expected.html declares no charset: read as Latin-1 every accented letter and every
+    # CJK character became two or three others, and every extractor scored ~0 on those pages
+    build = _module("build_extractset", ROOT / "benchmarks" / "devsets" / "build_extractset.py")
+    page = tmp_path / "expected.html"
+    page.write_bytes("<div><p>翱翔于太空中</p><p>Le marché du travail est-il trop rigide ?</p></div>".encode())
+    text = build.html_text(build.expected_html(page))
+    assert "翱翔于太空中" in text and "marché" in text

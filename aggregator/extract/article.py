@@ -498,6 +498,10 @@ def _page_tags(pm: PageMeta, tree: lxml_html.HtmlElement) -> list[str]:
     return _dedupe(found)
 
 
+def _longest_paragraph(body: str) -> int:
+    return max(len(p.split()) for p in body.split("\n\n"))
+
+
 def _looks_complete(text: str, words: int) -> bool:
     return words >= 40 and not text.rstrip().endswith(("…", "...", "[…]", "[...]"))
 
@@ -657,10 +661,13 @@ def extract_article(
         # refuse 6 for 2.
         if not prose and not story_path and (density > 0.7 or (density > 0.6 and n_words < 250)):
             raise ExtractionError("not_article", f"no article metadata and {density:.0%} of the text is links")
-        if body and not story_path and n_words < 2000 and paragraphs >= 8 and n_words / paragraphs < 10:
+        if body and not story_path and n_words < 2000 and paragraphs >= 8 and n_words / paragraphs < 10 and (
+                _longest_paragraph(body) < 40):
             # a status page, a directory, a list of links written out: no prose paragraphs (half A:
             # a bar of 12 words refused 8 articles for 4 non-articles, 10 refuses 5 for the same 4;
-            # forum threads and code tutorials, which the set counts as articles, average 10-12)
+            # forum threads and code tutorials, which the set counts as articles, average 10-12).
+            # One paragraph of 40+ words is prose a list page does not have (a product page's
+            # feature text; the set's fronts, status and sample pages have none over 29 words)
             raise ExtractionError("not_article", f"no article metadata and {paragraphs} paragraphs of "
                                   f"{n_words / paragraphs:.0f} words on average: a list, not prose")
     if not body:

@@ -45,6 +45,9 @@ _PAYWALL_TEXT = re.compile(
 _LINE_JUNK = re.compile(
     r"^(?:advertisement|anzeige|werbung|related(?: articles| stories| posts| coverage)?:?(?: .*)?"
     r"|read (?:more|next|also)\b.*|sign up here\.?|got a tip for us\?.*|our standards: .*"
+    # a "read also" line with the other story's title on it (a bare heading is left to _trim_tail)
+    r"|(?:(?:à )?lire aussi|lesen sie (?:auch|mehr)|leia (?:também|mais)|lea (?:también|más)|leggi anche"
+    r"|czytaj (?:też|także|więcej)|читайте также)\W*\w.*"
     r"|.*(?:未经授权|禁止转载|转载请注明|版权所有).*"
     r"|(?=.{0,60}$).*(?:有料会員|会員限定|会員登録|会員の方|ログインして|続きをお読み|記事保存|無料・有料プラン).*"
     r"|[＞>]\s*(?:新規会員登録|ログイン)"
@@ -361,15 +364,44 @@ def postclean(text: str, title: str | None) -> str:
         if not out and n_words <= 12 and _BYLINE.match(line):
             continue
         out.append(line)
-    return "\n\n".join(_trim_tail(out))
+    return "\n\n".join(_trim_tail(_drop_slides(out)))
+
+
+#: "1/50 Manchester United's absence ...": the counter a slideshow prints on each of its captions
+_SLIDE = re.compile(r"^(?:[-•*–]\s*)?(\d{1,3}) ?/ ?(\d{1,3})\s")
+
+
+def _drop_slides(lines: list[str]) -> list[str]:
+    """Drop the captions of a slideshow embedded in the text: three or more lines counted "k/N" with
+    one N (a gallery of other stories' pictures inside a newspaper's article: 2,600 words of a
+    real page). The text's own numbered points are "1." or "1)", not "1/50"."""
+    counted: dict[str, set[int]] = {}
+    for line in lines:
+        m = _SLIDE.match(line)
+        if m and 0 < int(m.group(1)) <= int(m.group(2)):
+            counted.setdefault(m.group(2), set()).add(int(m.group(1)))
+    slides = {n for n, ks in counted.items() if len(ks) >= 3 and int(n) >= 3}
+    if not slides:
+        return lines
+    return [line for line in lines if not ((m := _SLIDE.match(line)) and m.group(2) in slides)]
 
 
 #: A heading that opens the reading list, follow links or donation box below an article.
 _TAIL_HEAD = re.compile(
     r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|(?:most )?(?:read|popular|recommended|trending)"
     r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
-    r"|weitere (?:artikel|meldungen|nachrichten)\b.*|mehr zum thema\b.*|lesen sie auch:?|相关(?:文章|阅读|新闻).*"
-    r"|推荐阅读.*|follow us\b.*|support (?:us|our journalism)\b.*)$", re.I)
+    r"|weitere (?:artikel|meldungen|nachrichten|themen)\b.*|mehr zum thema\b.*|lesen sie auch:?|schon gelesen\??"
+    r"|zum weiterlesen:?|das könnte sie auch interessieren:?|相关(?:文章|阅读|新闻).*"
+    r"|推荐阅读.*|follow us\b.*|support (?:us|our journalism)\b.*"
+    # the same headings in the other languages we crawl or the real-page set holds
+    r"|(?:noticias|artículos|notas) relacionad[ao]s:?|lea también:?|leia (?:também|mais):?|veja também:?"
+    r"|(?:à )?lire aussi:?|sur le même sujet:?|leggi anche:?|articoli correlati:?|lees ook:?|czytaj (?:też|także):?"
+    r"|zobacz (?:też|także):?|читайте также:?|関連(?:記事|ニュース).*|관련\s?기사.*|เรื่องที่เกี่ยวข้อง.*"
+    r"|tin liên quan:?|bài viết liên quan:?|baca juga:?|berita terkait:?|ilgili haberler:?"
+    # a comment form's heading: what follows is its rules or the thread
+    r"|(?:leave a |post a )?(?:comments?|reply)|comentar(?:ios)?|kommentare?|commentaires?|commenti|komentarze)"
+    r"\s*:?$",  # "Lire aussi :"
+    re.I)
 _URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
 

@@ -268,6 +268,12 @@ def html_text(html: bytes | str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", re.sub(r"\n\s*\n+", "\n", root.text_content())).strip()
 
 
+def expected_html(path: Path) -> str:
+    """Readability's expected.html as text: UTF-8 fragments that declare no charset (given to lxml as
+    bytes they were read as Latin-1, every non-ASCII letter turned into two or three others)."""
+    return path.read_bytes().decode("utf-8")
+
+
 def _sha1(data: bytes) -> str:
     return hashlib.sha1(data).hexdigest()
 
@@ -296,7 +302,7 @@ def readability_facts(target: Path) -> list[dict]:
         if len(source) < REAL_PAGE_BYTES:
             continue
         meta = json.loads((folder / "expected-metadata.json").read_text(encoding="utf-8"))
-        expected = html_text((folder / "expected.html").read_bytes())
+        expected = html_text(expected_html(folder / "expected.html"))
         kind = "article" if meta.get("readerable") and len(expected) >= 200 else "not-article"
         lang_decl = re.search(rb"<html[^>]*\blang=[\"']?([A-Za-z_-]+)", source[:5000])
         facts.append({
@@ -444,7 +450,7 @@ def build(target: Path) -> int:
                 (target / "expected" / f"{fact['id']}.json").write_text(json.dumps(snippets, ensure_ascii=False))
             else:
                 (target / "expected" / f"{fact['id']}.txt").write_text(
-                    html_text((root / fact["expected_path"]).read_bytes()), encoding="utf-8")
+                    html_text(expected_html(root / fact["expected_path"])), encoding="utf-8")
     print(f"{len(facts) - bad} pages in {target}")
     return 1 if bad else 0
 
