@@ -164,6 +164,11 @@ class DedupConfig:
     # groundbreaking and site choice); a story of undated members only keeps the rule as it was. Chosen on half a
     # + clusterset3 (half a =, clusterset3 P 0.875 -> 0.882, near misses 92 -> 85); results "k14prec". False: off
     story_support_dated: bool = True
+    # a joiner whose headline names a stage of a saga (story.stages, names.json "stages": the talks' end, the
+    # apology, the probe, the halt, the expansion, the release) that no headline of the story's members names
+    # joins it only if the story has fewer members than this (0: off): stages of one saga share maker, kind,
+    # names and often figures, and link as strongly as two reports of one event (results "m14saga")
+    story_stage_members: int = 1
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -1404,6 +1409,20 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
+    #: the newest members of a story whose headlines :meth:`_stage_new` reads (a long story's early stages are
+    #: among its oldest members)
+    _STAGE_READ = 64
+
+    def _stage_new(self, stage_d: frozenset[str], cl: Cluster) -> bool:
+        """Whether ``stage_d`` (a joiner's :func:`.story.stages`) names a stage no headline of ``cl``'s members
+        names."""
+        members = []
+        for n in cl.members[-self._STAGE_READ:]:
+            o: Doc | None = self.store.get(f"doc:{n}")
+            if o is not None:
+                members.append(S.stages(o.title))
+        return bool(S.stages_new(stage_d, members))
+
     def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
                first: bool = True) -> Assignment:
         cfg = self.config
@@ -1594,6 +1613,7 @@ class Deduplicator:
                 if o.number not in contained:
                     dup_sids.append(sid)
         seen_sid: set[str] = set()
+        stage_d = S.stages(d.title) if cfg.story_stage_members > 0 else frozenset()
         for p, o in joinable:
             sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
@@ -1617,6 +1637,8 @@ class Deduplicator:
                     lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -
                     TD.LEAD_UNCERTAINTY_DAYS > cfg.story_span_days + cfg.story_inferred_slack_days):
                 continue  # the day its text names lies far from the story's dated members
+            if stage_d and len(cl.members) >= cfg.story_stage_members and self._stage_new(stage_d, cl):
+                continue  # d's headline names a stage of a saga no member's headline names
             allowed.append((p, sid))
         if pinned_story and store.get(f"c:{pinned_story}") is not None:
             allowed.insert(0, (math.inf, pinned_story))
