@@ -1416,12 +1416,16 @@ class Deduplicator:
     def _stage_new(self, stage_d: frozenset[str], cl: Cluster) -> bool:
         """Whether ``stage_d`` (a joiner's :func:`.story.stages`) names a stage no headline of ``cl``'s members
         names."""
+        return bool(S.stages_new(stage_d, self._member_stages(cl)))
+
+    def _member_stages(self, cl: Cluster) -> list[frozenset[str]]:
+        """The :func:`.story.stages` of the headlines of ``cl``'s newest members."""
         members = []
         for n in cl.members[-self._STAGE_READ:]:
             o: Doc | None = self.store.get(f"doc:{n}")
             if o is not None:
                 members.append(S.stages(o.title))
-        return bool(S.stages_new(stage_d, members))
+        return members
 
     def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
                first: bool = True) -> Assignment:
@@ -1640,6 +1644,15 @@ class Deduplicator:
             if stage_d and len(cl.members) >= cfg.story_stage_members and self._stage_new(stage_d, cl):
                 continue  # d's headline names a stage of a saga no member's headline names
             allowed.append((p, sid))
+        if cfg.story_stage_members > 0 and len(allowed) > 1 and allowed[0][0] < 2.0:
+            # choosing among stories d links to (no copy decided): the first whose members' headlines name no
+            # stage in common that d's does not (an undated fire report linking best to the lone apology
+            # report goes to the fire story it also links to)
+            for i, (_p, sid) in enumerate(allowed):
+                named = self._member_stages(store.get(f"c:{sid}"))
+                if not named or frozenset.intersection(*named) <= stage_d:
+                    allowed.insert(0, allowed.pop(i))
+                    break
         if pinned_story and store.get(f"c:{pinned_story}") is not None:
             allowed.insert(0, (math.inf, pinned_story))
         if allowed:
