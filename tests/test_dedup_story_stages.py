@@ -61,3 +61,27 @@ def test_an_apology_headline_stays_out_of_the_fire_story(columns: bool) -> None:
     assert off["f1"] == off["f2"] == off["ap"] == off["ap2"]  # the rule off: one story
     assert on["f1"] == on["f2"] != on["ap"]  # the apology is another stage ...
     assert on["ap2"] == on["ap"]  # ... and a second apology headline joins it
+
+
+class TableLinks(Deduplicator):
+    """The real evidence, with the link probabilities of the table."""
+
+    table: dict[frozenset[str], float] = {}
+
+    def _story_scores(self, d, cands):  # type: ignore[no-untyped-def]
+        _p, x = super()._story_scores(d, cands)
+        return np.array([self.table.get(frozenset((d.article_id, o.article_id)), 0.0) for o in cands]), x
+
+
+def test_a_report_without_a_stage_prefers_the_story_whose_members_name_none() -> None:
+    """An undated fire report links best to the lone apology report (its own story: another stage) and also to
+    the fire report: it joins the fire story, whose headlines name no stage it lacks."""
+    dd = TableLinks(DedupConfig(story_embedding_weight=0.0), open_store("memory:"))
+    dd.table = {frozenset(("ap", "f1")): 0.9, frozenset(("f3", "ap")): 0.95, frozenset(("f3", "f1")): 0.8}
+    heads = {"f1": HEADS["f1"], "ap": HEADS["ap"], "f3": "Aricell battery plant fire: toll rises to 22"}
+    for i, (aid, head) in enumerate(heads.items()):
+        body = f"{head}. " + " ".join(FIRE.split()[i:]) + f" Report {i} by outlet {i}."
+        dd.add({"id": aid, "title": head, "body": body, "source": f"outlet{i}", "language": "en",
+                "published_at": None if aid == "f3" else f"2024-06-2{4 + i}T0{i}:00:00Z"})
+    assert dd.story_of("ap") != dd.story_of("f1")
+    assert dd.story_of("f3") == dd.story_of("f1")
