@@ -73,10 +73,14 @@ class TableLinks(Deduplicator):
         return np.array([self.table.get(frozenset((d.article_id, o.article_id)), 0.0) for o in cands]), x
 
 
-def test_a_report_without_a_stage_prefers_the_story_whose_members_name_none() -> None:
+@pytest.mark.parametrize("store", ["memory:", "redis"])
+def test_a_report_without_a_stage_prefers_the_story_whose_members_name_none(store: str,
+                                                                          request: pytest.FixtureRequest) -> None:
     """An undated fire report links best to the lone apology report (its own story: another stage) and also to
-    the fire report: it joins the fire story, whose headlines name no stage it lacks."""
-    dd = TableLinks(DedupConfig(story_embedding_weight=0.0), open_store("memory:"))
+    the fire report: it joins the fire story, whose headlines name no stage it lacks (in memory and on a shared
+    store, where the members' headlines come in one round trip)."""
+    spec = f"{request.getfixturevalue('redis_url')}?prefix=stages" if store == "redis" else store
+    dd = TableLinks(DedupConfig(story_embedding_weight=0.0), open_store(spec))
     dd.table = {frozenset(("ap", "f1")): 0.9, frozenset(("f3", "ap")): 0.95, frozenset(("f3", "f1")): 0.8}
     heads = {"f1": HEADS["f1"], "ap": HEADS["ap"], "f3": "Aricell battery plant fire: toll rises to 22"}
     for i, (aid, head) in enumerate(heads.items()):

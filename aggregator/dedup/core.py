@@ -1421,8 +1421,11 @@ class Deduplicator:
     def _member_stages(self, cl: Cluster) -> list[frozenset[str]]:
         """The :func:`.story.stages` of the headlines of ``cl``'s newest members."""
         members = []
-        for n in cl.members[-self._STAGE_READ:]:
-            o: Doc | None = self.store.get(f"doc:{n}")
+        keys = [f"doc:{n}" for n in cl.members[-self._STAGE_READ:]]
+        if type(self.store).prefetch is not Store.prefetch:  # a shared store: the records in one round trip
+            self.store.prefetch(keys)
+        for key in keys:
+            o: Doc | None = self.store.get(key)
             if o is not None:
                 members.append(S.stages(o.title))
         return members
