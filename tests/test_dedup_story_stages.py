@@ -25,6 +25,9 @@ def test_headlines_name_stages_in_several_languages() -> None:
     assert S.stages("Akku haltbar, probeweise geladen") == frozenset()
     assert S.stages_new(frozenset({"apology"}), [frozenset(), frozenset({"probe"})]) == {"apology"}
     assert S.stages_new(frozenset({"apology"}), [frozenset({"apology"})]) == frozenset()
+    # talks are the background of any deal story: new only against a story whose headlines name their end
+    assert S.stages_new(frozenset({"talks"}), [frozenset()]) == frozenset()
+    assert S.stages_new(frozenset({"talks"}), [frozenset({"collapse"})]) == {"talks"}
 
 
 FIRE = ("A fire at the Aricell lithium battery plant in Hwaseong killed 22 workers on Monday, most of them "

@@ -372,13 +372,17 @@ def stages(headline: str) -> frozenset[str]:
 def stages_new(joiner: frozenset[str], members: list[frozenset[str]]) -> frozenset[str]:
     """The stages ``joiner``'s headline names that no member of a story names (``members``: their
     :func:`stages`): a joiner naming the apology, the probe or the talks' end where no report in the story
-    did reports a later stage of the saga, not the story's event."""
+    did reports a later stage of the saga, not the story's event. A minor stage (talks) is new only against a
+    story whose headlines name a major one (the talks' end, the deal completed)."""
     if not joiner:
         return joiner
     named: set[str] = set()
     for m in members:
         named |= m
-    return joiner - named
+    new = joiner - named
+    if new <= _STAGE_MINOR and not named - _STAGE_MINOR:
+        return frozenset()  # talks are the background of any deal story: new only against a story at a later stage
+    return new
 
 
 def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float) -> float | None:
