@@ -26,6 +26,10 @@ not learned but hard:
   or follow-up links to one member of the earlier event, not to the rest.
 * a link needs a shared strong name or a shared specific figure, and two independent signs of another
   event (another kind of news, other figures, another period, other model codes) veto it.
+* a joiner whose headline names a stage of a saga (:func:`stages`: the talks' end, the apology, the probe,
+  the halt, the expansion...) that no headline of a story's members names does not join that story
+  (``story_stage_members``, in :meth:`.core.Deduplicator._place`): the stages link as strongly as two
+  reports of one event, and the headline is where the stage shows.
 
 The extra features that are not in the packed document (periods, years mentioned, kinds of news,
 date precision) travel as one short string per document (:func:`pack_extra`), a few dozen bytes.
