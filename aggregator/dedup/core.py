@@ -1655,7 +1655,8 @@ class Deduplicator:
             # stage in common that d's does not (an undated fire report linking best to the lone apology
             # report goes to the fire story it also links to)
             for i, (_p, sid) in enumerate(allowed):
-                named = self._member_stages(store.get(f"c:{sid}"))
+                cl = store.get(f"c:{sid}")
+                named = self._member_stages(cl) if cl is not None else []
                 if not named or frozenset.intersection(*named) <= stage_d:
                     allowed.insert(0, allowed.pop(i))
                     break
