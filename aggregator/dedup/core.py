@@ -1656,7 +1656,9 @@ class Deduplicator:
             # report goes to the fire story it also links to)
             for i, (_p, sid) in enumerate(allowed):
                 cl = store.get(f"c:{sid}")
-                named = self._member_stages(cl) if cl is not None else []
+                if cl is None:
+                    continue
+                named = self._member_stages(cl)
                 if not named or frozenset.intersection(*named) <= stage_d:
                     allowed.insert(0, allowed.pop(i))
                     break
