@@ -145,7 +145,8 @@ def test_undated_follow_up_naming_a_later_day_does_not_join_the_earlier_event() 
               "said 20,484 SUVs of the first recall need a second software fix.")
     joined = {}
     for slack in (-1.0, 7.0):  # without and with the days read from the text
-        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack))
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack,
+                                      story_stage_members=0))  # ("expands": the stage rule alone would refuse it)
         sids = {dd.add(_a(f"f{k}", b, t, f"2024-12-02T1{k}:00:00Z", f"s{k}")).story_id
                 for k, (t, b) in enumerate(start)}
         assert len(sids) == 1
@@ -172,7 +173,8 @@ def test_an_undated_story_with_a_member_far_by_its_days_is_not_joined() -> None:
               "said 20,484 SUVs need a second 12-volt battery software fix.")
     joined = {}
     for slack in (-1.0, 7.0):
-        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack))
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack,
+                                      story_stage_members=0))  # ("expands": the stage rule alone would refuse it)
         sid = dd.add(_a("f0", first, "Ford recalls 20,484 Mustang Mach-E over 12-volt battery", None, "s0")).story_id
         assert dd.add(_a("f1", plain, "NHTSA: Ford Mustang Mach-E 12-volt battery recall", None, "s1")).story_id == sid
         joined[slack] = dd.add(_a("later", follow, "Ford expands Mach-E 12-volt battery recall", None,

@@ -26,6 +26,10 @@ not learned but hard:
   or follow-up links to one member of the earlier event, not to the rest.
 * a link needs a shared strong name or a shared specific figure, and two independent signs of another
   event (another kind of news, other figures, another period, other model codes) veto it.
+* a joiner whose headline names a stage of a saga (:func:`stages`: the talks' end, the apology, the probe,
+  the halt, the expansion...) that no headline of a story's members names does not join that story
+  (``story_stage_members``, in :meth:`.core.Deduplicator._place`): the stages link as strongly as two
+  reports of one event, and the headline is where the stage shows.
 
 The extra features that are not in the packed document (periods, years mentioned, kinds of news,
 date precision) travel as one short string per document (:func:`pack_extra`), a few dozen bytes.
@@ -34,6 +38,7 @@ date precision) travel as one short string per document (:func:`pack_extra`), a 
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -317,6 +322,73 @@ def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 4000
     return {k: round(float(v), 2) for k, v in zip(FEATURES, w[:-1], strict=True)}, round(float(w[-1]), 2)
 
 
+def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], dict[str, str]]]]:
+    """``(minor stages, [(pattern, form -> stage)])`` of the ``stages`` table in ``names.json``: whole words and
+    phrases, word prefixes (a form ending in ``*``) and unspaced-script forms found as written."""
+    table = F._TABLE.get("stages", {})
+    words: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    unspaced: dict[str, str] = {}
+    for stage, per in table.items():
+        if stage.startswith("_"):
+            continue
+        for forms in per.values():
+            for f in forms:
+                f = unicodedata.normalize("NFKC", f).casefold()
+                if F._UNSPACED_RE.search(f):
+                    unspaced[f] = stage
+                elif f.endswith("*"):
+                    prefixes[f[:-1]] = stage
+                else:
+                    words[f] = stage
+
+    def alt(forms: dict[str, str]) -> str:
+        return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+
+    out = []
+    if words:
+        out.append((re.compile(rf"(?<!\w)({alt(words)})(?!\w)"), words))
+    if prefixes:
+        out.append((re.compile(rf"(?<!\w)({alt(prefixes)})"), prefixes))
+    if unspaced:
+        out.append((re.compile(f"({alt(unspaced)})"), unspaced))
+    return frozenset(table.get("_minor", ())), out
+
+
+_STAGE_MINOR, _STAGE_PATTERNS = _stage_patterns()
+
+
+def stages_named(text: str) -> frozenset[str]:
+    """Every stage of a saga (``names.json`` ``stages``) that ``text`` names."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    return frozenset(table[m.group(1)] for pattern, table in _STAGE_PATTERNS for m in pattern.finditer(t))
+
+
+@lru_cache(maxsize=65536)
+def stages(headline: str) -> frozenset[str]:
+    """The stages of a saga (``names.json`` ``stages``: the talks, their end, the apology, the probe, the halt,
+    the expansion, the release...) that ``headline`` names; a minor stage (talks) only when it names no other."""
+    found = stages_named(headline)
+    major = found - _STAGE_MINOR
+    return major or found
+
+
+def stages_new(joiner: frozenset[str], members: list[frozenset[str]]) -> frozenset[str]:
+    """The stages ``joiner``'s headline names that no member of a story names (``members``: their
+    :func:`stages`): a joiner naming the apology, the probe or the talks' end where no report in the story
+    did reports a later stage of the saga, not the story's event. A minor stage (talks) is new only against a
+    story whose headlines name a major one (the talks' end, the deal completed)."""
+    if not joiner:
+        return joiner
+    named: set[str] = set()
+    for m in members:
+        named |= m
+    new = joiner - named
+    if new <= _STAGE_MINOR and not named - _STAGE_MINOR:
+        return frozenset()  # talks are the background of any deal story: new only against a story at a later stage
+    return new
+
+
 def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float) -> float | None:
     """Least possible distance in days between two publication times known to ``± unc`` days."""
     if ta is None or tb is None:
@@ -325,4 +397,4 @@ def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float
 
 
 __all__ = ["BIAS", "FEATURES", "WEIGHTS", "days_between", "fit_weights", "link_probability", "pack_extra",
-           "pair_features", "parse_extra", "time_gap_days"]
+           "pair_features", "parse_extra", "stages", "stages_named", "stages_new", "time_gap_days"]
