@@ -883,8 +883,8 @@ class Deduplicator:
         if not len(miss):
             return
         get = self.store.get
-        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-        nums, flags, pubs, uncs, langs, fbs, tgs, codes = rows
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs, codes, sizes = rows
         nan = math.nan
         code = S._extra_code
         for n in miss.tolist():
@@ -892,7 +892,7 @@ class Deduplicator:
             nums.append(n)
             if o is None:
                 flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
-                codes.append(None)
+                codes.append(None), sizes.append(0)
                 continue
             codes.append(code(o.extra))
             expired = o.blob == _EMPTY_BLOB
@@ -905,6 +905,7 @@ class Deduplicator:
             # (not cached on the record too: the arenas hold them)
             fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
             tgs.append(o._tg or _title_bigrams(o.title))
+            sizes.append(0 if expired else o._layout()[0])
         cols.set_rows(*rows)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
@@ -976,6 +977,21 @@ class Deduplicator:
         out: set[int] = set()
         get = self.store.get
         bar = cfg.dup_prefilter_share
+        cols = self._columns()
+        if cols is not None:
+            # the same test over the column store (flags and shingle counts): no record touched per candidate,
+            # the arithmetic of the loop below in the same order
+            nl = nums[low]
+            inside = np.fromiter((n in story_cand for n in nl.tolist()), dtype=bool, count=len(nl))
+            nl, e = nl[inside], est[low][inside]
+            if not len(nl):
+                return out
+            self._column_rows(cols, nl)
+            n_o = cols.nsh[nl]
+            ok = (cols.flags[nl] & (DocColumns.EXISTS | DocColumns.EXPIRED)) == DocColumns.EXISTS
+            ok &= e * (n_d + n_o) >= bar * (1.0 + e) * np.maximum(1, np.minimum(n_d, n_o))
+            out.update(nl[ok].tolist())
+            return out
         for n, e in zip(nums[low].tolist(), est[low].tolist(), strict=True):
             if n not in story_cand:
                 continue
@@ -1550,30 +1566,35 @@ class Deduplicator:
         resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
         support: dict[str, list[tuple[float, Doc]]] = {}  # per story, its links under the bar (story_support_link)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
-        # (hundreds of candidates in a full window: the loop reads no config and resolves each story id once)
+        # (hundreds of candidates in a full window: each story id is resolved once, the tests against the bars are
+        # array steps and the grouping by story one stable sort; the same values, in the same order, as a loop over
+        # the candidates would collect)
         bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
         bar_undated = cfg.story_link_undated
-        for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
-            sid = resolved.get(o.story_id)
-            if sid is None:
-                sid = resolved[o.story_id] = self._resolve(o.story_id)
-            group = by_story.get(sid)
-            if group is None:
-                by_story[sid] = [p]
-            else:
-                group.append(p)
-            if o.published is not None:
-                bar = bar_dated
-                if p > dated_best.get(sid, -1.0):
-                    dated_best[sid] = p
-            else:
-                bar = bar_undated
-            if p >= bar:
-                story_hits.append((p, o))
-            elif p >= support_bar:
-                support.setdefault(sid, []).append((p, o))
-            if fig > 0:
-                fig_sids.add(sid)
+        if story_docs:
+            plist = probs.tolist()
+            raw = [o.story_id for o in story_docs]
+            memo = cols.resolved if cols is not None else {}  # (what _resolve reads first)
+            for cid in dict.fromkeys(raw):
+                sid = memo.get(cid)
+                resolved[cid] = sid if sid is not None else self._resolve(cid)
+            sid_of = [resolved[c] for c in raw]
+            code_of: dict[str, int] = {}  # story -> number, in the order of first appearance
+            codes = np.fromiter((code_of.setdefault(s, len(code_of)) for s in sid_of), dtype=np.int64, count=len(raw))
+            order = np.argsort(codes, kind="stable")
+            grouped = probs[order].tolist()
+            cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
+            by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(raw)], strict=True)}
+            dated = np.fromiter((o.published is not None for o in story_docs), dtype=bool, count=len(raw))
+            if dated.any():
+                best = np.full(len(code_of), -1.0)
+                np.fmax.at(best, codes[dated], probs[dated])
+                dated_best = {sid: b for sid, b in zip(code_of, best.tolist(), strict=True) if b > -1.0}
+            hit = probs >= np.where(dated, bar_dated, bar_undated)
+            story_hits = [(plist[i], story_docs[i]) for i in np.flatnonzero(hit).tolist()]
+            for i in np.flatnonzero(~hit & (probs >= support_bar)).tolist():
+                support.setdefault(sid_of[i], []).append((plist[i], story_docs[i]))
+            fig_sids = {sid_of[i] for i in np.flatnonzero(evidence[:, _FIGURES] > 0).tolist()}
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
         joinable = self._supported_stories(story_hits, support) if support else story_hits
