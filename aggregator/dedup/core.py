@@ -670,6 +670,7 @@ class Deduplicator:
 
     def __init__(self, config: DedupConfig | None = None, store: Store | str | None = None) -> None:
         self.config = cfg = config or DedupConfig()
+        _jit.load()  # (numba's library without scipy.linalg: what the first kernel call would load with it)
         self.store: Store = open_store(store) if isinstance(store, str) else (store or MemoryStore())
         self.scheme = self._minhash_scheme()
         self.signer = Signer(cfg.num_perm, cfg.seed, cfg.shingle_size, scheme=self.scheme)
