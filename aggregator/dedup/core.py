@@ -1174,8 +1174,9 @@ class Deduplicator:
         dfs = self.store.count_get("df", names.tolist())
         return np.array([F.idf_weight(df, n_docs) for df in dfs])
 
-    def _story_features(self, d: Doc, cands: list[Doc]) -> np.ndarray:
-        """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`)."""
+    def _story_features(self, d: Doc, cands: list[Doc], numbers: list[int] | None = None) -> np.ndarray:
+        """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`; ``numbers``: the
+        candidates' document numbers, if the caller has them)."""
         m = len(cands)
         if not m:
             return np.zeros((0, len(S.FEATURES)))
@@ -1186,7 +1187,7 @@ class Deduplicator:
         if cols is not None:
             # every per-candidate input from the column store, the evidence in one compiled pass over the
             # arena of feature records (the same kernel and the same arithmetic as the reference below)
-            nums = np.array([o.number for o in cands], dtype=np.int64)
+            nums = np.array([o.number for o in cands] if numbers is None else numbers, dtype=np.int64)
             self._column_rows(cols, nums)
             ev = np.empty((m, 7))
             lens = np.empty((m, 3), dtype=np.int64)
@@ -1219,9 +1220,9 @@ class Deduplicator:
         :meth:`_place` kept inside the story window (dated pairs further apart are never linked)."""
         if not cands:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
-        x = self._story_features(d, cands)
-        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         numbers = [o.number for o in cands]
+        x = self._story_features(d, cands, numbers)
+        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
         p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
         return p, x
@@ -1421,6 +1422,53 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
+    def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
+                     bar_undated: float, support_bar: float,
+                     ) -> tuple[list[tuple[float, Doc]], dict[str, list[float]], dict[str, float], dict[str, str],
+                                dict[str, list[tuple[float, Doc]]], set[str]]:
+        """What :meth:`_place` reads of the scored story candidates: ``(story_hits, by_story, dated_best, resolved,
+        support, fig_sids)``: the links at or over their bar (``bar_dated`` for a dated candidate, else
+        ``bar_undated``) in candidate order; per story, every candidate's ``p`` in candidate order; per story, the
+        best ``p`` of a dated candidate; each candidate's story id resolved; per story, its links under the bar and at
+        or over ``support_bar``; the stories with a candidate sharing a specific figure.
+
+        Hundreds of candidates in a full window: each story id is resolved once, the tests against the bars are
+        array steps and the grouping by story one stable sort (the same values, in the same order, as a loop over
+        the candidates collects: tests compare them)."""
+        story_hits: list[tuple[float, Doc]] = []
+        by_story: dict[str, list[float]] = {}
+        dated_best: dict[str, float] = {}
+        resolved: dict[str, str] = {}
+        support: dict[str, list[tuple[float, Doc]]] = {}
+        if not story_docs:
+            return story_hits, by_story, dated_best, resolved, support, set()
+        plist = probs.tolist()
+        raw = [o.story_id for o in story_docs]
+        cols = self._columns()
+        memo = cols.resolved if cols is not None else {}  # (what _resolve reads first)
+        for cid in dict.fromkeys(raw):
+            sid = memo.get(cid)
+            resolved[cid] = sid if sid is not None else self._resolve(cid)
+        sid_of = [resolved[c] for c in raw]
+        code_of: dict[str, int] = {}  # story -> number, in the order of first appearance
+        codes = np.array([code_of.setdefault(s, len(code_of)) for s in sid_of], dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        grouped = probs[order].tolist()
+        cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
+        by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(raw)], strict=True)}
+        dated = np.array([o.published is not None for o in story_docs], dtype=bool)
+        if dated.any():
+            best = np.full(len(code_of), -1.0)
+            np.fmax.at(best, codes[dated], probs[dated])
+            sids, top = list(code_of), best.tolist()
+            dated_best = {sids[c]: top[c] for c in dict.fromkeys(codes[dated].tolist()) if top[c] > -1.0}
+        hit = probs >= np.where(dated, bar_dated, bar_undated)
+        story_hits = [(plist[i], story_docs[i]) for i in np.flatnonzero(hit).tolist()]
+        for i in np.flatnonzero(~hit & (probs >= support_bar)).tolist():
+            support.setdefault(sid_of[i], []).append((plist[i], story_docs[i]))
+        fig_sids = {sid_of[i] for i in np.flatnonzero(evidence[:, _FIGURES] > 0).tolist()}
+        return story_hits, by_story, dated_best, resolved, support, fig_sids
+
     def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
                first: bool = True) -> Assignment:
         cfg = self.config
@@ -1560,42 +1608,14 @@ class Deduplicator:
         if dup_hits:
             dup_hits = self._keep_apart(d, dup_hits, refused)
         probs, evidence = self._story_scores(d, story_docs)
-        fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
-        story_hits: list[tuple[float, Doc]] = []
-        by_story: dict[str, list[float]] = {}
-        dated_best: dict[str, float] = {}  # per story, the best link of d to one of its dated members
-        resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
-        support: dict[str, list[tuple[float, Doc]]] = {}  # per story, its links under the bar (story_support_link)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
-        # (hundreds of candidates in a full window: each story id is resolved once, the tests against the bars are
-        # array steps and the grouping by story one stable sort; the same values, in the same order, as a loop over
-        # the candidates would collect)
         bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
-        bar_undated = cfg.story_link_undated
-        if story_docs:
-            plist = probs.tolist()
-            raw = [o.story_id for o in story_docs]
-            memo = cols.resolved if cols is not None else {}  # (what _resolve reads first)
-            for cid in dict.fromkeys(raw):
-                sid = memo.get(cid)
-                resolved[cid] = sid if sid is not None else self._resolve(cid)
-            sid_of = [resolved[c] for c in raw]
-            code_of: dict[str, int] = {}  # story -> number, in the order of first appearance
-            codes = np.fromiter((code_of.setdefault(s, len(code_of)) for s in sid_of), dtype=np.int64, count=len(raw))
-            order = np.argsort(codes, kind="stable")
-            grouped = probs[order].tolist()
-            cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
-            by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(raw)], strict=True)}
-            dated = np.fromiter((o.published is not None for o in story_docs), dtype=bool, count=len(raw))
-            if dated.any():
-                best = np.full(len(code_of), -1.0)
-                np.fmax.at(best, codes[dated], probs[dated])
-                dated_best = {sid: b for sid, b in zip(code_of, best.tolist(), strict=True) if b > -1.0}
-            hit = probs >= np.where(dated, bar_dated, bar_undated)
-            story_hits = [(plist[i], story_docs[i]) for i in np.flatnonzero(hit).tolist()]
-            for i in np.flatnonzero(~hit & (probs >= support_bar)).tolist():
-                support.setdefault(sid_of[i], []).append((plist[i], story_docs[i]))
-            fig_sids = {sid_of[i] for i in np.flatnonzero(evidence[:, _FIGURES] > 0).tolist()}
+        # story_hits: the links over the bar; by_story: per story, every scored member's p (candidate order);
+        # dated_best: per story, the best link of d to one of its dated members; resolved: candidates' story ids
+        # resolved once; support: per story, its links under the bar (story_support_link); fig_sids: stories with
+        # a member sharing a specific figure with d
+        story_hits, by_story, dated_best, resolved, support, fig_sids = self._story_links(
+            story_docs, probs, evidence, bar_dated, cfg.story_link_undated, support_bar)
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
         joinable = self._supported_stories(story_hits, support) if support else story_hits
