@@ -1478,10 +1478,11 @@ class Deduplicator:
         skeys, skeys_insert = self._story_keys(d, feats, story_sig)
         # both LSH spaces and the counters the story scores read, in one round trip on a shared store
         lex_number, lex_text, lex_fresh, tf = self._lexical
+        df_keys = self.lexical.df_keys(tf or {})
         story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],
                                                     counts=[("n", [0]), ("df", d.features()[1].tolist()),
-                                                            (DF_SPACE, self.lexical.df_keys(tf or {}))])
-        self.lexical.index(lex_number, lex_text, lex_fresh, tf)
+                                                            (DF_SPACE, df_keys)])
+        self.lexical.index(lex_number, lex_text, lex_fresh, tf, df_keys if tf is not None else None)
         story_cand.discard(d.number)
         if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
