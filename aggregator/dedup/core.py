@@ -928,8 +928,10 @@ class Deduplicator:
             nums = nums[(cols.flags[nums] & both) == both]
             lens = cols.tg_n[nums]
             shared = np.empty(len(nums), dtype=np.int64)
-            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga))),
-                             shared)
+            mine = np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga)))
+            if d._tg is None:  # (Doc.tg: what its column row reads once d is a candidate itself)
+                d._tg = mine.tobytes()
+            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, mine, shared)
             ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
             out.update(nums[ok].tolist())
             return out
