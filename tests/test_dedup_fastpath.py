@@ -9,6 +9,7 @@ kinds/years/periods columns of the story evidence as bit masks, and the per-docu
 from __future__ import annotations
 
 import json
+import math
 import pickle
 import re
 from pathlib import Path
@@ -259,3 +260,86 @@ def test_story_columns_give_the_reference_decisions() -> None:
     assert c.valid.sum() > 50 and not ref.store.columns.valid.any()  # the column path did run, the reference not
     back = pickle.loads(pickle.dumps(cols.store))  # never pickled: a loaded store starts without rows
     assert not back.columns.valid.any() and back.kv.keys() == cols.store.kv.keys()
+
+
+def _story_links_loop(dd, story_docs, probs, evidence, bar_dated, bar_undated, support_bar):  # noqa: ANN001, ANN202
+    """The plain loop over candidates that Deduplicator._story_links replaces (main 01757ad's _place)."""
+    from aggregator.dedup.core import _FIGURES
+
+    fig_sids, story_hits, by_story, dated_best, resolved, support = set(), [], {}, {}, {}, {}
+    for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
+        sid = resolved.get(o.story_id)
+        if sid is None:
+            sid = resolved[o.story_id] = dd._resolve(o.story_id)
+        by_story.setdefault(sid, []).append(p)
+        if o.published is not None:
+            bar = bar_dated
+            if p > dated_best.get(sid, -1.0):
+                dated_best[sid] = p
+        else:
+            bar = bar_undated
+        if p >= bar:
+            story_hits.append((p, o))
+        elif p >= support_bar:
+            support.setdefault(sid, []).append((p, o))
+        if fig > 0:
+            fig_sids.add(sid)
+    return story_hits, by_story, dated_best, resolved, support, fig_sids
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_story_links_equal_the_loop(columns: bool) -> None:
+    """_place's bookkeeping of scored story candidates as array steps: the same hits, groups (values and order),
+    best dated links, resolved ids, support and figure stories as the loop, with aliases, undated candidates and
+    probabilities exactly at the bars."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _FIGURES, Doc
+
+    dd = Deduplicator(store=open_store("memory:"))
+    dd.use_columns = columns
+    rng = np.random.default_rng(7)
+    for s in range(0, 40, 3):  # merged stories: their ids resolve to another one's (one through a chain)
+        dd.store.put(f"alias:s{s}", f"s{s + 1}")
+    dd.store.put("alias:s1", "s2")
+    bars = (0.6, 0.75, 0.3)
+    for trial in range(60):
+        m = int(rng.integers(0, 80))
+        docs = [Doc(n, f"a{n}", "src", "t", None if rng.random() < 0.3 else 1e9 + n, "en", b"", b"",
+                    story_id=f"s{int(rng.integers(0, 45))}") for n in range(m)]
+        probs = rng.choice(np.array([0.0, 0.3, 0.6, 0.75, 1.0, *rng.random(6)]), size=m)
+        evidence = np.zeros((m, _FIGURES + 3))
+        evidence[:, _FIGURES] = rng.choice([0.0, 0.0, 1.0, 2.0], size=m)
+        support_bar = bars[2] if trial % 3 else math.inf
+        got = dd._story_links(docs, probs, evidence, bars[0], bars[1], support_bar)
+        want = _story_links_loop(dd, docs, probs, evidence, bars[0], bars[1], support_bar)
+        assert got == want
+        assert [list(g) for g in got] == [list(w) for w in want]  # and the dicts' orders
+        assert all(list(a) == list(b) for a, b in zip(got[1].values(), want[1].values(), strict=True))
+
+
+def test_containment_estimate_from_columns_equals_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dup tier's containment estimate read from the column store (flags, shingle counts) picks on every add
+    the candidates the loop over their records picks, excerpts of long articles among them."""
+    from aggregator.dedup import Deduplicator, open_store
+
+    dd = Deduplicator(store=open_store("memory:"))
+    orig = Deduplicator._contained_estimate
+    picked: list[int] = []
+
+    def both(self, d, nums, est, story_cand, docs):  # noqa: ANN001, ANN202
+        got = orig(self, d, nums, est, story_cand, docs)
+        self.use_columns = False
+        try:
+            assert got == orig(self, d, nums, est, story_cand, {})
+        finally:
+            del self.use_columns
+        picked.append(len(got))
+        return got
+
+    monkeypatch.setattr(Deduplicator, "_contained_estimate", both)
+    longest = sorted(ROWS, key=lambda r: -len(r["body"]))[:12]
+    excerpts = [dict(r, id=f"{r['id']}-x", title=f"Partner: {r['title'][::-1]}", body=r["body"][: len(r["body"]) // 8])
+                for r in longest]
+    for art in ROWS[:150] + excerpts:
+        dd.add(art)
+    assert len(picked) > 100 and sum(picked) > 0

@@ -7,6 +7,7 @@ is driven on an asyncio loop with hand-made responses, so no crawl or server is 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import pickle
@@ -73,12 +74,14 @@ def test_spider_uses_a_shared_pool_and_releases_it_when_the_engine_stops(tmp_pat
     (_, first), (_, second) = _spider(tmp_path / "a", 1), _spider(tmp_path / "b", 1)
     try:
         assert first._pool is not None and first._pool is second._pool
+        assert gc.get_freeze_count() > 0  # what the process held before the fork is out of the collector's passes
         _stop(first)
         assert second._pool._executor is not None  # still in use by the other crawler
     finally:
         pool = second._pool
         _stop(second)
     assert pool._closed and extract_pool._shared is None
+    assert gc.get_freeze_count() == 0  # the last release gives them back to it
     _, in_thread = _spider(tmp_path / "c", 0)
     assert in_thread._pool is None
     _stop(in_thread)

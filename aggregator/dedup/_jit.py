@@ -16,6 +16,7 @@ sizes every array before the call.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -37,6 +38,33 @@ def _njit(fn):  # noqa: ANN001, ANN202 - a decorator over numba's
     if not ENABLED:
         return fn
     return numba.njit(cache=_CACHE, nogil=True)(fn)
+
+
+_BLAS = "scipy.linalg.cython_blas"
+
+
+def load() -> None:
+    """Load numba's library of implementations now, as the first kernel call would, without scipy.linalg.
+
+    The first kernel a process calls (even from the cache) makes numba import all its implementation modules;
+    one of them imports ``scipy.linalg`` only to learn whether BLAS is there for ``np.dot`` (~0.25 s of CPU and
+    ~10 MB, half of a crawl's pre-fork warm-up). No kernel here uses BLAS: the import is made to fail
+    while numba looks (it then takes BLAS as absent for kernels compiled in this process; a later
+    ``import scipy.linalg`` works as usual). A process that has scipy.linalg already, or whose numba library
+    is loaded, is left as it is. Called when a :class:`~.core.Deduplicator` is made.
+    """
+    if not ENABLED or "numba.np.arraymath" in sys.modules:
+        return
+    from numba.core.registry import cpu_target
+
+    hide = "scipy.linalg" not in sys.modules and _BLAS not in sys.modules
+    if hide:
+        sys.modules[_BLAS] = None  # type: ignore[assignment]  # (importing it raises ImportError, parents untouched)
+    try:
+        cpu_target.target_context.refresh()
+    finally:
+        if hide and _BLAS in sys.modules and sys.modules[_BLAS] is None:
+            del sys.modules[_BLAS]
 
 
 _U33 = np.uint64(33)

@@ -691,6 +691,7 @@ class Deduplicator:
 
     def __init__(self, config: DedupConfig | None = None, store: Store | str | None = None) -> None:
         self.config = cfg = config or DedupConfig()
+        _jit.load()  # (numba's library without scipy.linalg: what the first kernel call would load with it)
         self.store: Store = open_store(store) if isinstance(store, str) else (store or MemoryStore())
         self.scheme = self._minhash_scheme()
         self.signer = Signer(cfg.num_perm, cfg.seed, cfg.shingle_size, scheme=self.scheme)
@@ -915,8 +916,8 @@ class Deduplicator:
         if not len(miss):
             return
         get = self.store.get
-        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [])
-        nums, flags, pubs, uncs, langs, fbs, tgs, codes = rows
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs, codes, sizes = rows
         nan = math.nan
         code = S._extra_code
         for n in miss.tolist():
@@ -924,7 +925,7 @@ class Deduplicator:
             nums.append(n)
             if o is None:
                 flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
-                codes.append(None)
+                codes.append(None), sizes.append(0)
                 continue
             codes.append(code(o.extra))
             expired = o.blob == _EMPTY_BLOB
@@ -937,6 +938,7 @@ class Deduplicator:
             # (not cached on the record too: the arenas hold them)
             fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
             tgs.append(o._tg or _title_bigrams(o.title))
+            sizes.append(0 if expired else o._layout()[0])
         cols.set_rows(*rows)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
@@ -958,8 +960,10 @@ class Deduplicator:
             nums = nums[(cols.flags[nums] & both) == both]
             lens = cols.tg_n[nums]
             shared = np.empty(len(nums), dtype=np.int64)
-            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga))),
-                             shared)
+            mine = np.sort(np.fromiter(ga, dtype=np.int64, count=len(ga)))
+            if d._tg is None:  # (Doc.tg: what its column row reads once d is a candidate itself)
+                d._tg = mine.tobytes()
+            _jit.sorted_hits(cols.tg, cols.tg_at[nums], lens, mine, shared)
             ok = shared >= self.config.dup_title_overlap * np.minimum(len(ga), lens)
             out.update(nums[ok].tolist())
             return out
@@ -1008,6 +1012,21 @@ class Deduplicator:
         out: set[int] = set()
         get = self.store.get
         bar = cfg.dup_prefilter_share
+        cols = self._columns()
+        if cols is not None:
+            # the same test over the column store (flags and shingle counts): no record touched per candidate,
+            # the arithmetic of the loop below in the same order
+            nl = nums[low]
+            inside = np.fromiter((n in story_cand for n in nl.tolist()), dtype=bool, count=len(nl))
+            nl, e = nl[inside], est[low][inside]
+            if not len(nl):
+                return out
+            self._column_rows(cols, nl)
+            n_o = cols.nsh[nl]
+            ok = (cols.flags[nl] & (DocColumns.EXISTS | DocColumns.EXPIRED)) == DocColumns.EXISTS
+            ok &= e * (n_d + n_o) >= bar * (1.0 + e) * np.maximum(1, np.minimum(n_d, n_o))
+            out.update(nl[ok].tolist())
+            return out
         for n, e in zip(nums[low].tolist(), est[low].tolist(), strict=True):
             if n not in story_cand:
                 continue
@@ -1202,8 +1221,9 @@ class Deduplicator:
         dfs = self.store.count_get("df", names.tolist())
         return np.array([F.idf_weight(df, n_docs) for df in dfs])
 
-    def _story_features(self, d: Doc, cands: list[Doc]) -> np.ndarray:
-        """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`)."""
+    def _story_features(self, d: Doc, cands: list[Doc], numbers: list[int] | None = None) -> np.ndarray:
+        """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`; ``numbers``: the
+        candidates' document numbers, if the caller has them)."""
         m = len(cands)
         if not m:
             return np.zeros((0, len(S.FEATURES)))
@@ -1214,7 +1234,7 @@ class Deduplicator:
         if cols is not None:
             # every per-candidate input from the column store, the evidence in one compiled pass over the
             # arena of feature records (the same kernel and the same arithmetic as the reference below)
-            nums = np.array([o.number for o in cands], dtype=np.int64)
+            nums = np.array([o.number for o in cands] if numbers is None else numbers, dtype=np.int64)
             self._column_rows(cols, nums)
             ev = np.empty((m, 7))
             lens = np.empty((m, 3), dtype=np.int64)
@@ -1247,9 +1267,9 @@ class Deduplicator:
         :meth:`_place` kept inside the story window (dated pairs further apart are never linked)."""
         if not cands:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
-        x = self._story_features(d, cands)
-        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         numbers = [o.number for o in cands]
+        x = self._story_features(d, cands, numbers)
+        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
         p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
         return p, x
@@ -1469,6 +1489,52 @@ class Deduplicator:
             if o is not None:
                 members.append(S.stages(o.title))
         return members
+    def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
+                     bar_undated: float, support_bar: float,
+                     ) -> tuple[list[tuple[float, Doc]], dict[str, list[float]], dict[str, float], dict[str, str],
+                                dict[str, list[tuple[float, Doc]]], set[str]]:
+        """What :meth:`_place` reads of the scored story candidates: ``(story_hits, by_story, dated_best, resolved,
+        support, fig_sids)``: the links at or over their bar (``bar_dated`` for a dated candidate, else
+        ``bar_undated``) in candidate order; per story, every candidate's ``p`` in candidate order; per story, the
+        best ``p`` of a dated candidate; each candidate's story id resolved; per story, its links under the bar and at
+        or over ``support_bar``; the stories with a candidate sharing a specific figure.
+
+        Hundreds of candidates in a full window: each story id is resolved once, the tests against the bars are
+        array steps and the grouping by story one stable sort (the same values, in the same order, as a loop over
+        the candidates collects: tests compare them)."""
+        story_hits: list[tuple[float, Doc]] = []
+        by_story: dict[str, list[float]] = {}
+        dated_best: dict[str, float] = {}
+        resolved: dict[str, str] = {}
+        support: dict[str, list[tuple[float, Doc]]] = {}
+        if not story_docs:
+            return story_hits, by_story, dated_best, resolved, support, set()
+        plist = probs.tolist()
+        raw = [o.story_id for o in story_docs]
+        cols = self._columns()
+        memo = cols.resolved if cols is not None else {}  # (what _resolve reads first)
+        for cid in dict.fromkeys(raw):
+            sid = memo.get(cid)
+            resolved[cid] = sid if sid is not None else self._resolve(cid)
+        sid_of = [resolved[c] for c in raw]
+        code_of: dict[str, int] = {}  # story -> number, in the order of first appearance
+        codes = np.array([code_of.setdefault(s, len(code_of)) for s in sid_of], dtype=np.int64)
+        order = np.argsort(codes, kind="stable")
+        grouped = probs[order].tolist()
+        cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
+        by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(raw)], strict=True)}
+        dated = np.array([o.published is not None for o in story_docs], dtype=bool)
+        if dated.any():
+            best = np.full(len(code_of), -1.0)
+            np.fmax.at(best, codes[dated], probs[dated])
+            sids, top = list(code_of), best.tolist()
+            dated_best = {sids[c]: top[c] for c in dict.fromkeys(codes[dated].tolist()) if top[c] > -1.0}
+        hit = probs >= np.where(dated, bar_dated, bar_undated)
+        story_hits = [(plist[i], story_docs[i]) for i in np.flatnonzero(hit).tolist()]
+        for i in np.flatnonzero(~hit & (probs >= support_bar)).tolist():
+            support.setdefault(sid_of[i], []).append((plist[i], story_docs[i]))
+        fig_sids = {sid_of[i] for i in np.flatnonzero(evidence[:, _FIGURES] > 0).tolist()}
+        return story_hits, by_story, dated_best, resolved, support, fig_sids
 
     def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
                first: bool = True) -> Assignment:
@@ -1479,10 +1545,11 @@ class Deduplicator:
         skeys, skeys_insert = self._story_keys(d, feats, story_sig)
         # both LSH spaces and the counters the story scores read, in one round trip on a shared store
         lex_number, lex_text, lex_fresh, tf = self._lexical
+        df_keys = self.lexical.df_keys(tf or {})
         story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],
                                                     counts=[("n", [0]), ("df", d.features()[1].tolist()),
-                                                            (DF_SPACE, self.lexical.df_keys(tf or {}))])
-        self.lexical.index(lex_number, lex_text, lex_fresh, tf)
+                                                            (DF_SPACE, df_keys)])
+        self.lexical.index(lex_number, lex_text, lex_fresh, tf, df_keys if tf is not None else None)
         story_cand.discard(d.number)
         if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
@@ -1620,37 +1687,14 @@ class Deduplicator:
         if dup_hits:
             dup_hits = self._keep_apart(d, dup_hits, refused)
         probs, evidence = self._story_scores(d, story_docs)
-        fig_sids: set[str] = set()  # stories with a member sharing a specific figure with d
-        story_hits: list[tuple[float, Doc]] = []
-        by_story: dict[str, list[float]] = {}
-        dated_best: dict[str, float] = {}  # per story, the best link of d to one of its dated members
-        resolved: dict[str, str] = {}  # candidates share stories: resolve each id once
-        support: dict[str, list[tuple[float, Doc]]] = {}  # per story, its links under the bar (story_support_link)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
-        # (hundreds of candidates in a full window: the loop reads no config and resolves each story id once)
         bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
-        bar_undated = cfg.story_link_undated
-        for p, o, fig in zip(probs.tolist(), story_docs, evidence[:, _FIGURES].tolist(), strict=True):
-            sid = resolved.get(o.story_id)
-            if sid is None:
-                sid = resolved[o.story_id] = self._resolve(o.story_id)
-            group = by_story.get(sid)
-            if group is None:
-                by_story[sid] = [p]
-            else:
-                group.append(p)
-            if o.published is not None:
-                bar = bar_dated
-                if p > dated_best.get(sid, -1.0):
-                    dated_best[sid] = p
-            else:
-                bar = bar_undated
-            if p >= bar:
-                story_hits.append((p, o))
-            elif p >= support_bar:
-                support.setdefault(sid, []).append((p, o))
-            if fig > 0:
-                fig_sids.add(sid)
+        # story_hits: the links over the bar; by_story: per story, every scored member's p (candidate order);
+        # dated_best: per story, the best link of d to one of its dated members; resolved: candidates' story ids
+        # resolved once; support: per story, its links under the bar (story_support_link); fig_sids: stories with
+        # a member sharing a specific figure with d
+        story_hits, by_story, dated_best, resolved, support, fig_sids = self._story_links(
+            story_docs, probs, evidence, bar_dated, cfg.story_link_undated, support_bar)
         dup_hits.sort(key=lambda x: (-x[0], x[1].number))
         story_hits.sort(key=lambda x: (-x[0], x[1].number))
         joinable = self._supported_stories(story_hits, support) if support else story_hits

@@ -103,14 +103,18 @@ class LexicalIndex:
         them with its other reads, in one round trip); none while off."""
         return [h % DF_BUCKETS for h in tf] + [DF_BUCKETS] if self.weight else []
 
-    def index(self, number: int, text: str, fresh: bool = False, tf: Counter[int] | None = None) -> None:
+    def index(self, number: int, text: str, fresh: bool = False, tf: Counter[int] | None = None,
+              df_keys: list[int] | None = None) -> None:
         """Keep the top terms of article ``number``; count its terms in the document frequencies the
         first time the number is seen (a re-evaluated article does not count twice). ``fresh``: the
         caller knows the number has no document yet, so no vector either (a shared store skips a read).
-        ``tf``: ``terms(text)`` when the caller has it already."""
+        ``tf``: ``terms(text)`` when the caller has it already; ``df_keys``: ``df_keys(tf)``, likewise."""
         if not self.weight:
             return  # off: no cost (articles indexed while off get no boost once it is on)
-        tf = terms(text) if tf is None else tf
+        if tf is None:
+            tf, df_keys = terms(text), None
+        if df_keys is None:
+            df_keys = self.df_keys(tf)
         if fresh:
             stored = np.zeros(2 * TOP_TERMS, dtype=np.uint32)
         else:
@@ -120,12 +124,14 @@ class LexicalIndex:
                                                                        strict=True) if h):
             return  # the same text again: keep the vector it got the first time (a rerun decides alike)
         if first:
-            self.store.count_add(DF_SPACE, self.df_keys(tf))
+            self.store.count_add(DF_SPACE, df_keys)
         vec = np.zeros(2 * TOP_TERMS, dtype=np.uint32)
         if tf:
             h = np.fromiter(tf.keys(), dtype=np.uint32, count=len(tf))
             c = np.fromiter(tf.values(), dtype=np.float64, count=len(tf))
-            w = (1.0 + np.log(c)) * _idf(self._df(h), self._n_docs())
+            # (the terms' df buckets and the document count: df_keys, read in one step)
+            counts = self.store.count_get(DF_SPACE, df_keys, approx=True)
+            w = (1.0 + np.log(c)) * _idf(np.asarray(counts[:-1], dtype=np.float64), int(counts[-1]))
             top = np.lexsort((h, -w))[:TOP_TERMS]
             vec[:len(top)], vec[TOP_TERMS:TOP_TERMS + len(top)] = h[top], c[top].astype(np.uint32)
         if first or vec[0]:

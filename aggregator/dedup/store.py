@@ -242,7 +242,8 @@ class DocColumns:
     """
 
     EXISTS, EXPIRED, TITLED, READ_DAYS, CODED = 1, 2, 4, 8, 16
-    _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid")
+    _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid",
+             "nsh")
 
     def __init__(self) -> None:
         self.valid = np.zeros(0, dtype=bool)
@@ -258,6 +259,7 @@ class DocColumns:
         self.ymax = np.zeros(0, dtype=np.int64)  # the latest year named (0: none)
         self.pid = np.zeros(0, dtype=np.int32)  # its set of periods: self.sets[pid]
         self.mid = np.zeros(0, dtype=np.int32)  # its set of model codes: self.sets[mid]
+        self.nsh = np.zeros(0, dtype=np.int64)  # the size of its shingle set (the dup tier's containment bar)
         self.sets: list[frozenset[str]] = [frozenset()]
         self.set_ids: dict[frozenset[str], int] = {frozenset(): 0}
         self.fb = np.zeros(4096, dtype=np.uint64)
@@ -325,10 +327,12 @@ class DocColumns:
 
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
                  fbs: list[bytes], tgs: list[bytes],
-                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None]) -> None:
+                 codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None],
+                 sizes: list[int] | None = None) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
         words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
-        extras, None where it does not fit the masks): one append per arena."""
+        extras, None where it does not fit the masks; ``sizes`` their shingle counts, 0 if not given): one append
+        per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)
@@ -358,6 +362,7 @@ class DocColumns:
         self.pid[nums] = [set_id(x) for x in ps]
         self.mid[nums] = [set_id(x) for x in ms]
         self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
+        self.nsh[nums] = sizes if sizes is not None else 0
         self.valid[nums] = True
 
     def clear(self) -> None:

@@ -21,6 +21,7 @@ reactor needs for downloading. Here ``extract_article`` runs in a
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -161,6 +162,9 @@ def _attach_embedding(article: dict) -> None:
                        exc_info=True)
 
 
+_frozen = False  # the pool's start moved the process's objects out of the collector's passes (gc.freeze)
+
+
 def _warm_dedup() -> None:
     try:
         from aggregator.dedup import prepared
@@ -168,6 +172,20 @@ def _warm_dedup() -> None:
         prepared.warm()
     except Exception:  # noqa: BLE001 - an optimisation only: each process loads them on first use instead
         logger.debug("dedup kernels not warmed before the extraction workers start", exc_info=True)
+
+
+def _freeze() -> None:
+    """Move every object the process holds now out of the cyclic collector's passes (:func:`gc.freeze`).
+
+    What is loaded before the workers fork (Scrapy, the extraction chain and, with dedup on, numba's typing
+    registries and kernels: ~10^5 objects) lives as long as the process; left in the oldest generation, every
+    full collection of the crawl traversed it again (dedup on: 0.37-0.41 s of a 300-article crawl's thread,
+    off: 0.23 s). Frozen before the fork, as the gc module's documentation advises for pre-fork servers, so
+    neither the crawl nor the workers pay for it; the last release unfreezes (a test process makes many pools).
+    """
+    global _frozen
+    gc.freeze()
+    _frozen = True
 
 
 class ExtractPool:
@@ -265,6 +283,7 @@ def acquire(workers: int, embedding: bool = False, dedup: bool = False) -> Extra
         if _shared is None:
             if dedup:
                 _warm_dedup()
+            _freeze()
             for method in START_METHODS:
                 pool = ExtractPool(workers, start_method=method, embedding=embedding)
                 try:
@@ -283,7 +302,7 @@ def acquire(workers: int, embedding: bool = False, dedup: bool = False) -> Extra
 
 def release(pool: ExtractPool) -> None:
     """Give back a pool from :func:`acquire`; the last user shuts it down."""
-    global _shared, _users
+    global _shared, _users, _frozen
     with _shared_lock:
         if pool is not _shared:
             pool.shutdown()
@@ -293,3 +312,6 @@ def release(pool: ExtractPool) -> None:
             return
         _shared = None
     pool.shutdown()
+    if _frozen:
+        _frozen = False
+        gc.unfreeze()
