@@ -6,9 +6,9 @@ from aggregator.dedup import features as F
 
 
 def test_ev_after_a_word_is_no_model_name() -> None:
-    # "Chinese EV maker" named a strong "chinese ev" and "ev" that every kind of EV page shared
+    # "Chinese EV maker" named a strong "chinese ev" and "ev" that every kind of EV page shared: now weak / none
     got = F.names("The Chinese EV maker Zeekr and the Federal EV tax credit", "en")
-    assert not {"ev", "chinese ev", "federal ev"} & set(got)
+    assert "ev" not in got and got["chinese ev"] < 1.0 and got["federal ev"] < 1.0
     assert got["zeekr"] == 1.0
     # after a strong name it is a model ("Zeekr EV"), and other suffixes stay as they were
     assert F.names("the Zeekr EV and the German VW", "en").keys() >= {"zeekr ev", "german vw", "volkswagen"}

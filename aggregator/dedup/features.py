@@ -246,12 +246,15 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
               or any(c.isdigit() for c in word))
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
-    # "EV" after a word is no model suffix: "Chinese EV maker", "Federal EV tax credit" named "chinese ev" and a strong
-    # "ev" that pages of every kind shared (clusterset3 F1 0.755 -> 0.765 at P 0.880 -> 0.886, results m14recall);
-    # after a strong name ("Zeekr EV") it stays a model name. (Dropping CEO/US suffixes too: clusterset3 0.755 only.)
+    # "EV" after an ordinary word is no model suffix: "Chinese EV maker", "Federal EV tax credit" made "chinese ev"
+    # and "ev" strong names that pages of every kind shared; now "chinese ev" is an ordinary (weak) name and "ev" none,
+    # while after a strong name ("Zeekr EV") it stays a model. Chosen on clusterset3 (F1 0.755 -> 0.765, P 0.880 ->
+    # 0.886); dropping "chinese ev" altogether moved half b's Zeekr IPO pages to another fragment (b 0.767 -> 0.752);
+    # dropping the CEO/US suffixes too scored clusterset3 0.755 (results m14recall)
     generic = suffix.lower() in ("ev", "evs") if suffix else False
-    if suffix and not (generic and (not strong or suffix.lower() != "ev")):
-        out.append((f"{low} {suffix.lower()}", 1.0, False))
+    if suffix:
+        weak = generic and (not strong or suffix.lower() != "ev")
+        out.append((f"{low} {suffix.lower()}", 0.6 if weak else 1.0, False))
     if suffix and not generic and suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:
         # "Autohersteller GAC" ("German VW": Volkswagen)
         out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
