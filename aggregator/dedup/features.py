@@ -101,7 +101,7 @@ januar februar märz mai juni juli oktober dezember montag dienstag mittwoch don
 le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cette ces il elle
 ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
 avril juin juillet août septembre octobre novembre décembre
-ceo cfo chief ev evs ai file photo electric vehicle vehicles car cars company group inc ltd co corp
+ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
 update exclusive breaking analysis report net gross follow share subscribe
 linkedin facebook youtube twitter instagram tiktok whatsapp telegram weibo wechat x threads bluesky
 q1 q2 q3 q4 h1 h2 km kwh mph usd eur rmb yuan euro euros dollars
@@ -246,18 +246,10 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
               or any(c.isdigit() for c in word))
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
-    # "EV" after an ordinary word is no model suffix: "Chinese EV maker", "Federal EV tax credit" made "chinese ev"
-    # and "ev" strong names that pages of every kind shared; now "chinese ev" is an ordinary (weak) name and "ev" none,
-    # while after a strong name ("Zeekr EV") it stays a model. Chosen on clusterset3 (F1 0.755 -> 0.765, P 0.880 ->
-    # 0.886); dropping "chinese ev" altogether moved half b's Zeekr IPO pages to another fragment (b 0.767 -> 0.752);
-    # dropping the CEO/US suffixes too scored clusterset3 0.755 (results m14recall)
-    generic = suffix.lower() in ("ev", "evs") if suffix else False
     if suffix:
-        weak = generic and (not strong or suffix.lower() != "ev")
-        out.append((f"{low} {suffix.lower()}", 0.6 if weak else 1.0, False))
-    if suffix and not generic and suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:
-        # "Autohersteller GAC" ("German VW": Volkswagen)
-        out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
+        out.append((f"{low} {suffix.lower()}", 1.0, False))
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
+            out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
         for part in word.split("-"):
