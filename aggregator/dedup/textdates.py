@@ -15,9 +15,12 @@ News text says when things happened: "Dec. 3, 2024", "3. Dezember 2024", "2024�
 What would make a day wrong is guarded against: a day after a cue of the future, a deadline or a range
 (will, until, before, produced between, ab, bis, 将, 截止, 예정, まで...) in the few words before it is not
 counted; a day without a year ("12月3日", "le 3 décembre") takes the year of the nearest day before it
-that states one, the year before after "last year"/去年. When no day states a year, the years a text
-names are no anchor (targets and comparisons as often as the present): only the first day of the opening
-is kept, as month and day (``l:--12-03``), and compared in the year nearest the other article's time.
+that states one, the year before after "last year"/去年. "3月31日付" (the day a change takes effect) and "原定于8月8日"
+(originally scheduled) are plans too; a day that starts a range ("since Jan. 1", "desde el 1 de enero", seit, depuis)
+still bounds the publication from below but is no lead day (aid "retroactive from 1 January" in an April report).
+When no day states a year, the years a text names are no anchor (targets and comparisons as often as the
+present): only the first day of the opening is kept, as month and day (``l:--12-03``), and compared in the
+year nearest the other article's time.
 Korean, Japanese and Chinese reports often name the event's day alone ("14일 밝혔다", "日産は13日"): when the
 opening names no other day, that day of the month is kept (``l:----14``) and placed in the month nearest the
 other article's time (on clusterset3 it was within a day of the event on 59 of 68 such pages, within 3 on 65):
