@@ -71,6 +71,20 @@ def test_plans_and_words_are_not_past_days() -> None:
 
 
 
+def test_effective_scheduled_and_range_start_days_are_no_lead_day() -> None:
+    # "3月31日付で" is the day a change takes effect (announced on the 11th); "原定于8月8日" was a plan
+    inf = T.infer("日産自動車は11日、3月31日付で内田誠社長(58)が退任すると発表した。後任は4月1日付で就任する。")
+    assert inf is not None and (inf.lead_md, inf.lead_dom) == (None, 11)
+    assert T.infer("特斯拉原定于8月8日推出 Robotaxi,但推迟至10月。") is None
+    # a range's start is a lower bound of the publication, never an estimate of it
+    text = ("El MOVES III se extiende hasta el 31 de diciembre de 2025, para compras efectuadas desde el pasado "
+            "1 de enero de 2025.")
+    inf = T.infer(text)
+    assert inf is not None and inf.named == T._noon(date(2025, 1, 1)) and inf.lead is None
+    assert T.pair_days_after(T._noon(date(2025, 4, 2)), 0.0, "", None, 0.0, T.token(inf)) == 0.0
+    assert T.infer("Tesla said on Jan. 2, 2025 that deliveries fell.").lead == T._noon(date(2025, 1, 2))
+
+
 def test_a_photo_captions_day_is_not_the_day_reported() -> None:
     text = ("GM recalls all Chevy Bolts | FILE - This Thursday, Feb. 13, 2020 file photo shows a 2020 Chevrolet "
             "Bolt EV on display in Pittsburgh. | The Chevrolet logo is displayed at a dealership Sunday, Nov. 8, "

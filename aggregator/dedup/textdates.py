@@ -15,9 +15,12 @@ News text says when things happened: "Dec. 3, 2024", "3. Dezember 2024", "2024�
 What would make a day wrong is guarded against: a day after a cue of the future, a deadline or a range
 (will, until, before, produced between, ab, bis, 将, 截止, 예정, まで...) in the few words before it is not
 counted; a day without a year ("12月3日", "le 3 décembre") takes the year of the nearest day before it
-that states one, the year before after "last year"/去年. When no day states a year, the years a text
-names are no anchor (targets and comparisons as often as the present): only the first day of the opening
-is kept, as month and day (``l:--12-03``), and compared in the year nearest the other article's time.
+that states one, the year before after "last year"/去年. "3月31日付" (the day a change takes effect) and "原定于8月8日"
+(originally scheduled) are plans too; a day that starts a range ("since Jan. 1", "desde el 1 de enero", seit, depuis)
+still bounds the publication from below but is no lead day (aid "retroactive from 1 January" in an April report).
+When no day states a year, the years a text names are no anchor (targets and comparisons as often as the
+present): only the first day of the opening is kept, as month and day (``l:--12-03``), and compared in the
+year nearest the other article's time.
 Korean, Japanese and Chinese reports often name the event's day alone ("14일 밝혔다", "日産は13日"): when the
 opening names no other day, that day of the month is kept (``l:----14``) and placed in the month nearest the
 other article's time (on clusterset3 it was within a day of the event on 59 of 68 such pages, within 3 on 65):
@@ -81,7 +84,7 @@ _FUTURE = re.compile(
     r"built|made|after|effective|ab|bis|soll|sollen|wird|werden|geplant|ablauf|zwischen|gebaut|hergestellt|à partir du|"
     r"jusqu'au|prévue?s?|d'ici|avant|entre|fabriqu\w*|a partir del|hasta|antes|previst[oa]s?|entro|dal|prima|"
     r"fino|dès)\b|"
-    r"将|计划|预计|截止|到期|期间|生产|製造|起|까지|예정|부터|予定|まで|から",
+    r"将|计划|预计|截止|到期|期间|生产|製造|起|까지|예정|부터|予定|まで|から|原定|原计划|原計劃",
     re.IGNORECASE)
 # a photo caption's day ("FILE - This Thursday, Feb. 13, 2020 file photo shows...", "...is displayed at a
 # dealership Sunday, Nov. 8, 2020"): when the picture was taken, often years before the report it stands above
@@ -97,7 +100,11 @@ _DAY_ONLY = re.compile(r"(?<![\d월月年년./\-])(?:本月|今月|이달\s?|지
 _LAST_YEAR = re.compile(r"去年|昨年|작년|last year|vergangenen jahres|letzten jahres|l'an dernier|"
                         r"l'année dernière|el año pasado|l'anno scorso", re.IGNORECASE)
 _WORDS = {"may", "mar", "jun", "jul", "dec", "jan", "sep", "sept", "mai", "mars"}  # also words in prose
-_AFTER_CJK = re.compile(r"\s*(?:起|부터|から|까지|まで|前)")
+# (付: "3月31日付で退任" is the day a change takes effect, announced before it)
+_AFTER_CJK = re.compile(r"\s*(?:起|부터|から|까지|まで|前|付)")
+# the start of a range ("desde el 1 de enero", "seit dem 1. Januar", "since Jan. 1"): a true lower bound of the
+# publication, but no estimate of it (aid "retroactive from 1 January" in an April report): not a lead day
+_SINCE = re.compile(r"\b(?:since|desde|seit|depuis)\b", re.IGNORECASE)
 _ANY_YEAR = 2000  # a leap year: where a day without a year is parsed (29 February included)
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 _DAY = 86400.0
@@ -106,12 +113,14 @@ _DAY = 86400.0
 @dataclass(frozen=True)
 class Mention:
     """A day named in a text: ``day``; ``year_said`` False when the year was taken from elsewhere in the
-    text; ``future`` when a future cue comes right before it; ``pos`` its offset in the text."""
+    text; ``future`` when a future cue comes right before it; ``pos`` its offset in the text; ``since`` when it
+    starts a range (a lower bound, not the day of the event)."""
 
     day: date
     year_said: bool
     future: bool
     pos: int
+    since: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,9 +137,9 @@ class Inferred:
 
 
 @lru_cache(maxsize=16)  # infer() reads a text twice when no day states a year
-def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool], ...]:
-    """``(position, year or None, month, day, future)`` of every day-like match, in order of position."""
-    found: dict[int, tuple[int, int | None, int, int, bool]] = {}
+def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool, bool], ...]:
+    """``(position, year or None, month, day, future, since)`` of every day-like match, in order of position."""
+    found: dict[int, tuple[int, int | None, int, int, bool, bool]] = {}
     taken: list[tuple[int, int]] = []
     for kind, rx in _DAY_RES:
         if kind == "cjk" and "月" not in text or kind == "ko" and "월" not in text:
@@ -167,7 +176,8 @@ def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool], ...]:
                                     _CAPTION_AFTER.match(text, m.end()))
             if kind in ("cjk", "ko"):
                 future = future or bool(_AFTER_CJK.match(text, m.end()))
-            found[m.start()] = (m.start(), int(y) if y else None, int(mo), int(d), future)
+            since = not future and bool(_SINCE.search(before[-24:]))
+            found[m.start()] = (m.start(), int(y) if y else None, int(mo), int(d), future, since)
             taken.append((m.start(), m.end()))
     return tuple(found[k] for k in sorted(found))
 
@@ -177,10 +187,10 @@ def day_mentions(text: str, year_default: int | None = None) -> list[Mention]:
     day before it that states one (the first such day when none is before it), one less after "last year";
     when no day states a year it gets ``year_default``, or is dropped when that is None."""
     found: dict[int, Mention] = {}
-    for pos, y, mo, d, future in _scan(text):
+    for pos, y, mo, d, future, since in _scan(text):
         yy = y if y is not None else year_default if year_default is not None else 2000
         try:
-            found[pos] = Mention(date(yy, mo, d), y is not None, future, pos)
+            found[pos] = Mention(date(yy, mo, d), y is not None, future, pos, since)
         except ValueError:
             continue
     out = [found[k] for k in sorted(found)]
@@ -194,7 +204,7 @@ def day_mentions(text: str, year_default: int | None = None) -> list[Mention]:
                 if _LAST_YEAR.search(text, max(0, m.pos - 12), m.pos):
                     y -= 1
                 try:
-                    m = Mention(m.day.replace(year=y), False, m.future, m.pos)
+                    m = Mention(m.day.replace(year=y), False, m.future, m.pos, m.since)
                 except ValueError:
                     continue
             fixed.append(m)
@@ -258,7 +268,8 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
         if month or horizon is not None:
             return None
         # no day states its year: the first day named in the opening, its year left open
-        md = [m.day for m in day_mentions(text, year_default=_ANY_YEAR) if not m.future and m.pos < LEAD_CHARS]
+        md = [m.day for m in day_mentions(text, year_default=_ANY_YEAR)
+              if not m.future and not m.since and m.pos < LEAD_CHARS]
         if md:
             return Inferred(None, None, (md[0].month, md[0].day))
         dom = _day_only(text[:LEAD_CHARS])
@@ -267,7 +278,7 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
     last = days[-1]
     if len(days) >= 3 and (last - days[-2]).days > 366:  # a stray day far after every other: a typo or a plan
         last = days[-2]
-    lead = max((m.day for m in ms if m.pos < LEAD_CHARS and m.day <= last), default=None)
+    lead = max((m.day for m in ms if m.pos < LEAD_CHARS and m.day <= last and not m.since), default=None)
     if lead is not None and any((e := period_end(p)) is not None and e > lead for p in periods):
         lead = None
     return Inferred(_noon(last), _noon(lead) if lead is not None else None)
