@@ -139,3 +139,16 @@ def test_model_codes_read_through_codes() -> None:
             if "".join(c for c in code if c.isalpha()) not in S._NOT_MODEL:
                 ref.add(code)
         assert S.model_codes(t[:600]) == ref
+
+
+def test_keywords_of_ascii_text_skip_nothing() -> None:
+    def reference(text: str) -> set[str]:
+        t = T.fold_chinese(unicodedata.normalize("NFKC", text).casefold())
+        out = {w for w in F._WORD_RE.findall(F._CJK_RE.sub(" ", t)) if len(w) > 2 and w not in F._STOP
+               and not w.isdigit()}
+        for run in F._CJK_RE.findall(t):
+            out.update(run[i : i + 2] for i in range(len(run) - 1))
+        return out
+
+    for t in TEXTS:
+        assert F.keywords(t) == reference(t), t[:80]

@@ -240,6 +240,15 @@ _UNIT_RE = re.compile(r"\s?(?:" + "|".join(f"(?P<u{i}>{pat})" for i, (_, pat) in
                       + r")(?![A-Za-zÀ-ÿ])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _figure(whole: str, frac: str | None, unit: str | None, lang: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(token, near forms)`` of one matched figure, or None (see :func:`numbers`); pure, so cached."""
+    parsed = _parse_value(whole, frac, unit, lang)
+    if not parsed:
+        return None
+    return ("p:" if parsed[1] else "") + f"{parsed[0]:.3g}", _near_forms(*parsed)
+
+
 def numbers(text: str, lang: str = "") -> set[str]:
     """Normalised figures; a figure followed by a known unit also as ``u:<value><unit>``.
 
@@ -250,14 +259,15 @@ def numbers(text: str, lang: str = "") -> set[str]:
     if not text.isascii() and _COMPOUND_RE.search(text):  # (its big units are Hangul or Chinese)
         text = _COMPOUND_RE.sub(_compound, text)
     for m in _NUM_RE.finditer(text):
-        if not m.group(3) and _CLOCK_RE.match(text, m.end()):
+        whole, frac, unit = m.groups()
+        if not unit and _CLOCK_RE.match(text, m.end()):
             continue  # a time of day
-        parsed = _parse_value(m.group(1), m.group(2), m.group(3), lang)
-        if parsed:
-            v = ("p:" if parsed[1] else "") + f"{parsed[0]:.3g}"
+        fig = _figure(whole, frac, unit, lang)
+        if fig:
+            v, near = fig
             out.add(v)
-            out.update(_near_forms(*parsed))
-            if not v.startswith("p:") and not m.group(3):
+            out.update(near)
+            if not v.startswith("p:") and not unit:
                 u = _UNIT_RE.match(text, m.end())
                 if u:
                     out.add(f"u:{v}{_UNITS[int(u.lastgroup[1:])][0]}")
@@ -314,10 +324,11 @@ def names(text: str, lang: str = "") -> dict[str, float]:
 def keywords(text: str) -> set[str]:
     """Content words of a headline/lead (casefolded); CJK runs as character bigrams."""
     t = unicodedata.normalize("NFKC", text).casefold()
-    if not t.isascii():
-        from .text import fold_chinese
+    if t.isascii():  # (no CJK run to cut out or to read bigrams from)
+        return {w for w in _WORD_RE.findall(t) if len(w) > 2 and w not in _STOP and not w.isdigit()}
+    from .text import fold_chinese
 
-        t = fold_chinese(t)
+    t = fold_chinese(t)
     out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
            and not w.isdigit()}
     for run in _CJK_RE.findall(t):
