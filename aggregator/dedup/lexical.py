@@ -86,13 +86,13 @@ def terms(text: str) -> Counter[int]:
         del words[w]
     known = _HASHES
     if len(known) < _HASHES_MAX:
-        for w in words:
+        for w in (*words, *bigrams):
             if w not in known:
                 known[w] = h(w.encode("utf-8"))
     get = known.get
     out: Counter[int] = Counter({get(w) or h(w.encode("utf-8")): n for w, n in words.items() if len(w) > 1})
     for w, n in bigrams.items():
-        out[h(w.encode("utf-8"))] += n
+        out[get(w) or h(w.encode("utf-8"))] += n
     out.pop(0, None)  # 0 marks an empty slot of the stored vector
     return out
 
