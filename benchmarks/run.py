@@ -35,6 +35,8 @@ STAGES: dict[str, tuple[str, str, int, int]] = {
     "crawl": ("benchmarks.bench_crawl", "run", 600, 180),
     "indexing": ("benchmarks.bench_engine", "run", 600, 240),
     "consistency": ("benchmarks.bench_index_check", "run", 600, 180),
+    # opt-in (--only): Deduplicator.add at 20k/50k/100k; builds and caches its states the first time (~1 h)
+    "dedup-scale": ("benchmarks.bench_dedup_scale", "run", 5400, 900),
 }
 ORDER = ["minhash", "lsh", "dedup", "dedup-columns", "dedup-redis", "extraction", "crawl", "indexing", "consistency"]
 ALIASES = {"search": "indexing", "engine": "indexing", "extract": "extraction", "memory": "dedup",
@@ -212,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [s for s in wanted if s not in STAGES]
         if unknown:
             ap.error(f"unknown stage(s) {unknown}; choose from {ORDER}")
-        stages = [s for s in ORDER if s in wanted]
+        stages = [s for s in ORDER if s in wanted] + [s for s in STAGES if s not in ORDER and s in wanted]
     DATA.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     info = machine()

@@ -118,6 +118,36 @@ wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 _CAP_RE = re.compile(r"([A-Z](?<![A-Za-z0-9][A-Z])(?:[A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ])?)"
                      r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
+# Every _CODE_RE match holds a digit right after a letter, or after a letter and "-"/".": this finds those
+# digits with a pattern that starts with a digit class (the engine skips to the next digit), and
+# :func:`codes` runs _CODE_RE only over the runs of code characters around them (~6x faster on news text)
+_CODE_HINT_RE = re.compile(r"\d(?:(?<=[A-Za-z]\d)|(?<=[A-Za-z][\-.]\d))")
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+def codes(text: str) -> list[str]:
+    """``group(1)`` of every :data:`_CODE_RE` match in ``text``, in order (the model codes ``ID.3``, ``G6``).
+
+    A match consists of code characters (letters, digits, ``-``, ``.``) and is bounded by characters that
+    are no letter or digit, so it lies inside one maximal run of code characters, and the run's own
+    bounds satisfy the pattern's look-arounds exactly as the text around it does: the matches over the
+    runs that hold a hint are the matches over the whole text (tested)."""
+    out: list[str] = []
+    end = 0
+    n = len(text)
+    for h in _CODE_HINT_RE.finditer(text):
+        p = h.start()
+        if p < end:  # inside the run just read
+            continue
+        s = p
+        while s > 0 and text[s - 1] in _CODE_CHARS:
+            s -= 1
+        end = p + 1
+        while end < n and text[end] in _CODE_CHARS:
+            end += 1
+        out.extend(m.group(1) for m in _CODE_RE.finditer(text, s, end))
+    return out
+
 _WORD_RE = re.compile(r"\w+")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 
@@ -210,6 +240,15 @@ _UNIT_RE = re.compile(r"\s?(?:" + "|".join(f"(?P<u{i}>{pat})" for i, (_, pat) in
                       + r")(?![A-Za-zÀ-ÿ])", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
+def _figure(whole: str, frac: str | None, unit: str | None, lang: str) -> tuple[str, tuple[str, ...]] | None:
+    """``(token, near forms)`` of one matched figure, or None (see :func:`numbers`); pure, so cached."""
+    parsed = _parse_value(whole, frac, unit, lang)
+    if not parsed:
+        return None
+    return ("p:" if parsed[1] else "") + f"{parsed[0]:.3g}", _near_forms(*parsed)
+
+
 def numbers(text: str, lang: str = "") -> set[str]:
     """Normalised figures; a figure followed by a known unit also as ``u:<value><unit>``.
 
@@ -220,14 +259,15 @@ def numbers(text: str, lang: str = "") -> set[str]:
     if not text.isascii() and _COMPOUND_RE.search(text):  # (its big units are Hangul or Chinese)
         text = _COMPOUND_RE.sub(_compound, text)
     for m in _NUM_RE.finditer(text):
-        if not m.group(3) and _CLOCK_RE.match(text, m.end()):
+        whole, frac, unit = m.groups()
+        if not unit and _CLOCK_RE.match(text, m.end()):
             continue  # a time of day
-        parsed = _parse_value(m.group(1), m.group(2), m.group(3), lang)
-        if parsed:
-            v = ("p:" if parsed[1] else "") + f"{parsed[0]:.3g}"
+        fig = _figure(whole, frac, unit, lang)
+        if fig:
+            v, near = fig
             out.add(v)
-            out.update(_near_forms(*parsed))
-            if not v.startswith("p:") and not m.group(3):
+            out.update(near)
+            if not v.startswith("p:") and not unit:
                 u = _UNIT_RE.match(text, m.end())
                 if u:
                     out.add(f"u:{v}{_UNITS[int(u.lastgroup[1:])][0]}")
@@ -262,8 +302,8 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
 def names(text: str, lang: str = "") -> dict[str, float]:
     """Latin-script names and model codes with a specificity weight; CJK aliases mapped."""
     out: dict[str, float] = {}
-    for m in _CODE_RE.finditer(text):
-        out[m.group(1).lower().replace("-", "").replace(".", "")] = 1.0
+    for code in codes(text):
+        out[code.lower().replace("-", "").replace(".", "")] = 1.0
     for word, suffix in _CAP_RE.findall(text):
         for key, weight, take_max in _cap_entries(word, suffix, lang):
             out[key] = max(out.get(key, 0.0), weight) if take_max else weight
@@ -284,10 +324,11 @@ def names(text: str, lang: str = "") -> dict[str, float]:
 def keywords(text: str) -> set[str]:
     """Content words of a headline/lead (casefolded); CJK runs as character bigrams."""
     t = unicodedata.normalize("NFKC", text).casefold()
-    if not t.isascii():
-        from .text import fold_chinese
+    if t.isascii():  # (no CJK run to cut out or to read bigrams from)
+        return {w for w in _WORD_RE.findall(t) if len(w) > 2 and w not in _STOP and not w.isdigit()}
+    from .text import fold_chinese
 
-        t = fold_chinese(t)
+    t = fold_chinese(t)
     out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
            and not w.isdigit()}
     for run in _CJK_RE.findall(t):
@@ -304,6 +345,9 @@ _LETTERS_RE = re.compile(r"[^\W\d_]+")
 
 
 _SHOUT_RE = re.compile(r"[^\W\d_a-zß-ÿ]{4,}[\s:,.\-–]+[^\W\d_a-zß-ÿ]{4,}")
+# the same in ASCII text, where the class is [A-Z]: a pattern that starts with a plain character class lets
+# the engine skip to the next capital (~2x faster)
+_SHOUT_ASCII_RE = re.compile(r"[A-Z][A-Z]{3,}[\s:,.\-–]+[A-Z]{4,}")
 
 
 def deshout(text: str) -> str:
@@ -313,7 +357,8 @@ def deshout(text: str) -> str:
     re-cased republication would share almost no names with its original. Words of up to three
     letters (``BYD``, ``NIO``, ``EU``), known makers, and codes with digits (``SU7``) keep their case.
     """
-    if _SHOUT_RE.search(text) is None:  # no two capitalised words of 4+ letters in a row: nothing to do
+    # no two capitalised words of 4+ letters in a row: nothing to do
+    if (_SHOUT_ASCII_RE if text.isascii() else _SHOUT_RE).search(text) is None:
         return text
     out = []
     for line in text.split("\n"):
@@ -375,8 +420,9 @@ _PERIOD_RES = (
     # "2023年11月", "2023-11" style in CJK text
     ("ym_cjk", re.compile(r"((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月")),
     # "Q3 2024", "3Q24", "Q3/2024", "2024 Q3", "third quarter of 2024", "3. Quartal 2024", "2024年第三季度"
-    ("q", re.compile(r"(?<![\w])Q([1-4])\s*[/ ]?\s*((?:19|20)?\d\d)(?!\d)", re.IGNORECASE)),
-    ("q_rev", re.compile(r"(?<!\d)((?:19|20)\d\d)\s*(?:年\s*)?(?:第)?\s*(?:Q([1-4])|([一二三四1-4])\s*季度)")),
+    # (the look-behinds of these two after their first characters, one character wider: see _NUM_RE)
+    ("q", re.compile(r"Q(?<![\w]Q)([1-4])\s*[/ ]?\s*((?:19|20)?\d\d)(?!\d)", re.IGNORECASE)),
+    ("q_rev", re.compile(r"((?:19|20)(?<!\d..)\d\d)\s*(?:年\s*)?(?:第)?\s*(?:Q([1-4])|([一二三四1-4])\s*季度)")),
     ("q_word", re.compile(r"(?<![\w])(first|second|third|fourth|ersten|zweiten|dritten|vierten|premier|"
                           r"deuxième|troisième|quatrième)\s+(?:quarter|quartal|trimestre)(?:s)?"
                           r"(?:\s+(?:of\s+|des\s+jahres\s+|de\s+)?((?:19|20)\d\d))?", re.IGNORECASE)),
@@ -593,10 +639,11 @@ def concepts(text: str, lang: str = "") -> set[str]:
         for w in words:
             c = exact.get(w)
             if c is None and w[:3] in starts:
-                for n in range(min(len(w), 16), 2, -1):
-                    c = prefixes.get(w[:n])
-                    if c is not None:
-                        break
+                for n in starts[w[:3]]:  # the longest prefix first, as the table has them
+                    if n <= len(w):
+                        c = prefixes.get(w[:n])
+                        if c is not None:
+                            break
             if c is not None:
                 found.add(c)
         for ph, c in phrases.items():
@@ -607,6 +654,9 @@ def concepts(text: str, lang: str = "") -> set[str]:
     return found
 
 
-_PREFIX_STARTS = {lang: {p[:3] for p in v[1]} for lang, v in _CONCEPTS.items()}
+# per language: a prefix form's first three letters -> the lengths (3..16, longest first) of the forms that
+# start so: the only prefix lengths :func:`concepts` can find for a word that starts with those letters
+_PREFIX_STARTS = {lang: {p[:3]: tuple(sorted({len(q) for q in v[1] if q[:3] == p[:3] and 3 <= len(q) <= 16},
+                                             reverse=True)) for p in v[1]} for lang, v in _CONCEPTS.items()}
 _CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
                        if _UNSPACED_RE.search(f)} for lang in _CONCEPTS}

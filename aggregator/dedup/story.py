@@ -106,8 +106,8 @@ _NOT_MODEL = {"q", "h", "fy", "cy", "covid", "co", "no", "nr", "s", "p"}
 def model_codes(text: str) -> set[str]:
     """Model and product codes (``G6``, ``ID.3``, ``SU7``, ``M03``) in ``text``, normalised."""
     out = set()
-    for m in F._CODE_RE.finditer(text):
-        code = m.group(1).lower().replace("-", "").replace(".", "")
+    for code in F.codes(text):
+        code = code.lower().replace("-", "").replace(".", "")
         letters = "".join(c for c in code if c.isalpha())
         if letters not in _NOT_MODEL:
             out.add(code)

@@ -500,13 +500,15 @@ def _split_alternatives(pattern: str) -> tuple[tuple[str, ...], re.Pattern[str] 
 # flags are the same (no phrase spans a line break; tested), at a fraction of a regex pass that tries
 # every alternative at every position of the body
 _BP_PLAIN, _BP_REST = _split_alternatives(_GENERIC_BOILERPLATE.pattern)
+# the phrases an ASCII text can hold (the others have a character outside ASCII)
+_BP_PLAIN_ASCII = tuple(p for p in _BP_PLAIN if p.isascii())
 
 
 def generic_boilerplate_units(norm_units: Sequence[str]) -> set[int]:
     """Indices of the (already normalised) units :func:`is_generic_boilerplate` flags, in one pass."""
     joined = "\n".join(norm_units)
     hits = [m.start() for m in _BP_REST.finditer(joined)] if _BP_REST is not None else []
-    for phrase in _BP_PLAIN:
+    for phrase in _BP_PLAIN_ASCII if joined.isascii() else _BP_PLAIN:
         i = joined.find(phrase)
         while i >= 0:
             hits.append(i)
