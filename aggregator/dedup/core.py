@@ -855,24 +855,27 @@ class Deduplicator:
         """Characters of the longest verbatim passage of ``a`` (the article being placed) made of the
         ``shared`` shingles (``lead``: of the one ``a`` opens with); 0 when ``a``'s text is not at hand
         (only the set of a stored one is)."""
+        cache = self._ordered(a)
+        if cache is None:
+            return 0
+        return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
+
+    def _ordered(self, a: Doc) -> tuple | None:
+        """``(number, *ordered_shingles)`` of ``a``'s text, made once per article being placed; None when
+        ``a``'s text is not at hand (only the set of a stored one is)."""
         kept = self._kept
         if kept is None or kept[0] != a.number:
-            return 0
+            return None
         cache = self._order
         if cache is None or cache[0] != a.number:
             cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
-        return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
+        return cache
 
     def _in_runs(self, a: Doc, shared: np.ndarray) -> int:
         """Shared shingles (``shared``) that ``a``'s text (the article being placed) holds in verbatim runs of
         ``dup_run_shingles`` or more (:func:`.text.in_runs`); 0 when ``a``'s text is not at hand."""
-        kept = self._kept
-        if kept is None or kept[0] != a.number:
-            return 0
-        cache = self._order
-        if cache is None or cache[0] != a.number:
-            cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size))
-        return in_runs(cache[1], shared, self.config.dup_run_shingles)
+        cache = self._ordered(a)
+        return 0 if cache is None else in_runs(cache[1], shared, self.config.dup_run_shingles)
 
     def _keep_apart(self, d: Doc, hits: list[tuple[float, Doc]], refused: set[int]) -> list[tuple[float, Doc]]:
         """``hits`` (verified copies of ``d``) without those whose dup cluster must stay apart from ``d`` or from
