@@ -73,6 +73,11 @@ _EDGE_HEAD, _EDGE_TAIL = 3, 4  # lines at the top/bottom of a body where site bo
 _EDGE_MAX_CHARS = 240  # longer edge lines are prose, never learned boilerplate: not kept per document
 
 DAY = 86400.0
+#: the evidence columns (story.FEATURES) that keep two stories from merging when a member of one shows them against
+#: a member of the other: signs of another event (Nissan's 9,000 and 20,000 job cuts link at p 0.9)
+_MERGE_CONFLICTS = [S.FEATURES.index(f) for f in ("figures_conflict", "all_figures_conflict", "kinds_conflict",
+                                                   "periods_conflict", "years_disjoint", "latest_year_differs",
+                                                   "codes_conflict")]
 
 
 @dataclass
@@ -185,6 +190,21 @@ class DedupConfig:
     # 0.874 -> 0.882 at P 0.946 -> 0.951; clusterset3 0.745 -> 0.760 at P 0.879 -> 0.930); 2 scored clusterset3
     # 0.762 at P 0.925 (the task is precision); results "m14saga"
     story_stage_members: int = 1
+    # two stories of one event that formed early (fragments: the first reports linked under the bar) merge when a
+    # later article links at p >= this to a scored member of each and both may take it (every join test, the stage
+    # rule included), the two stories' headlines name the same stages (story.stages), their dated members span at
+    # most story_merge_span_days together and a member of one links with a member of the other at p >=
+    # story_merge_agree. A story link merged nothing before: two saga stages agree as strongly as two fragments
+    # (j14story); the stage and span tests are what keep stages apart now. 0: off. Results "n14frag"
+    story_merge_link: float = 0.0
+    story_merge_span_days: float = 3.0
+    story_merge_agree: float = 0.65
+    # ... and only stories that each have a member with a date (to the day or the month: an undated story has no
+    # span to compare)
+    story_merge_dated: bool = True
+    # ... and only when no scored member of one shows a sign of another event against one of the other (figures
+    # or periods or years or model codes or kinds that disagree: story.FEATURES)
+    story_merge_no_conflict: bool = True
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -1480,6 +1500,10 @@ class Deduplicator:
 
     def _member_stages(self, cl: Cluster) -> list[frozenset[str]]:
         """The :func:`.story.stages` of the headlines of ``cl``'s newest members."""
+        return [S.stages(o.title) for o in self._newest_members(cl)]
+
+    def _newest_members(self, cl: Cluster) -> list[Doc]:
+        """The records of ``cl``'s newest ``_STAGE_READ`` members."""
         members = []
         keys = [f"doc:{n}" for n in cl.members[-self._STAGE_READ:]]
         if type(self.store).prefetch is not Store.prefetch:  # a shared store: the records in one round trip
@@ -1487,8 +1511,63 @@ class Deduplicator:
         for key in keys:
             o: Doc | None = self.store.get(key)
             if o is not None:
-                members.append(S.stages(o.title))
+                members.append(o)
         return members
+    def _merge_fragments(self, story_cl: Cluster, allowed: list[tuple[float, str]], story_docs: list[Doc],
+                         probs: np.ndarray, resolved: dict[str, str], merged: list[str]) -> Cluster:
+        """``story_cl`` (the story the article joins) merged with each other story in ``allowed`` the article
+        links to at ``p >= story_merge_link`` (as it does to ``story_cl``) when the two are fragments of one event:
+        their headlines name the same stages, their dated members lie within ``story_merge_span_days`` of each
+        other and a scored member of one links with a scored member of the other at ``p >= story_merge_agree``.
+        ``merged`` receives the ids merged away."""
+        cfg = self.config
+        store = self.store
+        if allowed[0][0] < cfg.story_merge_link:
+            return story_cl
+        plist = probs.tolist()
+        by_sid: dict[str, list[tuple[float, Doc]]] = {}
+        for p, o in zip(plist, story_docs, strict=True):
+            by_sid.setdefault(resolved[o.story_id], []).append((p, o))
+        mine = {story_cl.cid}
+        for p, sid in allowed[1:]:
+            if p >= 2.0 or p < cfg.story_merge_link:
+                continue  # a copy's story merges through the copy; a weak link merges nothing
+            sid = self._resolve(sid)
+            other = store.get(f"c:{sid}")
+            if sid in mine or other is None or not self._can_merge_stories(story_cl.cid, sid):
+                continue
+            # the least spread the dates of both stories' members allow (a month-only date counts with its
+            # uncertainty: a May and an October story of one saga are no fragments of one event)
+            sides = [[(o.published, o.unc * DAY) for o in self._newest_members(c) if o.published is not None]
+                     for c in (story_cl, other)]
+            if cfg.story_merge_dated and not (sides[0] and sides[1]):
+                continue
+            dated = sides[0] + sides[1]
+            if dated and (max(t - u for t, u in dated) - min(t + u for t, u in dated)) / DAY > \
+                    cfg.story_merge_span_days:
+                continue
+            named_a, named_b = self._member_stages(story_cl), self._member_stages(other)
+            if frozenset().union(*named_a) != frozenset().union(*named_b):
+                continue  # the headlines of one name a stage of a saga those of the other do not
+            ma = sorted((x for s in mine for x in by_sid.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
+            mb = sorted(by_sid.get(sid, ()), key=lambda x: (-x[0], x[1].number))[:3]
+            if not ma or not mb:
+                continue
+            cross, conflict = 0.0, False
+            for _p, oa in ma:
+                cp, cx = self._story_scores(oa, [o for _p, o in mb])
+                cross = max(cross, float(cp.max()))
+                conflict = conflict or bool(cx[:, _MERGE_CONFLICTS].any())
+            if cross < cfg.story_merge_agree or (cfg.story_merge_no_conflict and conflict):
+                continue
+            keep, gone = self._older(story_cl, other)
+            self._merge(keep, gone, "story_id")
+            merged.append(gone.cid)
+            mine.add(sid)
+            story_cl = keep
+            mine.add(keep.cid)
+        return story_cl
+
     def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
                      bar_undated: float, support_bar: float,
                      ) -> tuple[list[tuple[float, Doc]], dict[str, list[float]], dict[str, float], dict[str, str],
@@ -1773,6 +1852,8 @@ class Deduplicator:
                 self._merge(keep, gone, "story_id")
                 merged.append(gone.cid)
                 story_cl = keep
+            if cfg.story_merge_link > 0 and not pinned_story and len(allowed) > 1:
+                story_cl = self._merge_fragments(story_cl, allowed, story_docs, probs, resolved, merged)
         new_story = story_cl is None
         if story_cl is None:
             story_cl = self._new_cluster("s", d)
