@@ -197,11 +197,11 @@ class DedupConfig:
     # story_merge_agree. A story link merged nothing before: two saga stages agree as strongly as two fragments
     # (j14story); the stage and span tests are what keep stages apart now. 0: off. Results "n14frag"
     story_merge_link: float = 0.0
-    story_merge_span_days: float = 3.0
+    story_merge_span_days: float = 5.0
     story_merge_agree: float = 0.65
     # ... and only stories that each have a member with a date (to the day or the month: an undated story has no
-    # span to compare)
-    story_merge_dated: bool = True
+    # span to compare). False chosen on clusterset3 (an undated Aricell fire fragment); half a and b equal
+    story_merge_dated: bool = False
     # ... and only when no scored member of one shows a sign of another event against one of the other (figures
     # or periods or years or model codes or kinds that disagree: story.FEATURES)
     story_merge_no_conflict: bool = True
