@@ -198,6 +198,8 @@ class DedupConfig:
     # (j14story); the stage and span tests are what keep stages apart now. 0: off. Results "n14frag"
     story_merge_link: float = 0.0
     story_merge_span_days: float = 5.0
+    # ... or this many when the article that bridges them has a date of its own (0: as undated)
+    story_merge_span_days_dated: float = 0.0
     story_merge_agree: float = 0.65
     # ... and only stories that each have a member with a date (to the day or the month: an undated story has no
     # span to compare). False chosen on clusterset3 (an undated Aricell fire fragment); half a and b equal
@@ -1513,7 +1515,7 @@ class Deduplicator:
             if o is not None:
                 members.append(o)
         return members
-    def _merge_fragments(self, story_cl: Cluster, allowed: list[tuple[float, str]], story_docs: list[Doc],
+    def _merge_fragments(self, d: Doc, story_cl: Cluster, allowed: list[tuple[float, str]], story_docs: list[Doc],
                          probs: np.ndarray, resolved: dict[str, str], merged: list[str]) -> Cluster:
         """``story_cl`` (the story the article joins) merged with each other story in ``allowed`` the article
         links to at ``p >= story_merge_link`` (as it does to ``story_cl``) when the two are fragments of one event:
@@ -1524,6 +1526,8 @@ class Deduplicator:
         store = self.store
         if allowed[0][0] < cfg.story_merge_link:
             return story_cl
+        span = cfg.story_merge_span_days if d.published is None else max(cfg.story_merge_span_days,
+                                                                          cfg.story_merge_span_days_dated)
         plist = probs.tolist()
         by_sid: dict[str, list[tuple[float, Doc]]] = {}
         for p, o in zip(plist, story_docs, strict=True):
@@ -1543,8 +1547,7 @@ class Deduplicator:
             if cfg.story_merge_dated and not (sides[0] and sides[1]):
                 continue
             dated = sides[0] + sides[1]
-            if dated and (max(t - u for t, u in dated) - min(t + u for t, u in dated)) / DAY > \
-                    cfg.story_merge_span_days:
+            if dated and (max(t - u for t, u in dated) - min(t + u for t, u in dated)) / DAY > span:
                 continue
             named_a, named_b = self._member_stages(story_cl), self._member_stages(other)
             if frozenset().union(*named_a) != frozenset().union(*named_b):
@@ -1853,7 +1856,7 @@ class Deduplicator:
                 merged.append(gone.cid)
                 story_cl = keep
             if cfg.story_merge_link > 0 and not pinned_story and len(allowed) > 1:
-                story_cl = self._merge_fragments(story_cl, allowed, story_docs, probs, resolved, merged)
+                story_cl = self._merge_fragments(d, story_cl, allowed, story_docs, probs, resolved, merged)
         new_story = story_cl is None
         if story_cl is None:
             story_cl = self._new_cluster("s", d)
