@@ -29,7 +29,8 @@ class TableLinks(Deduplicator):
 TABLE = {("f1", "g1"): 0.3, ("f2", "f1"): 0.9, ("f2", "g1"): 0.8, ("f3", "f2"): 0.9, ("f3", "g1"): 0.85}
 
 
-def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, **cfg: float) -> dict[str, str]:
+def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, days: dict[str, int] | None = None,
+         **cfg: float) -> dict[str, str]:
     dd = TableLinks(DedupConfig(story_embedding_weight=0.0, **cfg), open_store(store))  # type: ignore[arg-type]
     dd.use_columns = columns
     dd.table = {frozenset(k): v for k, v in TABLE.items()}
@@ -37,7 +38,7 @@ def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, **
         words = FIRE.split()
         body = f"{head}. " + " ".join(words[i * 7:] + words[:i * 7][::-1]) + f" Report {i} by outlet {i}."
         dd.add({"id": aid, "title": head, "body": body, "source": f"outlet{i}", "language": "en",
-                "published_at": f"2024-06-2{4 + i // 2}T0{i}:00:00Z"})
+                "published_at": f"2024-06-{(days or {}).get(aid, 24 + i // 2)}T0{i}:00:00Z"})
     assert len({dd.dup_of(aid) for aid in heads}) == len(heads)  # no copies: the story links alone decide
     return {aid: dd.story_of(aid) or "" for aid in heads}
 
@@ -52,7 +53,7 @@ HEADS = {"f1": "Lithium battery factory fire in Hwaseong kills 22",
 def test_two_fragments_of_one_event_merge_through_a_later_report(store: str, columns: bool,
                                                                  request: pytest.FixtureRequest) -> None:
     spec = f"{request.getfixturevalue('redis_url')}?prefix=fragments" if store == "redis" else store
-    off = _run(HEADS, "memory:", columns)
+    off = _run(HEADS, "memory:", columns, story_merge_link=0.0)
     assert off["f1"] == off["f2"] == off["f3"] != off["g1"]  # a story link never merges stories
     on = _run(HEADS, spec, columns, story_merge_link=0.65)
     assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
@@ -72,3 +73,13 @@ def test_fragments_whose_headlines_name_other_stages_stay_apart() -> None:
         TABLE.clear()
         TABLE.update(weak)
     assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+
+
+def test_fragments_further_apart_merge_only_through_a_dated_report_within_its_span() -> None:
+    """f1 on the 21st, g1 on the 26th (5 days and an hour), the bridging reports in between: over the span of 5 days,
+    within the 7 days a dated bridge may span (``story_merge_span_days_dated``)."""
+    days = {"f1": 21, "g1": 26, "f2": 23, "f3": 24}
+    on = _run(HEADS, days=days, story_merge_link=0.65, story_merge_span_days_dated=0.0)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+    on = _run(HEADS, days=days, story_merge_link=0.65, story_merge_span_days_dated=7.0)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
