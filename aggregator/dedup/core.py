@@ -1846,8 +1846,9 @@ class Deduplicator:
             best_score, best_sid = allowed[0]
             story_cl = store.get(f"c:{best_sid}")
             confidence = 0.99 if best_score >= 2.0 else min(0.95, float(best_score))
-            # only copies merge stories (a copy of a member of each): a story link never does, so an
-            # article, dated or not, cannot glue two stories together
+            # copies merge stories (a copy of a member of each); a story link merges two stories only when
+            # they agree on their own (_merge_fragments), so an article, dated or not, cannot glue two stories
+            # together
             for sid in dup_sids:
                 sid = self._resolve(sid)
                 if sid == story_cl.cid:
