@@ -1519,13 +1519,15 @@ class Deduplicator:
             if o is not None:
                 members.append(o)
         return members
+
     def _merge_fragments(self, d: Doc, story_cl: Cluster, allowed: list[tuple[float, str]], story_docs: list[Doc],
                          probs: np.ndarray, resolved: dict[str, str], merged: list[str]) -> Cluster:
         """``story_cl`` (the story the article joins) merged with each other story in ``allowed`` the article
         links to at ``p >= story_merge_link`` (as it does to ``story_cl``) when the two are fragments of one event:
         their headlines name the same stages, their dated members lie within ``story_merge_span_days`` of each
-        other and a scored member of one links with a scored member of the other at ``p >= story_merge_agree``.
-        ``merged`` receives the ids merged away."""
+        other (``story_merge_span_days_dated`` when ``d`` is dated) and a scored member of one links with a scored
+        member of the other at ``p >= story_merge_agree``, no such pair showing a sign of another event
+        (``_MERGE_CONFLICTS``). ``merged`` receives the ids merged away."""
         cfg = self.config
         store = self.store
         if allowed[0][0] < cfg.story_merge_link:
