@@ -73,6 +73,11 @@ _EDGE_HEAD, _EDGE_TAIL = 3, 4  # lines at the top/bottom of a body where site bo
 _EDGE_MAX_CHARS = 240  # longer edge lines are prose, never learned boilerplate: not kept per document
 
 DAY = 86400.0
+#: the evidence columns (story.FEATURES) that keep two stories from merging when a member of one shows them against
+#: a member of the other: signs of another event (Nissan's 9,000 and 20,000 job cuts link at p 0.9)
+_MERGE_CONFLICTS = [S.FEATURES.index(f) for f in ("figures_conflict", "all_figures_conflict", "kinds_conflict",
+                                                   "periods_conflict", "years_disjoint", "latest_year_differs",
+                                                   "codes_conflict")]
 
 
 @dataclass
@@ -185,6 +190,27 @@ class DedupConfig:
     # 0.874 -> 0.882 at P 0.946 -> 0.951; clusterset3 0.745 -> 0.760 at P 0.879 -> 0.930); 2 scored clusterset3
     # 0.762 at P 0.925 (the task is precision); results "m14saga"
     story_stage_members: int = 1
+    # two stories of one event that formed early (fragments: the first reports linked under the bar) merge when a
+    # later article links at p >= this to a scored member of each and both may take it (every join test, the stage
+    # rule included), the two stories' headlines name the same stages (story.stages), their dated members span at
+    # most story_merge_span_days together and a member of one links with a member of the other at p >=
+    # story_merge_agree with no sign of another event between them. A story link merged nothing before: two saga
+    # stages agree as strongly as two fragments (j14story); the stage, span and conflict tests keep stages apart
+    # now. 0.65 (= story_link) chosen on half a + clusterset3 (a 0.886 -> 0.894, clusterset3 0.770 -> 0.780 at
+    # P 0.930 -> 0.923; half b 0.785 =; cross-fit mean 0.831 -> 0.840); 0: off. Results "n14frag"
+    story_merge_link: float = 0.65
+    story_merge_span_days: float = 5.0  # (= story_span_days)
+    # ... or this many when the article that bridges them has a date of its own (0: as undated). 7 chosen on half a
+    # (a launch and its press release a week later; clusterset3 equal); an undated bridge at 7 days merged an IPO's
+    # subscription and listing days (clusterset3) and Honda-Nissan talks and MoU (b); a dated one at 10: b -0.014
+    story_merge_span_days_dated: float = 7.0
+    story_merge_agree: float = 0.65
+    # ... and only stories that each have a member with a date (to the day or the month: an undated story has no
+    # span to compare). False chosen on clusterset3 (an undated Aricell fire fragment); half a and b equal
+    story_merge_dated: bool = False
+    # ... and only when no scored member of one shows a sign of another event against one of the other (figures
+    # or periods or years or model codes or kinds that disagree: story.FEATURES)
+    story_merge_no_conflict: bool = True
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -1483,6 +1509,10 @@ class Deduplicator:
 
     def _member_stages(self, cl: Cluster) -> list[frozenset[str]]:
         """The :func:`.story.stages` of the headlines of ``cl``'s newest members."""
+        return [S.stages(o.title) for o in self._newest_members(cl)]
+
+    def _newest_members(self, cl: Cluster) -> list[Doc]:
+        """The records of ``cl``'s newest ``_STAGE_READ`` members."""
         members = []
         keys = [f"doc:{n}" for n in cl.members[-self._STAGE_READ:]]
         if type(self.store).prefetch is not Store.prefetch:  # a shared store: the records in one round trip
@@ -1490,8 +1520,66 @@ class Deduplicator:
         for key in keys:
             o: Doc | None = self.store.get(key)
             if o is not None:
-                members.append(S.stages(o.title))
+                members.append(o)
         return members
+
+    def _merge_fragments(self, d: Doc, story_cl: Cluster, allowed: list[tuple[float, str]], story_docs: list[Doc],
+                         probs: np.ndarray, resolved: dict[str, str], merged: list[str]) -> Cluster:
+        """``story_cl`` (the story the article joins) merged with each other story in ``allowed`` the article
+        links to at ``p >= story_merge_link`` (as it does to ``story_cl``) when the two are fragments of one event:
+        their headlines name the same stages, their dated members lie within ``story_merge_span_days`` of each
+        other (``story_merge_span_days_dated`` when ``d`` is dated) and a scored member of one links with a scored
+        member of the other at ``p >= story_merge_agree``, no such pair showing a sign of another event
+        (``_MERGE_CONFLICTS``). ``merged`` receives the ids merged away."""
+        cfg = self.config
+        store = self.store
+        if allowed[0][0] < cfg.story_merge_link:
+            return story_cl
+        span = cfg.story_merge_span_days if d.published is None else max(cfg.story_merge_span_days,
+                                                                          cfg.story_merge_span_days_dated)
+        plist = probs.tolist()
+        by_sid: dict[str, list[tuple[float, Doc]]] = {}
+        for p, o in zip(plist, story_docs, strict=True):
+            by_sid.setdefault(resolved[o.story_id], []).append((p, o))
+        mine = {story_cl.cid}
+        for p, sid in allowed[1:]:
+            if p >= 2.0 or p < cfg.story_merge_link:
+                continue  # a copy's story merges through the copy; a weak link merges nothing
+            sid = self._resolve(sid)
+            other = store.get(f"c:{sid}")
+            if sid in mine or other is None or not self._can_merge_stories(story_cl.cid, sid):
+                continue
+            # the least spread the dates of both stories' members allow (a month-only date counts with its
+            # uncertainty: a May and an October story of one saga are no fragments of one event)
+            sides = [[(o.published, o.unc * DAY) for o in self._newest_members(c) if o.published is not None]
+                     for c in (story_cl, other)]
+            if cfg.story_merge_dated and not (sides[0] and sides[1]):
+                continue
+            dated = sides[0] + sides[1]
+            if dated and (max(t - u for t, u in dated) - min(t + u for t, u in dated)) / DAY > span:
+                continue
+            named_a, named_b = self._member_stages(story_cl), self._member_stages(other)
+            if frozenset().union(*named_a) != frozenset().union(*named_b):
+                continue  # the headlines of one name a stage of a saga those of the other do not
+            ma = sorted((x for s in mine for x in by_sid.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
+            mb = sorted(by_sid.get(sid, ()), key=lambda x: (-x[0], x[1].number))[:3]
+            if not ma or not mb:
+                continue
+            cross, conflict = 0.0, False
+            for _p, oa in ma:
+                cp, cx = self._story_scores(oa, [o for _p, o in mb])
+                cross = max(cross, float(cp.max()))
+                conflict = conflict or bool(cx[:, _MERGE_CONFLICTS].any())
+            if cross < cfg.story_merge_agree or (cfg.story_merge_no_conflict and conflict):
+                continue
+            keep, gone = self._older(story_cl, other)
+            self._merge(keep, gone, "story_id")
+            merged.append(gone.cid)
+            mine.add(sid)
+            story_cl = keep
+            mine.add(keep.cid)
+        return story_cl
+
     def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
                      bar_undated: float, support_bar: float,
                      ) -> tuple[list[tuple[float, Doc]], dict[str, list[float]], dict[str, float], dict[str, str],
@@ -1763,8 +1851,9 @@ class Deduplicator:
             best_score, best_sid = allowed[0]
             story_cl = store.get(f"c:{best_sid}")
             confidence = 0.99 if best_score >= 2.0 else min(0.95, float(best_score))
-            # only copies merge stories (a copy of a member of each): a story link never does, so an
-            # article, dated or not, cannot glue two stories together
+            # copies merge stories (a copy of a member of each); a story link merges two stories only when
+            # they agree on their own (_merge_fragments), so an article, dated or not, cannot glue two stories
+            # together
             for sid in dup_sids:
                 sid = self._resolve(sid)
                 if sid == story_cl.cid:
@@ -1776,6 +1865,8 @@ class Deduplicator:
                 self._merge(keep, gone, "story_id")
                 merged.append(gone.cid)
                 story_cl = keep
+            if cfg.story_merge_link > 0 and not pinned_story and len(allowed) > 1:
+                story_cl = self._merge_fragments(d, story_cl, allowed, story_docs, probs, resolved, merged)
         new_story = story_cl is None
         if story_cl is None:
             story_cl = self._new_cluster("s", d)

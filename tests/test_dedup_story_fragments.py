@@ -1,0 +1,85 @@
+"""Fragments of one event (``DedupConfig.story_merge_link``): two stories that formed early merge when a later article
+links strongly to a member of each, their headlines name the same stages and their members link with each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aggregator.dedup import Deduplicator, open_store
+from aggregator.dedup.core import DedupConfig
+
+FIRE = ("A fire at the Aricell lithium battery plant in Hwaseong killed 22 workers on Monday, most of them "
+        "Chinese nationals, the Gyeonggi fire service said. Batteries exploded in a storage room while "
+        "firefighters searched the building for missing workers until late in the evening.")
+
+
+class TableLinks(Deduplicator):
+    """The real evidence, with the link probabilities of the table (0 for a pair not in it)."""
+
+    table: dict[frozenset[str], float] = {}
+
+    def _story_scores(self, d, cands):  # type: ignore[no-untyped-def]
+        _p, x = super()._story_scores(d, cands)
+        return np.array([self.table.get(frozenset((d.article_id, o.article_id)), 0.0) for o in cands]), x
+
+
+# f1 and g1 link under the bar (two stories); f2 joins f1's story (its best link) while linking g1 too; f3 links
+# f2 and g1: f2 and g1 agree, so the two stories are fragments of one event
+TABLE = {("f1", "g1"): 0.3, ("f2", "f1"): 0.9, ("f2", "g1"): 0.8, ("f3", "f2"): 0.9, ("f3", "g1"): 0.85}
+
+
+def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, days: dict[str, int] | None = None,
+         **cfg: float) -> dict[str, str]:
+    dd = TableLinks(DedupConfig(story_embedding_weight=0.0, **cfg), open_store(store))  # type: ignore[arg-type]
+    dd.use_columns = columns
+    dd.table = {frozenset(k): v for k, v in TABLE.items()}
+    for i, (aid, head) in enumerate(heads.items()):
+        words = FIRE.split()
+        body = f"{head}. " + " ".join(words[i * 7:] + words[:i * 7][::-1]) + f" Report {i} by outlet {i}."
+        dd.add({"id": aid, "title": head, "body": body, "source": f"outlet{i}", "language": "en",
+                "published_at": f"2024-06-{(days or {}).get(aid, 24 + i // 2)}T0{i}:00:00Z"})
+    assert len({dd.dup_of(aid) for aid in heads}) == len(heads)  # no copies: the story links alone decide
+    return {aid: dd.story_of(aid) or "" for aid in heads}
+
+
+HEADS = {"f1": "Lithium battery factory fire in Hwaseong kills 22",
+         "g1": "Hwaseong battery plant blaze leaves 22 dead",
+         "f2": "Battery factory fire in South Korea kills 22 workers",
+         "f3": "Aricell battery plant fire: toll rises to 22"}
+
+
+@pytest.mark.parametrize(("store", "columns"), [("memory:", True), ("memory:", False), ("redis", False)])
+def test_two_fragments_of_one_event_merge_through_a_later_report(store: str, columns: bool,
+                                                                 request: pytest.FixtureRequest) -> None:
+    spec = f"{request.getfixturevalue('redis_url')}?prefix=fragments" if store == "redis" else store
+    off = _run(HEADS, "memory:", columns, story_merge_link=0.0)
+    assert off["f1"] == off["f2"] == off["f3"] != off["g1"]  # a story link never merges stories
+    on = _run(HEADS, spec, columns, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
+    assert on["f1"] == off["f1"]  # the older story keeps its id
+
+
+def test_fragments_whose_headlines_name_other_stages_stay_apart() -> None:
+    heads = dict(HEADS, g1="Battery maker CEO apologises after Hwaseong fire kills 22")  # another stage
+    on = _run(heads, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+    # and members that agree too weakly are no evidence of one event either
+    weak = dict(TABLE)
+    TABLE[("f2", "g1")] = 0.5
+    try:
+        on = _run(HEADS, story_merge_link=0.65)
+    finally:
+        TABLE.clear()
+        TABLE.update(weak)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+
+
+def test_fragments_further_apart_merge_only_through_a_dated_report_within_its_span() -> None:
+    """f1 on the 21st, g1 on the 26th (5 days and an hour), the bridging reports in between: over the span of 5 days,
+    within the 7 days a dated bridge may span (``story_merge_span_days_dated``)."""
+    days = {"f1": 21, "g1": 26, "f2": 23, "f3": 24}
+    on = _run(HEADS, days=days, story_merge_link=0.65, story_merge_span_days_dated=0.0)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+    on = _run(HEADS, days=days, story_merge_link=0.65, story_merge_span_days_dated=7.0)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
