@@ -402,8 +402,16 @@ _TAIL_HEAD = re.compile(
     r"|(?:leave a |post a )?(?:comments?|reply)|comentar(?:ios)?|kommentare?|commentaires?|commenti|komentarze)"
     r"\s*:?$",  # "Lire aussi :"
     re.I)
+#: A site's closing line: its copyright notice ("© 2020 Vox Media, LLC. All rights reserved.", Korean
+#: outlets' "무단 전재 및 재배포 금지"), or a wire's "(END)" mark.
+_CLOSING = re.compile(
+    r"^(?:.{0,60}(?:©|\(c\) ?(?:19|20)\d\d|copyright\b).{0,80}|.{0,80}(?:all rights reserved|alle rechte vorbehalten"
+    r"|tous droits réservés|todos los derechos reservados|무단 ?전재|재배포 ?금지|版权所有|無断転載).{0,40}"
+    r"|[(\[<] ?(?:end|끝) ?[)\]>])$", re.I)
+_EMAIL_LINE = re.compile(r"^\S+@\S+\.[a-z]{2,}$", re.I)
 _URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
+_MORE_SUBHEAD = re.compile(r"^more (?:on|from)\b", re.I)
 
 
 def _headline_like(line: str) -> bool:
@@ -435,7 +443,17 @@ def _trim_tail(lines: list[str]) -> list[str]:
         end -= 1
     if len(lines) - end >= 3:  # one or two closing bullets are the article's own list
         lines = lines[:end]
-    return lines
+    end = len(lines)
+    while end > 3 and len(lines[end - 1].split()) <= 20 and _CLOSING.match(lines[end - 1]):
+        end -= 1
+        if lines[end].endswith(("END)", "END]", "END>", "끝)", "끝]", "끝>")) and _EMAIL_LINE.match(lines[end - 1]):
+            end -= 1  # the reporter's address above a wire's "(END)"
+    lines = lines[:end]
+    # a reading-list or comment heading left standing alone (what it headed already gone, or a page
+    # that puts its "Weitere Artikel zum Thema" box above the text): the heading is never the article's
+    # own words. "More on ..."/"More from ..." can be an article's subheading, so they stay.
+    return [line for line in lines if not (
+        len(line.split()) <= 8 and _TAIL_HEAD.match(line.strip("| ")) and not _MORE_SUBHEAD.match(line))]
 
 
 _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f]")
