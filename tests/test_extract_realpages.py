@@ -324,3 +324,21 @@ def test_slideshow_captions_counted_k_of_n_and_foreign_reading_list_headings_end
         assert tail.count("charging corridor") == 4 and rest[0] not in tail, head
     inline = postclean("\n".join([_SENTENCE, "À lire aussi » Un autre article du site", _SENTENCE]), None)
     assert inline.count("charging corridor") == 2 and "lire aussi" not in inline
+
+
+def test_closing_copyright_and_wire_end_mark_go_and_a_lone_reading_list_heading_goes():
+    wire = postclean("\n".join([_SENTENCE] * 4 + ["reporter@yna.co.kr", "(END)"]), None)
+    assert wire.count("charging corridor") == 4 and "@" not in wire and "END" not in wire
+    # an address that ends the text without a wire's end mark is the author's contact: it stays
+    assert "info@example.org" in postclean("\n".join([_SENTENCE] * 4 + ["info@example.org"]), None)
+    for closing in ("© 2020 Vox Media, LLC. All rights reserved.", "<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>"):
+        out = postclean("\n".join([_SENTENCE] * 4 + [closing]), None)
+        assert out.count("charging corridor") == 4 and "2020" not in out and "무단" not in out, closing
+    # a sentence that mentions copyright is prose, not a notice
+    law = ("The court ruled that the copyright of the charging map belongs to the agency that drew it, not to "
+           "the operator who licensed it for its app last year.")
+    assert "court ruled" in postclean("\n".join([_SENTENCE] * 4 + [law]), None)
+    boxed = postclean("\n".join(["| Weitere Artikel zum Thema |", _SENTENCE, _SENTENCE, "Weitere Themen", _SENTENCE,
+                                 "More on the charging network", _SENTENCE]), None)
+    assert "Weitere" not in boxed and boxed.count("charging corridor") == 4
+    assert "More on the charging network" in boxed  # an article's own subheading
