@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator.extract import ExtractionError, extract_article
-from aggregator.extract.body import _size, postclean
+from aggregator.extract.body import _disjoint, _size, postclean
 
 _SENTENCE = ("The regional government said the new charging corridor will open in stages next year, "
              "with fast chargers every sixty kilometres along the main highway and at rest stops.")
@@ -342,3 +342,11 @@ def test_closing_copyright_and_wire_end_mark_go_and_a_lone_reading_list_heading_
                                  "More on the charging network", _SENTENCE]), None)
     assert "Weitere" not in boxed and boxed.count("charging corridor") == 4
     assert "More on the charging network" in boxed  # an article's own subheading
+
+
+def test_two_runs_keeping_different_parts_of_a_short_article_are_told_from_overlapping_ones():
+    first = "The pole vault champion opened his indoor season with a jump of six metres and two centimetres."
+    second = "The hurdles champion won the sixty metres in seven point five four seconds after an injury."
+    assert _disjoint(first, second)
+    assert not _disjoint(first + "\n" + second, second)  # one run holds the other's text: not two parts
+    assert not _disjoint(first, "Menu\nHome\nSport")  # no prose in the other run

@@ -467,6 +467,17 @@ def _size(text: str) -> int:
     return len(_CJK_CHARS.findall(text)) + len(_CJK_CHARS.sub(" ", text).split())
 
 
+def _long_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if len(line.split()) >= 8]
+
+
+def _disjoint(text: str, text2: str) -> bool:
+    """Each text has prose lines (8+ words) and at most a fifth of either's are in the other."""
+    own, other = _long_lines(text), _long_lines(text2)
+    return bool(own and other) and sum(line in text2 for line in own) <= 0.2 * len(own) and sum(
+        line in text for line in other) <= 0.2 * len(other)
+
+
 def _run(tree: lxml_html.HtmlElement | str, url: str | None, precision: bool, metadata: bool, date_params: dict):
     return trafilatura.bare_extraction(
         tree,
@@ -508,6 +519,12 @@ def extract_body(
         text2 = doc2.text if doc2 is not None else None
         if text2 and _size(text2) > 2 * _size(text or ""):
             text = text2
+        elif text and text2 and _disjoint(text, text2):
+            # the two runs kept two different parts of one short article (a real page: the precision run
+            # its second half, the recall run its first): both go, in the page's order
+            first = html_text.find(_long_lines(text2)[0][:30]) if html_text else -1
+            second = html_text.find(_long_lines(text)[0][:30]) if html_text else -1
+            text = text2 + "\n" + text if 0 <= first < second or (first >= 0 > second) else text + "\n" + text2
     if not text:
         # pre-cleaning can take the only container of the text with it (a page built of boxes we
         # count as boilerplate): trafilatura's own parsing and cleaning of the raw page is the last
