@@ -517,14 +517,16 @@ def extract_body(
     if not text or _size(text) < 300:
         doc2 = _run(cleaned, url, False, False, date_params)
         text2 = doc2.text if doc2 is not None else None
-        if text2 and _size(text2) > 2 * _size(text or ""):
-            text = text2
-        elif text and text2 and _disjoint(text, text2):
-            # the two runs kept two different parts of one short article (a real page: the precision run
-            # its second half, the recall run its first): both go, in the page's order
+        if text and text2 and _disjoint(text, text2):
+            # the two runs kept different parts of the page: both go, in the page's order (real pages of
+            # half A: one short article split between the runs; recipes, posts and guides whose text only
+            # the precision run found while the recall run, twice as long, kept a consent form, server
+            # warnings or a sidebar: taking the longer run alone lost the article)
             first = html_text.find(_long_lines(text2)[0][:30]) if html_text else -1
             second = html_text.find(_long_lines(text)[0][:30]) if html_text else -1
             text = text2 + "\n" + text if 0 <= first < second or (first >= 0 > second) else text + "\n" + text2
+        elif text2 and _size(text2) > 2 * _size(text or ""):
+            text = text2
     if not text:
         # pre-cleaning can take the only container of the text with it (a page built of boxes we
         # count as boilerplate): trafilatura's own parsing and cleaning of the raw page is the last
