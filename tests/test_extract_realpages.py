@@ -342,6 +342,8 @@ def test_closing_copyright_and_wire_end_mark_go_and_a_lone_reading_list_heading_
                                  "More on the charging network", _SENTENCE]), None)
     assert "Weitere" not in boxed and boxed.count("charging corridor") == 4
     assert "More on the charging network" in boxed  # an article's own subheading
+    zh = "相关新闻报道称，该公司第三季度在欧洲交付的电动汽车数量比去年同期增长了一倍以上。"
+    assert zh in postclean("\n".join([_SENTENCE] * 2 + [zh, _SENTENCE, _SENTENCE]), None)
 
 
 def test_two_runs_keeping_different_parts_of_a_short_article_are_told_from_overlapping_ones():

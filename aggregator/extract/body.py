@@ -451,9 +451,10 @@ def _trim_tail(lines: list[str]) -> list[str]:
     lines = lines[:end]
     # a reading-list or comment heading left standing alone (what it headed already gone, or a page
     # that puts its "Weitere Artikel zum Thema" box above the text): the heading is never the article's
-    # own words. "More on ..."/"More from ..." can be an article's subheading, so they stay.
+    # own words. "More on ..."/"More from ..." can be an article's subheading, so they stay; sizes count
+    # CJK characters, so a Chinese sentence that opens with "相关新闻" is not taken for the heading.
     return [line for line in lines if not (
-        len(line.split()) <= 8 and _TAIL_HEAD.match(line.strip("| ")) and not _MORE_SUBHEAD.match(line))]
+        _size(line) <= 10 and _TAIL_HEAD.match(line.strip("| ")) and not _MORE_SUBHEAD.match(line))]
 
 
 _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f]")
