@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from aggregator.extract import ExtractionError, extract_article
-from aggregator.extract.body import _size, postclean
+from aggregator.extract.body import _disjoint, _size, postclean
 
 _SENTENCE = ("The regional government said the new charging corridor will open in stages next year, "
              "with fast chargers every sixty kilometres along the main highway and at rest stops.")
@@ -324,3 +324,31 @@ def test_slideshow_captions_counted_k_of_n_and_foreign_reading_list_headings_end
         assert tail.count("charging corridor") == 4 and rest[0] not in tail, head
     inline = postclean("\n".join([_SENTENCE, "À lire aussi » Un autre article du site", _SENTENCE]), None)
     assert inline.count("charging corridor") == 2 and "lire aussi" not in inline
+
+
+def test_closing_copyright_and_wire_end_mark_go_and_a_lone_reading_list_heading_goes():
+    wire = postclean("\n".join([_SENTENCE] * 4 + ["reporter@yna.co.kr", "(END)"]), None)
+    assert wire.count("charging corridor") == 4 and "@" not in wire and "END" not in wire
+    # an address that ends the text without a wire's end mark is the author's contact: it stays
+    assert "info@example.org" in postclean("\n".join([_SENTENCE] * 4 + ["info@example.org"]), None)
+    for closing in ("© 2020 Vox Media, LLC. All rights reserved.", "<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>"):
+        out = postclean("\n".join([_SENTENCE] * 4 + [closing]), None)
+        assert out.count("charging corridor") == 4 and "2020" not in out and "무단" not in out, closing
+    # a sentence that mentions copyright is prose, not a notice
+    law = ("The court ruled that the copyright of the charging map belongs to the agency that drew it, not to "
+           "the operator who licensed it for its app last year.")
+    assert "court ruled" in postclean("\n".join([_SENTENCE] * 4 + [law]), None)
+    boxed = postclean("\n".join(["| Weitere Artikel zum Thema |", _SENTENCE, _SENTENCE, "Weitere Themen", _SENTENCE,
+                                 "More on the charging network", _SENTENCE]), None)
+    assert "Weitere" not in boxed and boxed.count("charging corridor") == 4
+    assert "More on the charging network" in boxed  # an article's own subheading
+    zh = "相关新闻报道称，该公司第三季度在欧洲交付的电动汽车数量比去年同期增长了一倍以上。"
+    assert zh in postclean("\n".join([_SENTENCE] * 2 + [zh, _SENTENCE, _SENTENCE]), None)
+
+
+def test_two_runs_keeping_different_parts_of_a_short_article_are_told_from_overlapping_ones():
+    first = "The pole vault champion opened his indoor season with a jump of six metres and two centimetres."
+    second = "The hurdles champion won the sixty metres in seven point five four seconds after an injury."
+    assert _disjoint(first, second)
+    assert not _disjoint(first + "\n" + second, second)  # one run holds the other's text: not two parts
+    assert not _disjoint(first, "Menu\nHome\nSport")  # no prose in the other run

@@ -402,8 +402,16 @@ _TAIL_HEAD = re.compile(
     r"|(?:leave a |post a )?(?:comments?|reply)|comentar(?:ios)?|kommentare?|commentaires?|commenti|komentarze)"
     r"\s*:?$",  # "Lire aussi :"
     re.I)
+#: A site's closing line: its copyright notice ("© 2020 Vox Media, LLC. All rights reserved.", Korean
+#: outlets' "무단 전재 및 재배포 금지"), or a wire's "(END)" mark.
+_CLOSING = re.compile(
+    r"^(?:.{0,60}(?:©|\(c\) ?(?:19|20)\d\d|copyright\b).{0,80}|.{0,80}(?:all rights reserved|alle rechte vorbehalten"
+    r"|tous droits réservés|todos los derechos reservados|무단 ?전재|재배포 ?금지|版权所有|無断転載).{0,40}"
+    r"|[(\[<] ?(?:end|끝) ?[)\]>])$", re.I)
+_EMAIL_LINE = re.compile(r"^\S+@\S+\.[a-z]{2,}$", re.I)
 _URL_IN_LINE = re.compile(r"https?://\S+|\bwww\.\S+\.\S+")
 _LIST_ITEM = re.compile(r"^[-•*–]\s")
+_MORE_SUBHEAD = re.compile(r"^more (?:on|from)\b", re.I)
 
 
 def _headline_like(line: str) -> bool:
@@ -435,7 +443,18 @@ def _trim_tail(lines: list[str]) -> list[str]:
         end -= 1
     if len(lines) - end >= 3:  # one or two closing bullets are the article's own list
         lines = lines[:end]
-    return lines
+    end = len(lines)
+    while end > 3 and len(lines[end - 1].split()) <= 20 and _CLOSING.match(lines[end - 1]):
+        end -= 1
+        if lines[end].endswith(("END)", "END]", "END>", "끝)", "끝]", "끝>")) and _EMAIL_LINE.match(lines[end - 1]):
+            end -= 1  # the reporter's address above a wire's "(END)"
+    lines = lines[:end]
+    # a reading-list or comment heading left standing alone (what it headed already gone, or a page
+    # that puts its "Weitere Artikel zum Thema" box above the text): the heading is never the article's
+    # own words. "More on ..."/"More from ..." can be an article's subheading, so they stay; sizes count
+    # CJK characters, so a Chinese sentence that opens with "相关新闻" is not taken for the heading.
+    return [line for line in lines if not (
+        _size(line) <= 10 and _TAIL_HEAD.match(line.strip("| ")) and not _MORE_SUBHEAD.match(line))]
 
 
 _CJK_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f\u1000-\u109f]")
@@ -447,6 +466,17 @@ def _size(text: str) -> int:
     if text.isascii():
         return len(text.split())
     return len(_CJK_CHARS.findall(text)) + len(_CJK_CHARS.sub(" ", text).split())
+
+
+def _long_lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if len(line.split()) >= 8]
+
+
+def _disjoint(text: str, text2: str) -> bool:
+    """Each text has prose lines (8+ words) and at most a fifth of either's are in the other."""
+    own, other = _long_lines(text), _long_lines(text2)
+    return bool(own and other) and sum(line in text2 for line in own) <= 0.2 * len(own) and sum(
+        line in text for line in other) <= 0.2 * len(other)
 
 
 def _run(tree: lxml_html.HtmlElement | str, url: str | None, precision: bool, metadata: bool, date_params: dict):
@@ -488,7 +518,15 @@ def extract_body(
     if not text or _size(text) < 300:
         doc2 = _run(cleaned, url, False, False, date_params)
         text2 = doc2.text if doc2 is not None else None
-        if text2 and _size(text2) > 2 * _size(text or ""):
+        if text and text2 and _disjoint(text, text2):
+            # the two runs kept different parts of the page: both go, in the page's order (real pages of
+            # half A: one short article split between the runs; recipes, posts and guides whose text only
+            # the precision run found while the recall run, twice as long, kept a consent form, server
+            # warnings or a sidebar: taking the longer run alone lost the article)
+            first = html_text.find(_long_lines(text2)[0][:30]) if html_text else -1
+            second = html_text.find(_long_lines(text)[0][:30]) if html_text else -1
+            text = text2 + "\n" + text if 0 <= first < second or (first >= 0 > second) else text + "\n" + text2
+        elif text2 and _size(text2) > 2 * _size(text or ""):
             text = text2
     if not text:
         # pre-cleaning can take the only container of the text with it (a page built of boxes we
