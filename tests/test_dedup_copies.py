@@ -149,6 +149,22 @@ def test_pinyin_glosses_after_ideographs_are_folded_away() -> None:
     assert fold_chinese("大众汽车(vwagy.us)与小鹏(xpev)") == "大众汽车(vwagy.us)与小鹏(xpev)"  # tickers stay
 
 
+def test_a_missing_opencc_table_is_said_once_and_folds_nothing(monkeypatch, caplog) -> None:  # noqa: ANN001
+    import importlib.resources
+
+    from aggregator.dedup import text
+
+    assert text.T2S  # the installed package's table: traditional characters fold
+    def gone(_name: str) -> None:
+        raise ModuleNotFoundError("No module named 'opencc'")
+
+    monkeypatch.setattr(importlib.resources, "files", gone)
+    with caplog.at_level("WARNING", logger="aggregator.dedup.text"):
+        assert text._t2s_table() == {}
+    assert [r.message for r in caplog.records if "opencc" in r.message.lower()] != []
+    assert "No module named 'opencc'" in caplog.text
+
+
 BACKGROUND = [
     "The plant on the edge of the city opened in 1939 and built small cars for most of its history; since "
     "the group was formed by the merger of two carmakers it has made only the electric city car and a few "

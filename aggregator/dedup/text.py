@@ -30,6 +30,7 @@ for bit, and the reference the vectorised path is tested against.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import unicodedata
@@ -39,6 +40,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import _jit
+
+logger = logging.getLogger(__name__)
 
 MASK64 = (1 << 64) - 1
 _B = 0x9E3779B97F4A7C15 | 1  # odd: invertible modulo 2**64
@@ -165,7 +168,10 @@ def _t2s_table() -> dict[int, int]:
         from importlib.resources import files
 
         data = (files("opencc") / "dictionary" / "TSCharacters.txt").read_text(encoding="utf-8")
-    except (ImportError, FileNotFoundError, OSError):  # the package is a dependency; stay usable without
+    except (ImportError, FileNotFoundError, OSError) as exc:  # a dependency; stay usable without it, but say so
+        # (without the table a Taiwan or Hong Kong edition of a mainland report is no copy of it)
+        logger.warning("traditional Chinese is not folded to simplified: OpenCC's TSCharacters.txt could not be "
+                       "read (%s); install opencc-python-reimplemented", exc)
         return {}
     table: dict[int, int] = {}
     for line in data.splitlines():
