@@ -26,7 +26,7 @@ from typing import Any
 #: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
 FIELD = "_dedup_features"
 #: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
-RECIPE = 7  # 7: o14kinds (a listing kind); 6: m14recall (textdates cues, subsidy kind), m14place (headline bigrams)
+RECIPE = 6  # 6: m14recall (textdates cues, subsidy kind), m14place (headline bigrams on the record)
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
