@@ -1502,18 +1502,20 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
-    #: the newest members of a story whose headlines :meth:`_stage_new` reads (a long story's early stages are
+    #: the newest members of a story whose headlines :meth:`_member_stages` reads (a long story's early stages are
     #: among its oldest members)
     _STAGE_READ = 64
 
-    def _stage_new(self, stage_d: frozenset[str], cl: Cluster) -> bool:
-        """Whether ``stage_d`` (a joiner's :func:`.story.stages`) names a stage no headline of ``cl``'s members
-        names."""
-        return bool(S.stages_new(stage_d, self._member_stages(cl)))
-
-    def _member_stages(self, cl: Cluster) -> list[frozenset[str]]:
-        """The :func:`.story.stages` of the headlines of ``cl``'s newest members."""
-        return [S.stages(o.title) for o in self._newest_members(cl)]
+    def _member_stages(self, cl: Cluster, memo: dict[str, list[frozenset[str]]] | None = None,
+                       ) -> list[frozenset[str]]:
+        """The :func:`.story.stages` of the headlines of ``cl``'s newest members (kept in ``memo`` by story id,
+        for a caller that reads a story twice while its members do not change)."""
+        if memo is not None and cl.cid in memo:
+            return memo[cl.cid]
+        out = [S.stages(o.title) for o in self._newest_members(cl)]
+        if memo is not None:
+            memo[cl.cid] = out
+        return out
 
     def _newest_members(self, cl: Cluster) -> list[Doc]:
         """The records of ``cl``'s newest ``_STAGE_READ`` members."""
@@ -1555,14 +1557,14 @@ class Deduplicator:
                 continue
             # the least spread the dates of both stories' members allow (a month-only date counts with its
             # uncertainty: a May and an October story of one saga are no fragments of one event)
-            sides = [[(o.published, o.unc * DAY) for o in self._newest_members(c) if o.published is not None]
-                     for c in (story_cl, other)]
+            members = [self._newest_members(c) for c in (story_cl, other)]
+            sides = [[(o.published, o.unc * DAY) for o in ms if o.published is not None] for ms in members]
             if cfg.story_merge_dated and not (sides[0] and sides[1]):
                 continue
             dated = sides[0] + sides[1]
             if dated and (max(t - u for t, u in dated) - min(t + u for t, u in dated)) / DAY > span:
                 continue
-            named_a, named_b = self._member_stages(story_cl), self._member_stages(other)
+            named_a, named_b = ([S.stages(o.title) for o in ms] for ms in members)
             if frozenset().union(*named_a) != frozenset().union(*named_b):
                 continue  # the headlines of one name a stage of a saga those of the other do not
             ma = sorted((x for s in mine for x in by_sid.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
@@ -1811,6 +1813,7 @@ class Deduplicator:
                     dup_sids.append(sid)
         seen_sid: set[str] = set()
         stage_d = S.stages(d.title) if cfg.story_stage_members > 0 else frozenset()
+        member_stages: dict[str, list[frozenset[str]]] = {}  # (no story changes until one is chosen)
         for p, o in joinable:
             sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
@@ -1834,7 +1837,8 @@ class Deduplicator:
                     lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -
                     TD.LEAD_UNCERTAINTY_DAYS > cfg.story_span_days + cfg.story_inferred_slack_days):
                 continue  # the day its text names lies far from the story's dated members
-            if stage_d and len(cl.members) >= cfg.story_stage_members and self._stage_new(stage_d, cl):
+            if stage_d and len(cl.members) >= cfg.story_stage_members and S.stages_new(
+                    stage_d, self._member_stages(cl, member_stages)):
                 continue  # d's headline names a stage of a saga no member's headline names
             allowed.append((p, sid))
         if cfg.story_stage_members > 0 and len(allowed) > 1 and allowed[0][0] < 2.0:
@@ -1845,7 +1849,7 @@ class Deduplicator:
                 cl = store.get(f"c:{sid}")
                 if cl is None:
                     continue
-                named = self._member_stages(cl)
+                named = self._member_stages(cl, member_stages)
                 if not named or frozenset.intersection(*named) <= stage_d:
                     allowed.insert(0, allowed.pop(i))
                     break
