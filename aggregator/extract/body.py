@@ -388,7 +388,8 @@ def _drop_slides(lines: list[str]) -> list[str]:
 
 #: A heading that opens the reading list, follow links or donation box below an article.
 _TAIL_HEAD = re.compile(
-    r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|(?:most )?(?:read|popular|recommended|trending)"
+    r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|other (?:\w+ )?(?:columns|stories|articles|news)"
+    r"|(?:most )?(?:read|popular|recommended|trending)"
     r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
     r"|weitere (?:artikel|meldungen|nachrichten|themen)\b.*|mehr zum thema\b.*|lesen sie auch:?|schon gelesen\??"
     r"|zum weiterlesen:?|das könnte sie auch interessieren:?|相关(?:文章|阅读|新闻).*"
@@ -423,6 +424,15 @@ def _headline_like(line: str) -> bool:
     return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
 
 
+def _teasers(lines: list[str]) -> bool:
+    """Other stories' headlines each with its one- or two-sentence teaser: four or more lines under 40
+    words, every other one a headline (12 words at most, no closing full stop)."""
+    if len(lines) < 4 or any(len(line.split()) > 40 for line in lines):
+        return False
+    heads = sum(1 for line in lines if len(line.split()) <= 12 and not line.rstrip().endswith((".", "!", "?", ":")))
+    return heads >= len(lines) // 2
+
+
 def _trim_tail(lines: list[str]) -> list[str]:
     """Drop what trails the article: a reading-list heading with only short lines after it, a closing
     run of short lines that are mostly links (social handles, donation URLs), or of bare list items
@@ -430,8 +440,8 @@ def _trim_tail(lines: list[str]) -> list[str]:
     if len(lines) < 4:
         return lines
     for i in range(max(2, len(lines) - 12), len(lines)):
-        if len(lines[i].split()) <= 8 and _TAIL_HEAD.match(lines[i]) and all(
-                len(rest.split()) <= 20 for rest in lines[i + 1:]):
+        if len(lines[i].split()) <= 8 and _TAIL_HEAD.match(lines[i]) and (all(
+                len(rest.split()) <= 20 for rest in lines[i + 1:]) or _teasers(lines[i + 1:])):
             lines = lines[:i]
             break
     end = len(lines)
