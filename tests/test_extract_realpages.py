@@ -380,3 +380,19 @@ def test_reading_list_heading_over_teasers_of_other_stories_ends_the_text():
     # an article's own closing section of long paragraphs under such a heading stays
     own = postclean("\n".join([_SENTENCE] * 4 + ["Related stories", _SENTENCE + " " + _SENTENCE] * 2), None)
     assert own.count("charging corridor") == 8
+
+
+def test_caption_of_the_lead_picture_box_is_not_a_standfirst_and_gallery_controls_end_the_text():
+    caption = ("The minister with the operator's chief executive at the opening of the first station in an image the "
+               "agency released on Tuesday")
+    html = ('<html><head><title>Corridor opens</title><meta property="og:type" content="article"></head><body>'
+            '<article><h1>Charging corridor opens</h1><div class="lead-asset"><figure><img src="/a.jpg">'
+            f'<figcaption><span>{caption}</span> <span>Credit: AGENCY</span></figcaption></figure></div>'
+            + "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(8))
+            + "</article></body></html>")
+    article = extract_article(html.encode(), "https://news.example.org/2026/11/18/corridor-opens")
+    assert "minister" not in article["body"] and article["body"].count("charging corridor") == 8
+    widget = ["Featured Slide Shows", "- Share on Twitter", "- 1 of 5", "- Close", "- Fullscreen", "- Previous",
+              "- Next", "A photo contest winner: " + _SENTENCE, "- Previous", "- Next"]
+    out = postclean("\n".join([_SENTENCE] * 4 + widget), None)
+    assert out.count("charging corridor") == 4 and "Slide" not in out and "Previous" not in out
