@@ -1,4 +1,5 @@
-"""Bytes to text: HTTP charset, then BOM, then <meta>, then a guarded guess.
+"""Bytes to text: HTTP charset, then BOM, then <meta>, then a guarded guess; a declared legacy charset
+over bytes that are valid UTF-8 (with non-ASCII in them) is stale and reads as UTF-8.
 
 Done with w3lib because it implements the browser-compatible precedence and maps legacy labels
 (gb2312 -> gb18030, iso-8859-1 -> cp1252) the way browsers do, which is what publishers test with.
