@@ -67,8 +67,6 @@ def test_kinds_and_stages_inside_cjk_runs_in_either_chinese_script() -> None:
     assert S.stages("現代汽車暫停韓國工廠生產") == {"halt"}
 
 
-def test_phrases_are_whole_words_and_a_starred_phrase_takes_an_ending() -> None:
-    assert "plant_closure" in F.concepts("GM confirms two plant closures in Ontario", "en")
-    assert "insolvency" in F.concepts("Canoo files for Chapter 7 bankruptcy", "en")
-    assert "insolvency" not in F.concepts("Section 1 of chapter 71 of the act", "en")
+def test_a_starred_phrase_takes_an_ending_and_a_long_prefix_counts() -> None:
+    assert "charging" in F.concepts("Ionna opens two charging stations in Georgia", "en")
     assert "job_cuts" in F.concepts("VW: Stellenstreichungen in Zwickau", "de")  # a prefix of 17 letters

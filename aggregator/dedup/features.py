@@ -608,11 +608,8 @@ _CONCEPT_WORD_RX = regex.compile(r"[^\W\d_][\w'-]*")
 
 
 def form_key(form: str) -> str:
-    """A ``names.json`` form of a kind or a stage as the readers compare it with a text: NFKC, casefolded, and
-    (in an unspaced script) Chinese folded to simplified, so a form written in one Chinese script matches
-    text in the other."""
-    f = unicodedata.normalize("NFKC", form).casefold()
-    return unspaced_text(f) if _UNSPACED_RE.search(f) else f
+    """A ``names.json`` form of a kind or a stage as the readers compare it with a text: NFKC, casefolded."""
+    return unicodedata.normalize("NFKC", form).casefold()
 
 
 def reader_text(text: str) -> str:
@@ -622,27 +619,11 @@ def reader_text(text: str) -> str:
 
 
 def unspaced_text(t: str) -> str:
-    """``t`` with Chinese folded to simplified (where the unspaced forms are matched)."""
+    """``t`` with traditional Chinese folded to simplified: where the unspaced forms are sought a second time,
+    so a form written in simplified Chinese only is found in traditional text too."""
     from .text import fold_chinese  # (lazy: text imports the numba kernels)
 
     return fold_chinese(t)
-
-
-def _word_char(c: str) -> bool:
-    """A character that continues a word: letter, digit, ``_`` or a combining mark (Unicode's \\w)."""
-    return c.isalnum() or c == "_" or unicodedata.category(c)[0] == "M"
-
-
-def phrase_in(t: str, phrase: str, open_end: bool = False) -> bool:
-    """``phrase`` occurs in ``t`` as whole words: no word character before it, none after it unless
-    ``open_end`` (a form ending in ``*``: "plant closure*" is found in "plant closures")."""
-    i = t.find(phrase)
-    while i >= 0:
-        j = i + len(phrase)
-        if (i == 0 or not _word_char(t[i - 1])) and (open_end or j == len(t) or not _word_char(t[j])):
-            return True
-        i = t.find(phrase, i + 1)
-    return False
 
 
 @dataclass
@@ -651,9 +632,8 @@ class _Forms:
 
     words: dict[str, str] = field(default_factory=dict)  # read off the words of the text
     prefixes: dict[str, str] = field(default_factory=dict)  # "rückruf*": a word starting so
-    phrases: dict[str, str] = field(default_factory=dict)  # "job cuts": found as whole words
-    open_phrases: dict[str, str] = field(default_factory=dict)  # "plant closure*": the last word may go on
-    unspaced: dict[str, str] = field(default_factory=dict)  # "召回", "ไฟไหม้": found inside runs (Chinese folded)
+    phrases: dict[str, str] = field(default_factory=dict)  # "job cuts", "plant closure*": found as written
+    unspaced: dict[str, str] = field(default_factory=dict)  # "召回", "ไฟไหม้": found inside runs
     unspaced_re: re.Pattern[str] | None = None
     starts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # prefix's first 3 letters -> its lengths
 
@@ -675,8 +655,8 @@ def _concept_index() -> dict[str, _Forms]:
                     ix.unspaced[stem] = concept
                 elif _CONCEPT_WORD_RX.fullmatch(stem) and (not open_end or len(stem) >= 3):
                     (ix.prefixes if open_end else ix.words)[stem] = concept
-                else:
-                    (ix.open_phrases if open_end else ix.phrases)[stem] = concept
+                else:  # found as written, within words too: a starred phrase's stem is the same search
+                    ix.phrases[stem] = concept
     for ix in out.values():
         if ix.unspaced:
             ix.unspaced_re = re.compile("|".join(re.escape(f) for f in sorted(ix.unspaced, key=len, reverse=True)))
@@ -713,12 +693,15 @@ def concepts(text: str, lang: str = "") -> set[str]:
                             break
             if c is not None:
                 found.add(c)
-        for phrases, open_end in ((ix.phrases, False), (ix.open_phrases, True)):
-            for ph, c in phrases.items():
-                if c not in found and ph in t and phrase_in(t, ph, open_end):
-                    found.add(c)
+        for ph, c in ix.phrases.items():  # (a starred phrase's stem is among them: found so, it may go on)
+            if c not in found and ph in t:
+                found.add(c)
         if ix.unspaced_re is not None and not ascii_text:
+            found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(t))
             if folded is None:
                 folded = unspaced_text(t)
-            found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(folded))
+            if folded != t:  # a form written in simplified Chinese in a text in traditional (and the forms as
+                # written in the text as it is: a Japanese or traditional form is not folded to simplified,
+                # where it can spell another word: 進出 "expansion" is 进出 "in and out" in simplified)
+                found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(folded))
     return found

@@ -327,9 +327,10 @@ def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], regex
     """``(minor stages, [(pattern in ASCII text, pattern in any text, form -> stage)], unspaced pattern,
     unspaced form -> stage)`` of the ``stages`` table in ``names.json``: whole words and phrases, word
     prefixes (a form ending in ``*``, a phrase's last word too) and forms in an unspaced script (Chinese,
-    Japanese, Korean, Thai...: :data:`.features._UNSPACED_RE`) found inside runs of folded text
-    (:func:`.features.form_key`). A word is bounded by Unicode's word characters (with combining marks, so
-    a Thai or Devanagari word is not cut at a vowel sign): ``regex``'s \\w outside ASCII, ``re``'s inside."""
+    Japanese, Korean, Thai...: :data:`.features._UNSPACED_RE`) found inside runs, as written and in the text
+    folded to simplified Chinese (:func:`.features.unspaced_text`). A word is bounded by Unicode's word
+    characters (with combining marks, so a Thai or Devanagari word is not cut at a vowel sign): ``regex``'s
+    \\w outside ASCII, ``re``'s inside."""
     table = F._TABLE.get("stages", {})
     words: dict[str, str] = {}
     prefixes: dict[str, str] = {}
@@ -367,8 +368,11 @@ def stages_named(text: str) -> frozenset[str]:
     if t.isascii():
         return frozenset(table[m.group(1)] for ascii_re, _, table in _STAGE_PATTERNS for m in ascii_re.finditer(t))
     found = {table[m.group(1)] for _, any_re, table in _STAGE_PATTERNS for m in any_re.finditer(t)}
-    if _STAGE_UNSPACED_RE is not None:
-        found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(F.unspaced_text(t)))
+    if _STAGE_UNSPACED_RE is not None:  # as written, and (a simplified form in traditional text) folded
+        found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(t))
+        folded = F.unspaced_text(t)
+        if folded != t:
+            found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(folded))
     return frozenset(found)
 
 
