@@ -597,10 +597,10 @@ def periods_conflict(a: set[str], b: set[str]) -> bool:
 # -- concepts: the kind of news ---------------------------------------------------------------------------
 
 # forms in a script written without spaces between words (Chinese, Japanese kana, Thai, Lao, Myanmar, Khmer)
-# or whose words take particles and compounds without a space (Korean): found inside longer runs, not as
-# whole words
-_UNSPACED_RE = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"
-                          r"\uf900-\ufaff]")
+# or whose words take particles, clitics and compounds without a space (Korean; Arabic's al-, wa-, bi-): found
+# inside longer runs, not as whole words
+_UNSPACED_RE = re.compile(r"[\u0600-\u06ff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff"
+                          r"\uac00-\ud7af\uf900-\ufaff]")
 # a word of the kinds' reader: a letter, then letters, marks, digits, apostrophes and hyphens ("anti-subsidy",
 # "d'affaires"); `regex` outside ASCII, for the marks (see _WORD_RE)
 _CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
@@ -646,6 +646,8 @@ def _concept_index() -> dict[str, _Forms]:
     (tested). Word lookups in dicts, not one regex per concept: this runs for every article."""
     out: dict[str, _Forms] = {}
     for concept, per_lang in _TABLE["concepts"].items():
+        if concept.startswith("_"):  # (the table's notes)
+            continue
         for lang, forms in per_lang.items():
             ix = out.setdefault(lang, _Forms())
             for form in forms:
