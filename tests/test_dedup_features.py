@@ -70,3 +70,16 @@ def test_kinds_and_stages_inside_cjk_runs_in_either_chinese_script() -> None:
 def test_a_starred_phrase_takes_an_ending_and_a_long_prefix_counts() -> None:
     assert "charging" in F.concepts("Ionna opens two charging stations in Georgia", "en")
     assert "job_cuts" in F.concepts("VW: Stellenstreichungen in Zwickau", "de")  # a prefix of 17 letters
+
+
+def test_kinds_of_news_in_more_languages_we_crawl() -> None:
+    for text, lang, kind in (("VinFast triệu hồi hơn 2.000 xe VF 8 tại Mỹ", "vi", "recall"),
+                             ("Penjualan mobil listrik BYD di Indonesia naik", "id", "sales"),
+                             ("ओला इलेक्ट्रिक ने 500 कर्मचारियों की छंटनी की", "hi", "job_cuts"),
+                             ("Tesla отзывает более 2 млн автомобилей в США", "ru", "recall"),
+                             ("ارتفاع والمبيعات للسيارات الكهربائية", "ar", "sales"),  # a clitic before the word
+                             ("BYD Manisa fabrikasına 1 milyar dolarlık yatırım", "tr", "investment"),
+                             ("Pożar w fabryce baterii w Korei", "pl", "fire"),
+                             ("ยอดขายรถยนต์ไฟฟ้าในไทยพุ่ง", "th", "sales")):
+        assert kind in F.concepts(text, lang), text
+    assert "recall" not in F.concepts("Отзыв владельца о Tesla Model 3", "ru")  # a review, no recall
