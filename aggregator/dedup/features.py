@@ -24,6 +24,8 @@ from importlib import resources
 import regex
 import xxhash
 
+from .text import _PINYIN_GLOSS, T2S
+
 # importlib.resources, not a path: under scrapyd the package is a zipped egg
 _TABLE = json.loads(resources.files(__package__).joinpath("names.json").read_text(encoding="utf-8"))
 #: spelling -> canonical Latin name (Chinese in both scripts, German/French forms): data, in names.json
@@ -155,6 +157,8 @@ def codes(text: str) -> list[str]:
 # (letters, marks, digits, connectors). ASCII text has no marks: there `re` reads the same words, faster.
 _WORD_RE = regex.compile(r"\w+")
 _ASCII_WORD_RE = re.compile(r"\w+")
+# a text without any mark (most, ~99 % of our pages) reads the same words with `re`, ~1.5x faster
+_MARK_RE = regex.compile(r"\p{M}")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 
 
@@ -335,7 +339,8 @@ def keywords(text: str) -> set[str]:
     from .text import fold_chinese
 
     t = fold_chinese(t)
-    out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
+    word_re = _WORD_RE if _MARK_RE.search(t) else _ASCII_WORD_RE
+    out = {w for w in word_re.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
            and not w.isdigit()}
     for run in _CJK_RE.findall(t):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
@@ -602,7 +607,7 @@ def periods_conflict(a: set[str], b: set[str]) -> bool:
 _UNSPACED_RE = re.compile(r"[\u0600-\u06ff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff"
                           r"\uac00-\ud7af\uf900-\ufaff]")
 # a word of the kinds' reader: a letter, then letters, marks, digits, apostrophes and hyphens ("anti-subsidy",
-# "d'affaires"); `regex` outside ASCII, for the marks (see _WORD_RE)
+# "d'affaires"); `regex` in a text with marks (see _WORD_RE)
 _CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
 _CONCEPT_WORD_RX = regex.compile(r"[^\W\d_][\w'-]*")
 
@@ -614,16 +619,36 @@ def form_key(form: str) -> str:
 
 def reader_text(text: str) -> str:
     """``text`` as the kinds' and stages' readers see it: NFKC (decomposed accents composed, full-width
-    letters plain), casefolded."""
-    return text.casefold() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+    letters plain), casefolded, without the pinyin glosses some mirror sites put after each Chinese
+    character ("預(yù)期": see :func:`.text.fold_chinese`)."""
+    if text.isascii():
+        return text.casefold()
+    t = unicodedata.normalize("NFKC", text).casefold()
+    return _PINYIN_GLOSS.sub("", t) if "(" in t else t
 
 
-def unspaced_text(t: str) -> str:
-    """``t`` with traditional Chinese folded to simplified: where the unspaced forms are sought a second time,
-    so a form written in simplified Chinese only is found in traditional text too."""
-    from .text import fold_chinese  # (lazy: text imports the numba kernels)
+def has_marks(t: str) -> bool:
+    """``t`` holds a combining mark (Thai, Devanagari...): its words need `regex`'s \\w (see _WORD_RE)."""
+    return not t.isascii() and _MARK_RE.search(t) is not None
 
-    return fold_chinese(t)
+
+# simplified Chinese character -> its traditional spellings (OpenCC's table, inverted)
+_S2T: dict[str, list[str]] = {}
+for _trad, _simp in T2S.items():
+    _S2T.setdefault(chr(_simp), []).append(chr(_trad))
+
+
+def spellings(form: str, limit: int = 256) -> list[str]:
+    """``form`` and, for each simplified Chinese character in it, its traditional spellings: "销售" is also
+    "銷售", so a form written in simplified Chinese only is found in a Hong Kong or Taiwan report. A character
+    already traditional or Japanese keeps its spelling (folding "進出" to simplified would read "进出", "in
+    and out", as market entry). Over ``limit`` spellings: the form alone."""
+    out = [""]
+    for c in form:
+        out = [o + v for o in out for v in (c, *_S2T.get(c, ()))]
+        if len(out) > limit:
+            return [form]
+    return out
 
 
 @dataclass
@@ -633,7 +658,7 @@ class _Forms:
     words: dict[str, str] = field(default_factory=dict)  # read off the words of the text
     prefixes: dict[str, str] = field(default_factory=dict)  # "rückruf*": a word starting so
     phrases: dict[str, str] = field(default_factory=dict)  # "job cuts", "plant closure*": found as written
-    unspaced: dict[str, str] = field(default_factory=dict)  # "召回", "ไฟไหม้": found inside runs
+    unspaced: dict[str, str] = field(default_factory=dict)  # "召回", "召囘", "ไฟไหม้": found inside runs
     unspaced_re: re.Pattern[str] | None = None
     starts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # prefix's first 3 letters -> its lengths
 
@@ -654,7 +679,7 @@ def _concept_index() -> dict[str, _Forms]:
                 f = form_key(form)
                 stem, open_end = (f[:-1], True) if f.endswith("*") else (f, False)
                 if _UNSPACED_RE.search(stem):
-                    ix.unspaced[stem] = concept
+                    ix.unspaced.update((spelling, concept) for spelling in spellings(stem))
                 elif _CONCEPT_WORD_RX.fullmatch(stem) and (not open_end or len(stem) >= 3):
                     (ix.prefixes if open_end else ix.words)[stem] = concept
                 else:  # found as written, within words too: a starred phrase's stem is the same search
@@ -676,9 +701,10 @@ def concepts(text: str, lang: str = "") -> set[str]:
     any language the table covers: language-independent evidence of *what happened* that tells a
     recall from a sales report about the same maker in the same week."""
     t = reader_text(text)
-    ascii_text = t.isascii()
-    words = (_CONCEPT_WORD_RE if ascii_text else _CONCEPT_WORD_RX).findall(t)
-    folded = None
+    # (one pass of a character class tells whether a form in an unspaced script can be there at all: most
+    # texts outside ASCII are in Latin script, with a curly quote or an accent)
+    unspaced = not t.isascii() and _UNSPACED_RE.search(t) is not None
+    words = (_CONCEPT_WORD_RX if has_marks(t) else _CONCEPT_WORD_RE).findall(t)
     found: set[str] = set()
     for key in ("*", lang) if lang else tuple(_CONCEPTS):
         ix = _CONCEPTS.get(key)
@@ -698,12 +724,6 @@ def concepts(text: str, lang: str = "") -> set[str]:
         for ph, c in ix.phrases.items():  # (a starred phrase's stem is among them: found so, it may go on)
             if c not in found and ph in t:
                 found.add(c)
-        if ix.unspaced_re is not None and not ascii_text:
+        if ix.unspaced_re is not None and unspaced:
             found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(t))
-            if folded is None:
-                folded = unspaced_text(t)
-            if folded != t:  # a form written in simplified Chinese in a text in traditional (and the forms as
-                # written in the text as it is: a Japanese or traditional form is not folded to simplified,
-                # where it can spell another word: 進出 "expansion" is 进出 "in and out" in simplified)
-                found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(folded))
     return found

@@ -327,10 +327,10 @@ def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], regex
     """``(minor stages, [(pattern in ASCII text, pattern in any text, form -> stage)], unspaced pattern,
     unspaced form -> stage)`` of the ``stages`` table in ``names.json``: whole words and phrases, word
     prefixes (a form ending in ``*``, a phrase's last word too) and forms in an unspaced script (Chinese,
-    Japanese, Korean, Thai...: :data:`.features._UNSPACED_RE`) found inside runs, as written and in the text
-    folded to simplified Chinese (:func:`.features.unspaced_text`). A word is bounded by Unicode's word
+    Japanese, Korean, Thai...: :data:`.features._UNSPACED_RE`) found inside runs, a simplified Chinese form in
+    its traditional spellings too (:func:`.features.spellings`). A word is bounded by Unicode's word
     characters (with combining marks, so a Thai or Devanagari word is not cut at a vowel sign): ``regex``'s
-    \\w outside ASCII, ``re``'s inside."""
+    \\w in a text with marks, ``re``'s in the rest (the same words there)."""
     table = F._TABLE.get("stages", {})
     words: dict[str, str] = {}
     prefixes: dict[str, str] = {}
@@ -342,7 +342,7 @@ def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], regex
             for f in forms:
                 f = F.form_key(f)
                 if F._UNSPACED_RE.search(f):
-                    unspaced[f.rstrip("*")] = stage
+                    unspaced.update((spelling, stage) for spelling in F.spellings(f.rstrip("*")))
                 elif f.endswith("*"):
                     prefixes[f[:-1]] = stage
                 else:
@@ -367,12 +367,11 @@ def stages_named(text: str) -> frozenset[str]:
     t = F.reader_text(text)
     if t.isascii():
         return frozenset(table[m.group(1)] for ascii_re, _, table in _STAGE_PATTERNS for m in ascii_re.finditer(t))
-    found = {table[m.group(1)] for _, any_re, table in _STAGE_PATTERNS for m in any_re.finditer(t)}
-    if _STAGE_UNSPACED_RE is not None:  # as written, and (a simplified form in traditional text) folded
+    marks = F.has_marks(t)
+    found = {table[m.group(1)] for plain_re, any_re, table in _STAGE_PATTERNS
+             for m in (any_re if marks else plain_re).finditer(t)}
+    if _STAGE_UNSPACED_RE is not None:
         found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(t))
-        folded = F.unspaced_text(t)
-        if folded != t:
-            found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(folded))
     return frozenset(found)
 
 
