@@ -24,7 +24,7 @@ from importlib import resources
 import regex
 import xxhash
 
-from .text import _PINYIN_GLOSS, T2S
+from .text import _PINYIN_GLOSS, T2S, fold_chinese
 
 # importlib.resources, not a path: under scrapyd the package is a zipped egg
 _TABLE = json.loads(resources.files(__package__).joinpath("names.json").read_text(encoding="utf-8"))
@@ -336,8 +336,6 @@ def keywords(text: str) -> set[str]:
     t = unicodedata.normalize("NFKC", text).casefold()
     if t.isascii():  # (no CJK run to cut out or to read bigrams from)
         return {w for w in _ASCII_WORD_RE.findall(t) if len(w) > 2 and w not in _STOP and not w.isdigit()}
-    from .text import fold_chinese
-
     t = fold_chinese(t)
     word_re = _WORD_RE if _MARK_RE.search(t) else _ASCII_WORD_RE
     out = {w for w in word_re.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
