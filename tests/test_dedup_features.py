@@ -83,3 +83,12 @@ def test_kinds_of_news_in_more_languages_we_crawl() -> None:
                              ("ยอดขายรถยนต์ไฟฟ้าในไทยพุ่ง", "th", "sales")):
         assert kind in F.concepts(text, lang), text
     assert "recall" not in F.concepts("Отзыв владельца о Tesla Model 3", "ru")  # a review, no recall
+
+
+def test_latin_forms_inside_chinese_runs_and_a_title_is_no_kind() -> None:
+    # a Latin word between Chinese characters has no space around it: read as a word all the same
+    assert "robotaxi" in F.concepts("特斯拉宣布Robotaxi计划", "zh")
+    assert "software" in F.concepts("小米SU7推送OTA升级", "zh")
+    # "CEO" is on every page that quotes an executive: no kind of news (a resignation is)
+    assert "leadership" not in F.concepts("Tesla CEO Elon Musk unveils the Cybercab", "en")
+    assert "leadership" in F.concepts("Stellantis CEO Carlos Tavares resigns", "en")

@@ -76,7 +76,8 @@ def test_kind_prefixes_by_length_find_the_longest_form() -> None:
                 continue
             ix = F._CONCEPTS[key]
             starts = {p[:3] for p in ix.prefixes}
-            for w in F._CONCEPT_WORD_RX.findall(t):  # (`regex` on every text: `re` where no mark is, the same)
+            # (`regex` on every text: `re` where no mark is, the same; unspaced scripts blanked for the words)
+            for w in F._CONCEPT_WORD_RX.findall(F._UNSPACED_RE.sub(" ", t)):
                 c = ix.words.get(w)
                 if c is None and w[:3] in starts:
                     for n in range(len(w), 2, -1):

@@ -702,7 +702,10 @@ def concepts(text: str, lang: str = "") -> set[str]:
     # (one pass of a character class tells whether a form in an unspaced script can be there at all: most
     # texts outside ASCII are in Latin script, with a curly quote or an accent)
     unspaced = not t.isascii() and _UNSPACED_RE.search(t) is not None
-    words = (_CONCEPT_WORD_RX if has_marks(t) else _CONCEPT_WORD_RE).findall(t)
+    # a Latin word inside a Chinese or Japanese run ("特斯拉ceo", "小米ota升级") has no space around it: the
+    # words are read with the unspaced scripts blanked (their forms are sought in the runs themselves)
+    words = (_CONCEPT_WORD_RX if has_marks(t) else _CONCEPT_WORD_RE).findall(
+        _UNSPACED_RE.sub(" ", t) if unspaced else t)
     found: set[str] = set()
     for key in ("*", lang) if lang else tuple(_CONCEPTS):
         ix = _CONCEPTS.get(key)

@@ -368,8 +368,10 @@ def stages_named(text: str) -> frozenset[str]:
     if t.isascii():
         return frozenset(table[m.group(1)] for ascii_re, _, table in _STAGE_PATTERNS for m in ascii_re.finditer(t))
     marks = F.has_marks(t)
+    # a Latin form inside a Chinese or Japanese run is bounded by the run (see features.concepts)
+    words = F._UNSPACED_RE.sub(" ", t)
     found = {table[m.group(1)] for plain_re, any_re, table in _STAGE_PATTERNS
-             for m in (any_re if marks else plain_re).finditer(t)}
+             for m in (any_re if marks else plain_re).finditer(words)}
     if _STAGE_UNSPACED_RE is not None:
         found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(t))
     return frozenset(found)
