@@ -239,11 +239,13 @@ class DocColumns:
     (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra), :data:`CODED`
     (its extra's kinds, years, periods and model codes are in ``km``/``ym``/``ymax``/``pid``/``mid``: the
     masks of :func:`.story._extra_code`, and the periods and codes as numbers into ``sets``, 0 for none).
+    ``sid``: the story id the record carries (before aliases are resolved), a number into ``story_ids``
+    (-1: not given).
     """
 
     EXISTS, EXPIRED, TITLED, READ_DAYS, CODED = 1, 2, 4, 8, 16
     _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid",
-             "nsh")
+             "nsh", "sid")
 
     def __init__(self) -> None:
         self.valid = np.zeros(0, dtype=bool)
@@ -260,6 +262,9 @@ class DocColumns:
         self.pid = np.zeros(0, dtype=np.int32)  # its set of periods: self.sets[pid]
         self.mid = np.zeros(0, dtype=np.int32)  # its set of model codes: self.sets[mid]
         self.nsh = np.zeros(0, dtype=np.int64)  # the size of its shingle set (the dup tier's containment bar)
+        self.sid = np.zeros(0, dtype=np.int32)  # the record's story id: self.story_ids[sid] (-1: not given)
+        self.story_ids: list[str] = []
+        self.story_nums: dict[str, int] = {}
         self.sets: list[frozenset[str]] = [frozenset()]
         self.set_ids: dict[frozenset[str], int] = {frozenset(): 0}
         self.fb = np.zeros(4096, dtype=np.uint64)
@@ -326,13 +331,14 @@ class DocColumns:
         return i
 
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
-                 fbs: list[bytes], tgs: list[bytes],
+                 fbs: list[bytes], tgs: list[bytes | None],
                  codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None],
-                 sizes: list[int] | None = None) -> None:
+                 sizes: list[int] | None = None, story_ids: list[str] | None = None) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
-        words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
-        extras, None where it does not fit the masks; ``sizes`` their shingle counts, 0 if not given): one append
-        per arena."""
+        words; ``tgs`` sorted int64 headline bigrams, None where not read yet (``tg_n`` -1 until
+        :meth:`set_headlines`); ``codes`` what :func:`.story._extra_code` makes of their
+        extras, None where it does not fit the masks; ``sizes`` their shingle counts, 0 if not given; ``story_ids``
+        the story ids their records carry, -1 in ``sid`` if not given): one append per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)
@@ -340,14 +346,16 @@ class DocColumns:
         if top >= len(self.valid):
             self._grow_rows(top)
         fl = np.fromiter((len(f) >> 3 for f in fbs), dtype=np.int64, count=len(fbs))
-        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
         self.fb_at[nums] = self.fb_used + np.cumsum(fl) - fl
-        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
-        self.tg_n[nums] = tl
         self.fb = self._append(self.fb, self.fb_used, np.frombuffer(b"".join(fbs), dtype=np.uint64))
-        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
         self.fb_used += int(fl.sum())
-        self.tg_used += int(tl.sum())
+        if any(t is None for t in tgs):
+            self.tg_n[nums] = -1
+            have = [i for i, t in enumerate(tgs) if t is not None]
+            if have:
+                self.set_headlines(nums[have], [tgs[i] for i in have])  # type: ignore[misc]
+        else:
+            self.set_headlines(nums, tgs)  # type: ignore[arg-type]
         self.flags[nums] = flags
         self.pub[nums] = pubs
         self.unc[nums] = uncs
@@ -363,7 +371,27 @@ class DocColumns:
         self.mid[nums] = [set_id(x) for x in ms]
         self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.nsh[nums] = sizes if sizes is not None else 0
+        if story_ids is None:
+            self.sid[nums] = -1
+        else:
+            ids, known = self.story_ids, self.story_nums
+            out = []
+            for x in story_ids:
+                i = known.get(x)
+                if i is None:
+                    i = known[x] = len(ids)
+                    ids.append(x)
+                out.append(i)
+            self.sid[nums] = out
         self.valid[nums] = True
+
+    def set_headlines(self, nums: np.ndarray, tgs: list[bytes]) -> None:
+        """The headline bigrams of rows ``nums`` (sorted int64 bytes each), one append to the arena."""
+        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
+        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
+        self.tg_n[nums] = tl
+        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
+        self.tg_used += int(tl.sum())
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
