@@ -1403,7 +1403,7 @@ class Deduplicator:
             seen.add(cid)
             cid = nxt
         if cols is not None:
-            cols.resolved[first] = cid
+            cols.remember(first, cid)
         return cid
 
     def _banned_story(self, aid: str, sid: str) -> bool:
@@ -1624,8 +1624,8 @@ class Deduplicator:
             return story_cl
         span = cfg.story_merge_span_days if d.published is None else max(cfg.story_merge_span_days,
                                                                           cfg.story_merge_span_days_dated)
-        by_sid: dict[str, list[tuple[float, Doc]]] | None = None  # (grouped the first time a pair of stories
-        # gets as far as the cross test: most candidates' stories fail a test above it, hundreds a placement)
+        by_sid: dict[str, np.ndarray] | None = None  # story -> its candidates' indices, grouped the first time a
+        # pair of stories gets as far as the cross test (from the column store when the candidates are numbers)
         mine = {story_cl.cid}
         newest: dict[str, list[Doc]] = {}  # story id -> its newest members' records, until a merge changes them
         for p, sid in allowed[1:]:
@@ -1652,11 +1652,9 @@ class Deduplicator:
             if frozenset().union(*named_a) != frozenset().union(*named_b):
                 continue  # the headlines of one name a stage of a saga those of the other do not
             if by_sid is None:
-                by_sid = {}
-                for q, od in zip(probs.tolist(), story_docs, strict=True):
-                    by_sid.setdefault(resolved[od.story_id], []).append((q, od))
-            ma = sorted((x for s in mine for x in by_sid.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
-            mb = sorted(by_sid.get(sid, ()), key=lambda x: (-x[0], x[1].number))[:3]
+                by_sid = self._candidates_by_story(story_docs, resolved)
+            ma = self._best_three(story_docs, probs, [by_sid[s] for s in mine if s in by_sid])
+            mb = self._best_three(story_docs, probs, [by_sid[sid]] if sid in by_sid else [])
             if not ma or not mb:
                 continue
             cross, conflict = 0.0, False
@@ -1674,6 +1672,53 @@ class Deduplicator:
             story_cl = keep
             mine.add(keep.cid)
         return story_cl
+
+    def _candidates_by_story(self, story_docs: list[Doc] | _Candidates, resolved: dict[str, str]
+                             ) -> dict[str, np.ndarray]:
+        """The candidates' indices per story: each grouped under ``resolved`` of the story id its record carries
+        now (a merge since they were scored rewrote some), in candidate order. Candidates given as numbers with
+        current column rows are grouped by their story-id column; the others' records are read."""
+        cols = self._columns()
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else None
+        if cols is None or nums is None or not nums or max(nums) >= len(cols.valid):
+            groups: dict[str, list[int]] = {}
+            for i, o in enumerate(story_docs):
+                groups.setdefault(resolved[o.story_id], []).append(i)
+            return {k: np.array(v, dtype=np.int64) for k, v in groups.items()}
+        na = np.asarray(nums, dtype=np.int64)
+        codes = cols.sid[na].astype(np.int64)
+        stale = np.flatnonzero(~cols.valid[na] | (codes < 0))
+        if len(stale):
+            known, names = cols.story_nums, cols.story_ids
+            for i in stale.tolist():
+                x = story_docs[i].story_id
+                c = known.get(x)
+                if c is None:
+                    c = known[x] = len(names)
+                    names.append(x)
+                codes[i] = c
+        uniq, inv = np.unique(codes, return_inverse=True)
+        sid_u = [resolved[cols.story_ids[c]] for c in uniq.tolist()]
+        order = np.argsort(inv.reshape(-1), kind="stable")
+        cuts = np.flatnonzero(np.diff(inv.reshape(-1)[order])) + 1
+        out: dict[str, list[np.ndarray]] = {}
+        for u, part in zip(np.unique(inv).tolist(), np.split(order, cuts), strict=True):
+            out.setdefault(sid_u[u], []).append(part)
+        return {k: v[0] if len(v) == 1 else np.sort(np.concatenate(v)) for k, v in out.items()}
+
+    @staticmethod
+    def _best_three(story_docs: list[Doc] | _Candidates, probs: np.ndarray, groups: list[np.ndarray]
+                    ) -> list[tuple[float, Doc]]:
+        """The three best-scored candidates of ``groups`` (indices), by ``p`` then document number."""
+        if not groups:
+            return []
+        idx = groups[0] if len(groups) == 1 else np.concatenate(groups)
+        if not len(idx):
+            return []
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else [o.number for o in story_docs]
+        number = np.asarray(nums, dtype=np.int64)[idx]
+        top = idx[np.lexsort((number, -probs[idx]))[:3]].tolist()
+        return [(float(probs[i]), story_docs[i]) for i in top]
 
     def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
                      bar_undated: float, support_bar: float,

@@ -271,8 +271,10 @@ class DocColumns:
         self.tg = np.zeros(4096, dtype=np.int64)
         self.fb_used = self.tg_used = 0
         self.langs: dict[str, int] = {}
-        # cluster id -> the id it resolves to through its aliases; emptied whenever an alias is written
+        # cluster id -> the id it resolves to through its aliases (resolved_to: the other way); a new alias of X
+        # drops the ids that resolved to X, any other alias write or delete empties it
         self.resolved: dict[str, str] = {}
+        self.resolved_to: dict[str, list[str]] = {}
         self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
 
     def lang_id(self, lang: str, create: bool = False) -> int:
@@ -294,7 +296,24 @@ class DocColumns:
         if self.stale > max(65536, live_hint):
             self.clear()
         elif len(self.resolved) > max(65536, 2 * live_hint):  # (ids of stories long gone)
+            self.forget_resolved()
+
+    def remember(self, cid: str, to: str) -> None:
+        """``cid`` resolves to ``to`` (until an alias write says otherwise)."""
+        self.resolved[cid] = to
+        self.resolved_to.setdefault(to, []).append(cid)
+
+    def forget_resolved(self, target: str | None = None) -> None:
+        """Forget the ids that resolved to ``target`` (it just got an alias of its own: their chains now go on
+        through it; no other id's chain passes through an id that had none), or every resolution (None)."""
+        if target is None:
             self.resolved.clear()
+            self.resolved_to.clear()
+            return
+        memo = self.resolved
+        for k in self.resolved_to.pop(target, ()):
+            if memo.get(k) == target:
+                del memo[k]
 
     def missing(self, numbers: np.ndarray) -> np.ndarray:
         """Those of ``numbers`` without a current row."""
@@ -478,16 +497,18 @@ class MemoryStore(Store):
     def get(self, key: str) -> Any:
         return self.kv.get(key)
 
-    def _written(self, key: str) -> None:
-        """A record was written or deleted: its column row (or every remembered alias resolution) is stale."""
+    def _written(self, key: str, new_alias: bool = False) -> None:
+        """A record was written or deleted: its column row (or the alias resolutions it changes) is stale.
+        ``new_alias``: an alias was written for an id that had none (only ids resolving to it change)."""
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
         elif key.startswith("alias:"):
-            self.columns.resolved.clear()
+            self.columns.forget_resolved(key[6:] if new_alias else None)
 
     def put(self, key: str, value: Any) -> None:
+        new_alias = key.startswith("alias:") and key not in self.kv
         self.kv[key] = value
-        self._written(key)
+        self._written(key, new_alias)
 
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)
