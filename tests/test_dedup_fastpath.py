@@ -388,19 +388,19 @@ def test_story_links_from_the_story_id_column_equal_the_loop() -> None:
 
 def test_scores_of_candidates_that_can_link_only_are_the_full_scores(monkeypatch: pytest.MonkeyPatch) -> None:
     """_place scores only the candidates that share a strong name or a specific figure with the article (the rest
-    get p = 0 and a zero row): on every add of the corpus, the same probabilities as the full evidence, the same
-    figures column, and the same rows wherever anything was computed."""
+    get p = 0 and a zero row): on every add of the corpus, the same probabilities as the full evidence (the same
+    candidates as a list of records), the same figures column, and the same rows wherever anything was computed."""
     from aggregator.dedup import Deduplicator, open_store
-    from aggregator.dedup.core import _FIGURES
+    from aggregator.dedup.core import _FIGURES, _Candidates
 
     dd = Deduplicator(store=open_store("memory:"))
     orig = Deduplicator._story_scores
     seen = [0, 0]
 
-    def both(self, d, cands, scored_only=False):  # noqa: ANN001, ANN202
-        p, x = orig(self, d, cands, scored_only)
-        if scored_only:
-            fp, fx = orig(self, d, cands, False)
+    def both(self, d, cands):  # noqa: ANN001, ANN202
+        p, x = orig(self, d, cands)
+        if isinstance(cands, _Candidates):
+            fp, fx = orig(self, d, list(cands))
             assert np.array_equal(p, fp) and np.array_equal(x[:, _FIGURES], fx[:, _FIGURES])
             live = x.any(axis=1)
             assert np.array_equal(x[live], fx[live]) and not p[~live].any()

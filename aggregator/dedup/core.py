@@ -1373,15 +1373,17 @@ class Deduplicator:
             _extra_columns_from_rows(x, code_a, cols, nums)
         return x
 
-    def _story_scores(self, d: Doc, cands: list[Doc] | _Candidates, scored_only: bool = False
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def _story_scores(self, d: Doc, cands: list[Doc] | _Candidates) -> tuple[np.ndarray, np.ndarray]:
         """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and
         the evidence matrix it was read from (:func:`.story.pair_features`). The candidates are those
         :meth:`_place` kept inside the story window (dated pairs further apart are never linked).
-        ``scored_only``: see :meth:`_story_features` (the wording evidence moves no ``p`` of 0 either)."""
+        Candidates given as numbers (:class:`_Candidates`, the placement's own call) get the rows of those
+        that cannot link left zero (``scored_only`` of :meth:`_story_features`: the wording evidence moves no
+        ``p`` of 0 either, and the placement reads only the figures column of the rest)."""
         if not cands:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
-        numbers = cands.nums if isinstance(cands, _Candidates) else [o.number for o in cands]
+        scored_only = isinstance(cands, _Candidates)
+        numbers = cands.nums if scored_only else [o.number for o in cands]  # type: ignore[union-attr]
         x = self._story_features(d, cands, numbers, scored_only)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
@@ -1952,8 +1954,9 @@ class Deduplicator:
                            + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         if dup_hits:
             dup_hits = self._keep_apart(d, dup_hits, refused)
-        # (rows of candidates that cannot link left zero: evidence is read below for its figures column only)
-        probs, evidence = self._story_scores(d, story_docs, scored_only=True)
+        # (as numbers, rows of candidates that cannot link are left zero: evidence is read below for its figures
+        # column only)
+        probs, evidence = self._story_scores(d, story_docs)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
         bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
         # story_hits: the links over the bar; by_story: per story, every scored member's p (candidate order);
