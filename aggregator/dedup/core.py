@@ -637,6 +637,22 @@ class _Candidates:
         return _Candidates([n for n in self.nums if n in keep], self._fetch, self._docs)
 
 
+class _StoryGroups:
+    """Story id -> the indices of its candidates (ascending), read off one array of story numbers per candidate
+    when a story is asked for: a placement asks for a few of the hundreds of stories in a full window."""
+
+    __slots__ = ("_code", "_of")
+
+    def __init__(self, story_of: dict[str, int], code: np.ndarray) -> None:
+        self._of, self._code = story_of, code
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._of
+
+    def __getitem__(self, sid: str) -> np.ndarray:
+        return np.flatnonzero(self._code == self._of[sid])
+
+
 @dataclass
 class ExpireResult:
     """What :meth:`Deduplicator.expire` did."""
@@ -1626,8 +1642,9 @@ class Deduplicator:
             return story_cl
         span = cfg.story_merge_span_days if d.published is None else max(cfg.story_merge_span_days,
                                                                           cfg.story_merge_span_days_dated)
-        by_sid: dict[str, np.ndarray] | None = None  # story -> its candidates' indices, grouped the first time a
-        # pair of stories gets as far as the cross test (from the column store when the candidates are numbers)
+        # story -> its candidates' indices, grouped the first time a pair of stories gets as far as the cross test
+        # (from the column store when the candidates are numbers)
+        by_sid: dict[str, np.ndarray] | _StoryGroups | None = None
         mine = {story_cl.cid}
         newest: dict[str, list[Doc]] = {}  # story id -> its newest members' records, until a merge changes them
         for p, sid in allowed[1:]:
@@ -1676,7 +1693,7 @@ class Deduplicator:
         return story_cl
 
     def _candidates_by_story(self, story_docs: list[Doc] | _Candidates, resolved: dict[str, str]
-                             ) -> dict[str, np.ndarray]:
+                             ) -> dict[str, np.ndarray] | _StoryGroups:
         """The candidates' indices per story: each grouped under ``resolved`` of the story id its record carries
         now (a merge since they were scored rewrote some), in candidate order. Candidates given as numbers with
         current column rows are grouped by their story-id column; the others' records are read."""
@@ -1700,13 +1717,11 @@ class Deduplicator:
                     names.append(x)
                 codes[i] = c
         uniq, inv = np.unique(codes, return_inverse=True)
-        sid_u = [resolved[cols.story_ids[c]] for c in uniq.tolist()]
-        order = np.argsort(inv.reshape(-1), kind="stable")
-        cuts = np.flatnonzero(np.diff(inv.reshape(-1)[order])) + 1
-        out: dict[str, list[np.ndarray]] = {}
-        for u, part in zip(np.unique(inv).tolist(), np.split(order, cuts), strict=True):
-            out.setdefault(sid_u[u], []).append(part)
-        return {k: v[0] if len(v) == 1 else np.sort(np.concatenate(v)) for k, v in out.items()}
+        # each story's number, its candidates found when a story is asked for (a few per placement)
+        story_of: dict[str, int] = {}
+        code_u = np.array([story_of.setdefault(resolved[cols.story_ids[c]], len(story_of)) for c in uniq.tolist()],
+                          dtype=np.int64)
+        return _StoryGroups(story_of, code_u[inv.reshape(-1)])
 
     @staticmethod
     def _best_three(story_docs: list[Doc] | _Candidates, probs: np.ndarray, groups: list[np.ndarray]
