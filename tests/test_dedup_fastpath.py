@@ -431,3 +431,40 @@ def test_headline_rows_filled_later_equal_rows_filled_at_once() -> None:
     b.set_headlines(late, [tgs[i] for i in late.tolist()])
     for x in (a, b):
         assert [x.tg[x.tg_at[i]: x.tg_at[i] + x.tg_n[i]].tobytes() for i in range(50)] == tgs
+
+
+def test_fragment_groups_from_the_story_id_column_equal_the_records() -> None:
+    """_merge_fragments' candidates per story, read off the story-id column (records a merge rewrote since their rows
+    were filled are read), give the same best three per story, or set of stories, as grouping the records."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _EMPTY_BLOB, Doc, _Candidates
+
+    dd = Deduplicator(store=open_store("memory:"))
+    cols = dd.store.columns
+    rng = np.random.default_rng(5)
+    for s in range(0, 40, 3):
+        dd.store.put(f"alias:s{s}", f"s{s + 1}")
+    resolved = {f"s{i}": dd._resolve(f"s{i}") for i in range(45)}
+    docs = [Doc(n, f"a{n}", "src", "t", 1e9 + n, "en", b"", _EMPTY_BLOB, story_id=f"s{int(rng.integers(0, 45))}")
+            for n in range(300)]
+    for o in docs:
+        dd.store.put(f"doc:{o.number}", o)
+    for _trial in range(30):
+        nums = sorted(rng.choice(300, size=int(rng.integers(1, 200)), replace=False).tolist())
+        dd._column_rows(cols, np.array(nums, dtype=np.int64))
+        for n in rng.choice(nums, size=min(3, len(nums)), replace=False).tolist():  # merged since: rows stale
+            docs[n].story_id = f"s{int(rng.integers(0, 45))}"
+            dd.store.put(f"doc:{n}", docs[n])
+        cands = _Candidates(nums, lambda n: dd.store.get(f"doc:{n}"))
+        probs = rng.choice(np.array([0.0, 0.5, 0.9, *rng.random(5)]), size=len(nums))
+        got = dd._candidates_by_story(cands, resolved)
+        want: dict[str, list[tuple[float, Doc]]] = {}
+        for p, o in zip(probs.tolist(), [docs[n] for n in nums], strict=True):
+            want.setdefault(resolved[o.story_id], []).append((p, o))
+        for sids in ([s] for s in set(resolved.values())):
+            mine = [got[s] for s in sids if s in got]
+            ref = sorted((x for s in sids for x in want.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
+            assert dd._best_three(cands, probs, mine) == ref
+        pair = list(want)[:2]
+        assert dd._best_three(cands, probs, [got[s] for s in pair]) == sorted(
+            (x for s in pair for x in want[s]), key=lambda x: (-x[0], x[1].number))[:3]
