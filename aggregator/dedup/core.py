@@ -630,7 +630,12 @@ class _Candidates:
         return o
 
     def __iter__(self) -> Iterator[Doc]:
-        return (self[i] for i in range(len(self.nums)))
+        docs, fetch = self._docs, self._fetch
+        for n in self.nums:
+            o = docs.get(n)
+            if o is None:
+                o = docs[n] = fetch(n)
+            yield o
 
     def only(self, keep: Any) -> _Candidates:
         """The candidates whose numbers ``keep`` holds (order kept; records fetched so far shared)."""
