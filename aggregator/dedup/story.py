@@ -18,8 +18,8 @@ not learned but hard:
 
 * dated articles published more than ``story_window_days`` apart (less the uncertainty of a date
   known only to the month) are never linked by the story tier (p = 0);
-* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.65 like the
-  dated one on the development set), joins at most one story and never merges two: it cannot glue
+* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.6 where
+  the dated one is 0.65: chosen on the cross-fit), joins at most one story and never merges two: it cannot glue
   unrelated stories together, and still joins its story when the evidence (shared figures, names,
   kind, period) is strong. It joins only a story whose scored members agree with it on average
   (``story_undated_join_mean``) or one of which shares a specific figure with it: an undated saga stage
