@@ -343,3 +343,128 @@ def test_containment_estimate_from_columns_equals_the_loop(monkeypatch: pytest.M
     for art in ROWS[:150] + excerpts:
         dd.add(art)
     assert len(picked) > 100 and sum(picked) > 0
+
+
+def test_story_links_from_the_story_id_column_equal_the_loop() -> None:
+    """_story_links over candidates given as numbers (core._Candidates), their story ids read from the column store
+    (DocColumns.sid), each distinct id resolved once: the same hits, groups (values and order), best dated links,
+    resolved ids, support and figure stories as the loop over the records; a candidate whose record was written
+    since its row was filled sends the call back to the records."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _EMPTY_BLOB, _FIGURES, Doc, _Candidates
+
+    dd = Deduplicator(store=open_store("memory:"))
+    cols = dd.store.columns
+    rng = np.random.default_rng(11)
+    for s in range(0, 40, 3):
+        dd.store.put(f"alias:s{s}", f"s{s + 1}")
+    dd.store.put("alias:s1", "s2")
+    docs = [Doc(n, f"a{n}", "src", "t", None if rng.random() < 0.3 else 1e9 + n, "en", b"", _EMPTY_BLOB,
+                story_id=f"s{int(rng.integers(0, 45))}") for n in range(200)]
+    for o in docs:
+        dd.store.put(f"doc:{o.number}", o)
+    fast = 0
+    for trial in range(60):
+        m = int(rng.integers(1, 120))
+        nums = sorted(rng.choice(200, size=m, replace=False).tolist())
+        dd._column_rows(cols, np.array(nums, dtype=np.int64))
+        if trial % 10 == 9:  # a record rewritten after its row was filled (a merge moves it): rows stale
+            o = docs[nums[0]]
+            o.story_id = f"s{int(rng.integers(0, 45))}"
+            dd.store.put(f"doc:{o.number}", o)
+        cands = _Candidates(nums, lambda n: dd.store.get(f"doc:{n}"))
+        fast += dd._story_id_rows(cols, cands) is not None
+        probs = rng.choice(np.array([0.0, 0.3, 0.6, 0.75, 1.0, *rng.random(6)]), size=m)
+        evidence = np.zeros((m, _FIGURES + 3))
+        evidence[:, _FIGURES] = rng.choice([0.0, 0.0, 1.0, 2.0], size=m)
+        support_bar = 0.3 if trial % 3 else math.inf
+        got = dd._story_links(cands, probs, evidence, 0.6, 0.75, support_bar)
+        want = _story_links_loop(dd, [docs[n] for n in nums], probs, evidence, 0.6, 0.75, support_bar)
+        assert got == want
+        assert [list(g) for g in got] == [list(w) for w in want]  # and the dicts' orders
+        assert all(list(a) == list(b) for a, b in zip(got[1].values(), want[1].values(), strict=True))
+    assert 40 <= fast < 60  # the column path ran, and the stale rows went to the records
+
+
+def test_scores_of_candidates_that_can_link_only_are_the_full_scores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """_place scores only the candidates that share a strong name or a specific figure with the article (the rest
+    get p = 0 and a zero row): on every add of the corpus, the same probabilities as the full evidence (the same
+    candidates as a list of records), the same figures column, and the same rows wherever anything was computed."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _FIGURES, _Candidates
+
+    dd = Deduplicator(store=open_store("memory:"))
+    orig = Deduplicator._story_scores
+    seen = [0, 0]
+
+    def both(self, d, cands):  # noqa: ANN001, ANN202
+        p, x = orig(self, d, cands)
+        if isinstance(cands, _Candidates):
+            fp, fx = orig(self, d, list(cands))
+            assert np.array_equal(p, fp) and np.array_equal(x[:, _FIGURES], fx[:, _FIGURES])
+            live = x.any(axis=1)
+            assert np.array_equal(x[live], fx[live]) and not p[~live].any()
+            seen[0] += len(p)
+            seen[1] += int((~live).sum())
+        return p, x
+
+    monkeypatch.setattr(Deduplicator, "_story_scores", both)
+    for art in ROWS:
+        dd.add(art)
+    assert seen[0] > 500 and seen[1] > 50  # candidates were scored, and some were left out
+
+
+def test_headline_rows_filled_later_equal_rows_filled_at_once() -> None:
+    """DocColumns rows filled without headline bigrams (tg_n -1) and given them later (set_headlines) read the same
+    bigrams as rows filled with them."""
+    from aggregator.dedup.store import DocColumns
+
+    rng = np.random.default_rng(3)
+    tgs = [np.sort(rng.integers(0, 1 << 40, size=int(rng.integers(0, 9)))).astype(np.int64).tobytes()
+           for _ in range(50)]
+    args = ([0] * 50, [1.0] * 50, [0.0] * 50, ["en"] * 50, [b""] * 50)
+    a, b = DocColumns(), DocColumns()
+    a.set_rows(list(range(50)), *args, tgs, [None] * 50)
+    b.set_rows(list(range(50)), *args, [t if i % 3 == 0 else None for i, t in enumerate(tgs)], [None] * 50)
+    assert (b.tg_n[[i for i in range(50) if i % 3]] == -1).all()
+    late = np.array([i for i in range(50) if i % 3], dtype=np.int64)
+    b.set_headlines(late, [tgs[i] for i in late.tolist()])
+    for x in (a, b):
+        assert [x.tg[x.tg_at[i]: x.tg_at[i] + x.tg_n[i]].tobytes() for i in range(50)] == tgs
+
+
+def test_fragment_groups_from_the_story_id_column_equal_the_records() -> None:
+    """_merge_fragments' candidates per story, read off the story-id column (records a merge rewrote since their rows
+    were filled are read), give the same best three per story, or set of stories, as grouping the records."""
+    from aggregator.dedup import Deduplicator, open_store
+    from aggregator.dedup.core import _EMPTY_BLOB, Doc, _Candidates
+
+    dd = Deduplicator(store=open_store("memory:"))
+    cols = dd.store.columns
+    rng = np.random.default_rng(5)
+    for s in range(0, 40, 3):
+        dd.store.put(f"alias:s{s}", f"s{s + 1}")
+    resolved = {f"s{i}": dd._resolve(f"s{i}") for i in range(45)}
+    docs = [Doc(n, f"a{n}", "src", "t", 1e9 + n, "en", b"", _EMPTY_BLOB, story_id=f"s{int(rng.integers(0, 45))}")
+            for n in range(300)]
+    for o in docs:
+        dd.store.put(f"doc:{o.number}", o)
+    for _trial in range(30):
+        nums = sorted(rng.choice(300, size=int(rng.integers(1, 200)), replace=False).tolist())
+        dd._column_rows(cols, np.array(nums, dtype=np.int64))
+        for n in rng.choice(nums, size=min(3, len(nums)), replace=False).tolist():  # merged since: rows stale
+            docs[n].story_id = f"s{int(rng.integers(0, 45))}"
+            dd.store.put(f"doc:{n}", docs[n])
+        cands = _Candidates(nums, lambda n: dd.store.get(f"doc:{n}"))
+        probs = rng.choice(np.array([0.0, 0.5, 0.9, *rng.random(5)]), size=len(nums))
+        got = dd._candidates_by_story(cands, resolved)
+        want: dict[str, list[tuple[float, Doc]]] = {}
+        for p, o in zip(probs.tolist(), [docs[n] for n in nums], strict=True):
+            want.setdefault(resolved[o.story_id], []).append((p, o))
+        for sids in ([s] for s in set(resolved.values())):
+            mine = [got[s] for s in sids if s in got]
+            ref = sorted((x for s in sids for x in want.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
+            assert dd._best_three(cands, probs, mine) == ref
+        pair = list(want)[:2]
+        assert dd._best_three(cands, probs, [got[s] for s in pair]) == sorted(
+            (x for s in pair for x in want[s]), key=lambda x: (-x[0], x[1].number))[:3]

@@ -68,26 +68,27 @@ def test_fast_shout_and_quarter_patterns_match_the_plain_forms() -> None:
 
 
 def test_kind_prefixes_by_length_find_the_longest_form() -> None:
-    def reference(text: str, lang: str) -> set[str]:  # the loop over every prefix length 16..3
-        t = text.casefold()
+    def reference(text: str, lang: str) -> set[str]:  # the loop over every prefix length, longest first
+        t = F.reader_text(text)
         found: set[str] = set()
         for key in ("*", lang) if lang else tuple(F._CONCEPTS):
             if key not in F._CONCEPTS:
                 continue
-            exact, prefixes, phrases, cjk = F._CONCEPTS[key]
-            starts = {p[:3] for p in prefixes}
-            for w in F._CONCEPT_WORD_RE.findall(t):
-                c = exact.get(w)
+            ix = F._CONCEPTS[key]
+            starts = {p[:3] for p in ix.prefixes}
+            # (`regex` on every text: `re` where no mark is, the same; unspaced scripts blanked for the words)
+            for w in F._CONCEPT_WORD_RX.findall(F._UNSPACED_RE.sub(" ", t)):
+                c = ix.words.get(w)
                 if c is None and w[:3] in starts:
-                    for n in range(min(len(w), 16), 2, -1):
-                        c = prefixes.get(w[:n])
+                    for n in range(len(w), 2, -1):
+                        c = ix.prefixes.get(w[:n])
                         if c is not None:
                             break
                 if c is not None:
                     found.add(c)
-            found.update(c for ph, c in phrases.items() if ph in t)
-            if cjk is not None and not t.isascii():
-                found.update(F._CONCEPT_CJK[key][m.group(0)] for m in cjk.finditer(t))
+            found.update(c for ph, c in ix.phrases.items() if ph in t)
+            if ix.unspaced_re is not None and not t.isascii():
+                found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(t))
         return found
 
     kinds = 0

@@ -352,3 +352,47 @@ def test_two_runs_keeping_different_parts_of_a_short_article_are_told_from_overl
     assert _disjoint(first, second)
     assert not _disjoint(first + "\n" + second, second)  # one run holds the other's text: not two parts
     assert not _disjoint(first, "Menu\nHome\nSport")  # no prose in the other run
+
+
+def test_stale_legacy_charset_over_utf8_bytes_and_keyword_comments_inside_a_paragraph():
+    # a portal re-saved as UTF-8 that still declares gb2312, and marks each linked keyword with comments:
+    # read as gb2312 every character was mojibake; trafilatura dropped a paragraph opening with a comment
+    lead = "在2014年收购的人工智能公司开发出一款能够用自己的记忆学习新知识并利用这些知识来回答问题的计算机。"
+    rest = "".join(f"<p>第{i}段。这款产品具有极其重要的意义，因为这意味着未来的人工智能技术可能不需要人类来教它。</p>"
+                   for i in range(1, 9))
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+            '<title>人工智能迈上新台阶</title><meta property="og:type" content="article"></head><body>'
+            '<div id="Cnt-Main-Article"><p>中文站 10月14日报道</p><p><!--keyword--><span><a href="/s/GOOG">'
+            f'<!--/keyword-->谷歌<!--keyword--></a></span>(<a href="/t/g">微博</a>)<!--/keyword-->{lead}</p>'
+            f"{rest}</div></body></html>")
+    article = extract_article(html.encode("utf-8"), "https://tech.example.cn/a/20161014/003.htm")
+    assert article["title"] == "人工智能迈上新台阶"
+    assert "谷歌(微博)" in article["body"] and lead in article["body"] and "第8段" in article["body"]
+
+
+def test_reading_list_heading_over_teasers_of_other_stories_ends_the_text():
+    teasers = ["Other Opinion Columns", "Editorial Fraser's lasting legacy",
+               "MALCOLM Fraser, an effective prime minister, soundly elected and re-elected, a relentless reformer.",
+               "Wave of stupidity Doctor knows best, not the internet",
+               "JOE HILDEBRAND HOW is it that ideas that are patently absurd capture people's imagination?"]
+    out = postclean("\n".join([_SENTENCE] * 4 + teasers), None)
+    assert out.count("charging corridor") == 4 and "Opinion" not in out and "Fraser" not in out
+    # an article's own closing section of long paragraphs under such a heading stays
+    own = postclean("\n".join([_SENTENCE] * 4 + ["Related stories", _SENTENCE + " " + _SENTENCE] * 2), None)
+    assert own.count("charging corridor") == 8
+
+
+def test_caption_of_the_lead_picture_box_is_not_a_standfirst_and_gallery_controls_end_the_text():
+    caption = ("The minister with the operator's chief executive at the opening of the first station in an image the "
+               "agency released on Tuesday")
+    html = ('<html><head><title>Corridor opens</title><meta property="og:type" content="article"></head><body>'
+            '<article><h1>Charging corridor opens</h1><div class="lead-asset"><figure><img src="/a.jpg">'
+            f'<figcaption><span>{caption}</span> <span>Credit: AGENCY</span></figcaption></figure></div>'
+            + "".join(f"<p>{_SENTENCE} Paragraph {i} adds detail on costs and operators.</p>" for i in range(8))
+            + "</article></body></html>")
+    article = extract_article(html.encode(), "https://news.example.org/2026/11/18/corridor-opens")
+    assert "minister" not in article["body"] and article["body"].count("charging corridor") == 8
+    widget = ["Featured Slide Shows", "- Share on Twitter", "- 1 of 5", "- Close", "- Fullscreen", "- Previous",
+              "- Next", "A photo contest winner: " + _SENTENCE, "- Previous", "- Next"]
+    out = postclean("\n".join([_SENTENCE] * 4 + widget), None)
+    assert out.count("charging corridor") == 4 and "Slide" not in out and "Previous" not in out

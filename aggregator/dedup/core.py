@@ -154,7 +154,12 @@ class DedupConfig:
     story_xlang_window_days: float = 5.0
     story_min_score: float = 1.0  # (unused since the story tier scores probabilities; kept for old configs)
     story_link: float = 0.65  # link probability (story.link_probability) that links two dated articles
-    story_link_undated: float = 0.65  # ... when one of them has no date (a bar of its own)
+    # ... when one of them has no date (a bar of its own). 0.6 (was 0.65) chosen on the cross-fit of the refitted
+    # weights (fit_story_weights --crossfit --orders 3 --train-extra part-D: mean 0.8389 -> 0.8409, a->b 0.791 ->
+    # 0.796 at P 0.854 =, b->a 0.886 = at P 0.947 -> 0.943; 0.55: 0.8409 at lower P; 0.7: 0.822) and half a +
+    # clusterset3 (a 0.894 -> 0.893, clusterset3 0.770 -> 0.772 at P 0.930 -> 0.922); the dated bar at 0.6 gained
+    # nothing (cross-fit 0.8390). Results "p14model"
+    story_link_undated: float = 0.6
     story_join_mean: float = 0.25  # mean link probability over a story's scored members to join it
     story_span_days: float = 5.0  # a dated article joins no story with a dated member further away
     # an article without a date joins a story only if its scored members agree on average (mean link >= this)
@@ -215,6 +220,16 @@ class DedupConfig:
     # ... and only when no scored member of one shows a sign of another event against one of the other (figures
     # or periods or years or model codes or kinds that disagree: story.FEATURES)
     story_merge_no_conflict: bool = True
+    # a joiner dated only to the month or year (``2024-06``, ``2024``) joins a story only if the story's members
+    # dated to the day all lie within that period or at most this many days outside it (the span test above
+    # allows story_span_days around the period's middle +- its half-length; the pair window, story_window_days).
+    # Month-dated joiners were 14 of the 86 wrong pairs at join time on half a + clusterset3 (year-dated 6, undated
+    # 66, day-dated 0); a June page joining a story of July 4 reports is another stage (Huawei's AITO trademark
+    # remark and Seres's purchase). 2 scored half a 0.894 -> 0.896 (P 0.952 -> 0.956), clusterset3 0.770 ->
+    # 0.771 (P 0.930 -> 0.934), half b equal, but "all" 0.815 -> 0.811 and hard copies 0.872 -> 0.869: in a
+    # story already glued across a month's end it turns away month-dated reports of its larger event (results
+    # "p14prec"). Negative: off
+    story_period_slack_days: float = -1.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
@@ -280,6 +295,7 @@ _WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
 _FIGURES = S.FEATURES.index("figures")  # shared specific figures: the undated join rule asks for one
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
+_EV_SPEC_SHARED, _EV_STRONG_SHARED = 1, 5  # _jit.story_evidence sums: shared specific figures, strong names
 
 
 def _h64(x: str) -> int:
@@ -601,6 +617,60 @@ class Doc:
 #: the fingerprint of an expired document: no shingles, no edge units, no features
 _EMPTY_BLOB = Doc.pack(np.empty(0, dtype=np.uint32), [], (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64),
                                                           np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.uint64)))
+
+
+class _Candidates:
+    """The story candidates of one placement as document numbers, each record fetched the first time it is read.
+
+    At 100k documents a story window holds ~1,000 candidates per article, and what the placement reads of most
+    of them is in the column store (:class:`.store.DocColumns`): their scores, dates and story ids. Indexing and
+    iteration give the records, in the order of ``nums``, as the list this stands for did (the same objects:
+    an in-process store hands out its records)."""
+
+    __slots__ = ("nums", "_fetch", "_docs")
+
+    def __init__(self, nums: list[int], fetch: Any, docs: dict[int, Doc] | None = None) -> None:
+        self.nums = nums
+        self._fetch = fetch
+        self._docs: dict[int, Doc] = {} if docs is None else docs
+
+    def __len__(self) -> int:
+        return len(self.nums)
+
+    def __getitem__(self, i: int) -> Doc:
+        n = self.nums[i]
+        o = self._docs.get(n)
+        if o is None:
+            o = self._docs[n] = self._fetch(n)
+        return o
+
+    def __iter__(self) -> Iterator[Doc]:
+        docs, fetch = self._docs, self._fetch
+        for n in self.nums:
+            o = docs.get(n)
+            if o is None:
+                o = docs[n] = fetch(n)
+            yield o
+
+    def only(self, keep: Any) -> _Candidates:
+        """The candidates whose numbers ``keep`` holds (order kept; records fetched so far shared)."""
+        return _Candidates([n for n in self.nums if n in keep], self._fetch, self._docs)
+
+
+class _StoryGroups:
+    """Story id -> the indices of its candidates (ascending), read off one array of story numbers per candidate
+    when a story is asked for: a placement asks for a few of the hundreds of stories in a full window."""
+
+    __slots__ = ("_code", "_of")
+
+    def __init__(self, story_of: dict[str, int], code: np.ndarray) -> None:
+        self._of, self._code = story_of, code
+
+    def __contains__(self, sid: object) -> bool:
+        return sid in self._of
+
+    def __getitem__(self, sid: str) -> np.ndarray:
+        return np.flatnonzero(self._code == self._of[sid])
 
 
 @dataclass
@@ -942,15 +1012,19 @@ class Deduplicator:
         cols = getattr(self.store, "columns", None) if self.use_columns and _jit.ENABLED else None
         return cols if isinstance(cols, DocColumns) else None
 
-    def _column_rows(self, cols: DocColumns, numbers: np.ndarray) -> None:
-        """Fill the column rows ``numbers`` lack, from their records (once per record and process)."""
+    def _column_rows(self, cols: DocColumns, numbers: np.ndarray, headlines: bool = False) -> None:
+        """Fill the column rows ``numbers`` lack, from their records (once per record and process); with
+        ``headlines``, their headline bigrams too (``DocColumns.tg``: only the same-headline test reads them, for
+        a fraction of the candidates, and tokenising a headline costs more than the rest of a row)."""
         cols.tidy(self.store.doc_count())
         miss = cols.missing(numbers)
         if not len(miss):
+            if headlines:
+                self._column_headlines(cols, numbers)
             return
         get = self.store.get
-        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
-        nums, flags, pubs, uncs, langs, fbs, tgs, codes, sizes = rows
+        rows: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [], [])
+        nums, flags, pubs, uncs, langs, fbs, tgs, codes, sizes, sids = rows
         nan = math.nan
         code = S._extra_code
         for n in miss.tolist():
@@ -958,7 +1032,7 @@ class Deduplicator:
             nums.append(n)
             if o is None:
                 flags.append(0), pubs.append(nan), uncs.append(0.0), langs.append(""), fbs.append(b""), tgs.append(b"")
-                codes.append(None), sizes.append(0)
+                codes.append(None), sizes.append(0), sids.append("")
                 continue
             codes.append(code(o.extra))
             expired = o.blob == _EMPTY_BLOB
@@ -970,9 +1044,24 @@ class Deduplicator:
             langs.append(o.language)
             # (not cached on the record too: the arenas hold them)
             fbs.append(b"" if expired else o._fb or _feature_record(o.blob))
-            tgs.append(o._tg or _title_bigrams(o.title))
+            tgs.append((o._tg or _title_bigrams(o.title)) if headlines else o._tg)
             sizes.append(0 if expired else o._layout()[0])
+            sids.append(o.story_id)
         cols.set_rows(*rows)
+        if headlines:
+            self._column_headlines(cols, numbers)
+
+    def _column_headlines(self, cols: DocColumns, numbers: np.ndarray) -> None:
+        """The headline bigrams of those of ``numbers`` whose (current) rows lack them."""
+        need = numbers[cols.tg_n[numbers] < 0]
+        if not len(need):
+            return
+        get = self.store.get
+        tgs = []
+        for n in need.tolist():
+            o: Doc | None = get(f"doc:{n}")
+            tgs.append(b"" if o is None else o._tg or _title_bigrams(o.title))
+        cols.set_headlines(need, tgs)
 
     def _same_headline(self, d: Doc, numbers: set[int], docs: dict[int, Doc | None]) -> set[int]:
         """Those of ``numbers`` (story candidates: same window, shared event facts) whose headline is
@@ -988,7 +1077,7 @@ class Deduplicator:
             # the same test read from the column store: no record touched per candidate
             nums = np.fromiter(numbers, dtype=np.int64, count=len(numbers))
             nums.sort()
-            self._column_rows(cols, nums)
+            self._column_rows(cols, nums, headlines=True)
             both = DocColumns.EXISTS | DocColumns.TITLED
             nums = nums[(cols.flags[nums] & both) == both]
             lens = cols.tg_n[nums]
@@ -1254,15 +1343,18 @@ class Deduplicator:
         dfs = self.store.count_get("df", names.tolist())
         return np.array([F.idf_weight(df, n_docs) for df in dfs])
 
-    def _story_features(self, d: Doc, cands: list[Doc], numbers: list[int] | None = None) -> np.ndarray:
+    def _story_features(self, d: Doc, cands: list[Doc] | _Candidates, numbers: list[int] | None = None,
+                        scored_only: bool = False) -> np.ndarray:
         """The evidence matrix of ``d`` against each candidate (:func:`.story.pair_features`; ``numbers``: the
-        candidates' document numbers, if the caller has them)."""
+        candidates' document numbers, if the caller has them). ``scored_only``: rows of candidates sharing
+        neither a strong name nor a specific figure with ``d`` are left zero (column path only), as their link
+        probability is 0 whatever else they share (:func:`.story.link_probability`), and a zero row gives 0 too;
+        for callers that read nothing else of such a row (the figures column is 0 in both)."""
         m = len(cands)
         if not m:
             return np.zeros((0, len(S.FEATURES)))
         na, names_a, wa, ka = d.features()
         idf_a = self._idf_of(names_a)
-        lang = d.language
         cols = self._columns()
         if cols is not None:
             # every per-candidate input from the column store, the evidence in one compiled pass over the
@@ -1273,11 +1365,34 @@ class Deduplicator:
             lens = np.empty((m, 3), dtype=np.int64)
             _jit.story_evidence(cols.fb, cols.fb.view(np.uint8), np.append(cols.fb_at[nums], 0), na, names_a, wa,
                                 np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
+            if scored_only:
+                # the rest of the evidence only for the candidates that can link (at 100k documents about half
+                # of a window's ~1,000 share no strong name and no specific figure with d); every step below
+                # is row by row, so those rows are what the whole matrix would hold
+                live = np.flatnonzero((ev[:, _EV_SPEC_SHARED] > 0) | (ev[:, _EV_STRONG_SHARED] > 0))
+                if len(live) < m:
+                    x = np.zeros((m, len(S.FEATURES)))
+                    if len(live):
+                        x[live] = self._evidence_rows(d, [cands[i] for i in live.tolist()] if not isinstance(
+                            cands, _Candidates) else _Candidates([cands.nums[i] for i in live.tolist()],
+                                                                 cands._fetch, cands._docs),
+                            cols, nums[live], ev[live], lens[live], na, wa, ka)
+                    return x
+            return self._evidence_rows(d, cands, cols, nums, ev, lens, na, wa, ka)
+        ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
+        return self._evidence_rows(d, cands, None, None, ev, lens, na, wa, ka)
+
+    def _evidence_rows(self, d: Doc, cands: list[Doc] | _Candidates, cols: DocColumns | None, nums: np.ndarray | None,
+                       ev: np.ndarray, lens: np.ndarray, na: np.ndarray, wa: np.ndarray, ka: np.ndarray) -> np.ndarray:
+        """:meth:`_story_features` from the evidence kernel's sums ``ev``/``lens`` of the candidates ``cands``
+        (``nums`` their numbers, with the column store ``cols``; None: their records are read)."""
+        m = len(cands)
+        lang = d.language
+        if cols is not None and nums is not None:
             same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
             days = np.full(m, np.nan) if d.published is None else _gaps(d.published, d.unc, cols.pub[nums],
                                                                          cols.unc[nums])
         else:
-            ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
             same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
             days = np.full(m, np.nan) if d.published is None else \
                 _time_gaps(d.published, d.unc, cands)  # S.days_between
@@ -1294,14 +1409,18 @@ class Deduplicator:
             _extra_columns_from_rows(x, code_a, cols, nums)
         return x
 
-    def _story_scores(self, d: Doc, cands: list[Doc]) -> tuple[np.ndarray, np.ndarray]:
+    def _story_scores(self, d: Doc, cands: list[Doc] | _Candidates) -> tuple[np.ndarray, np.ndarray]:
         """``(p, x)``: the probability that ``d`` and each candidate report one event (:mod:`.story`), and
         the evidence matrix it was read from (:func:`.story.pair_features`). The candidates are those
-        :meth:`_place` kept inside the story window (dated pairs further apart are never linked)."""
+        :meth:`_place` kept inside the story window (dated pairs further apart are never linked).
+        Candidates given as numbers (:class:`_Candidates`, the placement's own call) get the rows of those
+        that cannot link left zero (``scored_only`` of :meth:`_story_features`: the wording evidence moves no
+        ``p`` of 0 either, and the placement reads only the figures column of the rest)."""
         if not cands:
             return np.empty(0), np.empty((0, len(S.FEATURES)))
-        numbers = [o.number for o in cands]
-        x = self._story_features(d, cands, numbers)
+        scored_only = isinstance(cands, _Candidates)
+        numbers = cands.nums if scored_only else [o.number for o in cands]  # type: ignore[union-attr]
+        x = self._story_features(d, cands, numbers, scored_only)
         p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
         p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
         p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
@@ -1322,7 +1441,7 @@ class Deduplicator:
             seen.add(cid)
             cid = nxt
         if cols is not None:
-            cols.resolved[first] = cid
+            cols.remember(first, cid)
         return cid
 
     def _banned_story(self, aid: str, sid: str) -> bool:
@@ -1543,11 +1662,11 @@ class Deduplicator:
             return story_cl
         span = cfg.story_merge_span_days if d.published is None else max(cfg.story_merge_span_days,
                                                                           cfg.story_merge_span_days_dated)
-        plist = probs.tolist()
-        by_sid: dict[str, list[tuple[float, Doc]]] = {}
-        for p, o in zip(plist, story_docs, strict=True):
-            by_sid.setdefault(resolved[o.story_id], []).append((p, o))
+        # story -> its candidates' indices, grouped the first time a pair of stories gets as far as the cross test
+        # (from the column store when the candidates are numbers)
+        by_sid: dict[str, np.ndarray] | _StoryGroups | None = None
         mine = {story_cl.cid}
+        newest: dict[str, list[Doc]] = {}  # story id -> its newest members' records, until a merge changes them
         for p, sid in allowed[1:]:
             if p >= 2.0 or p < cfg.story_merge_link:
                 continue  # a copy's story merges through the copy; a weak link merges nothing
@@ -1557,7 +1676,11 @@ class Deduplicator:
                 continue
             # the least spread the dates of both stories' members allow (a month-only date counts with its
             # uncertainty: a May and an October story of one saga are no fragments of one event)
-            members = [self._newest_members(c) for c in (story_cl, other)]
+            members = []
+            for c in (story_cl, other):
+                if c.cid not in newest:
+                    newest[c.cid] = self._newest_members(c)
+                members.append(newest[c.cid])
             sides = [[(o.published, o.unc * DAY) for o in ms if o.published is not None] for ms in members]
             if cfg.story_merge_dated and not (sides[0] and sides[1]):
                 continue
@@ -1567,8 +1690,10 @@ class Deduplicator:
             named_a, named_b = ([S.stages(o.title) for o in ms] for ms in members)
             if frozenset().union(*named_a) != frozenset().union(*named_b):
                 continue  # the headlines of one name a stage of a saga those of the other do not
-            ma = sorted((x for s in mine for x in by_sid.get(s, ())), key=lambda x: (-x[0], x[1].number))[:3]
-            mb = sorted(by_sid.get(sid, ()), key=lambda x: (-x[0], x[1].number))[:3]
+            if by_sid is None:
+                by_sid = self._candidates_by_story(story_docs, resolved)
+            ma = self._best_three(story_docs, probs, [by_sid[s] for s in mine if s in by_sid])
+            mb = self._best_three(story_docs, probs, [by_sid[sid]] if sid in by_sid else [])
             if not ma or not mb:
                 continue
             cross, conflict = 0.0, False
@@ -1580,11 +1705,57 @@ class Deduplicator:
                 continue
             keep, gone = self._older(story_cl, other)
             self._merge(keep, gone, "story_id")
+            newest.clear()
             merged.append(gone.cid)
             mine.add(sid)
             story_cl = keep
             mine.add(keep.cid)
         return story_cl
+
+    def _candidates_by_story(self, story_docs: list[Doc] | _Candidates, resolved: dict[str, str]
+                             ) -> dict[str, np.ndarray] | _StoryGroups:
+        """The candidates' indices per story: each grouped under ``resolved`` of the story id its record carries
+        now (a merge since they were scored rewrote some), in candidate order. Candidates given as numbers with
+        current column rows are grouped by their story-id column; the others' records are read."""
+        cols = self._columns()
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else None
+        if cols is None or nums is None or not nums or max(nums) >= len(cols.valid):
+            groups: dict[str, list[int]] = {}
+            for i, o in enumerate(story_docs):
+                groups.setdefault(resolved[o.story_id], []).append(i)
+            return {k: np.array(v, dtype=np.int64) for k, v in groups.items()}
+        na = np.asarray(nums, dtype=np.int64)
+        codes = cols.sid[na].astype(np.int64)
+        stale = np.flatnonzero(~cols.valid[na] | (codes < 0))
+        if len(stale):
+            known, names = cols.story_nums, cols.story_ids
+            for i in stale.tolist():
+                x = story_docs[i].story_id
+                c = known.get(x)
+                if c is None:
+                    c = known[x] = len(names)
+                    names.append(x)
+                codes[i] = c
+        uniq, inv = np.unique(codes, return_inverse=True)
+        # each story's number, its candidates found when a story is asked for (a few per placement)
+        story_of: dict[str, int] = {}
+        code_u = np.array([story_of.setdefault(resolved[cols.story_ids[c]], len(story_of)) for c in uniq.tolist()],
+                          dtype=np.int64)
+        return _StoryGroups(story_of, code_u[inv.reshape(-1)])
+
+    @staticmethod
+    def _best_three(story_docs: list[Doc] | _Candidates, probs: np.ndarray, groups: list[np.ndarray]
+                    ) -> list[tuple[float, Doc]]:
+        """The three best-scored candidates of ``groups`` (indices), by ``p`` then document number."""
+        if not groups:
+            return []
+        idx = groups[0] if len(groups) == 1 else np.concatenate(groups)
+        if not len(idx):
+            return []
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else [o.number for o in story_docs]
+        number = np.asarray(nums, dtype=np.int64)[idx]
+        top = idx[np.lexsort((number, -probs[idx]))[:3]].tolist()
+        return [(float(probs[i]), story_docs[i]) for i in top]
 
     def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
                      bar_undated: float, support_bar: float,
@@ -1607,31 +1778,58 @@ class Deduplicator:
         if not story_docs:
             return story_hits, by_story, dated_best, resolved, support, set()
         plist = probs.tolist()
-        raw = [o.story_id for o in story_docs]
         cols = self._columns()
         memo = cols.resolved if cols is not None else {}  # (what _resolve reads first)
-        for cid in dict.fromkeys(raw):
-            sid = memo.get(cid)
-            resolved[cid] = sid if sid is not None else self._resolve(cid)
-        sid_of = [resolved[c] for c in raw]
         code_of: dict[str, int] = {}  # story -> number, in the order of first appearance
-        codes = np.array([code_of.setdefault(s, len(code_of)) for s in sid_of], dtype=np.int64)
+        rows = self._story_id_rows(cols, story_docs)
+        if rows is not None:
+            # the story ids from the column store, each distinct one resolved once: no record read per candidate
+            uniq, first, inv = np.unique(rows, return_index=True, return_inverse=True)
+            names = cols.story_ids  # type: ignore[union-attr]
+            code_u = np.empty(len(uniq), dtype=np.int64)
+            for u in np.argsort(first, kind="stable").tolist():  # the raw ids in the order of first appearance
+                cid = names[uniq[u]]
+                sid = memo.get(cid)
+                sid = resolved[cid] = sid if sid is not None else self._resolve(cid)
+                code_u[u] = code_of.setdefault(sid, len(code_of))
+            codes = code_u[inv.reshape(-1)]
+            sids = list(code_of)
+            dated = ~np.isnan(cols.pub[np.asarray(story_docs.nums, dtype=np.int64)])  # type: ignore[union-attr]
+        else:
+            raw = [o.story_id for o in story_docs]
+            for cid in dict.fromkeys(raw):
+                sid = memo.get(cid)
+                resolved[cid] = sid if sid is not None else self._resolve(cid)
+            codes = np.array([code_of.setdefault(resolved[c], len(code_of)) for c in raw], dtype=np.int64)
+            sids = list(code_of)
+            dated = np.array([o.published is not None for o in story_docs], dtype=bool)
         order = np.argsort(codes, kind="stable")
         grouped = probs[order].tolist()
         cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
-        by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(raw)], strict=True)}
-        dated = np.array([o.published is not None for o in story_docs], dtype=bool)
+        by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(codes)], strict=True)}
         if dated.any():
             best = np.full(len(code_of), -1.0)
             np.fmax.at(best, codes[dated], probs[dated])
-            sids, top = list(code_of), best.tolist()
+            top = best.tolist()
             dated_best = {sids[c]: top[c] for c in dict.fromkeys(codes[dated].tolist()) if top[c] > -1.0}
         hit = probs >= np.where(dated, bar_dated, bar_undated)
         story_hits = [(plist[i], story_docs[i]) for i in np.flatnonzero(hit).tolist()]
         for i in np.flatnonzero(~hit & (probs >= support_bar)).tolist():
-            support.setdefault(sid_of[i], []).append((plist[i], story_docs[i]))
-        fig_sids = {sid_of[i] for i in np.flatnonzero(evidence[:, _FIGURES] > 0).tolist()}
+            support.setdefault(sids[codes[i]], []).append((plist[i], story_docs[i]))
+        fig_sids = {sids[c] for c in codes[evidence[:, _FIGURES] > 0].tolist()}
         return story_hits, by_story, dated_best, resolved, support, fig_sids
+
+    @staticmethod
+    def _story_id_rows(cols: DocColumns | None, story_docs: list[Doc] | _Candidates) -> np.ndarray | None:
+        """The story-id numbers (:attr:`.store.DocColumns.sid`) of the candidates, when they all have current
+        rows that carry one (else None: their records are read)."""
+        if cols is None or not isinstance(story_docs, _Candidates):
+            return None
+        nums = np.asarray(story_docs.nums, dtype=np.int64)
+        if len(nums) and int(nums.max()) >= len(cols.valid):
+            return None
+        rows = cols.sid[nums]
+        return rows if cols.valid[nums].all() and (rows >= 0).all() else None
 
     def _place(self, d: Doc, feats: F.StoryFeatures, pinned_story: str | None = None,
                first: bool = True) -> Assignment:
@@ -1733,12 +1931,16 @@ class Deduplicator:
                 other = (cl != cols.lang_id(d.language)) & (cl != cols.lang_id("")) if d.language else \
                     np.zeros(len(snums), dtype=bool)
                 keep &= ~_outside_window(_gaps(ta, unc_d, cols.pub[snums], cols.unc[snums]), other, cfg)
-            story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in snums[keep].tolist()]
+            def fetch(n: int) -> Doc | None:
+                return docs[n] if n in docs else get(f"doc:{n}")
+
+            # (records fetched when read: most candidates' are never read, _Candidates)
+            story_docs: list[Doc] | _Candidates = _Candidates(snums[keep].tolist(), fetch)
             # the candidates with days read from their text (the only ones the textdates test below can drop
             # when d has none)
             days_read: set[int] | None = set(snums[keep & ((cols.flags[snums] & DocColumns.READ_DAYS) > 0)].tolist())
             if not_dup:
-                story_docs = [o for o in story_docs if o.article_id not in not_dup]
+                story_docs = story_docs.only({o.number for o in story_docs if o.article_id not in not_dup})
         else:
             days_read = None
             story_docs = [docs[n] if n in docs else get(f"doc:{n}") for n in sorted(story_cand)]
@@ -1764,14 +1966,18 @@ class Deduplicator:
             far = cfg.story_window_days + cfg.story_inferred_slack_days
             if days_read is not None and not read_d:
                 if days_read:
-                    far_docs = [o for o in story_docs if o.number in days_read and TD.pair_days_after(
+                    # (only those records read: the candidates' numbers are at hand)
+                    reading = (story_docs.only(days_read) if isinstance(story_docs, _Candidates) else
+                               [o for o in story_docs if o.number in days_read])
+                    far_docs = [o for o in reading if TD.pair_days_after(
                         ta, unc_d, d.extra, o.published, o.unc, o.extra) > far]
             else:
                 far_docs = [o for o in story_docs if (read_d or "e:" in o.extra or "l:" in o.extra) and
                             TD.pair_days_after(ta, unc_d, d.extra, o.published, o.unc, o.extra) > far]
             if far_docs:
                 gone = {o.number for o in far_docs}
-                story_docs = [o for o in story_docs if o.number not in gone]
+                story_docs = (story_docs.only(set(story_docs.nums) - gone) if isinstance(story_docs, _Candidates)
+                              else [o for o in story_docs if o.number not in gone])
                 # a story one of whose undated members lies far from d by the days their texts name reports
                 # another stage of a saga: d joins it through no other member either (its dated members are
                 # the span test's below: a late reprint with a stated date is no veto)
@@ -1783,6 +1989,8 @@ class Deduplicator:
                            + [f"c:{self._resolve(o.story_id)}" for o in story_docs] + founding, recheck=True)
         if dup_hits:
             dup_hits = self._keep_apart(d, dup_hits, refused)
+        # (as numbers, rows of candidates that cannot link are left zero: evidence is read below for its figures
+        # column only)
         probs, evidence = self._story_scores(d, story_docs)
         support_bar = cfg.story_support_link if cfg.story_support_link > 0 else math.inf
         bar_dated = cfg.story_link if d.published is not None else cfg.story_link_undated
@@ -1832,6 +2040,10 @@ class Deduplicator:
             if d.published is not None and cl.lo is not None and cl.hi is not None and \
                     max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - unc_d > cfg.story_span_days:
                 continue
+            if cfg.story_period_slack_days >= 0 and d.published is not None and unc_d > 0 and cl.lo is not None \
+                    and cl.hi is not None and max(abs(d.published - cl.lo), abs(d.published - cl.hi)) / DAY - \
+                    unc_d > cfg.story_period_slack_days:
+                continue  # d is dated to the month or year: the story's days lie outside that period
             if read_d and cl.lo is not None and cl.hi is not None and (
                     TD.days_after(named_d, cl.hi, 0.0) > cfg.story_span_days + cfg.story_inferred_slack_days or
                     lead_d is not None and max(abs(lead_d - cl.lo), abs(lead_d - cl.hi)) / DAY -

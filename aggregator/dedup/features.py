@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+import regex
 import xxhash
+
+from .text import _PINYIN_GLOSS, T2S, fold_chinese
 
 # importlib.resources, not a path: under scrapyd the package is a zipped egg
 _TABLE = json.loads(resources.files(__package__).joinpath("names.json").read_text(encoding="utf-8"))
@@ -148,7 +151,14 @@ def codes(text: str) -> list[str]:
         out.extend(m.group(1) for m in _CODE_RE.finditer(text, s, end))
     return out
 
-_WORD_RE = re.compile(r"\w+")
+# A word is letters *with their combining marks*: Thai vowel and tone signs, Devanagari and other Brahmic
+# vowel signs and viramas, accents of decomposed (NFD) text are category M, which `re`'s \w leaves out (it
+# cut "ไฟไหม้" after "ไฟไหม" and "लिस्टिंग" into "ल", "स", "ट", "ग"); the `regex` module's \w is Unicode's
+# (letters, marks, digits, connectors). ASCII text has no marks: there `re` reads the same words, faster.
+_WORD_RE = regex.compile(r"\w+")
+_ASCII_WORD_RE = re.compile(r"\w+")
+# a text without any mark (most, ~99 % of our pages) reads the same words with `re`, ~1.5x faster
+_MARK_RE = regex.compile(r"\p{M}")
 _CJK_RE = re.compile(r"[\u3400-\u9fff]+")
 
 
@@ -325,11 +335,10 @@ def keywords(text: str) -> set[str]:
     """Content words of a headline/lead (casefolded); CJK runs as character bigrams."""
     t = unicodedata.normalize("NFKC", text).casefold()
     if t.isascii():  # (no CJK run to cut out or to read bigrams from)
-        return {w for w in _WORD_RE.findall(t) if len(w) > 2 and w not in _STOP and not w.isdigit()}
-    from .text import fold_chinese
-
+        return {w for w in _ASCII_WORD_RE.findall(t) if len(w) > 2 and w not in _STOP and not w.isdigit()}
     t = fold_chinese(t)
-    out = {w for w in _WORD_RE.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
+    word_re = _WORD_RE if _MARK_RE.search(t) else _ASCII_WORD_RE
+    out = {w for w in word_re.findall(_CJK_RE.sub(" ", t)) if len(w) > 2 and w not in _STOP
            and not w.isdigit()}
     for run in _CJK_RE.findall(t):
         out.update(run[i : i + 2] for i in range(len(run) - 1))
@@ -590,73 +599,132 @@ def periods_conflict(a: set[str], b: set[str]) -> bool:
 
 # -- concepts: the kind of news ---------------------------------------------------------------------------
 
-# concept forms in a script matched inside longer runs (Chinese, Japanese kana, Korean: a particle or a
-# compound follows the form without a space), not as whole words
-_UNSPACED_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# forms in a script written without spaces between words (Chinese, Japanese kana, Thai, Lao, Myanmar, Khmer)
+# or whose words take particles, clitics and compounds without a space (Korean; Arabic's al-, wa-, bi-): found
+# inside longer runs, not as whole words
+_UNSPACED_RE = re.compile(r"[\u0600-\u06ff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u9fff"
+                          r"\uac00-\ud7af\uf900-\ufaff]")
+# a word of the kinds' reader: a letter, then letters, marks, digits, apostrophes and hyphens ("anti-subsidy",
+# "d'affaires"); `regex` in a text with marks (see _WORD_RE)
+_CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
+_CONCEPT_WORD_RX = regex.compile(r"[^\W\d_][\w'-]*")
 
 
-def _concept_index() -> dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]]:
-    """Per language (``*`` for any): ``(words, prefixes, phrases, CJK regex)`` from names.json, each form
-    casefolded and mapped to its concept. Word lookups in dicts, not one regex per concept: this runs for
-    every article."""
-    out: dict[str, tuple[dict[str, str], dict[str, str], dict[str, str], re.Pattern[str] | None]] = {}
-    cjk: dict[str, dict[str, str]] = {}
+def form_key(form: str) -> str:
+    """A ``names.json`` form of a kind or a stage as the readers compare it with a text: NFKC, casefolded."""
+    return unicodedata.normalize("NFKC", form).casefold()
+
+
+def reader_text(text: str) -> str:
+    """``text`` as the kinds' and stages' readers see it: NFKC (decomposed accents composed, full-width
+    letters plain), casefolded, without the pinyin glosses some mirror sites put after each Chinese
+    character ("預(yù)期": see :func:`.text.fold_chinese`)."""
+    if text.isascii():
+        return text.casefold()
+    t = unicodedata.normalize("NFKC", text).casefold()
+    return _PINYIN_GLOSS.sub("", t) if "(" in t else t
+
+
+def has_marks(t: str) -> bool:
+    """``t`` holds a combining mark (Thai, Devanagari...): its words need `regex`'s \\w (see _WORD_RE)."""
+    return not t.isascii() and _MARK_RE.search(t) is not None
+
+
+# simplified Chinese character -> its traditional spellings (OpenCC's table, inverted)
+_S2T: dict[str, list[str]] = {}
+for _trad, _simp in T2S.items():
+    _S2T.setdefault(chr(_simp), []).append(chr(_trad))
+
+
+def spellings(form: str, limit: int = 256) -> list[str]:
+    """``form`` and, for each simplified Chinese character in it, its traditional spellings: "销售" is also
+    "銷售", so a form written in simplified Chinese only is found in a Hong Kong or Taiwan report. A character
+    already traditional or Japanese keeps its spelling (folding "進出" to simplified would read "进出", "in
+    and out", as market entry). Over ``limit`` spellings: the form alone."""
+    out = [""]
+    for c in form:
+        out = [o + v for o in out for v in (c, *_S2T.get(c, ()))]
+        if len(out) > limit:
+            return [form]
+    return out
+
+
+@dataclass
+class _Forms:
+    """One language's forms of the kinds (``names.json`` ``concepts``), each casefolded -> its kind."""
+
+    words: dict[str, str] = field(default_factory=dict)  # read off the words of the text
+    prefixes: dict[str, str] = field(default_factory=dict)  # "rückruf*": a word starting so
+    phrases: dict[str, str] = field(default_factory=dict)  # "job cuts", "plant closure*": found as written
+    unspaced: dict[str, str] = field(default_factory=dict)  # "召回", "召囘", "ไฟไหม้": found inside runs
+    unspaced_re: re.Pattern[str] | None = None
+    starts: dict[str, tuple[int, ...]] = field(default_factory=dict)  # prefix's first 3 letters -> its lengths
+
+
+def _concept_index() -> dict[str, _Forms]:
+    """Per language (``*`` for any): its forms from names.json, each put where the reader can find it: a
+    word the word reader reads whole (a letter, then letters, marks, digits, ``'`` and ``-``) among the
+    words; a prefix of 3+ letters among the prefixes; a form in an unspaced script among the unspaced; any
+    other form (spaces, a leading digit, a prefix under 3 letters) as a phrase. So every form can match
+    (tested). Word lookups in dicts, not one regex per concept: this runs for every article."""
+    out: dict[str, _Forms] = {}
     for concept, per_lang in _TABLE["concepts"].items():
+        if concept.startswith("_"):  # (the table's notes)
+            continue
         for lang, forms in per_lang.items():
-            words, prefixes, phrases, _ = out.setdefault(lang, ({}, {}, {}, None))
-            for f in forms:
-                f = f.casefold()
-                if _UNSPACED_RE.search(f):
-                    cjk.setdefault(lang, {})[f] = concept
-                elif f.endswith("*"):
-                    prefixes[f[:-1]] = concept
-                elif " " in f:
-                    phrases[f] = concept
-                else:
-                    words[f] = concept
-    for lang, forms in cjk.items():
-        w, p, ph, _ = out.setdefault(lang, ({}, {}, {}, None))
-        out[lang] = (w, p, ph, re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))))
+            ix = out.setdefault(lang, _Forms())
+            for form in forms:
+                f = form_key(form)
+                stem, open_end = (f[:-1], True) if f.endswith("*") else (f, False)
+                if _UNSPACED_RE.search(stem):
+                    ix.unspaced.update((spelling, concept) for spelling in spellings(stem))
+                elif _CONCEPT_WORD_RX.fullmatch(stem) and (not open_end or len(stem) >= 3):
+                    (ix.prefixes if open_end else ix.words)[stem] = concept
+                else:  # found as written, within words too: a starred phrase's stem is the same search
+                    ix.phrases[stem] = concept
+    for ix in out.values():
+        if ix.unspaced:
+            ix.unspaced_re = re.compile("|".join(re.escape(f) for f in sorted(ix.unspaced, key=len, reverse=True)))
+        # the only prefix lengths a word starting with those three letters can have, longest first
+        for p in ix.prefixes:
+            ix.starts[p[:3]] = tuple(sorted({len(q) for q in ix.prefixes if q[:3] == p[:3]}, reverse=True))
     return out
 
 
 _CONCEPTS = _concept_index()
-_CONCEPT_WORD_RE = re.compile(r"[^\W\d_][\w'-]*")
 
 
 def concepts(text: str, lang: str = "") -> set[str]:
     """The kinds of news ``text`` speaks of (``recall``, ``sales``, ``results``, ``tariffs``...), in
     any language the table covers: language-independent evidence of *what happened* that tells a
     recall from a sales report about the same maker in the same week."""
-    t = text.casefold()
-    words = _CONCEPT_WORD_RE.findall(t)
+    t = reader_text(text)
+    # (one pass of a character class tells whether a form in an unspaced script can be there at all: most
+    # texts outside ASCII are in Latin script, with a curly quote or an accent)
+    unspaced = not t.isascii() and _UNSPACED_RE.search(t) is not None
+    # a Latin word inside a Chinese or Japanese run ("特斯拉ceo", "小米ota升级") has no space around it: the
+    # words are read with the unspaced scripts blanked (their forms are sought in the runs themselves)
+    words = (_CONCEPT_WORD_RX if has_marks(t) else _CONCEPT_WORD_RE).findall(
+        _UNSPACED_RE.sub(" ", t) if unspaced else t)
     found: set[str] = set()
     for key in ("*", lang) if lang else tuple(_CONCEPTS):
-        if key not in _CONCEPTS:
+        ix = _CONCEPTS.get(key)
+        if ix is None:
             continue
-        exact, prefixes, phrases, cjk = _CONCEPTS[key]
-        starts = _PREFIX_STARTS[key]
+        exact, prefixes, starts = ix.words, ix.prefixes, ix.starts
         for w in words:
             c = exact.get(w)
             if c is None and w[:3] in starts:
-                for n in starts[w[:3]]:  # the longest prefix first, as the table has them
+                for n in starts[w[:3]]:  # the longest prefix first
                     if n <= len(w):
                         c = prefixes.get(w[:n])
                         if c is not None:
                             break
             if c is not None:
                 found.add(c)
-        for ph, c in phrases.items():
+        for ph, c in ix.phrases.items():  # (a starred phrase's stem is among them: found so, it may go on)
             if c not in found and ph in t:
                 found.add(c)
-        if cjk is not None and not t.isascii():
-            found.update(_CONCEPT_CJK[key][m.group(0)] for m in cjk.finditer(t))
+        if ix.unspaced_re is not None and unspaced:
+            found.update(ix.unspaced[m.group(0)] for m in ix.unspaced_re.finditer(t))
     return found
-
-
-# per language: a prefix form's first three letters -> the lengths (3..16, longest first) of the forms that
-# start so: the only prefix lengths :func:`concepts` can find for a word that starts with those letters
-_PREFIX_STARTS = {lang: {p[:3]: tuple(sorted({len(q) for q in v[1] if q[:3] == p[:3] and 3 <= len(q) <= 16},
-                                             reverse=True)) for p in v[1]} for lang, v in _CONCEPTS.items()}
-_CONCEPT_CJK = {lang: {f.casefold(): c for c, per in _TABLE["concepts"].items() for f in per.get(lang, ())
-                       if _UNSPACED_RE.search(f)} for lang in _CONCEPTS}

@@ -239,11 +239,13 @@ class DocColumns:
     (a headline), :data:`READ_DAYS` (days read from its text: ``e:``/``l:`` in its extra), :data:`CODED`
     (its extra's kinds, years, periods and model codes are in ``km``/``ym``/``ymax``/``pid``/``mid``: the
     masks of :func:`.story._extra_code`, and the periods and codes as numbers into ``sets``, 0 for none).
+    ``sid``: the story id the record carries (before aliases are resolved), a number into ``story_ids``
+    (-1: not given).
     """
 
     EXISTS, EXPIRED, TITLED, READ_DAYS, CODED = 1, 2, 4, 8, 16
     _ROWS = ("valid", "flags", "pub", "unc", "lang", "fb_at", "tg_at", "tg_n", "km", "ym", "ymax", "pid", "mid",
-             "nsh")
+             "nsh", "sid")
 
     def __init__(self) -> None:
         self.valid = np.zeros(0, dtype=bool)
@@ -260,14 +262,19 @@ class DocColumns:
         self.pid = np.zeros(0, dtype=np.int32)  # its set of periods: self.sets[pid]
         self.mid = np.zeros(0, dtype=np.int32)  # its set of model codes: self.sets[mid]
         self.nsh = np.zeros(0, dtype=np.int64)  # the size of its shingle set (the dup tier's containment bar)
+        self.sid = np.zeros(0, dtype=np.int32)  # the record's story id: self.story_ids[sid] (-1: not given)
+        self.story_ids: list[str] = []
+        self.story_nums: dict[str, int] = {}
         self.sets: list[frozenset[str]] = [frozenset()]
         self.set_ids: dict[frozenset[str], int] = {frozenset(): 0}
         self.fb = np.zeros(4096, dtype=np.uint64)
         self.tg = np.zeros(4096, dtype=np.int64)
         self.fb_used = self.tg_used = 0
         self.langs: dict[str, int] = {}
-        # cluster id -> the id it resolves to through its aliases; emptied whenever an alias is written
+        # cluster id -> the id it resolves to through its aliases (resolved_to: the other way); a new alias of X
+        # drops the ids that resolved to X, any other alias write or delete empties it
         self.resolved: dict[str, str] = {}
+        self.resolved_to: dict[str, list[str]] = {}
         self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
 
     def lang_id(self, lang: str, create: bool = False) -> int:
@@ -289,7 +296,24 @@ class DocColumns:
         if self.stale > max(65536, live_hint):
             self.clear()
         elif len(self.resolved) > max(65536, 2 * live_hint):  # (ids of stories long gone)
+            self.forget_resolved()
+
+    def remember(self, cid: str, to: str) -> None:
+        """``cid`` resolves to ``to`` (until an alias write says otherwise)."""
+        self.resolved[cid] = to
+        self.resolved_to.setdefault(to, []).append(cid)
+
+    def forget_resolved(self, target: str | None = None) -> None:
+        """Forget the ids that resolved to ``target`` (it just got an alias of its own: their chains now go on
+        through it; no other id's chain passes through an id that had none), or every resolution (None)."""
+        if target is None:
             self.resolved.clear()
+            self.resolved_to.clear()
+            return
+        memo = self.resolved
+        for k in self.resolved_to.pop(target, ()):
+            if memo.get(k) == target:
+                del memo[k]
 
     def missing(self, numbers: np.ndarray) -> np.ndarray:
         """Those of ``numbers`` without a current row."""
@@ -326,13 +350,14 @@ class DocColumns:
         return i
 
     def set_rows(self, numbers: list[int], flags: list[int], pubs: list[float], uncs: list[float], langs: list[str],
-                 fbs: list[bytes], tgs: list[bytes],
+                 fbs: list[bytes], tgs: list[bytes | None],
                  codes: list[tuple[int, int, int, frozenset[str], frozenset[str]] | None],
-                 sizes: list[int] | None = None) -> None:
+                 sizes: list[int] | None = None, story_ids: list[str] | None = None) -> None:
         """Rows ``numbers`` from their records (``pubs``: NaN for undated; ``fbs`` feature records, whole uint64
-        words; ``tgs`` sorted int64 headline bigrams; ``codes`` what :func:`.story._extra_code` makes of their
-        extras, None where it does not fit the masks; ``sizes`` their shingle counts, 0 if not given): one append
-        per arena."""
+        words; ``tgs`` sorted int64 headline bigrams, None where not read yet (``tg_n`` -1 until
+        :meth:`set_headlines`); ``codes`` what :func:`.story._extra_code` makes of their
+        extras, None where it does not fit the masks; ``sizes`` their shingle counts, 0 if not given; ``story_ids``
+        the story ids their records carry, -1 in ``sid`` if not given): one append per arena."""
         if not numbers:
             return
         nums = np.array(numbers, dtype=np.int64)
@@ -340,14 +365,16 @@ class DocColumns:
         if top >= len(self.valid):
             self._grow_rows(top)
         fl = np.fromiter((len(f) >> 3 for f in fbs), dtype=np.int64, count=len(fbs))
-        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
         self.fb_at[nums] = self.fb_used + np.cumsum(fl) - fl
-        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
-        self.tg_n[nums] = tl
         self.fb = self._append(self.fb, self.fb_used, np.frombuffer(b"".join(fbs), dtype=np.uint64))
-        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
         self.fb_used += int(fl.sum())
-        self.tg_used += int(tl.sum())
+        if any(t is None for t in tgs):
+            self.tg_n[nums] = -1
+            have = [i for i, t in enumerate(tgs) if t is not None]
+            if have:
+                self.set_headlines(nums[have], [tgs[i] for i in have])  # type: ignore[misc]
+        else:
+            self.set_headlines(nums, tgs)  # type: ignore[arg-type]
         self.flags[nums] = flags
         self.pub[nums] = pubs
         self.unc[nums] = uncs
@@ -363,7 +390,27 @@ class DocColumns:
         self.mid[nums] = [set_id(x) for x in ms]
         self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.nsh[nums] = sizes if sizes is not None else 0
+        if story_ids is None:
+            self.sid[nums] = -1
+        else:
+            ids, known = self.story_ids, self.story_nums
+            out = []
+            for x in story_ids:
+                i = known.get(x)
+                if i is None:
+                    i = known[x] = len(ids)
+                    ids.append(x)
+                out.append(i)
+            self.sid[nums] = out
         self.valid[nums] = True
+
+    def set_headlines(self, nums: np.ndarray, tgs: list[bytes]) -> None:
+        """The headline bigrams of rows ``nums`` (sorted int64 bytes each), one append to the arena."""
+        tl = np.fromiter((len(t) >> 3 for t in tgs), dtype=np.int64, count=len(tgs))
+        self.tg_at[nums] = self.tg_used + np.cumsum(tl) - tl
+        self.tg_n[nums] = tl
+        self.tg = self._append(self.tg, self.tg_used, np.frombuffer(b"".join(tgs), dtype=np.int64))
+        self.tg_used += int(tl.sum())
 
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
@@ -450,16 +497,18 @@ class MemoryStore(Store):
     def get(self, key: str) -> Any:
         return self.kv.get(key)
 
-    def _written(self, key: str) -> None:
-        """A record was written or deleted: its column row (or every remembered alias resolution) is stale."""
+    def _written(self, key: str, new_alias: bool = False) -> None:
+        """A record was written or deleted: its column row (or the alias resolutions it changes) is stale.
+        ``new_alias``: an alias was written for an id that had none (only ids resolving to it change)."""
         if key.startswith("doc:"):
             self.columns.invalidate(int(key[4:]))
         elif key.startswith("alias:"):
-            self.columns.resolved.clear()
+            self.columns.forget_resolved(key[6:] if new_alias else None)
 
     def put(self, key: str, value: Any) -> None:
+        new_alias = key.startswith("alias:") and key not in self.kv
         self.kv[key] = value
-        self._written(key)
+        self._written(key, new_alias)
 
     def delete(self, key: str) -> None:
         self.kv.pop(key, None)

@@ -18,8 +18,8 @@ not learned but hard:
 
 * dated articles published more than ``story_window_days`` apart (less the uncertainty of a date
   known only to the month) are never linked by the story tier (p = 0);
-* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.65 like the
-  dated one on the development set), joins at most one story and never merges two: it cannot glue
+* an article without a date links with ``p >= story_link_undated`` (a bar of its own, 0.6 where
+  the dated one is 0.65: chosen on the cross-fit), joins at most one story and never merges two: it cannot glue
   unrelated stories together, and still joins its story when the evidence (shared figures, names,
   kind, period) is strong. It joins only a story whose scored members agree with it on average
   (``story_undated_join_mean``) or one of which shares a specific figure with it: an undated saga stage
@@ -38,10 +38,10 @@ date precision) travel as one short string per document (:func:`pack_extra`), a 
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 import numpy as np
+import regex
 
 from . import features as F
 
@@ -322,9 +322,15 @@ def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 4000
     return {k: round(float(v), 2) for k, v in zip(FEATURES, w[:-1], strict=True)}, round(float(w[-1]), 2)
 
 
-def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], dict[str, str]]]]:
-    """``(minor stages, [(pattern, form -> stage)])`` of the ``stages`` table in ``names.json``: whole words and
-    phrases, word prefixes (a form ending in ``*``) and unspaced-script forms found as written."""
+def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], regex.Pattern[str], dict[str, str]]],
+                                 re.Pattern[str] | None, dict[str, str]]:
+    """``(minor stages, [(pattern in ASCII text, pattern in any text, form -> stage)], unspaced pattern,
+    unspaced form -> stage)`` of the ``stages`` table in ``names.json``: whole words and phrases, word
+    prefixes (a form ending in ``*``, a phrase's last word too) and forms in an unspaced script (Chinese,
+    Japanese, Korean, Thai...: :data:`.features._UNSPACED_RE`) found inside runs, a simplified Chinese form in
+    its traditional spellings too (:func:`.features.spellings`). A word is bounded by Unicode's word
+    characters (with combining marks, so a Thai or Devanagari word is not cut at a vowel sign): ``regex``'s
+    \\w in a text with marks, ``re``'s in the rest (the same words there)."""
     table = F._TABLE.get("stages", {})
     words: dict[str, str] = {}
     prefixes: dict[str, str] = {}
@@ -334,9 +340,9 @@ def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], dict[
             continue
         for forms in per.values():
             for f in forms:
-                f = unicodedata.normalize("NFKC", f).casefold()
+                f = F.form_key(f)
                 if F._UNSPACED_RE.search(f):
-                    unspaced[f] = stage
+                    unspaced.update((spelling, stage) for spelling in F.spellings(f.rstrip("*")))
                 elif f.endswith("*"):
                     prefixes[f[:-1]] = stage
                 else:
@@ -346,22 +352,29 @@ def _stage_patterns() -> tuple[frozenset[str], list[tuple[re.Pattern[str], dict[
         return "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
 
     out = []
-    if words:
-        out.append((re.compile(rf"(?<!\w)({alt(words)})(?!\w)"), words))
-    if prefixes:
-        out.append((re.compile(rf"(?<!\w)({alt(prefixes)})"), prefixes))
-    if unspaced:
-        out.append((re.compile(f"({alt(unspaced)})"), unspaced))
-    return frozenset(table.get("_minor", ())), out
+    for pattern, forms in ((rf"(?<!\w)({alt(words)})(?!\w)", words), (rf"(?<!\w)({alt(prefixes)})", prefixes)):
+        if forms:
+            out.append((re.compile(pattern), regex.compile(pattern), forms))
+    return (frozenset(table.get("_minor", ())), out, re.compile(f"({alt(unspaced)})") if unspaced else None,
+            unspaced)
 
 
-_STAGE_MINOR, _STAGE_PATTERNS = _stage_patterns()
+_STAGE_MINOR, _STAGE_PATTERNS, _STAGE_UNSPACED_RE, _STAGE_UNSPACED = _stage_patterns()
 
 
 def stages_named(text: str) -> frozenset[str]:
     """Every stage of a saga (``names.json`` ``stages``) that ``text`` names."""
-    t = unicodedata.normalize("NFKC", text).casefold()
-    return frozenset(table[m.group(1)] for pattern, table in _STAGE_PATTERNS for m in pattern.finditer(t))
+    t = F.reader_text(text)
+    if t.isascii():
+        return frozenset(table[m.group(1)] for ascii_re, _, table in _STAGE_PATTERNS for m in ascii_re.finditer(t))
+    marks = F.has_marks(t)
+    # a Latin form inside a Chinese or Japanese run is bounded by the run (see features.concepts)
+    words = F._UNSPACED_RE.sub(" ", t)
+    found = {table[m.group(1)] for plain_re, any_re, table in _STAGE_PATTERNS
+             for m in (any_re if marks else plain_re).finditer(words)}
+    if _STAGE_UNSPACED_RE is not None:
+        found.update(_STAGE_UNSPACED[m.group(1)] for m in _STAGE_UNSPACED_RE.finditer(t))
+    return frozenset(found)
 
 
 @lru_cache(maxsize=65536)

@@ -112,6 +112,9 @@ def _html_parser() -> lxml_html.HTMLParser:
     return parser
 
 
+_TEXT_LEVEL = frozenset(("p", "a", "span", "em", "strong", "b", "i", "u", "font", "small", "sup", "sub", "mark",
+                         "abbr", "cite", "q", "time", "li", "dd", "dt", "td", "th", "blockquote",
+                         "h1", "h2", "h3", "h4", "h5", "h6"))
 _PARSERS = threading.local()  # an lxml parser must not be shared between threads
 
 
@@ -126,6 +129,16 @@ def _parse_tree(text: str) -> lxml_html.HtmlElement:
         raise ExtractionError("malformed_html", f"HTML could not be parsed: {exc}") from exc
     if tree is None or tree.find(".//body") is None and len(tree) == 0:
         raise ExtractionError("malformed_html", "HTML parsed to an empty document")
+    # trafilatura skips a comment node together with its tail, and a paragraph that opens with one, so
+    # ``<p><!--kw--><a>Google</a><!--/kw--> bought ...</p>`` lost the sentence (a real Chinese portal
+    # marks every linked keyword with comments: the article's first paragraph went). Comments inside
+    # text-level elements, or with text after them, go (the text joins what precedes them); comments
+    # between blocks stay as they were (dropping them all changed which blocks trafilatura keeps on
+    # other pages: a real page gained a box of other columns).
+    for comment in [c for c in tree.iter(etree.Comment) if c.tail and not c.tail.isspace()
+                    or c.getparent() is not None and c.getparent().tag in _TEXT_LEVEL]:
+        if comment.getparent() is not None:
+            comment.drop_tree()
     return tree
 
 

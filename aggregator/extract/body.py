@@ -388,7 +388,9 @@ def _drop_slides(lines: list[str]) -> list[str]:
 
 #: A heading that opens the reading list, follow links or donation box below an article.
 _TAIL_HEAD = re.compile(
-    r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|(?:most )?(?:read|popular|recommended|trending)"
+    r"^(?:more (?:must-reads|from|on|stories|news|coverage)\b.*|other (?:\w+ )?(?:columns|stories|articles|news)"
+    r"|(?:featured|recent|latest|more|related) (?:slide ?shows|(?:photo )?galleries|videos)"
+    r"|(?:most )?(?:read|popular|recommended|trending)"
     r"(?: now| stories| articles| next)?:?|you (?:may|might) also (?:like|enjoy)\b.*|related(?: articles| stories)?:?"
     r"|weitere (?:artikel|meldungen|nachrichten|themen)\b.*|mehr zum thema\b.*|lesen sie auch:?|schon gelesen\??"
     r"|zum weiterlesen:?|das könnte sie auch interessieren:?|相关(?:文章|阅读|新闻).*"
@@ -423,15 +425,29 @@ def _headline_like(line: str) -> bool:
     return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
 
 
+def _teasers(lines: list[str]) -> bool:
+    """Other stories' headlines each with its one- or two-sentence teaser: four or more lines under 40
+    words, every other one a headline (12 words at most, no closing full stop); or a widget's
+    controls and captions: six or more lines, most of them of one to three words ("- Previous",
+    "- Fullscreen", "- 1 of 5")."""
+    if len(lines) >= 6 and sum(1 for line in lines if len(line.split()) <= 3) >= 0.6 * len(lines):
+        return True
+    if len(lines) < 4 or any(len(line.split()) > 40 for line in lines):
+        return False
+    heads = sum(1 for line in lines if len(line.split()) <= 12 and not line.rstrip().endswith((".", "!", "?", ":")))
+    return heads >= len(lines) // 2
+
+
 def _trim_tail(lines: list[str]) -> list[str]:
     """Drop what trails the article: a reading-list heading with only short lines after it, a closing
     run of short lines that are mostly links (social handles, donation URLs), or of bare list items
     headline-length ("- Is Using the Snooze Button Bad for You?") after the last paragraph of prose."""
     if len(lines) < 4:
         return lines
-    for i in range(max(2, len(lines) - 12), len(lines)):
-        if len(lines[i].split()) <= 8 and _TAIL_HEAD.match(lines[i]) and all(
-                len(rest.split()) <= 20 for rest in lines[i + 1:]):
+    # teasers and widgets are told by their shape, so they may run longer than a list of links
+    for i in range(max(2, len(lines) - 30), len(lines)):
+        if len(lines[i].split()) <= 8 and _TAIL_HEAD.match(lines[i]) and (i >= len(lines) - 12 and all(
+                len(rest.split()) <= 20 for rest in lines[i + 1:]) or _teasers(lines[i + 1:])):
             lines = lines[:i]
             break
     end = len(lines)
@@ -662,6 +678,25 @@ def _common_ancestor(a: lxml_html.HtmlElement, b: lxml_html.HtmlElement) -> lxml
     return next((el for el in (b, *b.iterancestors()) if el in lineage), None)
 
 
+def _text_outside_figures(el: lxml_html.HtmlElement) -> str:
+    """The element's text without its figures' captions and credits (a "lead-asset" box holding the
+    lead picture is classed like a lead paragraph; its caption is not a standfirst)."""
+    if el.find(".//figure") is None and el.find(".//figcaption") is None:
+        return el.text_content()
+    parts: list[str] = []
+
+    def walk(node: lxml_html.HtmlElement) -> None:
+        if isinstance(node.tag, str) and node.tag not in ("figure", "figcaption"):
+            parts.append(node.text or "")
+            for child in node:
+                walk(child)
+        if node is not el:
+            parts.append(node.tail or "")
+
+    walk(el)
+    return "".join(parts)
+
+
 def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
     """The standfirst the page shows between its headline and the body's text when the body lacks it.
 
@@ -703,7 +738,7 @@ def shown_intro(tree: lxml_html.HtmlElement, body: str) -> str | None:
         if not classed and not (el.tag in ("p", "h2") and any(
                 a.tag in ("header", "hgroup") for a in el.iterancestors())):
             continue
-        text = " ".join(el.text_content().split())
+        text = " ".join(_text_outside_figures(el).split())
         words = len(text.split())
         if words < 10 or words > 150:
             continue
