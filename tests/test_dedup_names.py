@@ -74,6 +74,19 @@ def test_laws_and_data_publishers_are_weak_like_places():
         ("ja", "米道路交通安全局、テスラの自動運転ソフトを調査"),
         ("ko", "미국 도로교통안전국, 테슬라 자율주행 소프트웨어 조사"),
     ]),
+    ({"blume", "porsche"}, [
+        ("en", "Oliver Blume to step down as Porsche chief"),
+        ("zh", "奥博穆将卸任保时捷CEO"),
+        ("de", "Oliver Blume gibt den Chefposten bei Porsche ab"),
+        ("ja", "ポルシェのブルーメCEOが退任へ"),
+        ("ko", "포르쉐 블루메 CEO 물러난다"),
+        ("ru", "Оливер Блюме покинет пост главы Porsche"),
+    ]),
+    ({"catl", "robin zeng"}, [
+        ("en", "CATL chairman Robin Zeng says sodium-ion cells are ready"),
+        ("zh", "宁德时代董事长曾毓群称钠离子电池已就绪"),
+        ("ko", "CATL 쩡위췬 회장, 나트륨이온 배터리 준비 완료"),
+    ]),
     ({"miit", "xiaomi"}, [
         ("en", "MIIT approves Xiaomi's second EV model"),
         ("zh", "工信部公示小米第二款电动车"),
