@@ -50,6 +50,8 @@ def test_laws_and_data_publishers_are_weak_like_places():
     for text, cid in (("Inflation Reduction Act credits", "ira"), ("인플레이션감축법(IRA) 보조금", "ira"),
                       ("乘联会数据显示", "cpca"), ("Laut Kraftfahrt-Bundesamt", "kba"), ("工信部公告", "miit")):
         assert _names(text, "").get(cid) == 0.5, text
+    for text in ("Ursula von der Leyen said", "冯德莱恩表示", "폰데어라이엔 위원장"):  # people stay strong
+        assert _names(text, "").get("von der leyen") == 1.0, text
 
 
 @pytest.mark.parametrize(("shared", "headlines"), [
@@ -92,6 +94,12 @@ def test_laws_and_data_publishers_are_weak_like_places():
         ("zh", "工信部公示小米第二款电动车"),
         ("ja", "中国工業情報化省、シャオミの2車種目のEVを認可"),
         ("ko", "중국 공업정보화부, 샤오미 두 번째 전기차 승인"),
+    ]),
+    ({"hyundai", "chung eui-sun", "trump"}, [
+        ("en", "Hyundai chairman Chung Eui-sun meets Trump at the White House"),
+        ("ko", "정의선 현대차그룹 회장, 백악관서 트럼프 대통령 면담"),
+        ("zh", "现代汽车会长郑义宣在白宫会见特朗普"),
+        ("ja", "現代自動車グループの鄭義宣会長、トランプ大統領と会談"),
     ]),
     ({"european commission", "byd", "hungary"}, [
         ("en", "European Commission looks into BYD's plant in Hungary"),
