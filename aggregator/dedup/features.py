@@ -80,9 +80,41 @@ def _unspaced_alias(k: str) -> bool:
 
 _CJK_ALIAS_RE = re.compile("|".join(re.escape(k) for k in sorted(filter(_unspaced_alias, ALIASES), key=len,
                                                                   reverse=True)))
+# The same matches without one alternation of ~2,000 literals (which the regex engine tries one by one at
+# every position that can start one): the aliases by their first character, longest first, tried only where
+# a character that starts one stands (found by one character class); leftmost-longest and non-overlapping as
+# the alternation's finditer (tested in tests/test_dedup_names.py).
+_ALIAS_BY_FIRST: dict[str, tuple[str, ...]] = {}
+for _k in sorted(filter(_unspaced_alias, ALIASES), key=len, reverse=True):
+    _ALIAS_BY_FIRST[_k[0]] = _ALIAS_BY_FIRST.get(_k[0], ()) + (_k,)
+_ALIAS_FIRST_RE = re.compile("[" + "".join(re.escape(c) for c in sorted(_ALIAS_BY_FIRST)) + "]")
+
+
+def alias_matches(text: str) -> list[tuple[str, int]]:
+    """``(form, end)`` of every :data:`_CJK_ALIAS_RE` match in ``text``, in order."""
+    out: list[tuple[str, int]] = []
+    pos = 0
+    search = _ALIAS_FIRST_RE.search
+    while (m := search(text, pos)) is not None:
+        i = m.start()
+        for k in _ALIAS_BY_FIRST[text[i]]:
+            if text.startswith(k, i):
+                out.append((k, i + len(k)))
+                pos = i + len(k)
+                break
+        else:
+            pos = i + 1
+    return out
+
+
 # names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
 _PHRASES = tuple(sorted((k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True))
 _PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in _PHRASES) + r")(?!\w)")
+# the phrases by their first word: only those whose first word is a word of the text can be in it
+_PHRASES_BY_WORD: dict[str, tuple[str, ...]] = {}
+for _k in _PHRASES:
+    _w = regex.match(r"\w+", _k).group(0)  # words as names() reads them (marks kept)
+    _PHRASES_BY_WORD[_w] = _PHRASES_BY_WORD.get(_w, ()) + (_k,)
 
 
 @lru_cache(maxsize=256)
@@ -317,15 +349,17 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     for word, suffix in _CAP_RE.findall(text):
         for key, weight, take_max in _cap_entries(word, suffix, lang):
             out[key] = max(out.get(key, 0.0), weight) if take_max else weight
-    present = tuple(k for k in _PHRASES if k in text)
+    firsts = set((_ASCII_WORD_RE if text.isascii() else _WORD_RE).findall(text)).intersection(_PHRASES_BY_WORD)
+    cands = {k for w in firsts for k in _PHRASES_BY_WORD[w]}
+    present = tuple(k for k in _PHRASES if k in cands and k in text) if cands else ()
     for m in (_phrase_re(present).finditer(text) if present else ()):
         name = ALIASES[m.group(0)]
         out[name] = 0.5 if name in PLACES else 1.0
     # (every alias of that pattern holds a non-ASCII character: an ASCII text cannot match it)
-    for m in (_CJK_ALIAS_RE.finditer(text) if not text.isascii() else ()):
-        name = ALIASES[m.group(0)]
+    for form, end in (alias_matches(text) if not text.isascii() else ()):
+        name = ALIASES[form]
         out[name] = 0.5 if name in PLACES else 1.0
-        code = re.match(r"\s?(\d{1,3})(?![\d月年日号명人名位台辆輛대일월년원개%])", text[m.end() :])
+        code = re.match(r"\s?(\d{1,3})(?![\d月年日号명人名位台辆輛대일월년원개%])", text[end:])
         if code:  # 海豹06 -> "seal 06"
             out[f"{name} {code.group(1)}"] = 1.0
     return out

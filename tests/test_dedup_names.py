@@ -1,0 +1,144 @@
+"""The multilingual name table (``aggregator/dedup/names.json``: ``names``, ``known``, ``places``) as read by
+:func:`aggregator.dedup.features.extract`: every spelling reaches its id in its own script, reports of one event
+in five languages share the same ids, and ordinary words that merely contain a short form are not names."""
+
+from __future__ import annotations
+
+import pytest
+
+from aggregator.dedup import features as F
+
+
+def _framed(form: str) -> str:
+    """A sentence around ``form`` in the kind of text it is written in (Latin-1/extended Latin or not)."""
+    if all(ord(c) <= 0x24F for c in form):
+        return f"Report: {form} said on Monday that sales rose."
+    return f"据报道，{form}周一表示销量上升。"
+
+
+def _names(title: str, lang: str) -> dict[str, float]:
+    return F.extract(title, "", "", lang=lang).names
+
+
+def test_every_spelling_reaches_its_id():
+    """A form the reader can never match (a Latin word starting with a capital outside A-Z such as "Škoda",
+    one not in NFKC form, a lower-case Latin word) is dead weight in the table: none may be there."""
+    dead = [(form, cid) for form, cid in F.ALIASES.items() if cid not in _names(_framed(form), "")]
+    assert dead == []
+
+
+def test_every_known_name_is_read_as_a_strong_name():
+    """A ``known`` entry that is no alias's id must come out of a capitalised word with full weight."""
+    ids = set(F.ALIASES.values())
+    for name in sorted(set(F._TABLE["known"]) - ids):
+        if " " in name or "." in name:  # several words: reached through their alias phrases only
+            continue
+        got = _names(f"Report: {name.title()} said on Monday.", "")
+        assert got.get(name) == 1.0, name
+
+
+def test_places_are_weak_and_makers_strong_in_every_script():
+    for text in ("Debrecen", "德布勒森", "데브레첸", "Дебрецен"):
+        assert _names(f"BMW baut in {text} ein Werk" if text.isascii() else f"{text} BMW", "").get("debrecen") == 0.5
+    for text in ("Stellantis", "斯特兰蒂斯", "스텔란티스", "ステランティス"):
+        assert _names(text + " Werk", "").get("stellantis") == 1.0
+
+
+def test_laws_and_data_publishers_are_weak_like_places():
+    """A law (the IRA) and the bodies whose monthly figures every maker's sales report quotes (CPCA, KBA, MIIT)
+    are named across a whole beat: shared across scripts, but as weak evidence (listed with the places)."""
+    for text, cid in (("Inflation Reduction Act credits", "ira"), ("인플레이션감축법(IRA) 보조금", "ira"),
+                      ("乘联会数据显示", "cpca"), ("Laut Kraftfahrt-Bundesamt", "kba"), ("工信部公告", "miit")):
+        assert _names(text, "").get(cid) == 0.5, text
+    for text in ("Ursula von der Leyen said", "冯德莱恩表示", "폰데어라이엔 위원장"):  # people stay strong
+        assert _names(text, "").get("von der leyen") == 1.0, text
+
+
+@pytest.mark.parametrize(("shared", "headlines"), [
+    ({"stellantis", "leapmotor", "zaragoza"}, [
+        ("en", "Stellantis to build Leapmotor EVs at its Zaragoza plant"),
+        ("zh", "斯特兰蒂斯将在萨拉戈萨工厂生产零跑电动车"),
+        ("de", "Stellantis baut Leapmotor-Elektroautos in Saragossa"),
+        ("ko", "스텔란티스, 사라고사 공장서 립모터 전기차 생산"),
+        ("ja", "ステランティス、サラゴサ工場で零跑のEVを生産へ"),
+    ]),
+    ({"tesla", "grünheide"}, [
+        ("en", "Tesla plans to expand its Grünheide factory"),
+        ("zh", "特斯拉计划扩建格伦海德工厂"),
+        ("de", "Tesla will das Werk in Grünheide ausbauen"),
+        ("ru", "Tesla расширит завод в Грюнхайде"),
+        ("ko", "테슬라, 그륀하이데 공장 증설 추진"),
+        ("ja", "テスラ、グリューンハイデ工場を拡張へ"),
+    ]),
+    ({"nhtsa", "tesla"}, [
+        ("en", "NHTSA opens a probe into Tesla's self-driving software"),
+        ("zh", "美国国家公路交通安全管理局对特斯拉自动驾驶软件展开调查"),
+        ("ja", "米道路交通安全局、テスラの自動運転ソフトを調査"),
+        ("ko", "미국 도로교통안전국, 테슬라 자율주행 소프트웨어 조사"),
+    ]),
+    ({"blume", "porsche"}, [
+        ("en", "Oliver Blume to step down as Porsche chief"),
+        ("zh", "奥博穆将卸任保时捷CEO"),
+        ("de", "Oliver Blume gibt den Chefposten bei Porsche ab"),
+        ("ja", "ポルシェのブルーメCEOが退任へ"),
+        ("ko", "포르쉐 블루메 CEO 물러난다"),
+        ("ru", "Оливер Блюме покинет пост главы Porsche"),
+    ]),
+    ({"catl", "robin zeng"}, [
+        ("en", "CATL chairman Robin Zeng says sodium-ion cells are ready"),
+        ("zh", "宁德时代董事长曾毓群称钠离子电池已就绪"),
+        ("ko", "CATL 쩡위췬 회장, 나트륨이온 배터리 준비 완료"),
+    ]),
+    ({"miit", "xiaomi"}, [
+        ("en", "MIIT approves Xiaomi's second EV model"),
+        ("zh", "工信部公示小米第二款电动车"),
+        ("ja", "中国工業情報化省、シャオミの2車種目のEVを認可"),
+        ("ko", "중국 공업정보화부, 샤오미 두 번째 전기차 승인"),
+    ]),
+    ({"hyundai", "chung eui-sun", "trump"}, [
+        ("en", "Hyundai chairman Chung Eui-sun meets Trump at the White House"),
+        ("ko", "정의선 현대차그룹 회장, 백악관서 트럼프 대통령 면담"),
+        ("zh", "现代汽车会长郑义宣在白宫会见特朗普"),
+        ("ja", "現代自動車グループの鄭義宣会長、トランプ大統領と会談"),
+    ]),
+    ({"european commission", "byd", "hungary"}, [
+        ("en", "European Commission looks into BYD's plant in Hungary"),
+        ("de", "EU-Kommission prüft BYD-Werk in Ungarn"),
+        ("zh", "欧盟委员会调查比亚迪匈牙利工厂"),
+        ("ru", "Еврокомиссия проверит завод BYD в Венгрии"),
+    ]),
+])
+def test_one_event_in_several_scripts_shares_its_ids(shared, headlines):
+    for lang, title in headlines:
+        got = _names(title, lang)
+        assert shared <= set(got), (lang, title, sorted(got))
+
+
+@pytest.mark.parametrize(("text", "not_read"), [
+    ("武汉工厂投产", "han"),  # 汉 (BYD Han) inside Wuhan: the city is read instead
+    ("唐山市新能源项目", "tang"),
+    ("유리창 교체 비용", "li qiang"),  # 리창 (Li Qiang) inside 유리창 (window pane): no such form
+    ("코모디티 가격 하락", "modi"),  # 모디 inside 코모디티 (commodity): no such form
+    ("コモディティ価格", "modi"),
+    ("네타냐후 총리", "neta"),  # 네타 inside Netanyahu: no such form
+    ("고객 대만족", "taiwan"),  # 대만 inside 대만족 (great satisfaction): no such form
+    ("Уберите машину", "uber"),
+    ("中国经济大发展", "daihatsu"),  # 大发 inside 大发展: only 大发汽车 is Daihatsu
+])
+def test_ordinary_words_holding_a_short_form_are_not_names(text, not_read):
+    assert not_read not in _names(text, "")
+
+
+def test_forms_found_by_first_character_as_the_alternation_finds_them():
+    # names() looks the unspaced forms up by their first character instead of running one alternation of
+    # ~2,000 literals; both must give the same leftmost-longest, non-overlapping matches
+    import random
+
+    forms = sorted(k for k in F.ALIASES if F._unspaced_alias(k))
+    rng = random.Random(7)
+    for _ in range(300):
+        parts = rng.sample(forms, 4) + ["的", "と", " 2025 ", "현대화", "x"]
+        rng.shuffle(parts)
+        text = "".join(p[: rng.randint(1, len(p))] if rng.random() < 0.3 else p for p in parts)
+        want = [(m.group(0), m.end()) for m in F._CJK_ALIAS_RE.finditer(text)]
+        assert F.alias_matches(text) == want, text
