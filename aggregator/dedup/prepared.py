@@ -26,7 +26,7 @@ from typing import Any
 #: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
 FIELD = "_dedup_features"
 #: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
-RECIPE = 8  # 8: p14words (kinds and stages read with combining marks; every names.json form can match) and p14xlang (names in more scripts); 7 was o14kinds' (reverted)
+RECIPE = 8  # 8: kinds, stages and names read as p14words and p14xlang do (7 was the reverted o14kinds)
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
