@@ -652,6 +652,10 @@ class _Candidates:
                 o = docs[n] = fetch(n)
             yield o
 
+    def at(self, indices: list[int]) -> _Candidates:
+        """The candidates at ``indices`` (records fetched so far shared)."""
+        return _Candidates([self.nums[i] for i in indices], self._fetch, self._docs)
+
     def only(self, keep: Any) -> _Candidates:
         """The candidates whose numbers ``keep`` holds (order kept; records fetched so far shared)."""
         return _Candidates([n for n in self.nums if n in keep], self._fetch, self._docs)
@@ -1365,7 +1369,7 @@ class Deduplicator:
             lens = np.empty((m, 3), dtype=np.int64)
             _jit.story_evidence(cols.fb, cols.fb.view(np.uint8), np.append(cols.fb_at[nums], 0), na, names_a, wa,
                                 np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
-            if scored_only:
+            if scored_only and isinstance(cands, _Candidates):
                 # the rest of the evidence only for the candidates that can link (at 100k documents about half
                 # of a window's ~1,000 share no strong name and no specific figure with d); every step below
                 # is row by row, so those rows are what the whole matrix would hold
@@ -1373,10 +1377,8 @@ class Deduplicator:
                 if len(live) < m:
                     x = np.zeros((m, len(S.FEATURES)))
                     if len(live):
-                        x[live] = self._evidence_rows(d, [cands[i] for i in live.tolist()] if not isinstance(
-                            cands, _Candidates) else _Candidates([cands.nums[i] for i in live.tolist()],
-                                                                 cands._fetch, cands._docs),
-                            cols, nums[live], ev[live], lens[live], na, wa, ka)
+                        x[live] = self._evidence_rows(d, cands.at(live.tolist()), cols, nums[live], ev[live],
+                                                      lens[live], na, wa, ka)
                     return x
             return self._evidence_rows(d, cands, cols, nums, ev, lens, na, wa, ka)
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)
@@ -1727,15 +1729,8 @@ class Deduplicator:
         na = np.asarray(nums, dtype=np.int64)
         codes = cols.sid[na].astype(np.int64)
         stale = np.flatnonzero(~cols.valid[na] | (codes < 0))
-        if len(stale):
-            known, names = cols.story_nums, cols.story_ids
-            for i in stale.tolist():
-                x = story_docs[i].story_id
-                c = known.get(x)
-                if c is None:
-                    c = known[x] = len(names)
-                    names.append(x)
-                codes[i] = c
+        for i in stale.tolist():
+            codes[i] = cols.story_num(story_docs[i].story_id)
         uniq, inv = np.unique(codes, return_inverse=True)
         # each story's number, its candidates found when a story is asked for (a few per placement)
         story_of: dict[str, int] = {}

@@ -78,12 +78,11 @@ def _unspaced_alias(k: str) -> bool:
     return not k.isascii() and (not k[0].isupper() or any(ord(c) > 0x24F for c in k))
 
 
-_CJK_ALIAS_RE = re.compile("|".join(re.escape(k) for k in sorted(filter(_unspaced_alias, ALIASES), key=len,
-                                                                  reverse=True)))
-# The same matches without one alternation of ~2,000 literals (which the regex engine tries one by one at
-# every position that can start one): the aliases by their first character, longest first, tried only where
-# a character that starts one stands (found by one character class); leftmost-longest and non-overlapping as
-# the alternation's finditer (tested in tests/test_dedup_names.py).
+# The forms in other scripts (_unspaced_alias) are found inside runs, leftmost-longest and non-overlapping, as
+# one alternation of them all, longest first, would find them (tested against it in tests/test_dedup_names.py)
+# without such an alternation of ~2,700 literals, which the engine tries one by one at every position (and which
+# took ~16 ms to compile at import): the forms by their first character, longest first, tried only where a
+# character that starts one stands (found by one character class).
 _ALIAS_BY_FIRST: dict[str, tuple[str, ...]] = {}
 for _k in sorted(filter(_unspaced_alias, ALIASES), key=len, reverse=True):
     _ALIAS_BY_FIRST[_k[0]] = _ALIAS_BY_FIRST.get(_k[0], ()) + (_k,)
@@ -91,7 +90,7 @@ _ALIAS_FIRST_RE = re.compile("[" + "".join(re.escape(c) for c in sorted(_ALIAS_B
 
 
 def alias_matches(text: str) -> list[tuple[str, int]]:
-    """``(form, end)`` of every :data:`_CJK_ALIAS_RE` match in ``text``, in order."""
+    """``(form, end)`` of every unspaced alias found in ``text``, in order."""
     out: list[tuple[str, int]] = []
     pos = 0
     search = _ALIAS_FIRST_RE.search

@@ -390,19 +390,16 @@ class DocColumns:
         self.mid[nums] = [set_id(x) for x in ms]
         self.flags[nums] |= np.array([self.CODED if c is not None else 0 for c in codes], dtype=np.uint8)
         self.nsh[nums] = sizes if sizes is not None else 0
-        if story_ids is None:
-            self.sid[nums] = -1
-        else:
-            ids, known = self.story_ids, self.story_nums
-            out = []
-            for x in story_ids:
-                i = known.get(x)
-                if i is None:
-                    i = known[x] = len(ids)
-                    ids.append(x)
-                out.append(i)
-            self.sid[nums] = out
+        self.sid[nums] = -1 if story_ids is None else [self.story_num(x) for x in story_ids]
         self.valid[nums] = True
+
+    def story_num(self, story_id: str) -> int:
+        """The number of ``story_id`` in :attr:`story_ids` (given one the first time it is seen)."""
+        i = self.story_nums.get(story_id)
+        if i is None:
+            i = self.story_nums[story_id] = len(self.story_ids)
+            self.story_ids.append(story_id)
+        return i
 
     def set_headlines(self, nums: np.ndarray, tgs: list[bytes]) -> None:
         """The headline bigrams of rows ``nums`` (sorted int64 bytes each), one append to the arena."""
