@@ -172,8 +172,51 @@ def _sitemap(items: list[dict]) -> str:
             'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + urls + "</urlset>")
 
 
-def ensure_web(n_pages: int, data: Path = DATA) -> Path:
-    """Generate (once) ``n_pages`` article pages split over :data:`SOURCES`; returns the web root."""
+def _site_articles(n_pages: int, srcs: dict, data: Path = DATA) -> dict[str, list[dict]]:
+    """The corpus articles of an ``n_pages`` web by outlet, dated 7 minutes apart, newest first (no randomness)."""
+    arts = list(read_corpus(ensure_corpus(data, 10_000), n_pages))
+    pages: dict[str, list[dict]] = {name: [] for name in SOURCES}
+    for i, art in enumerate(arts):
+        name = SOURCES[i % len(SOURCES)]
+        host = srcs[name].domains[0]
+        pub = datetime(2025, 11, 20, tzinfo=timezone.utc) - timedelta(minutes=7 * i)
+        a = dict(art, published_at=pub.isoformat().replace("+00:00", "Z"))
+        a["url"] = f"https://{host}/{pub:%Y/%m/%d}/{_slug(art['title'], i)}/"
+        assert srcs[name].is_article_url(a["url"]), a["url"]
+        pages[name].append(a)
+    return pages
+
+
+def _write_listings(root: Path, src, items: list[dict]) -> None:
+    """robots.txt, the feeds (50 newest), the news sitemaps (all) and the listing pages (30 newest) of one outlet."""
+    host = src.domains[0]
+    site = src.title
+    base = root / src.name
+    (base / "robots.txt").write_text("User-agent: *\nDisallow: /wp-admin/\nAllow: /\n")
+    for feed_url in src.feeds:
+        fpath = base / feed_url.split(host + "/", 1)[1].lstrip("/")
+        fpath = fpath / "index.html" if feed_url.endswith("/") else fpath
+        fpath.parent.mkdir(parents=True, exist_ok=True)
+        fpath.write_text(_feed(items[:50], host, site), encoding="utf-8")
+    for sm_url in src.sitemaps:
+        spath = base / sm_url.split(host + "/", 1)[1].split("?")[0].lstrip("/")
+        spath.parent.mkdir(parents=True, exist_ok=True)
+        spath.write_text(_sitemap(items), encoding="utf-8")
+    for lp in src.listing_pages:
+        lpath = base / lp.split(host + "/", 1)[1].lstrip("/") / "index.html"
+        lpath.parent.mkdir(parents=True, exist_ok=True)
+        lpath.write_text("<html><body>" + "".join(f'<a href="{a["url"]}">{html.escape(a["title"])}</a>'
+                                                  for a in items[:30]) + "</body></html>")
+
+
+def ensure_web(n_pages: int, data: Path = DATA, bridges: int = 0) -> Path:
+    """Generate (once) ``n_pages`` article pages split over :data:`SOURCES`; returns the web root.
+
+    ``bridges`` > 0: the same web plus that many triples of :func:`bridge_articles` (a variant of its own,
+    ``web-v<version>-<n>-bridges<k>``: the benchmark's web and numbers stay as they are).
+    """
+    if bridges:
+        return _ensure_bridged(n_pages, bridges, data)
     root = data / f"web-v{CORPUS_VERSION}-{n_pages}"  # pages carry corpus articles: rebuilt with it
     manifest = root / "manifest.json"
     if manifest.exists():
@@ -185,16 +228,7 @@ def ensure_web(n_pages: int, data: Path = DATA) -> Path:
         shutil.rmtree(root)
     t0 = time.perf_counter()
     rng = random.Random(1234)
-    arts = list(read_corpus(ensure_corpus(data, 10_000), n_pages))
-    pages: dict[str, list[dict]] = {name: [] for name in SOURCES}
-    for i, art in enumerate(arts):
-        name = SOURCES[i % len(SOURCES)]
-        host = srcs[name].domains[0]
-        pub = datetime(2025, 11, 20, tzinfo=timezone.utc) - timedelta(minutes=7 * i)
-        a = dict(art, published_at=pub.isoformat().replace("+00:00", "Z"))
-        a["url"] = f"https://{host}/{pub:%Y/%m/%d}/{_slug(art['title'], i)}/"
-        assert srcs[name].is_article_url(a["url"]), a["url"]
-        pages[name].append(a)
+    pages = _site_articles(n_pages, srcs, data)
     entries = []
     for name, items in pages.items():
         src = srcs[name]
@@ -209,24 +243,95 @@ def ensure_web(n_pages: int, data: Path = DATA) -> Path:
             path.write_text(text, encoding="utf-8")
             entries.append({"source": name, "url": a["url"], "path": str(path.relative_to(root)),
                             "bytes": len(text.encode())})
-        (base / "robots.txt").write_text("User-agent: *\nDisallow: /wp-admin/\nAllow: /\n")
-        for feed_url in src.feeds:
-            fpath = base / feed_url.split(host + "/", 1)[1].lstrip("/")
-            fpath = fpath / "index.html" if feed_url.endswith("/") else fpath
-            fpath.parent.mkdir(parents=True, exist_ok=True)
-            fpath.write_text(_feed(items[:50], host, site), encoding="utf-8")
-        for sm_url in src.sitemaps:
-            spath = base / sm_url.split(host + "/", 1)[1].split("?")[0].lstrip("/")
-            spath.parent.mkdir(parents=True, exist_ok=True)
-            spath.write_text(_sitemap(items), encoding="utf-8")
-        for lp in src.listing_pages:
-            lpath = base / lp.split(host + "/", 1)[1].lstrip("/") / "index.html"
-            lpath.parent.mkdir(parents=True, exist_ok=True)
-            lpath.write_text("<html><body>" + "".join(f'<a href="{a["url"]}">{html.escape(a["title"])}</a>'
-                                                      for a in items[:30]) + "</body></html>")
+        _write_listings(root, src, items)
     manifest.write_text(json.dumps({"pages": entries}, indent=0))
     total = sum(e["bytes"] for e in entries)
     log(f"fixture web: {len(entries)} pages, {total / 2**20:.0f} MB, generated in {time.perf_counter() - t0:.0f}s")
+    return root
+
+
+def bridge_articles(triples: int, seed: int = 4321) -> list[dict]:
+    """Triples whose last member, when it comes last, merges two stories (and their copy clusters) in a crawl.
+
+    Each triple is one wire text and two outlets' excerpts of it: ``head`` (its first 60 %, electrek) and
+    ``tail`` (its opening paragraph and last 45 %, cnevpost, five days later), each under a headline of its
+    own. The excerpts share the opening paragraph (a delivery figure) and little else (Jaccard ~0.15: no
+    copy rule takes them) and lie outside the story tier's window of each other, so until the full text
+    arrives they are two stories. The ``full`` text (electrek) holds each excerpt (Jaccard ~0.55, the
+    ``partial`` rule: a symmetric copy of both), so it merges the two stories and their copy clusters when
+    it is placed after both (aggregator/dedup/core.py: a copy of a member of each of two stories merges
+    them). Which member comes last depends on the crawl's order: the full text is the newest of its triple
+    in even triples (last when a crawl goes oldest first) and the oldest in odd ones (last when it goes
+    newest first, as the sitemaps list them). Triples lie 15 days apart (no links between them), all
+    before the base web's days.
+    """
+    from benchmarks.corpus import SENTENCES, _fill, make_article
+
+    rng = random.Random(seed)
+    out = []
+    for t in range(triples):
+        art = make_article(rng, 900_000 + t, words=900)
+        maker, model = art["tags"][:2]
+        topic = art["tags"][2]
+        # headlines of their own, without figures (the copy tier reads a headline's figures with the text's)
+        titles = [f"{maker} {model}: what we know about the {topic} plan", f"Inside the {topic} numbers {maker} "
+                  f"gave for the {model}", f"{maker} sets out {model} {topic} details in full"]
+        paras = art["body"].split("\n\n")
+        # an opening every member keeps, with the figures and names the three agree on
+        paras[0] = f"{_fill(rng, SENTENCES[0], maker, model)} {paras[0]}"
+        head, tail = paras[:max(2, round(0.6 * len(paras)))], paras[:1] + paras[-max(2, round(0.45 * len(paras))):]
+        day = datetime(2025, 10, 30, 12, tzinfo=timezone.utc) - timedelta(days=15 * t)
+        parts = [("head", SOURCES[0], head, titles[0], day),
+                 ("tail", SOURCES[1], tail, titles[1], day + timedelta(days=5)),
+                 ("full", SOURCES[0], paras, titles[2], day + timedelta(days=7 if t % 2 == 0 else -2))]
+        for role, source, body, title, pub in parts:
+            out.append(dict(art, title=title, body="\n\n".join(body), lead=body[0][:240], source=source,
+                            published_at=pub.isoformat().replace("+00:00", "Z"), bridge=f"{t}:{role}"))
+    return out
+
+
+def _ensure_bridged(n_pages: int, triples: int, data: Path) -> Path:
+    """The ``n_pages`` web (its pages hard-linked, not rewritten) plus the pages of :func:`bridge_articles`."""
+    root = data / f"web-v{CORPUS_VERSION}-{n_pages}-bridges{triples}"
+    manifest = root / "manifest.json"
+    if manifest.exists():
+        return root
+    from aggregator.sources import load_sources
+
+    base = ensure_web(n_pages, data)
+    srcs = {s.name: s for s in load_sources() if s.name in SOURCES}
+    if root.exists():
+        shutil.rmtree(root)
+    entries = []
+    for entry in load_manifest(base):
+        path = root / entry["path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(base / entry["path"], path)
+        except OSError:  # another file system
+            shutil.copyfile(base / entry["path"], path)
+        entries.append(entry)
+    pages = _site_articles(n_pages, srcs, data)
+    rng = random.Random(4321)
+    for k, a in enumerate(bridge_articles(triples)):
+        src = srcs[a["source"]]
+        host = src.domains[0]
+        pub = datetime.fromisoformat(a["published_at"].replace("Z", "+00:00"))
+        a["url"] = f"https://{host}/{pub:%Y/%m/%d}/{_slug(a['title'], n_pages + k)}/"
+        assert src.is_article_url(a["url"]), a["url"]
+        path = root / src.name / a["url"].split(host + "/", 1)[1] / "index.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        related = [(r["url"], r["title"]) for r in rng.sample(pages[src.name], 8)]
+        text = page_html(rng, a, a["url"], host, src.title, rng.randint(50, 200), related)
+        path.write_text(text, encoding="utf-8")
+        pages[src.name].append(a)
+        entries.append({"source": src.name, "url": a["url"], "path": str(path.relative_to(root)),
+                        "bytes": len(text.encode()), "bridge": a["bridge"]})
+    for name, items in pages.items():
+        items.sort(key=lambda a: a["published_at"], reverse=True)
+        _write_listings(root, srcs[name], items)
+    manifest.write_text(json.dumps({"pages": entries}, indent=0))
+    log(f"fixture web with {triples} bridging triples: {len(entries)} pages")
     return root
 
 
