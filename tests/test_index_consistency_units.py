@@ -111,3 +111,30 @@ def test_story_documents_are_written_without_scripts(client, tmp_path, index_pre
     assert indexer.upsert_stories([later]).updated == 1
     stored = client.get(alias, sid)["_source"]
     assert (stored["status"], stored["updated_at"]) == ("edited", later["updated_at"])
+
+
+def test_scoped_check_follows_a_long_chain_of_stale_documents(client, tmp_path, index_prefix):
+    """A scoped check (a crawl's reconcile after a crash) grows its scope until it is closed: stale story
+    documents each listing a member of the next reach drift far from the article it started from."""
+    import random
+
+    dd = Deduplicator(store=open_store("memory:"))
+    arts = []
+    for n in range(1, 10):
+        rng = random.Random(n)  # texts of their own: nine stories of one article each
+        arts.append(article(n, f"Note {n}. " + " ".join(f"w{rng.randrange(10**6)}" for _ in range(150)) + "."))
+    placed = [dd.add(a) for a in arts]
+    assert len({p.story_id for p in placed}) == len(arts)
+    indexer = Indexer(client, Spool(tmp_path / "spool"), refresh=True)
+    indexer.index_articles([dict(a, story_id=p.story_id, dup_id=p.dup_id) for a, p in zip(arts, placed, strict=True)])
+    indexer.upsert_stories([story_document(dd.story(p.story_id)) for p in placed])
+    # a crawl killed before its checkpoint wrote documents of clusters the state never kept: each lists
+    # two neighbours, a chain of eight from the first article to the last
+    stale = [{**story_document(dd.story(placed[i].story_id)), "story_id": f"s-lost-{i}",
+              "members": [story_document(dd.story(placed[j].story_id))["members"][0] for j in (i, i + 1)]}
+             for i in range(len(arts) - 1)]
+    indexer.upsert_stories(stale)
+    report = Consistency(dd, client, indexer).check(repair=True, scope=Scope(article_ids={arts[0]["id"]}))
+    assert report.drift == 0, report.summary()
+    assert report.repaired["stories_deleted"] == len(stale)
+    assert Consistency(dd, client, indexer).check().drift == 0

@@ -1504,6 +1504,12 @@ class Deduplicator:
         self.store.put(f"alias:{other.cid}", keep.cid)
         self.store.delete(f"c:{other.cid}")
 
+    def _first_seen(self, cl: Cluster) -> float:
+        """The earliest publication among a cluster's members (its story document's ``first_seen``)."""
+        times = [d.published for d in (self.store.get(f"doc:{n}") for n in cl.members)
+                 if d is not None and d.published is not None]
+        return min(times) if times else math.inf
+
     @staticmethod
     def _older(a: Cluster, b: Cluster) -> tuple[Cluster, Cluster]:
         return (a, b) if (a.founded, a.seq) <= (b.founded, b.seq) else (b, a)
@@ -2221,7 +2227,9 @@ class Deduplicator:
                 c1, c2 = self.store.get(f"c:{s1}"), self.store.get(f"c:{s2}")
                 if c1 is None or c2 is None:
                     raise KeyError(s1 if c1 is None else s2)
-                keep, gone = self._older(c1, c2)
+                # the review page's rule (aggregator.decisions: the story seen first, then the id), which
+                # already moved the index: another survivor here would delete the story the editor kept
+                keep, gone = sorted((c1, c2), key=lambda c: (self._first_seen(c), c.cid))
                 for n in c1.members + c2.members:  # editor placed them: survive re-evaluation
                     dd = self.store.get(f"doc:{n}")
                     if dd is not None:

@@ -55,6 +55,7 @@ INFO_KINDS: dict[str, str] = {
 TOMBSTONES = ("merged", "empty")  # editor statuses of a story document that keeps no members
 SCROLL_SIZE = 5000
 MGET_SIZE = 1000
+CLOSURE_ROUNDS = 64  # a scoped check's rounds of growing its scope (each reads the scope from the index)
 
 
 @dataclass
@@ -235,10 +236,12 @@ class Consistency:
 
     def _closure(self, scope: Scope) -> tuple[Scope, _View]:
         """Grow ``scope`` until it is closed: the stories its articles carry (in the index and in the
-        state), and the members of those stories (both sides), are in it; a few rounds at most."""
+        state), and the members of those stories (both sides), are in it. Usually one or two rounds; stale
+        story documents each listing a member of the next (a crash after many merges) take one a link, and
+        stopping early would leave the far end of such a chain unrepaired."""
         arts, stories = set(scope.article_ids), set(scope.story_ids)
         index = _View()
-        for _ in range(4):
+        for _ in range(CLOSURE_ROUNDS):
             index = self._index_view(Scope(arts, stories))
             more_stories = {s for s, _ in index.articles.values() if s} | set(index.stories)
             for article_id in arts | set(index.articles):
@@ -254,6 +257,10 @@ class Consistency:
                 break
             stories |= more_stories
             arts |= more_arts
+        else:
+            logger.warning("index check: scope still growing after %d rounds (%d articles, %d stories); "
+                           "`aggregator index check --repair` checks everything", CLOSURE_ROUNDS, len(arts),
+                           len(stories))
         return Scope(arts, stories), index
 
     # -- comparing ------------------------------------------------------------------------------------
