@@ -138,3 +138,59 @@ def test_scoped_check_follows_a_long_chain_of_stale_documents(client, tmp_path, 
     assert report.drift == 0, report.summary()
     assert report.repaired["stories_deleted"] == len(stale)
     assert Consistency(dd, client, indexer).check().drift == 0
+
+
+def test_a_merge_made_while_the_engine_is_away_reaches_every_article_through_the_spool(
+        search, search_url, index_prefix, tmp_path):
+    """The dedup and index pipelines of a real (unstarted) crawler, the engine away: a wire text merges
+    the stories of two excerpts of it placed before (benchmarks.web.bridge_articles); every write, the
+    relabel of the earlier articles and the delete of the absorbed story included, waits in the spool. The
+    next open replays it in order and the indices agree with the state."""
+    import sys
+    from pathlib import Path
+
+    from scrapy.utils.test import get_crawler
+
+    from pipelines.dedup import DedupPipeline
+    from pipelines.index import IndexPipeline
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:  # the benchmarks package sits beside the installed one
+        sys.path.insert(0, root)
+    from benchmarks.web import bridge_articles
+
+    items = []
+    for n, a in enumerate(bridge_articles(1)):  # head, tail, then the full text
+        url = f"https://{'electrek.co' if a['source'] == 'electrek' else 'cnevpost.com'}/2025/10/{n + 1}/bridge/"
+        items.append({"id": article_id(url), "url": url, "source": a["source"], "title": a["title"],
+                      "body": a["body"], "language": "en", "published_at": a["published_at"],
+                      "content_hash": f"hash-{n}", "version": 1})
+    settings = {"AGGREGATOR_VAR": str(tmp_path), "AGGREGATOR_INDEX_BATCH": 1}
+    down = get_crawler(settings_dict={**settings, "AGGREGATOR_SEARCH_URL": "http://127.0.0.1:9"})
+    dedup, index = DedupPipeline.from_crawler(down), IndexPipeline.from_crawler(down)
+    dedup.open_spider()
+    index.open_spider()
+    try:
+        placed = [dict(index.process_item(dedup.process_item(dict(item)))) for item in items]
+        index.close_spider()
+        dd = dedup.dd
+        survivor = dd.story_of(items[0]["id"])
+        merged_away = {p["story_id"] for p in placed} - {survivor}
+        assert down.stats.get_value("dedup/merged_stories") == 1 and len(merged_away) == 1, placed
+        assert dd.story_of(items[1]["id"]) == dd.story_of(items[2]["id"]) == survivor
+        assert down.stats.get_value("index/spooled") >= 3 and not down.stats.get_value("index/indexed")
+
+        up = get_crawler(settings_dict={**settings, "AGGREGATOR_SEARCH_URL": search_url})
+        replaying = IndexPipeline.from_crawler(up)
+        replaying.open_spider()  # replays the spool, in order
+        replaying.close_spider()
+        assert up.stats.get_value("index/replayed") >= 3
+        report = Consistency(dd, search).check()
+        assert report.drift == 0 and not report.counts["article_not_indexed"], report.summary()
+        for item in items:
+            stored = search.get(f"{index_prefix}articles", item["id"])["_source"]
+            assert (stored["story_id"], stored["dup_id"]) == (survivor, dd.dup_of(item["id"]))
+        assert search.get(f"{index_prefix}stories", merged_away.pop()) is None
+        assert search.get(f"{index_prefix}stories", survivor)["_source"]["member_count"] == 3
+    finally:
+        dedup.spider_closed()
