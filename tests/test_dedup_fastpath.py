@@ -30,7 +30,9 @@ EDGE = [
     "EX30 SU7 e-2008 ID.4 A6 e-tron, EU-Kommission und General Motors; the European Commission",
     "Follow us on X\nfollow the news on twitter\n来源：新华社\nSubscribe now\n© 2024 All rights reserved",
     "AB CD EF-GH I, NIO ET5T, CATL-Zellen, Xpeng G6 and the IONIQ 5 N",
-    "ｆｕｌｌ－ｗｉｄｔｈ １２３ Q３ ２０２４", "3.299万 1,250 Mrd. 25 000 30.5万 400 kW 200 Wh/kg",
+    "ｆｕｌｌ－ｗｉｄｔｈ １２３ Q３ ２０２４",
+    "Škoda, Ørsted and Łódź; ÖBB-Übernahme, ščepán ÉTATS Đà Nẵng éBYD",
+    "3.299万 1,250 Mrd. 25 000 30.5万 400 kW 200 Wh/kg",
 ]
 TEXTS = EDGE + [r["title"] for r in ROWS] + [r["body"] for r in ROWS]
 TEXTS += [F.nfkc(t) for t in TEXTS if not t.isascii()]
@@ -39,7 +41,8 @@ TEXTS += [F.nfkc(t) for t in TEXTS if not t.isascii()]
 _SUFFIX_NUM = F._NUM_RE.pattern.split(r"(?:[.,](\d+))?", 1)[1]
 REF_NUM = re.compile(r"(?<![A-Za-z0-9])(?<![0-9][.,])(\d{1,3}(?:(?:[.,]|\s|\u202f|\u00a0)\d{3})+|\d+)(?:[.,](\d+))?"
                      + _SUFFIX_NUM, re.IGNORECASE)
-REF_CAP = re.compile(r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ]|[A-Z])"
+REF_CAP = re.compile(r"(?<![" + F._LATIN + r"])([" + F._CAP1 + r"][" + F._LATIN + r"\-]*[" + F._LATIN + r"]|["
+                     + F._CAP1 + r"])"
                      + F._CAP_RE.pattern.split("?)", 1)[1])
 REF_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 

@@ -34,6 +34,13 @@ def test_terms_drop_stop_words_and_numbers_and_split_chinese_into_bigrams() -> N
     assert len(terms("比亚迪召回")) == 4  # 比亚 亚迪 迪召 召回
 
 
+def test_terms_keep_the_vowel_signs_of_a_word() -> None:
+    # Devanagari and Thai vowel signs are combining marks: a word is no longer cut at each of them into
+    # single letters (which the length bar dropped, leaving a Hindi page almost no terms)
+    assert len(terms("आईपीओ लिस्टिंग के बाद शेयर")) == 5
+    assert terms("लिस्टिंग") != terms("लस्टग")
+
+
 def test_cosine_ranks_the_same_event_above_another_and_a_rerun_changes_nothing() -> None:
     lx = _index()
     same, other = lx.cosine(4, [5, 6]).tolist()

@@ -145,3 +145,12 @@ def test_forms_found_by_first_character_as_the_alternation_finds_them():
         text = "".join(p[: rng.randint(1, len(p))] if rng.random() < 0.3 else p for p in parts)
         want = [(m.group(0), m.end()) for m in alternation.finditer(text)]
         assert F.alias_matches(text) == want, text
+
+
+def test_names_that_start_with_a_latin_capital_outside_a_to_z():
+    # "Škoda" was never read (a name had to start with A-Z), "Citroën" stayed apart from "Citroen"
+    assert "skoda" in F.names("Škoda Elroq and the Enyaq", "cs")
+    assert "skoda" in F.names("Volkswagen-Tochter Škoda", "de") and "skoda" in F.names("Skoda recalls", "en")
+    assert "öbb" in F.names("die ÖBB bestellen Busse", "de")  # spelled like an acronym
+    assert not {"über", "ščepán"} & set(F.names("über ščepán", "de"))  # lower case starts stay out
+    assert "uber" not in F.names("Über die Pläne des Konzerns", "de")  # Latin-1 marks are kept: no Uber here

@@ -149,7 +149,12 @@ wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 
 # Latin names inside CJK text have no \b boundary (both sides are \w): bound on ASCII instead.
 # (the look-behind after the first capital, one character wider: see _NUM_RE)
-_CAP_RE = re.compile(r"([A-Z](?<![A-Za-z0-9][A-Z])(?:[A-Za-z0-9À-ÿ\-]*[A-Za-z0-9À-ÿ])?)"
+# A name may start with any Latin capital ("Škoda", "Ørsted", "Łódź", "Đà Nẵng"): the classes hold Latin-1,
+# Latin Extended-A and Vietnamese letters, lower and upper case alike, and _cap_entries drops a lower-case start.
+_LATIN = "A-Za-z0-9À-ÖØ-öø-ÿĀ-žḀ-ỿ"
+_CAP1 = "A-ZÀ-ÖØ-ÞĀ-žḀ-ỿ"
+_CAP_RE = re.compile(r"([" + _CAP1 + r"](?<![" + _LATIN + r"][" + _CAP1 + r"])(?:[" + _LATIN + r"\-]*["
+                     + _LATIN + r"])?)"
                      r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 # Every _CODE_RE match holds a digit right after a letter, or after a letter and "-"/".": this finds those
@@ -319,13 +324,26 @@ def numbers(text: str, lang: str = "") -> set[str]:
 def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, bool], ...]:
     """What one capitalised word (and its model suffix) contributes to :func:`names`, in order:
     ``(name, weight, take the max with an earlier weight)``; pure, so cached (vocabularies repeat)."""
+    if not word[0].isupper():  # (Latin Extended-A alternates upper and lower case: the class takes both)
+        return ()
     low = ALIASES.get(word, word).lower()
+    if not low.isascii() and low not in KNOWN_NAMES and low not in PLACES:
+        # "Škoda" is the table's "skoda": letters beyond Latin-1 lose their marks; Latin-1's stay, they tell
+        # words apart in German and French ("Über" is no "Uber") and the table spells them where it needs them
+        bare = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c)
+                       ) if any(ord(c) > 0xFF for c in low) else low
+        if bare in KNOWN_NAMES or bare in PLACES:
+            low = bare
     if low in _NOT_NAMES or len(word) < 2:
         return ()
     if low in PLACES:
         return ((low, 0.5, False),)
     strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
               or any(c.isdigit() for c in word))
+    if not strong and not word[0].isascii():
+        # German nouns ("Übernahme", "Änderung") would become weak names too, which cost near misses on half
+        # a: a capital outside A-Z starts a name only when the name is known or spelled like an acronym/code
+        return ()
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
         out.append((f"{low} {suffix.lower()}", 1.0, False))

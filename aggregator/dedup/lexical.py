@@ -41,6 +41,7 @@ import unicodedata
 from collections import Counter
 
 import numpy as np
+import regex
 import xxhash
 
 from . import features as F
@@ -55,6 +56,9 @@ DF_BUCKETS = 1 << 20
 DF_SPACE, VEC_SPACE = "ldf", "lx"
 
 _WORD_RE = re.compile(r"[^\W\d_][\w\-]*[^\W_]|[^\W\d_]", re.UNICODE)
+# the same with `regex`'s Unicode \w, which holds combining marks: `re` cut Devanagari and Thai words at every
+# vowel sign ("लिस्टिंग" into single letters, which the length bar then dropped); used where a mark occurs
+_WORD_MARKS_RE = regex.compile(r"[^\W\d_][\w\-]*[^\W_]|[^\W\d_]")
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]+")
 _STOP = F._STOP | set("""
 electric battery batteries news via read more said says also will one two first new per cent
@@ -79,7 +83,8 @@ def terms(text: str) -> Counter[int]:
         words = Counter(_WORD_ASCII_RE.findall(text.lower()))
     else:
         t = fold_chinese(unicodedata.normalize("NFKC", text).casefold())
-        words = Counter(_WORD_RE.findall(_CJK_RE.sub(" ", t)))  # count first: each distinct term hashed once
+        word_re = _WORD_MARKS_RE if F._MARK_RE.search(t) else _WORD_RE
+        words = Counter(word_re.findall(_CJK_RE.sub(" ", t)))  # count first: each distinct term hashed once
         for run in _CJK_RE.findall(t):
             bigrams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
     for w in _STOP.intersection(words):

@@ -26,7 +26,7 @@ from typing import Any
 #: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
 FIELD = "_dedup_features"
 #: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
-RECIPE = 8  # 8: kinds, stages and names read as p14words and p14xlang do (7 was the reverted o14kinds)
+RECIPE = 9  # 9: names may start with any Latin capital (Škoda); 8: kinds, stages, names as p14words/p14xlang read
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
