@@ -389,3 +389,31 @@ def test_a_state_keeps_the_hangul_tokenisation_it_was_built_with() -> None:
             norm, T.token_classes(words))
         assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
         assert fast[0].tolist() == [T.token_hash64(t) for t in T.tokenize(norm, T.token_classes(words))]
+
+
+NAV = ["Home", "Markets", "Autos", "Electric cars", "4 March 2025 · 3 min read"]
+RELATED = ["Related articles", "Solar maker Brightfield opens its second plant near Lyon",
+           "Charging network Voltway adds 300 stations along the A7 motorway",
+           "Battery startup Cellora raises new funds from two pension investors",
+           "City council approves electric bus depot after a two-year delay",
+           "Scooter rental firm Zipp leaves three cities at the end of the year",
+           "Most read"]
+
+
+def test_excerpt_between_page_furniture_is_a_copy_a_report_quoting_it_is_not() -> None:
+    # a partner prints the first two paragraphs between its navigation and a list of other headlines: half of the
+    # page is its own furniture, so containment (0.8 of the smaller text) does not hold; left out, it does
+    original = _art("orig", TITLE, STORY, "wire.example")
+    furnished = _art("part", "Rear camera fault: Volta calls back sedans", [*NAV, *STORY[:2], *RELATED],
+                     "partner.example")
+    # a report of its own quoting the same two paragraphs: its own lines are sentences, never furniture
+    report = _art("rep", "Volta recall: what owners should know", [
+        "Owners of the affected sedans do not need to book a workshop visit, according to the statement.",
+        *STORY[:2],
+        "Our reporter asked three dealers in Munich, and none had seen a car with the fault so far this week.",
+        "Dealers said they expected questions from customers but no extra work for their service teams."],
+        "local.example")
+    on = _dups([original, furnished, report])
+    assert on["part"] == on["orig"] and on["rep"] != on["orig"]
+    off = _dups([original, furnished, report], DedupConfig(dup_furnished_chars=0))
+    assert off["part"] != off["orig"] and off["rep"] != off["orig"]

@@ -72,6 +72,7 @@ _title_grams_uncached = title_grams.__wrapped__  # Doc.tg keeps its own copy: no
 
 _EDGE_HEAD, _EDGE_TAIL = 3, 4  # lines at the top/bottom of a body where site boilerplate sits
 _EDGE_MAX_CHARS = 240  # longer edge lines are prose, never learned boilerplate: not kept per document
+_SENTENCE_END = re.compile(r"[.!?。！？][\"'”’»)\]]*\s*$")  # a line that ends a sentence is text, not page furniture
 
 DAY = 86400.0
 #: the evidence columns (story.FEATURES) that keep two stories from merging when a member of one shows them against
@@ -137,6 +138,14 @@ class DedupConfig:
     # (results "m14copy"). 1.0 or more: off
     dup_run_containment: float = 0.7
     dup_run_shingles: int = 16
+    # an excerpt behind page furniture: the placed text's lines shorter than this many characters that end no
+    # sentence and share (almost) nothing with the other (navigation, a date line, related headlines, a share
+    # prompt) are left out, and ``dup_containment`` of the rest (``dup_min_overlap`` shingles at least) inside the
+    # other makes a copy. A partner's first paragraphs between its own page lines hold too little of their page
+    # for containment: a scratch probe on clusterset3's pages (each page's first third of sentences between
+    # seven navigation lines and eight other pages' headlines) joined 245 of 273 to their page, and its own
+    # lines, sentences, never count as furniture. Not symmetric. 0: off
+    dup_furnished_chars: int = 120
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
     # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
@@ -476,6 +485,19 @@ def _story_evidence_numpy(cands: list[Doc], na: np.ndarray, names_a: np.ndarray,
     seg, hit, _ = lookup(ka, 2, allkw)
     ev[:, 6] = np.bincount(seg, weights=hit, minlength=m)
     return ev, lens
+
+
+class _Facts:
+    """The figures and names of a text alone, as :meth:`Doc.features` gives a stored article's (for
+    :meth:`Deduplicator._facts_conflict`)."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self, text: str, language: str) -> None:
+        self.packed = pack_features(F.extract("", "", text[:1500], language))
+
+    def features(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self.packed
 
 
 class Doc:
@@ -821,6 +843,7 @@ class Deduplicator:
         self._kept: tuple[int, list[str]] | None = None
         self._lexical: tuple[int, str, bool, Any] = (0, "", True, None)  # (number, text, fresh, terms), for _place
         self._order: tuple[Any, ...] | None = None
+        self._unit_seqs: tuple[int, list[tuple[np.ndarray, bool]]] | None = None  # (number, per-unit shingles)
         self._signed: tuple[int, np.ndarray, np.ndarray] | None = None  # (number, dup sig, story sig), prepared.py
 
     def _minhash_scheme(self) -> str:
@@ -1008,6 +1031,30 @@ class Deduplicator:
         ``dup_run_shingles`` or more (:func:`.text.in_runs`); 0 when ``a``'s text is not at hand."""
         cache = self._ordered(a)
         return 0 if cache is None else in_runs(cache[1], shared, self.config.dup_run_shingles)
+
+    def _content_share(self, a: Doc, shared: np.ndarray) -> tuple[int, int, str]:
+        """``(shingles of a's text outside its furniture lines, how many of them lie in shared, that text)``,
+        ``(0, 0, "")`` when ``a`` (the article being placed) has no furniture line or its text is not at hand. A
+        furniture line is shorter than ``dup_furnished_chars``, ends no sentence and has under half its shingles in
+        ``shared``."""
+        kept = self._kept
+        if kept is None or kept[0] != a.number:
+            return 0, 0, ""
+        cache = self._unit_seqs
+        if cache is None or cache[0] != a.number:
+            k, bar = self.config.shingle_size, self.config.dup_furnished_chars
+            seqs = [(i, ordered_shingles([u], k, self._classes)[0], len(u) < bar and not _SENTENCE_END.search(u))
+                    for i, u in enumerate(kept[1])]
+            cache = self._unit_seqs = (a.number, [x for x in seqs if len(x[1])])
+        units = cache[1]
+        if not any(short for _i, _q, short in units):
+            return 0, 0, ""
+        content = [(i, q) for i, q, short in units if not short or np.isin(q, shared).mean() >= 0.5]
+        if len(content) == len(units) or not content:
+            return 0, 0, ""
+        mine = sorted_unique(np.concatenate([q for _i, q in content]))
+        text = "\n".join(kept[1][i] for i, _q in content)
+        return len(mine), len(np.intersect1d(mine, shared, assume_unique=True)), text
 
     def _keep_apart(self, d: Doc, hits: list[tuple[float, Doc]], refused: set[int]) -> list[tuple[float, Doc]]:
         """``hits`` (verified copies of ``d``) without those whose dup cluster must stay apart from ``d`` or from
@@ -1247,6 +1294,9 @@ class Deduplicator:
         * ``runs``: as ``containment`` with the bar lowered to ``dup_run_containment`` when that share of the
           smaller text lies in verbatim runs of ``dup_run_shingles`` shingles of ``a`` (an excerpt with a
           sentence inserted, an update that dropped one). Not symmetric;
+        * ``furnished``: as ``containment`` for the placed text ``a`` once its page furniture lines are left out
+          (:meth:`_content_share`, ``dup_furnished_chars``): an excerpt between navigation and related headlines.
+          Not symmetric;
         * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
           it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
@@ -1291,6 +1341,16 @@ class Deduplicator:
                             or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)
                 and not self._facts_conflict(a, b, strict=False)):
             return "title", max(jac, cfg.dup_threshold), False, share
+        if cfg.dup_furnished_chars and share < cfg.dup_containment and inter >= cfg.dup_min_overlap:
+            content, held, text = self._content_share(a, shared)
+            if (held >= cfg.dup_min_overlap and held >= cfg.dup_containment * content
+                    and not self._facts_conflict(_Facts(text, a.language), b, strict=False)):
+                # the placed text inside the other once its own page lines are left out (an excerpt between
+                # navigation and related headlines); the facts asked are those of that text, not of the other
+                # headlines on its page, and may differ where the other goes on past the excerpt's cut
+                if scattered():
+                    return "furnished", max(jac, cfg.dup_threshold), False, share
+                refused = "outlet"
         same_text = jac >= cfg.dup_same_text or (share >= cfg.dup_full_containment
                                                   and inter >= cfg.dup_full_min_overlap)
         if self._facts_conflict(a, b, names=not same_text):
