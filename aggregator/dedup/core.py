@@ -53,6 +53,7 @@ from .lsh import band_keys, choose_bands
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
+    _unit_norm,
     fold_chinese,
     generic_boilerplate_units,
     in_runs,
@@ -845,7 +846,8 @@ class Deduplicator:
         self._kept: tuple[int, list[str]] | None = None
         self._lexical: tuple[int, str, bool, Any] = (0, "", True, None)  # (number, text, fresh, terms), for _place
         self._order: tuple[Any, ...] | None = None
-        self._unit_seqs: tuple[int, list[tuple[np.ndarray, bool]]] | None = None  # (number, per-unit shingles)
+        # (number, which of its units are short lines ending no sentence, the unit of each ordered shingle)
+        self._unit_seqs: tuple[int, np.ndarray, np.ndarray | None] | None = None
         self._signed: tuple[int, np.ndarray, np.ndarray] | None = None  # (number, dup sig, story sig), prepared.py
 
     def _minhash_scheme(self) -> str:
@@ -1038,24 +1040,28 @@ class Deduplicator:
         """``(shingles of a's text outside its furniture lines, how many of them lie in shared, that text)``,
         ``(0, 0, "")`` when ``a`` (the article being placed) has no furniture line or its text is not at hand. A
         furniture line is shorter than ``dup_furnished_chars``, ends no sentence and has under half its shingles in
-        ``shared``."""
-        kept = self._kept
-        if kept is None or kept[0] != a.number:
+        ``shared`` (a shingle belongs to the line its first token is on)."""
+        order = self._ordered(a)
+        if order is None:
             return 0, 0, ""
+        kept, seq, offsets = self._kept[1], order[1], order[2]
         cache = self._unit_seqs
         if cache is None or cache[0] != a.number:
-            k, bar = self.config.shingle_size, self.config.dup_furnished_chars
-            seqs = [(i, ordered_shingles([u], k, self._classes)[0], len(u) < bar and not _SENTENCE_END.search(u))
-                    for i, u in enumerate(kept[1])]
-            cache = self._unit_seqs = (a.number, [x for x in seqs if len(x[1])])
-        units = cache[1]
-        if not any(short for _i, _q, short in units):
+            bar = self.config.dup_furnished_chars
+            short = np.array([len(u) < bar and not _SENTENCE_END.search(u) for u in kept], dtype=bool)
+            starts = np.cumsum([0] + [len(_unit_norm(u)) + 1 for u in kept[:-1]])
+            unit = np.searchsorted(starts, offsets[:len(seq)], side="right") - 1 if short.any() else None
+            cache = self._unit_seqs = (a.number, short, unit)
+        _n, short, unit = cache
+        if unit is None or not len(seq):
             return 0, 0, ""
-        content = [(i, q) for i, q, short in units if not short or np.isin(q, shared).mean() >= 0.5]
-        if len(content) == len(units) or not content:
+        hit = np.isin(seq, shared)
+        size = np.bincount(unit, minlength=len(kept))
+        furniture = short & (size > 0) & (np.bincount(unit, weights=hit, minlength=len(kept)) < 0.5 * size)
+        if not furniture.any() or furniture.sum() == (size > 0).sum():
             return 0, 0, ""
-        mine = sorted_unique(np.concatenate([q for _i, q in content]))
-        text = "\n".join(kept[1][i] for i, _q in content)
+        mine = sorted_unique(seq[~furniture[unit]])
+        text = "\n".join(u for u, f in zip(kept, furniture.tolist(), strict=True) if not f)
         return len(mine), len(np.intersect1d(mine, shared, assume_unique=True)), text
 
     def _keep_apart(self, d: Doc, hits: list[tuple[float, Doc]], refused: set[int]) -> list[tuple[float, Doc]]:
