@@ -417,3 +417,18 @@ def test_excerpt_between_page_furniture_is_a_copy_a_report_quoting_it_is_not() -
     assert on["part"] == on["orig"] and on["rep"] != on["orig"]
     off = _dups([original, furnished, report], DedupConfig(dup_furnished_chars=0))
     assert off["part"] != off["orig"] and off["rep"] != off["orig"]
+
+
+def test_an_article_added_again_with_a_new_text_is_verified_on_its_new_text() -> None:
+    # the placed text's shingles in order are made once per article: an article added again under its id with its
+    # text changed (its number is the same) must be read anew, not as the text it had before
+    dd = Deduplicator(DedupConfig(story_embedding_weight=0))
+    orig = dd.add(_art("orig", TITLE, STORY, "wire.example"))
+    own = ["Dealers in Munich said on Wednesday that they had not seen a single car with the fault so far this week.",
+           "Several owners told our reporter that they would wait for the update before driving at night again."]
+    first = dd.add(_art("part", "Rear camera fault: Volta calls back sedans", [*NAV, STORY[4], *own, *RELATED],
+                        "partner.example"))
+    assert first.dup_id != orig.dup_id
+    again = dd.add(_art("part", "Rear camera fault: Volta calls back sedans", [*NAV, *STORY[:2], *RELATED],
+                        "partner.example"))
+    assert again.dup_id == dd.dup_of("orig")

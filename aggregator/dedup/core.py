@@ -846,8 +846,8 @@ class Deduplicator:
         self._kept: tuple[int, list[str]] | None = None
         self._lexical: tuple[int, str, bool, Any] = (0, "", True, None)  # (number, text, fresh, terms), for _place
         self._order: tuple[Any, ...] | None = None
-        # (number, which of its units are short lines ending no sentence, the unit of each ordered shingle)
-        self._unit_seqs: tuple[int, np.ndarray, np.ndarray | None] | None = None
+        # (the placed text's units, which of them are short lines ending no sentence, the unit of each ordered shingle)
+        self._unit_seqs: tuple[list[str], np.ndarray, np.ndarray | None] | None = None
         self._signed: tuple[int, np.ndarray, np.ndarray] | None = None  # (number, dup sig, story sig), prepared.py
 
     def _minhash_scheme(self) -> str:
@@ -1020,14 +1020,16 @@ class Deduplicator:
         return (leading_passage if lead else longest_passage)(cache[1], cache[2], shared, self.config.shingle_size)
 
     def _ordered(self, a: Doc) -> tuple | None:
-        """``(number, *ordered_shingles)`` of ``a``'s text, made once per article being placed; None when
-        ``a``'s text is not at hand (only the set of a stored one is)."""
+        """``(number, *ordered_shingles, units)`` of ``a``'s text, made once per article being placed; None when
+        ``a``'s text is not at hand (only the set of a stored one is). Made again for a new text of the same
+        number (an article added again with its text changed)."""
         kept = self._kept
         if kept is None or kept[0] != a.number:
             return None
         cache = self._order
-        if cache is None or cache[0] != a.number:
-            cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size, self._classes))
+        if cache is None or cache[0] != a.number or cache[3] is not kept[1]:
+            cache = self._order = (a.number, *ordered_shingles(kept[1], self.config.shingle_size, self._classes),
+                                   kept[1])
         return cache
 
     def _in_runs(self, a: Doc, shared: np.ndarray) -> int:
@@ -1046,12 +1048,12 @@ class Deduplicator:
             return 0, 0, ""
         kept, seq, offsets = self._kept[1], order[1], order[2]
         cache = self._unit_seqs
-        if cache is None or cache[0] != a.number:
+        if cache is None or cache[0] is not kept:  # (made for this very text, not another one of the same number)
             bar = self.config.dup_furnished_chars
             short = np.array([len(u) < bar and not _SENTENCE_END.search(u) for u in kept], dtype=bool)
             starts = np.cumsum([0] + [len(_unit_norm(u)) + 1 for u in kept[:-1]])
             unit = np.searchsorted(starts, offsets[:len(seq)], side="right") - 1 if short.any() else None
-            cache = self._unit_seqs = (a.number, short, unit)
+            cache = self._unit_seqs = (kept, short, unit)
         _n, short, unit = cache
         if unit is None or not len(seq):
             return 0, 0, ""
