@@ -323,3 +323,112 @@ def test_update_under_the_same_headline_joins_its_first_version_whose_excerpt_it
                      _art("excerpt", TITLE, STORY[:2], "partner.example", "2025-03-04T10:00:00Z"),
                      _art("update", "UPDATE 1-" + TITLE, [lead, *kept, tail], "wire.example", "2025-03-05T08:00:00Z")])
         assert dup["update"] == dup["first"] == dup["excerpt"]
+
+
+# a Korean report of a plant plan (written for this test), a reprint of it behind other page lines, and another
+# outlet's light rewrite of the same release: a particle or an ending changed in every sentence
+KO = ["현대자동차는 5일 울산에 새 전기차 전용 공장을 짓는다고 밝혔다.",
+      "이 공장은 2조원을 투자해 2026년부터 연간 20만대의 전기차를 생산할 예정이다.",
+      "회사는 공장 건설로 약 2천 명의 일자리가 새로 생길 것으로 내다봤다.",
+      "새 공장에서는 대형 전기 스포츠유틸리티차가 먼저 생산될 계획이다.",
+      "현대차 관계자는 \"울산은 우리 전기차 전략의 중심이 될 것\"이라고 말했다.",
+      "업계에서는 이번 투자가 국내 배터리 협력사들에도 도움이 될 것으로 보고 있다."]
+KO_REWRITE = ["현대자동차가 5일 울산에 새 전기차 전용 공장을 짓겠다고 밝혔다.",
+              "이 공장에는 2조원이 투자되며 2026년부터 연간 20만대의 전기차가 생산될 예정이다.",
+              "회사 측은 공장 건설로 약 2천 명의 일자리가 새로 생겨날 것으로 내다봤다.",
+              "새 공장에서는 대형 전기 스포츠유틸리티차를 먼저 생산할 계획이다.",
+              "현대차 관계자는 \"울산이 우리 전기차 전략의 중심이 될 것\"이라고 설명했다.",
+              "업계에서는 이번 투자가 국내 배터리 협력사들에게도 도움이 될 것으로 보고 있다."]
+
+
+def _ko(i: str, title: str, paras: list[str], src: str) -> dict:
+    return dict(_art(i, title, paras, src, "2026-03-05T09:00:00Z"), language="ko")
+
+
+def test_korean_is_shingled_by_words_a_rewrite_of_one_release_is_no_copy_a_reprint_is() -> None:
+    from aggregator.dedup.text import normalize, shingle_set, token_classes, token_hashes_normalized
+
+    def share(words: bool) -> float:
+        a, b = (shingle_set(token_hashes_normalized(normalize("\n".join(p)), token_classes(words))[0], 3)
+                for p in (KO, KO_REWRITE))
+        return len(np.intersect1d(a, b)) / min(len(a), len(b))
+
+    # syllable trigrams are about one word: the rewrite keeps most of them; word trigrams break at every edit
+    assert share(False) > 0.7 and share(True) < 0.5
+    arts = [_ko("a", "현대차, 울산에 전기차 전용 공장 짓는다", KO, "one.example"),
+            _ko("c", "현대차 울산 새 공장", ["실시간 뉴스", *KO, "기자 이메일"], "two.example"),
+            _ko("b", "현대차, 울산 전기차 공장 건설 발표", KO_REWRITE, "three.example")]
+    words = _dups(arts, DedupConfig(story_embedding_weight=0))
+    assert words["c"] == words["a"] and words["b"] != words["a"]
+    # read by syllables (states built before words) the rewrite was taken for a copy
+    syllables = _dups(arts, DedupConfig(story_embedding_weight=0, dup_hangul_words=False))
+    assert syllables["c"] == syllables["a"] == syllables["b"]
+
+
+def test_a_state_keeps_the_hangul_tokenisation_it_was_built_with() -> None:
+    import pytest
+
+    from aggregator.dedup.store import MemoryStore
+
+    store = MemoryStore()
+    dd = Deduplicator(DedupConfig(story_embedding_weight=0), store=store)
+    assert dd.hangul_words and store.get("meta:hangul_tokens") == "words"
+    # a state with articles and no record was built before the setting: it keeps reading syllables
+    old = MemoryStore()
+    Deduplicator(DedupConfig(story_embedding_weight=0), store=old).add(_ko("a", "현대차 공장", KO, "one.example"))
+    old.delete("meta:hangul_tokens")
+    assert not Deduplicator(DedupConfig(story_embedding_weight=0), store=old).hangul_words
+    with pytest.raises(ValueError, match="Hangul"):
+        Deduplicator(DedupConfig(story_embedding_weight=0, dup_hangul_words=True), store=old)
+    # the compiled and the numpy tokenisers agree under both readings (the hashes are persisted)
+    from aggregator.dedup import text as T
+
+    norm = T.normalize(" ".join(KO) + " 比亚迪 Seal")
+    for words in (True, False):
+        fast, slow = T.token_hashes_normalized(norm, T.token_classes(words)), T._token_hashes_numpy(
+            norm, T.token_classes(words))
+        assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+        assert fast[0].tolist() == [T.token_hash64(t) for t in T.tokenize(norm, T.token_classes(words))]
+
+
+NAV = ["Home", "Markets", "Autos", "Electric cars", "4 March 2025 · 3 min read"]
+RELATED = ["Related articles", "Solar maker Brightfield opens its second plant near Lyon",
+           "Charging network Voltway adds 300 stations along the A7 motorway",
+           "Battery startup Cellora raises new funds from two pension investors",
+           "City council approves electric bus depot after a two-year delay",
+           "Scooter rental firm Zipp leaves three cities at the end of the year",
+           "Most read"]
+
+
+def test_excerpt_between_page_furniture_is_a_copy_a_report_quoting_it_is_not() -> None:
+    # a partner prints the first two paragraphs between its navigation and a list of other headlines: half of the
+    # page is its own furniture, so containment (0.8 of the smaller text) does not hold; left out, it does
+    original = _art("orig", TITLE, STORY, "wire.example")
+    furnished = _art("part", "Rear camera fault: Volta calls back sedans", [*NAV, *STORY[:2], *RELATED],
+                     "partner.example")
+    # a report of its own quoting the same two paragraphs: its own lines are sentences, never furniture
+    report = _art("rep", "Volta recall: what owners should know", [
+        "Owners of the affected sedans do not need to book a workshop visit, according to the statement.",
+        *STORY[:2],
+        "Our reporter asked three dealers in Munich, and none had seen a car with the fault so far this week.",
+        "Dealers said they expected questions from customers but no extra work for their service teams."],
+        "local.example")
+    on = _dups([original, furnished, report])
+    assert on["part"] == on["orig"] and on["rep"] != on["orig"]
+    off = _dups([original, furnished, report], DedupConfig(dup_furnished_chars=0))
+    assert off["part"] != off["orig"] and off["rep"] != off["orig"]
+
+
+def test_an_article_added_again_with_a_new_text_is_verified_on_its_new_text() -> None:
+    # the placed text's shingles in order are made once per article: an article added again under its id with its
+    # text changed (its number is the same) must be read anew, not as the text it had before
+    dd = Deduplicator(DedupConfig(story_embedding_weight=0))
+    orig = dd.add(_art("orig", TITLE, STORY, "wire.example"))
+    own = ["Dealers in Munich said on Wednesday that they had not seen a single car with the fault so far this week.",
+           "Several owners told our reporter that they would wait for the update before driving at night again."]
+    first = dd.add(_art("part", "Rear camera fault: Volta calls back sedans", [*NAV, STORY[4], *own, *RELATED],
+                        "partner.example"))
+    assert first.dup_id != orig.dup_id
+    again = dd.add(_art("part", "Rear camera fault: Volta calls back sedans", [*NAV, *STORY[:2], *RELATED],
+                        "partner.example"))
+    assert again.dup_id == dd.dup_of("orig")

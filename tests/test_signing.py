@@ -19,6 +19,7 @@ from aggregator.dedup.text import (
     shingle_set,
     shingles,
     sorted_unique,
+    token_classes,
     token_hash64,
     token_hashes,
     token_hashes_normalized,
@@ -233,12 +234,14 @@ def test_short_texts() -> None:
 
 def test_cjk_is_one_token_per_character() -> None:
     """Chinese and Japanese have no spaces: ideographs and kana are one token each (3-shingles are
-    character trigrams), Hangul syllables too; Latin runs inside stay words."""
+    character trigrams); Latin runs inside stay words. Korean puts spaces between words: Hangul is read as words
+    (a state built before that reads syllables, ``token_classes(False)``)."""
     assert tokenize("比亚迪Seal 06上市") == ["比", "亚", "迪", "seal", "06", "上", "市"]
     # traditional forms fold to simplified before tokenising (normalize), Japanese kanji included: every
     # text is folded alike, so only the token's form changes, never what matches what
     assert tokenize("日本語のテキスト、カタカナ。") == list("日本语のテキストカタカナ")
-    assert tokenize("한국어 텍스트") == list("한국어텍스트")
+    assert tokenize("한국어 텍스트") == ["한국어", "텍스트"]
+    assert tokenize("한국어 텍스트", token_classes(False)) == list("한국어텍스트")
     assert tokenize("𠀀𠀁x") == ["𠀀", "𠀁", "x"]  # CJK extension B (astral plane) too
     text = "宁德时代发布第二代钠离子电池，能量密度达到200Wh/kg。"
     assert len(shingles(text, 3)) == len(tokenize(text)) - 2

@@ -26,7 +26,9 @@ from typing import Any
 #: the item field that carries the features computed in the extraction worker: ``(tag, unit keys, features)``
 FIELD = "_dedup_features"
 #: the recipe's version: bump it with any change to what ``Deduplicator._prepare`` computes or reads
-RECIPE = 9  # 9: names may start with any Latin capital (Škoda); 8: kinds, stages, names as p14words/p14xlang read
+# 8: kinds, stages and names read as p14words and p14xlang do (7 was the reverted o14kinds); 9: Hangul shingled by
+# words (DedupConfig.dup_hangul_words); 10: names may start with any Latin capital (Škoda)
+RECIPE = 10
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
@@ -35,11 +37,12 @@ _worker_dd: Any = None
 
 
 def tag(config: Any, title: str, lead: str, body: str, lang: str, source: str, published: float | None,
-        uncertainty: float) -> str:
-    """The digest of everything ``_prepare`` reads besides learned boilerplate: inputs, config, recipe."""
+        uncertainty: float, hangul_words: bool = True) -> str:
+    """The digest of everything ``_prepare`` reads besides learned boilerplate: inputs, config, recipe, and how
+    the state tokenises Hangul (``Deduplicator.hangul_words``)."""
     h = hashlib.blake2b(digest_size=16)
-    for part in (str(RECIPE), str(config.shingle_size), title, lead, body, lang, source, repr(published),
-                 repr(uncertainty)):
+    for part in (str(RECIPE), str(config.shingle_size), str(hangul_words), title, lead, body, lang, source,
+                 repr(published), repr(uncertainty)):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
     return h.hexdigest()
@@ -74,12 +77,14 @@ def prepare(art: dict[str, Any], config: Any = None) -> tuple[str, list[int], tu
     # tagged with what signing depends on (the state's MinHash scheme may differ: then they are not used)
     packed = (dd._signing(), Doc.pack(shingles, edge, pack_features(feats)), dd.signer.sign(shingles),
               dd._story_signature(feats))
-    return tag(dd.config, *f), keys, (*pre, packed)
+    return tag(dd.config, *f, dd.hangul_words), keys, (*pre, packed)
 
 
-def usable(art: dict[str, Any], config: Any, f: tuple[Any, ...], learned: set[int]) -> tuple[Any, ...] | None:
+def usable(art: dict[str, Any], config: Any, f: tuple[Any, ...], learned: set[int],
+           hangul_words: bool = True) -> tuple[Any, ...] | None:
     """The features ``art`` carries if they are those ``add`` would compute now (``f``: :func:`fields`
-    as ``add`` read them; ``learned``: the source's learned boilerplate unit keys), else None."""
+    as ``add`` read them; ``learned``: the source's learned boilerplate unit keys; ``hangul_words``: the
+    state's tokenisation), else None."""
     value = art.get(FIELD)
     if value is None:
         return None
@@ -88,7 +93,7 @@ def usable(art: dict[str, Any], config: Any, f: tuple[Any, ...], learned: set[in
     except (TypeError, ValueError):
         counts["stale"] += 1
         return None
-    if carried_tag != tag(config, *f):
+    if carried_tag != tag(config, *f, hangul_words):
         counts["stale"] += 1
         return None
     if learned and not learned.isdisjoint(keys):
