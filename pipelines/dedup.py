@@ -58,6 +58,9 @@ class _SharedDeduplicators:
         dd, errors = entry[0], []
         for method in START_METHODS:
             if method != "fork":
+                if store_url.startswith("memory:"):  # nothing to open again: only a forked worker has the state
+                    errors.append(f"{method}: a memory: store cannot be reopened")
+                    continue
                 dd.flush()  # the worker opens the store again
             try:
                 worker = DedupWorker(dd, store_url, dd.config, start_method=method, on_death=on_death).start()
@@ -220,6 +223,7 @@ class DedupPipeline:
         if self.process and not hasattr(self.dd, "worker"):
             try:
                 self.dd = _shared.start_worker(self.store_url, _on_worker_death)
+                logger.info("dedup process started (pid %d, %s)", self.dd.worker.pid, self.dd.worker.start_method)
             except Exception as exc:  # noqa: BLE001 - clustering in-process is slower, not wrong
                 logger.warning("dedup process not started (%s); clustering in the crawl process", exc)
                 self.stats.inc_value("dedup/process_unavailable")

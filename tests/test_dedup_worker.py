@@ -146,3 +146,36 @@ def test_crawl_through_the_dedup_process_gives_the_in_process_ids(tmp_path: Path
     state = Deduplicator(store=open_store(f"file:{var / 'dedup'}"))
     assert _labels(state, items) == [(i["story_id"], i["dup_id"]) for i in items]
     assert not (state.store.get("meta:runs") or {})  # the run's record removed at a clean close
+
+
+def test_crawl_whose_dedup_process_dies_stops_with_the_reason_logged_once(tmp_path: Path) -> None:
+    """SIGKILL the dedup process of a running crawl: the crawl closes with ``dedup_process_died`` (no hang), says so
+    once, counts it, and checkpoints nothing it did not cluster (the next run fetches those articles again)."""
+    from aggregator.cli import offline_overrides
+    from aggregator.crawlstate import CrawlState
+    from aggregator.fixtureweb import FixtureWeb
+
+    var = tmp_path / "var"
+    with FixtureWeb() as web:
+        overrides = {**offline_overrides(web.host_map()), "AGGREGATOR_INDEX_ENABLED": False,
+                     "AGGREGATOR_DEDUP_PROCESS": True, "AGGREGATOR_ARCHIVE_ENABLED": False, "LOG_LEVEL": "INFO"}
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "reuters",
+               *[x for k, v in overrides.items() for x in ("-s", f"{k}={json.dumps(v) if isinstance(v, dict) else v}")]]
+        env = {**os.environ, "AGGREGATOR_VAR": str(var)}
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines: list[str] = []
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if "dedup process started (pid " in line:
+                    os.kill(int(line.split("(pid ")[1].split(",")[0]), signal.SIGKILL)
+                    break
+            rest = proc.communicate(timeout=120)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("the crawl hung after its dedup process died:\n" + "".join(lines)[-3000:])
+    out = "".join(lines) + rest
+    assert "dedup process started" in out, out[-3000:]
+    assert out.count("the dedup process died") == 1, out[-3000:]
+    assert "'dedup/process_died': 1" in out and "dedup_process_died" in out, out[-3000:]
+    assert len(CrawlState(var / "crawl" / "state.sqlite")) == 0  # nothing was checkpointed as done

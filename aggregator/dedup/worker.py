@@ -17,7 +17,7 @@ runs) and serves requests in the order they were sent:
 A sender thread pickles requests (the caller never blocks on a full pipe) and a reader thread sets the
 futures. A worker that dies (segfault, OOM kill, ``os._exit``) is noticed by the reader thread within
 :data:`POLL` seconds: every pending and later request fails with :class:`WorkerDied` and ``on_death`` is
-called once, never a hang. The worker ignores SIGINT (the parent decides when it stops) and exits at once,
+called once, never a hang. The worker ignores SIGINT and SIGTERM (the parent decides when it stops) and exits at once,
 without flushing, when its parent is gone (e.g. SIGKILLed): a crash loses exactly what an in-process crash
 would, the adds since the last flush.
 
@@ -156,7 +156,10 @@ class _Server:
 def _serve(requests: Any, answers: Any, dd: Any, store_url: str | None, config: Any, parent: int,
            unused: list[Any]) -> None:
     """The worker's main loop: one request at a time, in the order sent."""
+    # the parent decides when the worker stops: Ctrl-C or a SIGTERM to the process group makes the crawl close
+    # gracefully, and its last checkpoint still needs the worker (which exits with its parent in any case)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for conn in unused:  # the parent's ends, inherited by fork: closed so that EOF means the parent is gone
         conn.close()
     threading.Thread(target=_exit_with_parent, args=(parent,), name="exit-with-parent", daemon=True).start()
