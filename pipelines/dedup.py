@@ -167,6 +167,14 @@ class DedupPipeline:
     ``dedup/features_carried`` / ``dedup/features_recomputed``: the same for the article's own features
     (:mod:`aggregator.dedup.prepared`, computed in the extraction workers too; key ``_dedup_features``).
 
+    ``AGGREGATOR_DEDUP_PROCESS`` (default off): the Deduplicator moves to a process of its own when the first
+    crawler of the process opens (after the run's record, expiry, editor decisions and reconciling are done
+    here): :mod:`aggregator.dedup.worker`. ``process_item`` then sends the article (with its carried features)
+    and awaits its ids; story snapshots, labels, checkpoints and the run's record are requests answered after
+    every article sent before them. Stats ``dedup/process_cpu_seconds`` (its CPU time, at close),
+    ``dedup/process_died`` (the crawl stops with finish reason ``dedup_process_died``; what was not
+    checkpointed is fetched again next run), ``dedup/process_unavailable`` (it could not start: in-process).
+
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
     pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
     clusters this article merged into its own, ``_left_story_ids`` the story a changed article left.
