@@ -252,6 +252,7 @@ class DedupWorker:
         if self._process is None:
             return
         if self.dead is None and not self._closing:
+            self._closing = True  # from here the worker's exit is expected, not a death to report
             try:
                 self.cpu_seconds = self.call("close", timeout=timeout)
             except (WorkerDied, TimeoutError) as exc:
@@ -312,17 +313,15 @@ class DedupWorker:
                 if ready:
                     seq, ok, value = answers.recv()
             except (EOFError, OSError):
-                ready, seq = False, None
-                if self._closing:
-                    return
-                self._died(f"the dedup worker (pid {self.pid}) is gone: exit code {self._process.exitcode}")
+                self._process.join(1)
+                self._died(f"the dedup worker (pid {self.pid}) is gone: exit code {self._process.exitcode}",
+                           report=not self._closing)
                 return
             if not ready:
                 if not self._process.is_alive():
-                    if self._closing:
-                        return
                     self._process.join(1)
-                    self._died(f"the dedup worker (pid {self.pid}) died: exit code {self._process.exitcode}")
+                    self._died(f"the dedup worker (pid {self.pid}) died: exit code {self._process.exitcode}",
+                               report=not self._closing)
                     return
                 continue
             future = self._futures.pop(seq, None)
@@ -334,7 +333,8 @@ class DedupWorker:
             if seq is not None and self._closing and not self._futures:
                 return
 
-    def _died(self, reason: str) -> None:
+    def _died(self, reason: str, report: bool = True) -> None:
+        """Fail every pending and later request; ``report``: call ``on_death`` (not when the exit was asked for)."""
         with self._lock:
             if self.dead is not None:
                 return
@@ -343,7 +343,7 @@ class DedupWorker:
         self._outbox.put(None)
         for future in futures.values():
             future.set_exception(WorkerDied(reason))
-        if self.on_death is not None:
+        if report and self.on_death is not None:
             try:
                 self.on_death(reason)
             except Exception:  # noqa: BLE001 - the futures are failed already; the callback only reports
