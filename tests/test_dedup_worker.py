@@ -64,6 +64,26 @@ def test_worker_gives_the_in_process_ids_and_persists_what_it_was_sent(method: s
     assert _labels(reloaded, arts) == _labels(local, arts)
 
 
+def test_worker_over_a_redis_store_gives_the_in_process_ids(redis_url: str) -> None:
+    """The forked worker reconnects to Redis (its own connections) and writes what an in-process run writes."""
+    import uuid
+
+    arts = _corpus(60)
+    local = Deduplicator(store=open_store(f"{redis_url}?prefix=wl{uuid.uuid4().hex[:8]}"))
+    expected = [local.add(a) for a in arts]
+    url = f"{redis_url}?prefix=wr{uuid.uuid4().hex[:8]}"
+    dd = Deduplicator(store=open_store(url))
+    dd.story_of("warm-the-connection")  # the parent's connection exists before the fork
+    worker = DedupWorker(dd, url, dd.config).start()
+    try:
+        got = [f.result(60) for f in [worker.add(dict(a)) for a in arts]]
+    finally:
+        worker.close()
+    assert [g.assignment for g in got] == expected
+    other = Deduplicator(store=open_store(url))  # another process's view of the shared store
+    assert _labels(other, arts) == _labels(local, arts)
+
+
 def test_a_worker_that_dies_fails_what_is_pending_and_reports_once() -> None:
     deaths: list[str] = []
     dd = Deduplicator(store=open_store("memory:"))
