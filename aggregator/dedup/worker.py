@@ -298,10 +298,11 @@ class DedupWorker:
             try:
                 self._requests.send(msg)
             except Exception as exc:  # noqa: BLE001 - unpicklable request: its own future says why
-                future = self._futures.pop(msg[0], None)
                 if isinstance(exc, (BrokenPipeError, ConnectionError, EOFError)):
-                    self._died(f"the dedup worker is gone ({exc})")
+                    self._died(f"the dedup worker is gone ({exc})", report=not self._closing)
                     return
+                with self._lock:
+                    future = self._futures.pop(msg[0], None)
                 if future is not None:
                     future.set_exception(exc)
 
