@@ -110,6 +110,25 @@ def test_a_worker_that_dies_fails_what_is_pending_and_reports_once() -> None:
     assert len(deaths) == 1
 
 
+def test_bad_requests_fail_alone() -> None:
+    """An article that cannot be pickled, or one ``add`` refuses, fails its own request; the worker goes on."""
+    dd = Deduplicator(store=open_store("memory:"))
+    worker = DedupWorker(dd, "memory:", dd.config).start()
+    try:
+        arts = _corpus(2)
+        bad = worker.add(dict(arts[0], extra=lambda: None))
+        no_id = worker.add({"title": "no id"})
+        good = worker.add(dict(arts[1]))
+        with pytest.raises(Exception, match="pickle|lambda"):
+            bad.result(30)
+        with pytest.raises(ValueError, match="needs an id"):
+            no_id.result(30)
+        assert good.result(30).assignment.article_id == arts[1]["id"]
+        assert worker.alive
+    finally:
+        worker.close()
+
+
 def test_worker_exits_when_its_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "parent.py"
     script.write_text(
