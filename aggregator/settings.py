@@ -80,6 +80,9 @@ AGGREGATOR_DEDUP_RETENTION_DAYS = 180
 # weight of the multilingual sentence-embedding evidence in the story tier (aggregator/dedup/embed.py);
 # 0 turns it off: ~8 ms less CPU per article, weaker cross-language story links
 AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT = 8.0
+# cluster in a dedup process of its own (pipelines/dedup.py, aggregator/dedup/worker.py): the crawl's reactor
+# thread no longer spends the GIL on Deduplicator.add; the environment variable of the same name overrides it
+AGGREGATOR_DEDUP_PROCESS = os.environ.get("AGGREGATOR_DEDUP_PROCESS", "0").lower() not in ("0", "false", "no", "")
 AGGREGATOR_ARCHIVE_ENABLED = True
 # skip an article URL fetched less than this many seconds ago unless the feed says it changed
 AGGREGATOR_RECRAWL_AFTER = 6 * 3600

@@ -37,9 +37,41 @@ class _SharedDeduplicators:
 
         entry = self._open.get(store_url)
         if entry is None:
-            entry = self._open[store_url] = [Deduplicator(config, store=open_store(store_url)), 0, {}]
+            entry = self._open[store_url] = [Deduplicator(config, store=open_store(store_url)), 0, {}, None]
         entry[1] += 1
         return entry[0]
+
+    def current(self, store_url: str):
+        """The Deduplicator over ``store_url`` as it is now: a :class:`~aggregator.dedup.worker.RemoteDeduplicator`
+        once a dedup process took over the state (:meth:`start_worker`)."""
+        return self._open[store_url][0]
+
+    def start_worker(self, store_url: str, on_death) -> object:
+        """Hand the state over ``store_url`` to a dedup process of its own (once per process and store; later
+        callers get the same one); returns the :class:`~aggregator.dedup.worker.RemoteDeduplicator`.
+        Raises if no kind of worker process can start (the caller then keeps clustering in-process)."""
+        from aggregator.dedup.worker import START_METHODS, DedupWorker, RemoteDeduplicator
+
+        entry = self._open[store_url]
+        if entry[3] is not None:
+            return entry[0]
+        dd, errors = entry[0], []
+        for method in START_METHODS:
+            if method != "fork":
+                if store_url.startswith("memory:"):  # nothing to open again: only a forked worker has the state
+                    errors.append(f"{method}: a memory: store cannot be reopened")
+                    continue
+                dd.flush()  # the worker opens the store again
+            try:
+                worker = DedupWorker(dd, store_url, dd.config, start_method=method, on_death=on_death).start()
+            except Exception as exc:  # noqa: BLE001 - try the next start method
+                errors.append(f"{method}: {exc!r}")
+                continue
+            remote = RemoteDeduplicator(worker, dd.config)
+            remote._aggregator_opened = True
+            entry[0], entry[3] = remote, worker
+            return remote
+        raise RuntimeError("; ".join(errors) or "no start method")
 
     def users(self, store_url: str) -> int:
         """How many crawlers of this process hold the Deduplicator over ``store_url``."""
@@ -56,6 +88,9 @@ class _SharedDeduplicators:
         entry[1] -= 1
         if entry[1] == 0:
             del self._open[store_url]
+            if entry[3] is not None:  # the worker closes the store
+                entry[3].close()
+                return
             close = getattr(entry[0].store, "close", None)
             if close is not None:
                 close()
@@ -92,6 +127,8 @@ class StoryRef(str):
     def labels(self, article_id: str) -> tuple[str | None, str | None]:
         """``(story_id, dup_id)`` the state gives ``article_id`` now: a merge made since the article was
         clustered (by another article, or another crawler of the process) moved it."""
+        if hasattr(self._dd, "worker"):  # one request to the dedup process, not two
+            return self._dd.labels([article_id])[0]
         return self._dd.story_of(article_id), self._dd.dup_of(article_id)
 
     def __reduce__(self):  # a copy or pickle of the item keeps the id, not the live state behind it
@@ -130,6 +167,14 @@ class DedupPipeline:
     ``dedup/features_carried`` / ``dedup/features_recomputed``: the same for the article's own features
     (:mod:`aggregator.dedup.prepared`, computed in the extraction workers too; key ``_dedup_features``).
 
+    ``AGGREGATOR_DEDUP_PROCESS`` (default off): the Deduplicator moves to a process of its own when the first
+    crawler of the process opens (after the run's record, expiry, editor decisions and reconciling are done
+    here): :mod:`aggregator.dedup.worker`. ``process_item`` then sends the article (with its carried features)
+    and awaits its ids; story snapshots, labels, checkpoints and the run's record are requests answered after
+    every article sent before them. Stats ``dedup/process_cpu_seconds`` (its CPU time, at close),
+    ``dedup/process_died`` (the crawl stops with finish reason ``dedup_process_died``; what was not
+    checkpointed is fetched again next run), ``dedup/process_unavailable`` (it could not start: in-process).
+
     The item goes on carrying ``_story`` (a :class:`StoryRef` to the story it joined) for the index
     pipeline, which upserts the story document; ``_merged_story_ids`` and ``_merged_dup_ids`` list
     clusters this article merged into its own, ``_left_story_ids`` the story a changed article left.
@@ -137,8 +182,10 @@ class DedupPipeline:
     """
 
     def __init__(self, store_url: str, search_url: str | None, stats, signals_, interval: float,
-                 config=None) -> None:
+                 config=None, process: bool = False, crawler=None) -> None:
         self.store_url = store_url
+        self.process = process  # AGGREGATOR_DEDUP_PROCESS: cluster in a dedup process of its own
+        self.crawler = crawler
         self.search_url = search_url
         self.stats = stats
         self.signals = signals_
@@ -167,15 +214,32 @@ class DedupPipeline:
             config = config or DedupConfig()
             config.story_embedding_weight = settings.getfloat("AGGREGATOR_DEDUP_STORY_EMBEDDING_WEIGHT")
         pipe = cls(store, settings.get("AGGREGATOR_SEARCH_URL") if indexing else None, crawler.stats,
-                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0), config)
+                   crawler.signals, settings.getfloat("AGGREGATOR_CHECKPOINT_INTERVAL", 30.0), config,
+                   process=settings.getbool("AGGREGATOR_DEDUP_PROCESS", False), crawler=crawler)
         var = settings.get("AGGREGATOR_VAR")
         if var:
             pipe.spool_dir = Path(var) / "spool"
+        if pipe.process:  # Scrapy reads the method when it builds the pipeline chain, before open_spider
+            pipe.process_item = pipe._process_item_remote  # type: ignore[method-assign]
         crawler.signals.connect(pipe.indexed, signal=articles_indexed)
         crawler.signals.connect(pipe.spider_closed, signal=signals.spider_closed)
         return pipe
 
     def open_spider(self) -> None:
+        self.dd = _shared.current(self.store_url)  # another crawler of the process may have started the worker
+        self._open()
+        if self.process and not hasattr(self.dd, "worker"):
+            try:
+                self.dd = _shared.start_worker(self.store_url, _on_worker_death)
+                logger.info("dedup process started (pid %d, %s)", self.dd.worker.pid, self.dd.worker.start_method)
+            except Exception as exc:  # noqa: BLE001 - clustering in-process is slower, not wrong
+                logger.warning("dedup process not started (%s); clustering in the crawl process", exc)
+                self.stats.inc_value("dedup/process_unavailable")
+                self.process = False
+        if self.process:
+            _death_watch.append(self)
+
+    def _open(self) -> None:
         first = not getattr(self.dd, "_aggregator_opened", False)
         crashed = self._register_run() if first else []
         expired = self.dd.expire()
@@ -229,6 +293,11 @@ class DedupPipeline:
         return crashed
 
     def _update_run(self, closing: bool = False) -> None:
+        if hasattr(self.dd, "worker"):  # the dedup process owns the store: it writes the record
+            pending = [a for a, n in self.dd.pending.items() if n > 0]
+            self.dd.update_run(self._token(), closing, {k: list(v) for k, v in self.in_flight.items()}, pending,
+                               _utcnow())
+            return
         store = self.dd.store
         with store.lock():
             runs = dict(store.get("meta:runs") or {})
@@ -306,6 +375,54 @@ class DedupPipeline:
         if item.pop(prepared.FIELD, None) is not None:  # the same for the article's features
             self.stats.inc_value("dedup/features_carried" if prepared.counts["carried"] > used
                                  else "dedup/features_recomputed")
+        self._label(item, assignment, before)
+        return item
+
+    async def _process_item_remote(self, item: dict) -> dict:
+        """:meth:`process_item` with the clustering done in the dedup process (``AGGREGATOR_DEDUP_PROCESS``):
+        the article's fields and carried features go there, the crawl waits for the answer without holding
+        the GIL. Answers come back in the order the articles were sent, so the ids are an in-process run's."""
+        from scrapy.exceptions import DropItem
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet import defer, reactor
+
+        from aggregator.dedup.worker import WorkerDied
+
+        remote = self.dd
+        if not hasattr(remote, "worker"):  # the worker could not start: in-process
+            return self._process_item_local(item)
+        if not item.get("id"):
+            raise ValueError("article needs an id")
+        article = {k: v for k, v in item.items() if not k.startswith("_")}
+        for key in (CARRIED_FIELD, prepared.FIELD):  # shipped with the article, not kept on the item
+            value = item.pop(key, None)
+            if value is not None:
+                article[key] = value
+        aid = str(item["id"])
+        remote.pending[aid] += 1
+        d: defer.Deferred = defer.Deferred()
+        future = remote.add_async(article)
+        future.add_done_callback(lambda f: reactor.callFromThread(_settle, d, f))
+        try:
+            added = await maybe_deferred_to_future(d)
+        except WorkerDied as exc:
+            # logged once and counted by _on_worker_death; the crawl state does not record the article (no
+            # checkpoint reaches it), so the next run fetches it again
+            raise DropItem(f"not clustered: {exc}", log_level="DEBUG") from None
+        finally:
+            remote.pending[aid] -= 1
+            if remote.pending[aid] <= 0:
+                del remote.pending[aid]
+        assignment = added.assignment
+        for key, n in added.stats.items():
+            self.stats.inc_value(key, n)
+        self._label(item, assignment, added.before)
+        return item
+
+    def _process_item_local(self, item: dict) -> dict:
+        return DedupPipeline.process_item(self, item)
+
+    def _label(self, item: dict, assignment, before: str | None) -> None:
         item["dup_id"] = assignment.dup_id
         item["story_id"] = assignment.story_id
         self.stats.inc_value("dedup/new_story" if assignment.new_story else "dedup/joined_story")
@@ -317,14 +434,12 @@ class DedupPipeline:
         item["_story"] = StoryRef(self.dd, assignment.story_id)
         item["_merged_story_ids"] = list(assignment.merged_story_ids)
         item["_merged_dup_ids"] = list(assignment.merged_dup_ids)
-        # a changed article that moved to another story leaves its old one: that document is rewritten too
         left = [before] if before and before != assignment.story_id and before not in assignment.merged_story_ids \
             else []
         item["_left_story_ids"] = [StoryRef(self.dd, sid) for sid in left]
         self.in_flight[assignment.article_id] = [assignment.story_id, *assignment.merged_story_ids, *left]
         if not self.search_url:  # nothing downstream makes it durable: our own checkpoint does
             self.indexed([item])
-        return item
 
     def indexed(self, items: list[dict]) -> None:
         for item in items:
@@ -335,8 +450,13 @@ class DedupPipeline:
 
     def checkpoint(self, closing: bool = False) -> None:
         """Persist the clusters, then let the crawl state record the articles as done."""
-        self._update_run(closing)
-        self.dd.flush()
+        from aggregator.dedup.worker import WorkerDied
+
+        try:
+            self._update_run(closing)
+            self.dd.flush()
+        except WorkerDied:  # counted and logged once (_on_worker_death); nothing pending is recorded as done
+            return
         self.stats.inc_value("dedup/checkpoints")
         self._last_checkpoint = time.monotonic()
         pending, self._pending = self._pending, []
@@ -345,7 +465,46 @@ class DedupPipeline:
 
     def spider_closed(self) -> None:
         self.checkpoint(closing=_shared.users(self.store_url) == 1)
+        if self in _death_watch:
+            _death_watch.remove(self)
+        worker = getattr(self.dd, "worker", None)
+        last = _shared.users(self.store_url) == 1
         _shared.release(self.store_url)
+        if last and worker is not None and worker.cpu_seconds is not None:
+            self.stats.set_value("dedup/process_cpu_seconds", round(worker.cpu_seconds, 3))
+
+
+#: pipelines clustering through a dedup process: each is told when it dies
+_death_watch: list[DedupPipeline] = []
+
+
+def _settle(d, future) -> None:
+    """Fire ``d`` (in the reactor thread) with what the worker answered."""
+    exc = future.exception()
+    if exc is not None:
+        d.errback(exc)
+    else:
+        d.callback(future.result())
+
+
+def _on_worker_death(reason: str) -> None:
+    """(reader thread) Log once, then in the reactor count it in every crawl that used the worker and stop them:
+    what was not clustered is not checkpointed either, so the next run fetches it again."""
+    from twisted.internet import reactor
+
+    logger.error("the dedup process died (%s): stopping the crawl; articles not yet checkpointed are fetched "
+                 "again by the next run", reason)
+    reactor.callFromThread(_stop_watchers)
+
+
+def _stop_watchers() -> None:
+    from scrapy.utils.defer import deferred_from_coro
+
+    for pipe in list(_death_watch):
+        pipe.stats.inc_value("dedup/process_died")
+        engine = getattr(pipe.crawler, "engine", None)
+        if engine is not None and getattr(engine, "spider", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="dedup_process_died"))
 
 
 def _utcnow() -> str:
