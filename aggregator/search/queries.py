@@ -17,7 +17,7 @@ and one pass over the matches (what ``QUERIES.md``, the README and the demo show
 ``members`` per story, and a ``terms`` + ``top_hits`` aggregation groups them by story; the buckets ordered
 by best score are the page a collapse on ``story_id`` gives. :func:`search_articles` is that collapse, with
 each story's first matching articles by date as ``inner_hits``: exact, but the engine runs one more search
-per story for them (4.5x a plain match at 100k articles, vs 0.85x). Without text (newest first),
+per story for them (11x a plain match at 100k articles, vs 0.72x). Without text (newest first),
 :func:`run_search` ranks by date in cheaper steps:
 
 1. :func:`search_top_articles`: the newest ``OVERFETCH`` articles per story on the page; the first article
@@ -199,7 +199,7 @@ def search_stories(text: str, since: str | None = None, until: str | None = None
     a collapse on ``story_id`` ranks there, because a story's best article is outscored only by articles of
     better stories, at most ``members`` of each. Each story shows its best-matching articles (up to
     ``members``, fewer for a story whose other matches fall outside the sample), where a collapse's
-    ``inner_hits`` runs one more search per story for its first matches by date: that costs 3-5x a plain
+    ``inner_hits`` runs one more search per story for its first matches by date: that costs ~11x a plain
     match, this about one plain match (``make bench``). Articles without a story_id come in the ``no_story``
     aggregation, as one story (a collapse groups them too). :func:`run_search` reads this with
     :func:`story_page`; :func:`search_articles` is the collapse.
@@ -483,7 +483,7 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
      search_stories("tesla price cut", since="7d")),
     ("Full-text search as a collapse", "articles",
      "the same page as hits collapsed on story_id, each story's first three matching articles by date as "
-     "inner hits: exact, but every inner hit is one more search (3-5x a plain match at 100k articles)",
+     "inner hits: exact, but every inner hit is one more search (~11x a plain match at 100k articles)",
      search_articles("tesla price cut", since="7d")),
     ("The best articles, not grouped", "articles",
      "the same query and sort without grouping: the engine can skip hits that cannot make the page",
