@@ -174,3 +174,30 @@ def test_the_detector_knows_the_languages_the_stop_word_vote_confused(text, lang
 def test_too_little_text_is_not_guessed():
     assert detect_language("Tesla Model Y") is None
     assert detect_language("") is None
+
+
+def test_names_in_another_script_are_searched_in_latin_letters_too():
+    assert queries.latin_names("特斯拉 交付") == ["tesla"]
+    assert queries.latin_names("本田 日产 合并") == ["honda", "nissan"]
+    assert queries.latin_names("Tesla 特斯拉") == []  # already there in Latin letters
+    assert queries.latin_names("Northvolt faillite") == []  # Latin spellings are the query's own words
+    clauses = queries.text_clauses("蔚来 财报")
+    assert clauses[-1]["multi_match"] == {"query": "nio", "fields": mapping.SHARED_FIELDS, "type": "best_fields",
+                                          "boost": queries.NAMES_BOOST}
+    assert len(queries.text_clauses("Nio Verluste")) == 3
+
+
+@pytest.mark.engine
+def test_a_chinese_search_finds_the_subject_in_latin_script_next(search, tmp_path):
+    indices.ensure_indices(search)
+    docs = [{"id": "zh", "url": "https://example.org/zh", "source": "example", "language": "zh", "story_id": "s-zh",
+             "title": "特斯拉第三季度交付量创新高", "body": "特斯拉公布第三季度交付量，共交付四十六万辆。",
+             "content_hash": "zh"},
+            {"id": "en", "url": "https://example.org/en", "source": "example", "language": "en", "story_id": "s-en",
+             "title": "Tesla posts record quarter", "body": "Tesla handed over 463,000 cars to customers.",
+             "content_hash": "en"}]
+    try:
+        assert Indexer(search, Spool(tmp_path), refresh=True).index_articles(docs).indexed == 2
+        assert _ranked(search, "特斯拉 交付") == ["zh", "en"]  # main's query: ["zh"]
+    finally:
+        indices.drop_all(search)
