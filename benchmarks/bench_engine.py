@@ -141,6 +141,12 @@ def _query_set(client, stories: list[str]):
         return go
 
     filters = {"since": "2025-06-01", "sources": ["electrek", "insideevs"], "languages": ["en"]}
+
+    def most_words_only(text):  # main 7757e85's scoring: no partial matches, no shared vocabulary
+        body = q.search_stories(text)
+        body["query"]["bool"]["must"] = [q.text_clauses(text)[0]]
+        return body
+
     return [
         ("run_search(text)", runner(lambda c: q.run_search(c, rng.choice(TEXTS)))),
         ("run_search(text, since, sources, languages)", runner(lambda c: q.run_search(c, rng.choice(TEXTS),
@@ -148,6 +154,8 @@ def _query_set(client, stories: list[str]):
         ("search_stories(text) one request (README, demo)", body(art, lambda: q.search_stories(rng.choice(TEXTS)))),
         ("search_stories(text, since, sources, languages) one request",
          body(art, lambda: q.search_stories(rng.choice(TEXTS), **filters))),
+        ("search_stories(text), most words only: main 7757e85's query (reference)",
+         body(art, lambda: most_words_only(rng.choice(TEXTS)))),
         ("search_articles(text) collapse + inner_hits (reference)",
          body(art, lambda: q.search_articles(rng.choice(TEXTS)))),
         ("search_articles(text, since, sources, languages) collapse (reference)",

@@ -27,7 +27,9 @@ def client(search):
 def test_articles_mapping_has_one_property_per_schema_field():
     props = mapping.articles_mapping()["properties"]
     assert set(props) == set(items.FIELD_NAMES) | {"indexed_at"} | set(mapping.LANGUAGE_FIELD_NAMES)
-    assert props["title"] == {"type": "text", "index": False}  # searched through title_en, title_de, ...
+    # searched through title_en, title_de, ... and, every language in one vocabulary, title.all
+    assert props["title"] == {"type": "text", "index": False, "fields": {"all": {"type": "text",
+                                                                                "analyzer": "standard"}}}
     assert props["title_de"] == {"type": "text", "analyzer": "german"}
     assert props["body_cjk"] == {"type": "text", "analyzer": "cjk"}
     assert mapping.articles_mapping(analysis=mapping.STANDARD_FALLBACK)["properties"]["title_de"]["analyzer"] == (

@@ -20,6 +20,16 @@ language fields with the rest of ``_source``. Chinese, Japanese and Korean go to
 analyzer: overlapping bigrams, so 电池 is one token rather than two characters); languages without an
 analyzer of their own to ``*_std`` (the ``standard`` analyzer: Unicode words, lowercased, no stemming).
 
+Every article's text is indexed once more, whatever its language, in the sub-fields ``title.all``,
+``lead.all`` and ``body.all`` (the ``standard`` analyzer: Unicode words, lowercased, no stemming; Chinese as
+single characters): one vocabulary, so one IDF, over every language. A word's own spelling finds its own
+language first there ("recharge rapide" is French words, where the ``english`` field stems "rapide" to
+"rapid" and ranks English pages first), and single characters find the Chinese pages the bigrams of
+``*_cjk`` miss. :mod:`aggregator.search.queries` adds it to the language fields with the weight measured
+in ``benchmarks/search_quality.py``. A multi-field is an additive change: an index of the previous shape
+gets it in place (``ensure_indices``) and searches on; its older articles join the sub-fields when
+``aggregator index migrate`` copies them (``_reindex`` indexes every multi-field again).
+
 A cluster without the analysis modules (the minimal Elasticsearch build has no ``analysis-common``,
 hence no ``english``/``german``/``cjk``) gets the same fields, all with the ``standard`` analyzer:
 :func:`probe_analysis` decides, ``aggregator index status`` shows which is in force.
@@ -65,11 +75,17 @@ ANALYZERS: dict[str, str] = {"en": "english", "de": "german", "fr": "french", "e
                              "nl": "dutch", "pt": "portuguese", "cjk": "cjk", NEUTRAL: "standard"}
 SUFFIXES: tuple[str, ...] = tuple(ANALYZERS)
 LANGUAGE_FIELD_NAMES: tuple[str, ...] = tuple(f"{field}_{suffix}" for field in TEXT_FIELDS for suffix in SUFFIXES)
+#: the sub-field of each of TEXT_FIELDS that indexes every language with one analyzer (``title.all``)
+SHARED = "all"
+SHARED_ANALYZER = "standard"  # core in every engine: the same on a cluster without analysis-common
 #: boosts of the full-text search: a word in the title counts 3x, in the lead 2x
 BOOSTS = {"title": 3, "lead": 2, "body": 1}
 #: what one multi_match searches: every language field of title, lead and body
 SEARCH_FIELDS: list[str] = [f"{field}_{suffix}" + (f"^{BOOSTS[field]}" if BOOSTS[field] != 1 else "")
                             for field in TEXT_FIELDS for suffix in SUFFIXES]
+#: what the shared-vocabulary part of the search reads: ``title.all^3``, ``lead.all^2``, ``body.all``
+SHARED_FIELDS: list[str] = [f"{field}.{SHARED}" + (f"^{BOOSTS[field]}" if BOOSTS[field] != 1 else "")
+                            for field in TEXT_FIELDS]
 
 
 def language_suffix(language: str | None) -> str:
@@ -143,8 +159,9 @@ DATE: dict[str, Any] = {"type": "date", "format": "strict_date_optional_time||ep
 def _field_mapping(field: items.Field, analysis: str = PER_LANGUAGE) -> dict[str, Any]:
     kind = field.kind
     if kind == "text":
-        if field.name in TEXT_FIELDS:  # searched through its language fields only
-            return {"type": "text", "index": False}
+        if field.name in TEXT_FIELDS:  # searched through its language fields and its shared sub-field
+            return {"type": "text", "index": False,
+                    "fields": {SHARED: {"type": "text", "analyzer": SHARED_ANALYZER}}}
         return _default_text(analysis)
     if kind == "keywords":
         if field.name in _TEXT_WITH_KEYWORD:

@@ -17,7 +17,7 @@ and one pass over the matches (what ``QUERIES.md``, the README and the demo show
 ``members`` per story, and a ``terms`` + ``top_hits`` aggregation groups them by story; the buckets ordered
 by best score are the page a collapse on ``story_id`` gives. :func:`search_articles` is that collapse, with
 each story's first matching articles by date as ``inner_hits``: exact, but the engine runs one more search
-per story for them (4.5x a plain match at 100k articles, vs 0.85x). Without text (newest first),
+per story for them (11x a plain match at 100k articles, vs 0.72x). Without text (newest first),
 :func:`run_search` ranks by date in cheaper steps:
 
 1. :func:`search_top_articles`: the newest ``OVERFETCH`` articles per story on the page; the first article
@@ -34,12 +34,15 @@ stories (a ``cardinality`` aggregation over every match, about a third of the co
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from aggregator.search import indices
+from aggregator.search import indices, mapping
 from aggregator.search.client import SearchClient
 
 #: every language field of title (x3), lead (x2) and body: each article's text sits in the fields of its
@@ -51,8 +54,19 @@ ARTICLE_SOURCE = ["id", "title", "url", "source", "published_at", "story_id", "d
 MEMBER_SOURCE = ["id", "title", "url", "source", "published_at", "dup_id"]
 #: what a search result shows of its story document (not the member list, which can be long)
 STORY_FIELDS = ["headline", "member_count", "sources", "first_seen"]
-#: multi-word searches want most of their words in one field: all of 1-2 words, 75 % (rounded down) of more
+#: what the shared-vocabulary part reads: every article's text in one field per title/lead/body, one
+#: analyzer (``standard``) for every language, so one IDF (``title.all``; see :mod:`aggregator.search.mapping`)
+SHARED_FIELDS = mapping.SHARED_FIELDS
+#: the first part of a search ranks articles with most of the words (in one field): all of 1-2 words, 75 %
+#: (rounded down) of more; the other two parts let the rest in below them
 MINIMUM_SHOULD_MATCH = "2<75%"
+#: weight of the partial matches in the language fields: any of the words. Tiny, so an article with most
+#: words stays above, but pages of other languages that share only a name ("Northvolt faillite" finding the
+#: English and German Northvolt pages) come next rather than not at all
+PARTIAL_BOOST = 0.1
+#: weight of the shared-vocabulary part (any of the words, as spelt): same-language pages first, since a
+#: word's own spelling is found in its own language; single CJK characters where bigrams miss
+SHARED_BOOST = 1.0
 #: articles are counted exactly up to here; above it the engine reports a lower bound ("1000+")
 TRACK_TOTAL_HITS = 1000
 #: run_search's first window: this many ranked articles per story on the page
@@ -100,12 +114,67 @@ def article_filters(since: str | None = None, until: str | None = None, sources:
     return filters
 
 
+#: weight of the query's names in their Latin spelling (特斯拉 -> tesla), from the names table of the
+#: story tier (``aggregator/dedup/names.json``): the subject in the languages written in Latin script
+NAMES_BOOST = 2.0
+_NAMES_JSON = Path(__file__).resolve().parents[1] / "dedup" / "names.json"
+_NON_LATIN = re.compile(r"[^\x00-\u024f]")
+
+
+@lru_cache(maxsize=1)
+def _non_latin_names() -> tuple[tuple[str, str], ...]:
+    """(spelling, Latin name) for every spelling of names.json in another script (Chinese, Korean,
+    Japanese, Cyrillic, ...), longest first; Latin spellings are matched by the query's own words."""
+    table = json.loads(_NAMES_JSON.read_text(encoding="utf-8"))["names"]
+    pairs = [(form, name) for form, name in table.items() if len(form) >= 2 and _NON_LATIN.search(form)]
+    return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+
+def latin_names(text: str) -> list[str]:
+    """The Latin names of the makers and bodies ``text`` names in another script: ``特斯拉 交付`` ->
+    ``["tesla"]``; names already in the text in Latin letters are left out."""
+    lowered = text.lower()
+    found: list[str] = []
+    for form, name in _non_latin_names():
+        if form in text and name.lower() not in lowered and name not in found:
+            found.append(name)
+    return found
+
+
+def text_clauses(text: str) -> list[dict[str, Any]]:
+    """The three scoring parts of a full-text search; an article matches when any does, its score is their sum.
+
+    1. the language fields (each article analysed by its language's stemmer), most of the words
+       (:data:`MINIMUM_SHOULD_MATCH`) in one field: the ranking of the articles that answer the query;
+    2. the same fields, any word, x :data:`PARTIAL_BOOST`: articles sharing a name or a word come after
+       them (often the same subject in another language) instead of being left out;
+    3. the shared vocabulary (``title.all``...), any word, x :data:`SHARED_BOOST`: one IDF over every
+       language, where a word is found as spelt, so the query's own language ranks first.
+
+    A fourth part, when the text names a maker in another script (特斯拉, 蔚来): those names in Latin
+    letters (:func:`latin_names`) in the shared vocabulary, x :data:`NAMES_BOOST`, so the subject's pages
+    in English, German... follow the Chinese ones.
+
+    ``benchmarks/search_quality.py`` chose the weights on one half of its queries and reports the other.
+    """
+    clauses = [
+        {"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields",
+                         "minimum_should_match": MINIMUM_SHOULD_MATCH}},
+        {"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields", "boost": PARTIAL_BOOST}},
+        {"multi_match": {"query": text, "fields": SHARED_FIELDS, "type": "best_fields", "boost": SHARED_BOOST}},
+    ]
+    names = latin_names(text)
+    if names:
+        clauses.append({"multi_match": {"query": " ".join(names), "fields": SHARED_FIELDS, "type": "best_fields",
+                                        "boost": NAMES_BOOST}})
+    return clauses
+
+
 def _text_query(text: str) -> tuple[list[dict[str, Any]], list[Any]]:
     """The scoring part (``must``) of an article search and its sort: best match first, newer first on ties."""
     text = text.strip()
     if text:
-        must = [{"multi_match": {"query": text, "fields": SEARCH_FIELDS, "type": "best_fields",
-                                 "minimum_should_match": MINIMUM_SHOULD_MATCH}}]
+        must = [{"bool": {"should": text_clauses(text), "minimum_should_match": 1}}]
         return must, ["_score", {"published_at": {"order": "desc", "missing": "_last"}}]
     return [{"match_all": {}}], [{"published_at": {"order": "desc", "missing": "_last"}}]
 
@@ -169,7 +238,7 @@ def search_stories(text: str, since: str | None = None, until: str | None = None
     a collapse on ``story_id`` ranks there, because a story's best article is outscored only by articles of
     better stories, at most ``members`` of each. Each story shows its best-matching articles (up to
     ``members``, fewer for a story whose other matches fall outside the sample), where a collapse's
-    ``inner_hits`` runs one more search per story for its first matches by date: that costs 3-5x a plain
+    ``inner_hits`` runs one more search per story for its first matches by date: that costs ~11x a plain
     match, this about one plain match (``make bench``). Articles without a story_id come in the ``no_story``
     aggregation, as one story (a collapse groups them too). :func:`run_search` reads this with
     :func:`story_page`; :func:`search_articles` is the collapse.
@@ -453,7 +522,7 @@ EXAMPLES: list[tuple[str, str, str, dict[str, Any]]] = [
      search_stories("tesla price cut", since="7d")),
     ("Full-text search as a collapse", "articles",
      "the same page as hits collapsed on story_id, each story's first three matching articles by date as "
-     "inner hits: exact, but every inner hit is one more search (3-5x a plain match at 100k articles)",
+     "inner hits: exact, but every inner hit is one more search (~11x a plain match at 100k articles)",
      search_articles("tesla price cut", since="7d")),
     ("The best articles, not grouped", "articles",
      "the same query and sort without grouping: the engine can skip hits that cannot make the page",
