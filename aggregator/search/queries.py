@@ -39,7 +39,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from aggregator.search import indices, mapping
@@ -117,7 +117,6 @@ def article_filters(since: str | None = None, until: str | None = None, sources:
 #: weight of the query's names in their Latin spelling (特斯拉 -> tesla), from the names table of the
 #: story tier (``aggregator/dedup/names.json``): the subject in the languages written in Latin script
 NAMES_BOOST = 2.0
-_NAMES_JSON = Path(__file__).resolve().parents[1] / "dedup" / "names.json"
 _NON_LATIN = re.compile(r"[^\x00-\u024f]")
 
 
@@ -125,7 +124,8 @@ _NON_LATIN = re.compile(r"[^\x00-\u024f]")
 def _non_latin_names() -> tuple[tuple[str, str], ...]:
     """(spelling, Latin name) for every spelling of names.json in another script (Chinese, Korean,
     Japanese, Cyrillic, ...), longest first; Latin spellings are matched by the query's own words."""
-    table = json.loads(_NAMES_JSON.read_text(encoding="utf-8"))["names"]
+    # importlib.resources, not a path: under scrapyd the package is a zipped egg (as features.py reads it)
+    table = json.loads(resources.files("aggregator.dedup").joinpath("names.json").read_text(encoding="utf-8"))["names"]
     pairs = [(form, name) for form, name in table.items() if len(form) >= 2 and _NON_LATIN.search(form)]
     return tuple(sorted(pairs, key=lambda pair: -len(pair[0])))
 
