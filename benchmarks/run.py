@@ -198,6 +198,14 @@ def run_stage(stage: str, quick: bool) -> tuple[list[Row], dict]:
         return [Row(stage, "stage failed", error=msg[-600:])], {"wall": wall, "peak_rss": None}
 
 
+def keep_sections(table: str, old: str) -> str:
+    """The run's ``table`` (:func:`render`: one ``#`` heading, no ``##``) followed by the ``##`` sections of
+    the ``old`` file: those are written by hand (what each branch measured, and why), and a run, even of one
+    stage (``--only``), replaces only the table above them."""
+    at = old.find("\n## ")
+    return table if at < 0 else table.rstrip("\n") + "\n" + old[at:]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, ~2-3 minutes")
@@ -234,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.extend(mem_rows)
     meta = {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "quick": args.quick, "stages": stages,
             "wall": time.perf_counter() - t0, "notes": []}
+    out = Path(args.output)
     text = render(rows, info, meta)
-    Path(args.output).write_text(text, encoding="utf-8")
+    out.write_text(keep_sections(text, out.read_text(encoding="utf-8") if out.exists() else ""), encoding="utf-8")
     print(text)
     log(f"wrote {args.output} in {meta['wall']:.0f}s")
     return 0
