@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from benchmarks.run import keep_sections
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the benchmarks package sits beside the installed one (as in test_index_consistency)
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import keep_sections  # noqa: E402
 
 OLD = ("# Benchmark results\n\nRun yesterday\n\n| Stage | old row |\n\n"
        "## What branch x measured\n\ntext x\n\n## y\n\ntext y\n")
