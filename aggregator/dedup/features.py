@@ -108,7 +108,6 @@ def alias_matches(text: str) -> list[tuple[str, int]]:
 
 # names of several words or with a hyphen ("General Motors", "EU-Kommission"): matched as phrases
 _PHRASES = tuple(sorted((k for k in ALIASES if k[0].isupper() and (" " in k or "-" in k)), key=len, reverse=True))
-_PHRASE_ALIAS_RE = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in _PHRASES) + r")(?!\w)")
 # the phrases by their first word: only those whose first word is a word of the text can be in it
 _PHRASES_BY_WORD: dict[str, tuple[str, ...]] = {}
 for _k in _PHRASES:
@@ -118,9 +117,10 @@ for _k in _PHRASES:
 
 @lru_cache(maxsize=256)
 def _phrase_re(present: tuple[str, ...]) -> re.Pattern[str]:
-    """:data:`_PHRASE_ALIAS_RE` over the phrases in ``present`` only (in the same order): a phrase that is
-    not in the text cannot match, so the matches are the same, and a text naming none (most) costs a few
-    substring tests instead of a regex pass that tries every position."""
+    """The phrases in ``present`` (in :data:`_PHRASES`' order, longest first) as whole words: over the phrases
+    of the text only, since a phrase that is not in the text cannot match; the matches are those of the
+    alternation of every phrase (tested), and a text naming none (most) costs a few substring tests instead of
+    a regex pass that tries every position."""
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in present) + r")(?!\w)")
 
 # Capitalised words that are not names: sentence starts, months, days, generic nouns.

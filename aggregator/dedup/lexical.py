@@ -83,7 +83,7 @@ def terms(text: str) -> Counter[int]:
         words = Counter(_WORD_ASCII_RE.findall(text.lower()))
     else:
         t = fold_chinese(unicodedata.normalize("NFKC", text).casefold())
-        word_re = _WORD_MARKS_RE if F._MARK_RE.search(t) else _WORD_RE
+        word_re = _WORD_MARKS_RE if F.has_marks(t) else _WORD_RE
         words = Counter(word_re.findall(_CJK_RE.sub(" ", t)))  # count first: each distinct term hashed once
         for run in _CJK_RE.findall(t):
             bigrams.update(run[i:i + 2] for i in range(max(1, len(run) - 1)))
