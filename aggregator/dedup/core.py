@@ -54,6 +54,7 @@ from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
     _unit_norm,
+    count_runs,
     fold_chinese,
     generic_boilerplate_units,
     in_runs,
@@ -149,6 +150,16 @@ class DedupConfig:
     # sets' real pages no cluster changes. A report's own lines are sentences: never furniture. Not symmetric.
     # 120 (a headline's length) set a priori; 0: off
     dup_furnished_chars: int = 120
+    # a reprint under a new top: a partner's own opening over the wire text's paragraphs, some kept whole, some
+    # edited. Neither text holds most of the other, but the placed text keeps at least ``dup_kept_runs`` verbatim
+    # passages of ``dup_kept_run_shingles``+ shingles each (sentences, not phrases), one of ``dup_kept_passage``
+    # characters (two sentences), together ``dup_kept_share`` of the smaller text, with no contradicting facts.
+    # A report quoting a notice keeps one passage (a photo caption, a statement); a rewrite keeps phrases.
+    # 0 runs: off
+    dup_kept_runs: int = 4
+    dup_kept_run_shingles: int = 8
+    dup_kept_share: float = 0.33
+    dup_kept_passage: int = 300
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
     # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
@@ -1383,6 +1394,15 @@ class Deduplicator:
             if scattered():
                 return "runs", max(jac, cfg.dup_threshold), False, share
             refused = "outlet"
+        if (cfg.dup_kept_runs and share >= cfg.dup_kept_share and inter >= cfg.dup_min_overlap
+                and self._passage(a, shared) >= cfg.dup_kept_passage):
+            order = self._ordered(a)
+            if (order is not None and count_runs(order[1], shared, cfg.dup_kept_run_shingles) >= cfg.dup_kept_runs
+                    and in_runs(order[1], shared, cfg.dup_kept_run_shingles) >= cfg.dup_kept_share * small):
+                # a reprint under a new top: several of the other's sentences kept whole, in the placed text's order
+                if scattered():
+                    return "kept", max(jac, cfg.dup_threshold), False, share
+                refused = "outlet"
         if (small < cfg.dup_min_overlap and share >= cfg.dup_containment
                 and (same_title or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)):
             # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under

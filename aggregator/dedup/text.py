@@ -631,6 +631,17 @@ def in_runs(seq: np.ndarray, members: np.ndarray, min_run: int) -> int:
     return len(np.unique(seq[np.cumsum(mark[:-1]) > 0]))
 
 
+def count_runs(seq: np.ndarray, members: np.ndarray, min_run: int) -> int:
+    """How many maximal runs of at least ``min_run`` consecutive ``seq`` shingles (text order, as
+    :func:`ordered_shingles`) lie wholly in ``members`` (sorted, unique): the verbatim passages two texts
+    share, counted apart (a reprint keeps several paragraphs of its original, a photo caption is one)."""
+    if not len(seq) or not len(members) or min_run < 1:
+        return 0
+    miss = np.flatnonzero(~_shared(seq, members))
+    lo = np.concatenate(([0], miss + 1))
+    hi = np.concatenate((miss, [len(seq)]))
+    return int(((hi - lo) >= min_run).sum())
+
 # Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column
 # label in lenticular brackets; ``(aktualisiert)``, ``, updated`` at the end (matched on casefolded text)
 _TITLE_SLUG_HEAD = re.compile(
