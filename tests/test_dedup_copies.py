@@ -6,7 +6,7 @@ import numpy as np
 
 from aggregator.dedup import DedupConfig, Deduplicator
 from aggregator.dedup.minhash import sorted_unique
-from aggregator.dedup.text import in_runs, longest_passage, ordered_shingles, title_overlap
+from aggregator.dedup.text import count_runs, in_runs, longest_passage, ordered_shingles, title_overlap
 
 STORY = [
     "Volta Motors said on Tuesday it would recall 48,213 electric sedans built between March and June "
@@ -432,3 +432,79 @@ def test_an_article_added_again_with_a_new_text_is_verified_on_its_new_text() ->
     again = dd.add(_art("part", "Rear camera fault: Volta calls back sedans", [*NAV, *STORY[:2], *RELATED],
                         "partner.example"))
     assert again.dup_id == dd.dup_of("orig")
+
+
+def test_count_runs_counts_maximal_runs_of_shared_shingles() -> None:
+    seq, _ = ordered_shingles(["a b c d e f g x h i j k l y a b c"], 3)
+    other, _ = ordered_shingles(["a b c d e f g", "h i j k l"], 3)
+    shared = np.intersect1d(sorted_unique(seq), sorted_unique(other))
+    # runs of 5 ("a..g"), 3 ("h..l") and 1 ("a b c" again) consecutive shared shingles
+    assert count_runs(seq, shared, 1) == 3 and count_runs(seq, shared, 3) == 2 and count_runs(seq, shared, 4) == 1
+    assert count_runs(seq, np.empty(0, dtype=np.uint32), 1) == 0
+
+
+WIRE = [
+    "Volta Motors will build its second battery plant in the Polish city of Wroclaw, the carmaker said on "
+    "Monday, putting 2.4 billion euros into a site that is to supply cells for its compact models from 2027.",
+    "The plant is planned to reach an annual capacity of 32 gigawatt hours once its third production hall "
+    "opens, enough for roughly 400,000 small electric cars a year, according to the company's statement.",
+    "Volta chose Wroclaw over rival bids from Hungary and Slovakia because of the region's supply of "
+    "engineers and a rail link to its assembly plant in Saxony, chief executive Marta Lindqvist told reporters.",
+    "The Polish government has agreed to grant about 310 million euros in state aid for the project, which "
+    "still has to be approved by the European Commission under the bloc's rules for regional investment.",
+    "Construction is due to begin in the spring, and the first of the three halls should start trial "
+    "production of cells with a lithium iron phosphate chemistry about eighteen months later.",
+    "The carmaker expects to hire about 2,100 workers at the site, most of them trained at a vocational "
+    "centre it plans to open together with the city's technical university before the end of next year.",
+    "Volta's first battery plant, near Dresden, makes nickel-rich cells for its larger sedans and has run "
+    "below capacity this year as demand for premium electric cars in Europe cooled after subsidies were cut.",
+    "Analysts at several banks said cheaper cells made closer to its car plants should help Volta compete "
+    "with Chinese rivals whose compact models undercut European prices by several thousand euros.",
+    "Shares of the company rose 3.1% in Frankfurt after the announcement, their biggest daily gain in a "
+    "month, while the shares of its main cell supplier fell by nearly 5% on the news.",
+    "The company said it would keep buying cells from outside suppliers for its sedans until at least the "
+    "end of the decade and that the new plant would not change its earnings outlook for this year.",
+]
+
+
+def _edit(s: str) -> str:
+    # a partner's copy desk touches a sentence: every third word dropped (no three-word shingle survives whole)
+    return " ".join(w for i, w in enumerate(s.split()) if i % 3 != 2)
+
+
+def test_reprint_under_a_new_top_keeping_paragraphs_is_a_copy_a_report_quoting_one_passage_is_not() -> None:
+    top = ["Good news for the region's job market arrived on Monday from an unexpected direction.",
+           "A German carmaker picked our city for a project that local politicians had courted for two years.",
+           "Here is what we know so far about the plans and what they mean for people living nearby.",
+           "The mayor called it the biggest investment since the old steel works closed three decades ago.",
+           "Shopkeepers on the market square said they hoped the new workers would bring life back to the centre.",
+           "Not everyone is pleased: farmers near the planned site fear for the groundwater their fields depend on.",
+           "We spoke to people on both sides and will follow the project closely in the coming months."]
+    # the wire story under the partner's own top and headline: its opening two sentences and three more kept whole
+    # (four verbatim passages), the other five edited
+    kept = {0, 1, 4, 7, 9}
+    body = [*top, *[WIRE[i] if i in kept else _edit(WIRE[i]) for i in range(len(WIRE))]]
+    # a report of its own quoting the statement's two opening sentences whole (one verbatim passage, half of it)
+    report = [top[0], WIRE[0] + " " + WIRE[1],
+              "Local officials welcomed the plan but warned that housing near the site was already scarce.",
+              "Unions said they would push for a collective agreement before the first workers are hired.",
+              "Economists expect suppliers of chemicals and machinery to follow the carmaker to the region."]
+    title = "Volta Motors picks Wroclaw for 2.4 billion euro battery plant"
+    arts = [_art("wire", title, WIRE, "wire.example"),
+            _art("reprint", "Battery jobs are coming: what the plant means for us", body, "city.example",
+                 "2025-03-04T10:00:00Z"),
+            _art("report", "Housing and traffic worries follow the battery plant", report, "region.example",
+                 "2025-03-04T11:00:00Z")]
+    dd = Deduplicator()
+    dup = {a["id"]: dd.add(a).dup_id for a in arts}
+    w, r = dd._get_doc("wire"), dd._get_doc("reprint")
+    inter = len(np.intersect1d(w.shingles, r.shingles))
+    # neither holds most of the other, and too little is shared for the Jaccard-type rules
+    assert inter < 0.55 * min(len(w.shingles), len(r.shingles))
+    assert inter < 0.33 * len(np.union1d(w.shingles, r.shingles))
+    assert dup["reprint"] == dup["wire"]
+    assert dup["report"] not in (dup["wire"], dup["reprint"])
+    off = _dups(arts, DedupConfig(dup_kept_runs=0))
+    assert off["reprint"] != off["wire"]  # the rule, not another, takes the reprint
+    one = _dups(arts, DedupConfig(dup_kept_runs=1))
+    assert one["report"] == one["wire"]  # the one passage is all that keeps the report apart

@@ -155,7 +155,11 @@ class DedupConfig:
     # passages of ``dup_kept_run_shingles``+ shingles each (sentences, not phrases), one of ``dup_kept_passage``
     # characters (two sentences), together ``dup_kept_share`` of the smaller text, with no contradicting facts.
     # A report quoting a notice keeps one passage (a photo caption, a statement); a rewrite keeps phrases.
-    # 0 runs: off
+    # Real pairs (results "s14copy"): the labelled copies A159/A155 (es, Europa Press paragraphs under a new top:
+    # 4 runs, 0.47 of the smaller in them, a 376-character passage) and B210/B209 (en, AFP: 4, 0.34, 342); the
+    # nearest labelled non-copies B176/B172 (de, dpa paragraphs under a rewritten top: 4, 0.46, 261 -- the same
+    # kind, labelled the other way), A117/A116 (2 runs), D160/D163 (one AP photo caption, 1 run). Any of runs 3-4,
+    # share 0.30-0.33 and passage 262-342 gives the same clusters: a narrow margin, set on these pairs. 0 runs: off
     dup_kept_runs: int = 4
     dup_kept_run_shingles: int = 8
     dup_kept_share: float = 0.33
@@ -1318,6 +1322,9 @@ class Deduplicator:
         * ``furnished``: as ``containment`` for the placed text ``a`` once its page furniture lines are left out
           (:meth:`_content_share`, ``dup_furnished_chars``): an excerpt between navigation and related headlines.
           Not symmetric;
+        * ``kept``: a reprint under a new top -- ``dup_kept_share`` of the smaller text in at least ``dup_kept_runs``
+          verbatim runs of ``dup_kept_run_shingles`` shingles of ``a``, one passage of ``dup_kept_passage``
+          characters, no contradicting facts (asked above). Not symmetric;
         * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
           it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``facts``: an edited copy -- Jaccard >= ``dup_fact_threshold`` and the same figures and names.
