@@ -508,3 +508,6 @@ def test_reprint_under_a_new_top_keeping_paragraphs_is_a_copy_a_report_quoting_o
     assert off["reprint"] != off["wire"]  # the rule, not another, takes the reprint
     one = _dups(arts, DedupConfig(dup_kept_runs=1))
     assert one["report"] == one["wire"]  # the one passage is all that keeps the report apart
+    # the reprint crawled first: the wire story, placed later, holds the same runs
+    late = _dups([dict(arts[1], published_at="2025-03-04T08:00:00Z"), arts[0]])
+    assert late["wire"] == late["reprint"]
