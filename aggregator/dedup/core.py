@@ -241,6 +241,14 @@ class DedupConfig:
     # ... and only when no scored member of one shows a sign of another event against one of the other (figures
     # or periods or years or model codes or kinds that disagree: story.FEATURES)
     story_merge_no_conflict: bool = True
+    # ... and the sign is read on the best-linked cross pair(s) only (those at the cross link's maximum), not on
+    # every pair of the 3 x 3: reports of one event state figures that move (a raid's detainee count, 300 then
+    # 475) and name other kinds as the story grows, so some weaker cross pair of two fragments of one event
+    # shows a sign while their strongest pair shows none; two stages of a saga (9,000 against 20,000 job cuts,
+    # Avatr's stake against another year's) conflict in the pair that links them best. True: half b 0.803 ->
+    # 0.827 (P 0.871 -> 0.864, the Georgia-raid and Zeekr-IPO fragments merge), half a and clusterset3
+    # unchanged (results "s14recall"). False: a sign on any cross pair keeps the fragments apart
+    story_merge_conflict_best: bool = True
     # a joiner dated only to the month or year (``2024-06``, ``2024``) joins a story only if the story's members
     # dated to the day all lie within that period or at most this many days outside it (the span test above
     # allows story_span_days around the period's middle +- its half-length; the pair window, story_window_days).
@@ -1760,8 +1768,9 @@ class Deduplicator:
         links to at ``p >= story_merge_link`` (as it does to ``story_cl``) when the two are fragments of one event:
         their headlines name the same stages, their dated members lie within ``story_merge_span_days`` of each
         other (``story_merge_span_days_dated`` when ``d`` is dated) and a scored member of one links with a scored
-        member of the other at ``p >= story_merge_agree``, no such pair showing a sign of another event
-        (``_MERGE_CONFLICTS``). ``merged`` receives the ids merged away."""
+        member of the other at ``p >= story_merge_agree``, the best-linked such pair showing no sign of another
+        event (``_MERGE_CONFLICTS``; with ``story_merge_conflict_best`` off, no pair of the 3 x 3 may show one).
+        ``merged`` receives the ids merged away."""
         cfg = self.config
         store = self.store
         if allowed[0][0] < cfg.story_merge_link:
@@ -1805,8 +1814,15 @@ class Deduplicator:
             cross, conflict = 0.0, False
             for _p, oa in ma:
                 cp, cx = self._story_scores(oa, [o for _p, o in mb])
-                cross = max(cross, float(cp.max()))
-                conflict = conflict or bool(cx[:, _MERGE_CONFLICTS].any())
+                signs = cx[:, _MERGE_CONFLICTS].any(axis=1)
+                top = float(cp.max())
+                if not cfg.story_merge_conflict_best:
+                    conflict = conflict or bool(signs.any())
+                elif top > cross:  # a new best cross pair: its sign (ties: any of them) is the one read
+                    conflict = bool(signs[cp == top].any())
+                elif top == cross:
+                    conflict = conflict or bool(signs[cp == top].any())
+                cross = max(cross, top)
             if cross < cfg.story_merge_agree or (cfg.story_merge_no_conflict and conflict):
                 continue
             keep, gone = self._older(story_cl, other)
