@@ -93,10 +93,11 @@ YEARS = {"f1": " The plant had passed a safety check in 2019.", "g1": " Regulato
 @pytest.mark.parametrize("columns", [True, False])
 def test_a_sign_on_a_weaker_cross_pair_does_not_keep_fragments_apart(columns: bool) -> None:
     """At f3 the cross pairs are f2-g1 (p 0.8, no sign) and f1-g1 (p 0.3, years disjoint): the best-linked pair
-    is what speaks for one event (``story_merge_conflict_best``); with it off any pair's sign keeps them apart."""
+    is what speaks for one event (``story_merge_conflict_margin`` 0.05); with a margin of 1 any pair's sign keeps them
+    apart."""
     on = _run(HEADS, columns=columns, extra=YEARS, story_merge_link=0.65)
     assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
-    off = _run(HEADS, columns=columns, extra=YEARS, story_merge_link=0.65, story_merge_conflict_best=False)
+    off = _run(HEADS, columns=columns, extra=YEARS, story_merge_link=0.65, story_merge_conflict_margin=1.0)
     assert off["f1"] == off["f2"] == off["f3"] != off["g1"]
 
 
@@ -105,3 +106,17 @@ def test_a_sign_on_the_best_cross_pair_keeps_fragments_apart() -> None:
     years = dict(YEARS, f2=" The plant had passed a safety check in 2019.")
     on = _run(HEADS, extra=years, story_merge_link=0.65)
     assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+
+
+def test_a_sign_on_a_cross_pair_nearly_as_strong_as_the_best_keeps_fragments_apart() -> None:
+    """f1-g1 links at 0.78 with years disjoint, within the margin of the best cross pair (f2-g1, 0.8): apart."""
+    before = dict(TABLE)
+    TABLE[("f1", "g1")] = 0.78
+    try:
+        on = _run(HEADS, extra=YEARS, story_merge_link=0.65)
+        clean = _run(HEADS, story_merge_link=0.65)  # the same links without the years: one story
+    finally:
+        TABLE.clear()
+        TABLE.update(before)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+    assert clean["f1"] == clean["f2"] == clean["f3"] == clean["g1"]
