@@ -245,8 +245,8 @@ class DedupConfig:
     # 3 x 3: reports of one event state figures that move (a raid's detainee count) and name other kinds as the
     # story grows, so a weaker cross pair of two fragments of one event shows a sign where their strongest pairs
     # show none; two stages of a saga (another year's stake, another count of job cuts) show it in a pair that
-    # links them best, or as well (p ~1.0 both: the margin keeps a clean pair at 0.9999 from outvoting a signed one
-    # at 0.9998). 0.05 (0.02-0.1 the same): half b 0.803 -> 0.827 (P 0.871 -> 0.864; the Georgia-raid and Zeekr-IPO
+    # links them best, or about as well (both near p 1.0: without a margin a clean pair a hair stronger outvoted the
+    # signed one). 0.05 (0.02-0.1 the same): half b 0.803 -> 0.827 (P 0.871 -> 0.864; the Georgia-raid and Zeekr-IPO
     # fragments merge), half a, clusterset3 and dates dropped unchanged; 0 merged a Huawei-stake saga on half a
     # (P -0.007), 0.2 loses the raid (results "s14recall"). 1 or more: every pair, as before
     story_merge_conflict_margin: float = 0.05
