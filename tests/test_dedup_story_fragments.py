@@ -30,13 +30,14 @@ TABLE = {("f1", "g1"): 0.3, ("f2", "f1"): 0.9, ("f2", "g1"): 0.8, ("f3", "f2"): 
 
 
 def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, days: dict[str, int] | None = None,
-         **cfg: float) -> dict[str, str]:
+         extra: dict[str, str] | None = None, **cfg: float) -> dict[str, str]:
     dd = TableLinks(DedupConfig(story_embedding_weight=0.0, **cfg), open_store(store))  # type: ignore[arg-type]
     dd.use_columns = columns
     dd.table = {frozenset(k): v for k, v in TABLE.items()}
     for i, (aid, head) in enumerate(heads.items()):
         words = FIRE.split()
         body = f"{head}. " + " ".join(words[i * 7:] + words[:i * 7][::-1]) + f" Report {i} by outlet {i}."
+        body += (extra or {}).get(aid, "")
         dd.add({"id": aid, "title": head, "body": body, "source": f"outlet{i}", "language": "en",
                 "published_at": f"2024-06-{(days or {}).get(aid, 24 + i // 2)}T0{i}:00:00Z"})
     assert len({dd.dup_of(aid) for aid in heads}) == len(heads)  # no copies: the story links alone decide
@@ -83,3 +84,41 @@ def test_fragments_further_apart_merge_only_through_a_dated_report_within_its_sp
     assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
     on = _run(HEADS, days=days, story_merge_link=0.65, story_merge_span_days_dated=7.0)
     assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
+
+
+# years the texts mention: f1 and g1 name none in common (``years_disjoint``, a sign of another event)
+YEARS = {"f1": " The plant had passed a safety check in 2019.", "g1": " Regulators had inspected it in 2023."}
+
+
+@pytest.mark.parametrize("columns", [True, False])
+def test_a_sign_on_a_weaker_cross_pair_does_not_keep_fragments_apart(columns: bool) -> None:
+    """At f3 the cross pairs are f2-g1 (p 0.8, no sign) and f1-g1 (p 0.3, years disjoint): the best-linked pair
+    is what speaks for one event (``story_merge_conflict_margin`` 0.05); with a margin of 1 any pair's sign keeps them
+    apart."""
+    on = _run(HEADS, columns=columns, extra=YEARS, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
+    off = _run(HEADS, columns=columns, extra=YEARS, story_merge_link=0.65, story_merge_conflict_margin=1.0)
+    assert off["f1"] == off["f2"] == off["f3"] != off["g1"]
+
+
+def test_a_sign_on_the_best_cross_pair_keeps_fragments_apart() -> None:
+    """f2 (the member of f3's story that links g1 best) names another year than g1: apart, as before."""
+    years = dict(YEARS, f2=" The plant had passed a safety check in 2019.")
+    on = _run(HEADS, extra=years, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+
+
+def test_a_sign_on_a_cross_pair_nearly_as_strong_as_the_best_keeps_fragments_apart() -> None:
+    """f1-g1 links at 0.62 (under the bar: g1 does not join f1) with years disjoint, within the margin of the best
+    cross pair (f2-g1, 0.66): apart."""
+    before = dict(TABLE)
+    TABLE[("f1", "g1")] = 0.62
+    TABLE[("f2", "g1")] = 0.66
+    try:
+        on = _run(HEADS, extra=YEARS, story_merge_link=0.65)
+        clean = _run(HEADS, story_merge_link=0.65)  # the same links without the years: one story
+    finally:
+        TABLE.clear()
+        TABLE.update(before)
+    assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
+    assert clean["f1"] == clean["f2"] == clean["f3"] == clean["g1"]
