@@ -216,11 +216,6 @@ class DedupConfig:
     # 0.874 -> 0.882 at P 0.946 -> 0.951; clusterset3 0.745 -> 0.760 at P 0.879 -> 0.930); 2 scored clusterset3
     # 0.762 at P 0.925 (the task is precision); results "m14saga"
     story_stage_members: int = 1
-    # an undated joiner whose headline names none of the stages every headline of a story's (newest) members names
-    # does not join it (needs story_stage_members > 0): the undated "talks begin" report is read after every dated
-    # page, when the "talks called off" story exists; the reverse of the rule above (m14saga measured it for
-    # every joiner: order-dependent), in a story of at least this many members (0: off). Results "s14prec"
-    story_stage_undated_lacking: int = 0
     # two stories of one event that formed early (fragments: the first reports linked under the bar) merge when a
     # later article links at p >= this to a scored member of each and both may take it (every join test, the stage
     # rule included), the two stories' headlines name the same stages (story.stages), their dated members span at
@@ -2156,9 +2151,6 @@ class Deduplicator:
             if stage_d and len(cl.members) >= cfg.story_stage_members and S.stages_new(
                     stage_d, self._member_stages(cl, member_stages)):
                 continue  # d's headline names a stage of a saga no member's headline names
-            if 0 < cfg.story_stage_undated_lacking <= len(cl.members) and d.published is None and \
-                    cfg.story_stage_members > 0 and S.stages_lacking(stage_d, self._member_stages(cl, member_stages)):
-                continue  # every member's headline names a stage (the talks' end) that undated d's does not
             allowed.append((p, sid))
         if cfg.story_stage_members > 0 and len(allowed) > 1 and allowed[0][0] < 2.0:
             # choosing among stories d links to (no copy decided): the first whose members' headlines name no

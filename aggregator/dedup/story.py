@@ -402,16 +402,6 @@ def stages_new(joiner: frozenset[str], members: list[frozenset[str]]) -> frozens
     return new
 
 
-def stages_lacking(joiner: frozenset[str], members: list[frozenset[str]]) -> frozenset[str]:
-    """The major stages every member of a story names (``members``: their :func:`stages`) that ``joiner``'s
-    headline does not: a story all of whose reports name the talks' end (or the release, the production start) is
-    that stage, and a joiner naming none of it reports an earlier one."""
-    if not members or not all(members):
-        return frozenset()
-    common = frozenset.intersection(*members) - _STAGE_MINOR
-    return common - joiner
-
-
 def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float) -> float | None:
     """Least possible distance in days between two publication times known to ``± unc`` days."""
     if ta is None or tb is None:
@@ -420,4 +410,4 @@ def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float
 
 
 __all__ = ["BIAS", "FEATURES", "WEIGHTS", "days_between", "fit_weights", "link_probability", "pack_extra",
-           "pair_features", "parse_extra", "stages", "stages_lacking", "stages_named", "stages_new", "time_gap_days"]
+           "pair_features", "parse_extra", "stages", "stages_named", "stages_new", "time_gap_days"]
