@@ -141,12 +141,6 @@ linkedin facebook youtube twitter instagram tiktok whatsapp telegram weibo wecha
 q1 q2 q3 q4 h1 h2 km kwh mph usd eur rmb yuan euro euros dollars
 """.split())
 
-# Generic terms written like acronyms or codes ("EV", "SUVs", "Q3", "CO2", "E-Autos", "CEO" after a maker): every
-# story of the beat names them, so as strong names they tied unrelated reports together (benchmarks/results.md,
-# s14prec). Data, in names.json; kept out of names only (headline keywords still read them).
-GENERIC: frozenset[str] = frozenset(w.lower() for w in _TABLE.get("not_names", ()) if not w.startswith("_"))
-_NOT_A_NAME = _NOT_NAMES | GENERIC
-
 _STOP = _NOT_NAMES | set("""
 is are was were be been has have had will would can could said says say its not no more most
 than into over about up down out per year years month week day ist sind war wurde werden hat haben
@@ -340,7 +334,7 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
                        ) if any(ord(c) > 0xFF for c in low) else low
         if bare in KNOWN_NAMES or bare in PLACES:
             low = bare
-    if low in _NOT_A_NAME or len(word) < 2:
+    if low in _NOT_NAMES or len(word) < 2:
         return ()
     if low in PLACES:
         return ((low, 0.5, False),)
@@ -351,7 +345,7 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         # a: a capital outside A-Z starts a name only when the name is known or spelled like an acronym/code
         return ()
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
-    if suffix and suffix.lower() not in _NOT_A_NAME:  # "Bolt EV", "Tesla CEO", "BYD Q3": no model of that name
+    if suffix:
         out.append((f"{low} {suffix.lower()}", 1.0, False))
         if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
             out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
@@ -359,8 +353,7 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
         for part in word.split("-"):
             name = ALIASES.get(part, part).lower()
-            if len(part) >= 2 and (part.isupper() and part.isalpha() or name in KNOWN_NAMES) and \
-                    name not in _NOT_A_NAME:
+            if len(part) >= 2 and (part.isupper() and part.isalpha() or name in KNOWN_NAMES) and name not in _NOT_NAMES:
                 out.append((name, 1.0, True))
     return tuple(out)
 
@@ -369,9 +362,7 @@ def names(text: str, lang: str = "") -> dict[str, float]:
     """Latin-script names and model codes with a specificity weight; CJK aliases mapped."""
     out: dict[str, float] = {}
     for code in codes(text):
-        key = code.lower().replace("-", "").replace(".", "")
-        if key not in _NOT_A_NAME:  # "Q3", "CO2", "L2": periods and terms, not models
-            out[key] = 1.0
+        out[code.lower().replace("-", "").replace(".", "")] = 1.0
     for word, suffix in _CAP_RE.findall(text):
         for key, weight, take_max in _cap_entries(word, suffix, lang):
             out[key] = max(out.get(key, 0.0), weight) if take_max else weight
