@@ -1807,6 +1807,8 @@ class Deduplicator:
                 cp, cx = self._story_scores(oa, [o for _p, o in mb])
                 cross = max(cross, float(cp.max()))
                 conflict = conflict or bool(cx[:, _MERGE_CONFLICTS].any())
+                if conflict and cfg.story_merge_no_conflict:
+                    break  # the pair is refused whatever the other members score: their scores are not needed
             if cross < cfg.story_merge_agree or (cfg.story_merge_no_conflict and conflict):
                 continue
             keep, gone = self._older(story_cl, other)
@@ -1885,13 +1887,15 @@ class Deduplicator:
             # the story ids from the column store, each distinct one resolved once: no record read per candidate
             uniq, first, inv = np.unique(rows, return_index=True, return_inverse=True)
             names = cols.story_ids  # type: ignore[union-attr]
-            code_u = np.empty(len(uniq), dtype=np.int64)
+            # (plain lists in the loop: hundreds of distinct stories in a full window, and a numpy scalar read or
+            # write per story costs more than the dict work itself)
+            uniq_l, code_l = uniq.tolist(), [0] * len(uniq)
             for u in np.argsort(first, kind="stable").tolist():  # the raw ids in the order of first appearance
-                cid = names[uniq[u]]
+                cid = names[uniq_l[u]]
                 sid = memo.get(cid)
                 sid = resolved[cid] = sid if sid is not None else self._resolve(cid)
-                code_u[u] = code_of.setdefault(sid, len(code_of))
-            codes = code_u[inv.reshape(-1)]
+                code_l[u] = code_of.setdefault(sid, len(code_of))
+            codes = np.array(code_l, dtype=np.int64)[inv.reshape(-1)]
             sids = list(code_of)
             dated = ~np.isnan(cols.pub[np.asarray(story_docs.nums, dtype=np.int64)])  # type: ignore[union-attr]
         else:
