@@ -41,6 +41,7 @@ def _njit(fn):  # noqa: ANN001, ANN202 - a decorator over numba's
 
 
 _BLAS = "scipy.linalg.cython_blas"
+_HIDDEN = (_BLAS, "cffi")  # imported by numba's library only for what no kernel here uses (load())
 
 
 def load() -> None:
@@ -57,14 +58,18 @@ def load() -> None:
         return
     from numba.core.registry import cpu_target
 
-    hide = "scipy.linalg" not in sys.modules and _BLAS not in sys.modules
-    if hide:
-        sys.modules[_BLAS] = None  # type: ignore[assignment]  # (importing it raises ImportError, parents untouched)
+    # (the same for cffi: numba's typing imports it, and pycparser with it, ~35 ms of CPU, only to type cffi
+    # functions, which no kernel here calls; numba then leaves its cffi support off in this process)
+    hidden = [name for name in _HIDDEN
+              if name not in sys.modules and (name != _BLAS or "scipy.linalg" not in sys.modules)]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # (importing it raises ImportError, parents untouched)
     try:
         cpu_target.target_context.refresh()
     finally:
-        if hide and _BLAS in sys.modules and sys.modules[_BLAS] is None:
-            del sys.modules[_BLAS]
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 _U33 = np.uint64(33)

@@ -33,7 +33,7 @@ import re
 import struct
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -717,6 +717,30 @@ class _Candidates:
     def only(self, keep: Any) -> _Candidates:
         """The candidates whose numbers ``keep`` holds (order kept; records fetched so far shared)."""
         return _Candidates([n for n in self.nums if n in keep], self._fetch, self._docs)
+
+
+class _ByStory(Mapping):
+    """Story id -> every scored candidate's ``p`` in candidate order, sliced from the grouped probabilities when a
+    story is read: a placement reads the means of the few stories it links to, of hundreds in a full window (one
+    list per story, built for all, was ~4 % of an add at 2,000 documents). Iteration gives the stories in the order
+    of their first candidate, as the dict this stands for did."""
+
+    __slots__ = ("_code", "_grouped", "_bounds")
+
+    def __init__(self, code: dict[str, int], grouped: list[float], bounds: list[int]) -> None:
+        self._code = code  # story id -> its group (groups in the order of their first candidate)
+        self._grouped = grouped  # the candidates' p sorted by group, stable
+        self._bounds = bounds  # group g is grouped[bounds[g]:bounds[g + 1]]
+
+    def __getitem__(self, sid: str) -> list[float]:
+        g = self._code[sid]
+        return self._grouped[self._bounds[g]:self._bounds[g + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._code)
+
+    def __len__(self) -> int:
+        return len(self._code)
 
 
 class _StoryGroups:
@@ -1898,7 +1922,7 @@ class Deduplicator:
 
     def _story_links(self, story_docs: list[Doc], probs: np.ndarray, evidence: np.ndarray, bar_dated: float,
                      bar_undated: float, support_bar: float,
-                     ) -> tuple[list[tuple[float, Doc]], dict[str, list[float]], dict[str, float], dict[str, str],
+                     ) -> tuple[list[tuple[float, Doc]], Mapping[str, list[float]], dict[str, float], dict[str, str],
                                 dict[str, list[tuple[float, Doc]]], set[str]]:
         """What :meth:`_place` reads of the scored story candidates: ``(story_hits, by_story, dated_best, resolved,
         support, fig_sids)``: the links at or over their bar (``bar_dated`` for a dated candidate, else
@@ -1910,7 +1934,7 @@ class Deduplicator:
         array steps and the grouping by story one stable sort (the same values, in the same order, as a loop over
         the candidates collects: tests compare them)."""
         story_hits: list[tuple[float, Doc]] = []
-        by_story: dict[str, list[float]] = {}
+        by_story: Mapping[str, list[float]] = {}
         dated_best: dict[str, float] = {}
         resolved: dict[str, str] = {}
         support: dict[str, list[tuple[float, Doc]]] = {}
@@ -1925,13 +1949,15 @@ class Deduplicator:
             # the story ids from the column store, each distinct one resolved once: no record read per candidate
             uniq, first, inv = np.unique(rows, return_index=True, return_inverse=True)
             names = cols.story_ids  # type: ignore[union-attr]
-            code_u = np.empty(len(uniq), dtype=np.int64)
+            # (plain lists in the loop: hundreds of distinct stories in a full window, and a numpy scalar read or
+            # write per story costs more than the dict work itself)
+            uniq_l, code_l = uniq.tolist(), [0] * len(uniq)
             for u in np.argsort(first, kind="stable").tolist():  # the raw ids in the order of first appearance
-                cid = names[uniq[u]]
+                cid = names[uniq_l[u]]
                 sid = memo.get(cid)
                 sid = resolved[cid] = sid if sid is not None else self._resolve(cid)
-                code_u[u] = code_of.setdefault(sid, len(code_of))
-            codes = code_u[inv.reshape(-1)]
+                code_l[u] = code_of.setdefault(sid, len(code_of))
+            codes = np.array(code_l, dtype=np.int64)[inv.reshape(-1)]
             sids = list(code_of)
             dated = ~np.isnan(cols.pub[np.asarray(story_docs.nums, dtype=np.int64)])  # type: ignore[union-attr]
         else:
@@ -1945,7 +1971,7 @@ class Deduplicator:
         order = np.argsort(codes, kind="stable")
         grouped = probs[order].tolist()
         cuts = (np.flatnonzero(np.diff(codes[order])) + 1).tolist()
-        by_story = {sid: grouped[a:b] for sid, a, b in zip(code_of, [0, *cuts], [*cuts, len(codes)], strict=True)}
+        by_story = _ByStory(code_of, grouped, [0, *cuts, len(codes)])
         if dated.any():
             best = np.full(len(code_of), -1.0)
             np.fmax.at(best, codes[dated], probs[dated])
