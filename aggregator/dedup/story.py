@@ -148,15 +148,8 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     x = np.zeros((m, len(FEATURES)))
     if not m:
         return x
-    nums, spec_shared, spec_b, name_w, strong_b, strong_shared, kinter = ev.T
-    round_shared = np.maximum(0.0, 2.0 * (nums - spec_shared))
-    klen = lens[:, 2]
-    kunion = n_keywords + klen - kinter
-    x[:, 0] = np.minimum(name_w, 20.0) / 10
-    x[:, 1] = np.minimum(strong_shared, 5) / 5
-    x[:, 2] = np.minimum(spec_shared, 4) / 4
-    x[:, 3] = np.minimum(round_shared, 4) / 4
-    x[:, 4] = np.where((klen > 0) & (n_keywords > 0), kinter / np.maximum(kunion, 1), 0.0)
+    nums, spec_shared, spec_b, _name_w, strong_b, strong_shared, _kinter = ev.T
+    _shared_columns(x, ev, lens, n_keywords)
     x[:, 5] = (n_specific > 0) & (spec_b > 0) & (spec_shared == 0)
     x[:, 6] = (n_numbers >= 2) & (lens[:, 0] >= 2) & (nums == 0)
     pa, ya, ka, _, ma = parse_extra(extra_a)
@@ -165,6 +158,33 @@ def pair_features(ev: np.ndarray, lens: np.ndarray, n_numbers: int, n_specific: 
     if not _extra_columns(x, extra_a, extras):
         _extra_features_loop(x, extra_a, extras)
     return _finish(x, n_strong, strong_b, strong_shared, same_language, days_apart)
+
+
+def _shared_columns(x: np.ndarray, ev: np.ndarray, lens: np.ndarray, n_keywords: int) -> None:
+    """Columns 0-4 of :func:`pair_features` (names, strong names, figures, round figures, keywords: what the two
+    share) into ``x``, from the evidence kernel's sums alone."""
+    nums, spec_shared, name_w, strong_shared, kinter = ev[:, 0], ev[:, 1], ev[:, 3], ev[:, 5], ev[:, 6]
+    round_shared = np.maximum(0.0, 2.0 * (nums - spec_shared))
+    klen = lens[:, 2]
+    kunion = n_keywords + klen - kinter
+    x[:, 0] = np.minimum(name_w, 20.0) / 10
+    x[:, 1] = np.minimum(strong_shared, 5) / 5
+    x[:, 2] = np.minimum(spec_shared, 4) / 4
+    x[:, 3] = np.minimum(round_shared, 4) / 4
+    x[:, 4] = np.where((klen > 0) & (n_keywords > 0), kinter / np.maximum(kunion, 1), 0.0)
+
+
+def shared_evidence(ev: np.ndarray, lens: np.ndarray, n_keywords: int,
+                    weights: dict[str, float] | None = None) -> np.ndarray:
+    """Per candidate, the part of the link model's logit that what the pair shares carries (names, strong names,
+    specific and round figures, headline keywords: :func:`pair_features`' columns 0-4 times their weights), from
+    the evidence kernel's sums alone. The rest of the logit is conflicts (which only lower it) and a few
+    pair-level facts (language, dates) shared by most candidates of one window, so this orders the candidates
+    about as the model would, at a fraction of its cost: the blocking step of the placement
+    (``DedupConfig.story_candidates``)."""
+    x = np.zeros((len(ev), 5))
+    _shared_columns(x, ev, lens, n_keywords)
+    return x @ weight_vector(weights)[:5]
 
 
 def _extra_features_loop(x: np.ndarray, extra_a: str, extras: list[str]) -> None:
