@@ -434,6 +434,7 @@ class DedupPipeline:
         item["_story"] = StoryRef(self.dd, assignment.story_id)
         item["_merged_story_ids"] = list(assignment.merged_story_ids)
         item["_merged_dup_ids"] = list(assignment.merged_dup_ids)
+        # a changed article that moved to another story leaves its old one: that document is rewritten too
         left = [before] if before and before != assignment.story_id and before not in assignment.merged_story_ids \
             else []
         item["_left_story_ids"] = [StoryRef(self.dd, sid) for sid in left]

@@ -1571,7 +1571,7 @@ class Deduplicator:
                     if len(left):
                         # the shared-figures column of a row left out, as the full row holds it (the undated-join
                         # rule reads it; _story_scores gives the row p = 0)
-                        x[left, _FIGURES] = np.minimum(ev[left, _EV_SPEC_SHARED], 4) / 4
+                        x[left, _FIGURES] = S.figures_column(ev[left, _EV_SPEC_SHARED])
                     return x, left
             return self._evidence_rows(d, cands, cols, nums, ev, lens, na, wa, ka), none
         ev, lens = _story_evidence(cands, na, names_a, wa, idf_a, ka)

@@ -169,9 +169,14 @@ def _shared_columns(x: np.ndarray, ev: np.ndarray, lens: np.ndarray, n_keywords:
     kunion = n_keywords + klen - kinter
     x[:, 0] = np.minimum(name_w, 20.0) / 10
     x[:, 1] = np.minimum(strong_shared, 5) / 5
-    x[:, 2] = np.minimum(spec_shared, 4) / 4
+    x[:, 2] = figures_column(spec_shared)
     x[:, 3] = np.minimum(round_shared, 4) / 4
     x[:, 4] = np.where((klen > 0) & (n_keywords > 0), kinter / np.maximum(kunion, 1), 0.0)
+
+
+def figures_column(spec_shared: np.ndarray) -> np.ndarray:
+    """The ``figures`` feature (column 2 of :func:`pair_features`) from the count of shared specific figures."""
+    return np.minimum(spec_shared, 4) / 4
 
 
 def shared_evidence(ev: np.ndarray, lens: np.ndarray, n_keywords: int,
