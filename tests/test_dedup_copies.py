@@ -304,8 +304,13 @@ def test_excerpt_with_a_sentence_of_its_own_is_a_copy_a_rewrite_keeping_phrases_
         a, b = dd._get_doc("orig"), dd.add(art) and dd._get_doc(art["id"])
         inter = len(np.intersect1d(a.shingles, b.shingles))
         assert 0.7 <= inter / min(len(a.shingles), len(b.shingles)) < dd.config.dup_containment
-    dup = _dups([orig, excerpt, rewrite])
+    # (`close` off: the rewrite is a light edit of the excerpt -- Jaccard 0.42 with it, no sentence whole -- which
+    # that rule takes as a copy of it, see test_a_light_edit_dropping_some_figures_...; what is tested here is
+    # that the rewrite's share of the original in short runs is no `runs` copy)
+    dup = _dups([orig, excerpt, rewrite], DedupConfig(dup_close_jaccard=0))
     assert dup["excerpt"] == dup["orig"] != dup["rewrite"]
+    alone = _dups([orig, rewrite])
+    assert alone["rewrite"] != alone["orig"]  # against the original alone: under every bar
     off = _dups([orig, excerpt], DedupConfig(dup_run_containment=1.0))
     assert off["excerpt"] != off["orig"]  # (the rule off: what it adds)
 
@@ -511,3 +516,70 @@ def test_reprint_under_a_new_top_keeping_paragraphs_is_a_copy_a_report_quoting_o
     # the reprint crawled first: the wire story, placed later, holds the same runs
     late = _dups([dict(arts[1], published_at="2025-03-04T08:00:00Z"), arts[0]])
     assert late["wire"] == late["reprint"]
+
+
+_SWAP = {"said": "stated", "the": "this", "of": "for", "a": "one", "to": "towards", "its": "the firm's", "and": "plus",
+         "in": "within", "about": "around", "which": "that", "for": "of", "from": "since", "with": "using"}
+
+
+def _light(s: str, every: int) -> str:
+    # a spinner's edit: every ``every``-th word swapped for another (figures and names kept), so no sentence survives
+    # whole while most of its three-word shingles do
+    words = s.split()
+    return " ".join(_SWAP.get(w, "quite " + w) if i % every == every // 2 and not any(c.isdigit() for c in w)
+                    and not w[:1].isupper() else w for i, w in enumerate(words))
+
+
+def test_a_light_edit_of_every_sentence_keeping_all_figures_is_a_copy_a_heavier_rewrite_is_not() -> None:
+    title = "Volta Motors picks Wroclaw for 2.4 billion euro battery plant"
+    wire = _art("wire", title, WIRE, "wire.example")
+    light = _art("light", "Volta Motors selects Wroclaw for its 2.4 billion euro battery plant",
+                 [_light(s, 7) for s in WIRE], "spin.example", "2025-03-04T10:00:00Z")
+    heavy = _art("heavy", "Wroclaw wins Volta's 2.4 billion euro battery plant",
+                 [_light(s, 4) for s in WIRE], "rewrite.example", "2025-03-04T11:00:00Z")
+    # the light edit with two figures changed: another plan's numbers, the same wording
+    other = _art("other", "Volta Motors selects Wroclaw for its 2.4 billion euro battery plant",
+                 [_light(s, 7).replace("32 gigawatt", "20 gigawatt").replace("2,100", "1,400") for s in WIRE],
+                 "spin2.example", "2025-03-04T12:00:00Z")
+    dd = Deduplicator()
+    dup = {a["id"]: dd.add(a).dup_id for a in (wire, light, heavy)}
+    w = dd._get_doc("wire")
+
+    def jac(x: str) -> float:
+        o = dd._get_doc(x)
+        inter = len(np.intersect1d(w.shingles, o.shingles))
+        return inter / len(np.union1d(w.shingles, o.shingles))
+
+    # a third of the union and more shared, but no whole sentence (what the passage bar asks): the light edit is
+    # taken by its figures and names alone; the heavier rewrite keeps them too, under the bar, and stays apart
+    assert jac("light") >= 0.33 > jac("heavy") >= dd.config.dup_fact_threshold
+    assert dup["light"] == dup["wire"]
+    assert dup["heavy"] != dup["wire"]
+    # the figures are the rule's evidence: two changed, `facts` refuses it (`close`, its Jaccard alone, is off here)
+    changed = _dups([wire, other], DedupConfig(dup_close_jaccard=0))
+    assert changed["other"] != changed["wire"]
+    off = _dups([wire, light], DedupConfig(dup_fact_free_jaccard=0, dup_close_jaccard=0))
+    assert off["light"] != off["wire"]  # without the bar the passage is asked, and none is kept
+    ja = _dups([dict(wire, language="ja"), dict(light, language="ja")], DedupConfig(dup_close_jaccard=0))
+    assert ja["light"] == ja["wire"]  # (`facts` is asked of every script)
+
+
+def test_a_light_edit_dropping_some_figures_is_a_copy_by_its_jaccard_in_spaced_scripts_only() -> None:
+    title = "Volta Motors picks Wroclaw for 2.4 billion euro battery plant"
+    wire = _art("wire", title, WIRE, "wire.example")
+    # the light edit without the sentence on the plant's capacity (two of the five figures its opening states): not
+    # every figure kept, so `facts` does not take it; most of its shingles are the wire's, no sentence whole
+    spun = _art("spun", "Volta Motors selects Wroclaw for its 2.4 billion euro battery plant",
+                [_light(s, 7) for i, s in enumerate(WIRE) if i != 1], "spin.example", "2025-03-04T10:00:00Z")
+    dd = Deduplicator()
+    dup = {a["id"]: dd.add(a).dup_id for a in (wire, spun)}
+    w, o = dd._get_doc("wire"), dd._get_doc("spun")
+    inter = len(np.intersect1d(w.shingles, o.shingles))
+    assert inter / len(np.union1d(w.shingles, o.shingles)) >= dd.config.dup_close_jaccard
+    assert not dd._facts_agree(o, w)
+    assert dup["spun"] == dup["wire"]
+    off = _dups([wire, spun], DedupConfig(dup_close_jaccard=0))
+    assert off["spun"] != off["wire"]  # the rule, not another, takes it
+    # the same pair said to be Japanese: ideograph shingles are not read against this bar
+    ja = _dups([dict(wire, language="ja"), dict(spun, language="ja")])
+    assert ja["spun"] != ja["wire"]
