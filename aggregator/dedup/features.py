@@ -68,10 +68,11 @@ def _compound(m: re.Match[str]) -> str:
     return f"{m.group(1)}.{int(small):04d}{big}"
 
 
-# words that count people right after a figure: "2000명", "2000名员工", "2000 employees" name no year
-_COUNT_RE = re.compile(r"\s?(?:명|名|人|位|员工|員工|직원|(?:employees|workers|staff|people|jobs|mitarbeiter\w*|"
-                       r"beschäftigte\w*|stellen|arbeitsplätze|emplois|salariés|employés|postes|empleados|empleos|"
-                       r"trabajadores|dipendenti|lavoratori)(?![^\W\d_]))", re.IGNORECASE)
+# words that count people right after a figure: "2000명", "2000名员工", "2000 employees" name no year (not "jobs",
+# "Stellen": "bis 2030 Stellen abbauen" names the year)
+_COUNT_RE = re.compile(r"\s?(?:명|名|人|位|员工|員工|직원|(?:employees|workers|staff|people|mitarbeiter\w*|"
+                       r"beschäftigte\w*|salariés|employés|empleados|trabajadores|dipendenti|lavoratori)(?![^\W\d_]))",
+                       re.IGNORECASE)
 # What follows a time of day ("um 4.53 Uhr", "à 14h30", "9.30 a.m."): not a figure of the story
 _CLOCK_RE = re.compile(r"\s?(?:uhr\b|h(?:\d\d)?\b|[ap]\.m\.)", re.IGNORECASE)
 
