@@ -49,3 +49,16 @@ def test_scale_glyph_of_a_unit_stays_the_unit() -> None:
 def test_east_asian_compound_amounts_are_one_figure() -> None:
     assert "8.75e+12" in numbers("매출 8조7471억 원", "ko") & numbers("revenue of 8.75 trillion won", "en")
     assert numbers("投资3亿5000万元", "zh") == numbers("invests 350 million yuan", "en") == {"3.5e+08"}
+
+
+def test_a_count_in_year_range_is_a_figure_when_grouped_or_counting_people() -> None:
+    """"2,000 employees" is a count, not the year 2000: written in thousands groups, or followed by a word that
+    counts people, in every language; a bare year stays no figure."""
+    count = {"2e+03"}
+    for text, lang in [("rund 2.000 Mitarbeiter", "de"), ("nearly 2,000 employees", "en"), ("2 000 salariés", "fr"),
+                       ("nearly 2000 employees", "en"), ("约2000名员工", "zh"), ("약 2000명의 직원", "ko"),
+                       ("2000 Mitarbeitern", "de")]:
+        assert numbers(text, lang) == count, text
+    for text, lang in [("in 2000, the plant", "en"), ("2024年", "zh"), ("bis 2030 Stellen abbauen", "de"),
+                       ("2030 jobsite", "en"), ("25.09.2025 / Bosch", "de")]:
+        assert numbers(text, lang) == set(), text

@@ -122,3 +122,15 @@ def test_a_sign_on_a_cross_pair_nearly_as_strong_as_the_best_keeps_fragments_apa
         TABLE.update(before)
     assert on["f1"] == on["f2"] == on["f3"] != on["g1"]
     assert clean["f1"] == clean["f2"] == clean["f3"] == clean["g1"]
+
+
+def test_another_latest_year_named_does_not_keep_fragments_apart() -> None:
+    """f2 (the best-linked cross member) names the plan's end year besides this one, g1 only this one: the latest
+    years differ, a year is shared. No sign of another event (the link model weighs it +0.14): one story. Years
+    with none in common still keep them apart (``years_disjoint``)."""
+    years = {"f2": " The site is to be rebuilt from 2024 to 2030.", "g1": " It opened in 2024."}
+    on = _run(HEADS, extra=years, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
+    disjoint = {"f2": " The site is to be rebuilt by 2030.", "g1": " It opened in 2021."}
+    apart = _run(HEADS, extra=disjoint, story_merge_link=0.65)
+    assert apart["f1"] == apart["f2"] == apart["f3"] != apart["g1"]

@@ -68,6 +68,11 @@ def _compound(m: re.Match[str]) -> str:
     return f"{m.group(1)}.{int(small):04d}{big}"
 
 
+# words that count people right after a figure: "2000명", "2000名员工", "2000 employees" name no year (not "jobs",
+# "Stellen": "bis 2030 Stellen abbauen" names the year)
+_COUNT_RE = re.compile(r"\s?(?:명|名|人|位|员工|員工|직원|(?:employees|workers|staff|people|mitarbeiter\w*|"
+                       r"beschäftigte\w*|salariés|employés|empleados|trabajadores|dipendenti|lavoratori)(?![^\W\d_]))",
+                       re.IGNORECASE)
 # What follows a time of day ("um 4.53 Uhr", "à 14h30", "9.30 a.m."): not a figure of the story
 _CLOCK_RE = re.compile(r"\s?(?:uhr\b|h(?:\d\d)?\b|[ap]\.m\.)", re.IGNORECASE)
 
@@ -238,10 +243,13 @@ def _parse_value(whole: str, frac: str | None, unit: str | None, lang: str) -> t
     if grp and (not lang or unit_l in _CJK_SCALES or grp.group(2) == ("," if lang in _DECIMAL_COMMA else ".")):
         whole, frac = grp.group(1), grp.group(3)
     digits = re.sub(r"[.,\s\u202f\u00a0]", "", whole)
+    # a figure written in thousands groups ("2,000", "2.000", "2 000") is a count, never a year
+    grouped = len(digits) != len(whole)
     if frac is not None and len(frac) == 3 and unit_l not in _SCALE:
         # "1,500" / "1.500": a thousands group, not a decimal
         digits += frac
         frac = None
+        grouped = True
     try:
         value = float(digits + ("." + frac if frac else ""))
     except ValueError:
@@ -251,7 +259,7 @@ def _parse_value(whole: str, frac: str | None, unit: str | None, lang: str) -> t
     if unit_l in ("m", "b") and lang not in ("en", ""):
         scale = 1.0  # "m" is metres, "b" anything outside English money talk ("$2.5b")
     if not is_pct and scale == 1.0 and frac is None:
-        if value <= 31 or 1990 <= value <= 2040:
+        if value <= 31 or (1990 <= value <= 2040 and not grouped):
             return None  # day numbers, small counts and years: shared by every story
     value *= scale
     if value == 0:
@@ -308,6 +316,9 @@ def numbers(text: str, lang: str = "") -> set[str]:
         whole, frac, unit = m.groups()
         if not unit and _CLOCK_RE.match(text, m.end()):
             continue  # a time of day
+        if not unit and frac is None and len(whole) == 4 and whole[:2] in ("19", "20") and \
+                _COUNT_RE.match(text, m.end()):
+            whole = f"{whole[0]},{whole[1:]}"  # "2000명", "2000 employees": a count of people, not a year
         fig = _figure(whole, frac, unit, lang)
         if fig:
             v, near = fig
