@@ -432,6 +432,9 @@ def _block(live: np.ndarray, ev: np.ndarray, lens: np.ndarray, nums: np.ndarray,
     return np.sort(live[order[:cap]]), np.sort(live[order[cap:]])
 
 
+_FEW_ROWS = 16  # _extra_columns_from_rows: up to this many rows, a plain loop beats the array steps' fixed cost
+
+
 def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozenset[str], frozenset[str]],
                              cols: DocColumns, nums: np.ndarray) -> None:
     """Columns 7-12 and 18 of :func:`.story.pair_features` (kinds, years, periods, model codes) of the
@@ -454,6 +457,21 @@ def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozens
         sid = ids[nums]
         has = np.flatnonzero(sid)
         if not len(has):
+            continue
+        if len(has) <= _FEW_ROWS:
+            # a few rows (a fragment merge's cross test scores three): one dict per call instead of np.unique and
+            # fancy indexing, whose fixed cost is most of such a call; the same values (bools as 0.0/1.0)
+            seen: dict[int, tuple[bool, bool]] = {}
+            for i, k in zip(has.tolist(), sid[has].tolist(), strict=True):
+                v = seen.get(k)
+                if v is None:
+                    other = sets[k]
+                    v = seen[k] = ((not (items & other), False) if out == (18,) else
+                                   (F.periods_conflict_cached(items, other), bool(items & other)))
+                if out == (18,):
+                    x[i, 18] = float(v[0])
+                else:
+                    x[i, 9], x[i, 10] = float(v[0]), float(v[1])
             continue
         uniq, inv = np.unique(sid[has], return_inverse=True)
         if out == (18,):
