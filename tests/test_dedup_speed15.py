@@ -2,7 +2,6 @@
 resolutions (speed work must not change a cluster).
 
 - ``store.CountTable.get`` of a short list through its per-key memo of the sorted arrays;
-- ``store.DocColumns.res_num``, the resolution memo by story number that ``_story_links`` reads;
 - ``core._extra_columns_from_rows`` over a few rows (a fragment merge's cross test), by a plain loop.
 """
 
@@ -48,45 +47,6 @@ def test_short_count_reads_equal_a_plain_counter_through_folds_and_pickling() ->
         assert _long_get(t, q) == want
         short_reads += bool(len(t.keys))
     assert short_reads > 300 and len(t.keys) > 1000  # the memo path ran against folded arrays
-
-
-def test_res_num_mirrors_the_resolution_memo() -> None:
-    """Through random alias writes, deletes and resolutions (in-process store), every story number with a memo
-    entry by number resolves as the memo says, and _resolve agrees with a fresh walk of the aliases."""
-    from aggregator.dedup import Deduplicator, open_store
-
-    dd = Deduplicator(store=open_store("memory:"))
-    cols = dd.store.columns
-    rng = np.random.default_rng(5)
-    ids = [f"s{i}" for i in range(60)]
-    for cid in ids[::2]:
-        cols.story_num(cid)  # half the ids have numbers before any resolution, half get them later
-
-    def walk(cid: str) -> str:
-        seen = set()
-        while (nxt := dd.store.get(f"alias:{cid}")) and cid not in seen:
-            seen.add(cid)
-            cid = nxt
-        return cid
-
-    checked = 0
-    for step in range(600):
-        r = rng.random()
-        a, b = ids[int(rng.integers(0, 60))], ids[int(rng.integers(0, 60))]
-        if r < 0.15 and a != b:
-            dd.store.put(f"alias:{a}", b)
-        elif r < 0.2:
-            dd.store.delete(f"alias:{a}")
-        elif r < 0.3:
-            cols.story_num(a)
-        else:
-            assert dd._resolve(a) == walk(a)
-        for n in np.flatnonzero(cols.res_num[: len(cols.story_ids)] >= 0).tolist():
-            cid = cols.story_ids[n]
-            assert cols.resolved.get(cid) == cols.story_ids[cols.res_num[n]], (step, cid)
-            assert walk(cid) == cols.story_ids[cols.res_num[n]]
-            checked += 1
-    assert checked > 1000
 
 
 @pytest.mark.parametrize("few", [1, 3, 8, 16])

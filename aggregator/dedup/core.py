@@ -2005,24 +2005,16 @@ class Deduplicator:
             # the story ids from the column store, each distinct one resolved once: no record read per candidate
             uniq, first, inv = np.unique(rows, return_index=True, return_inverse=True)
             names = cols.story_ids  # type: ignore[union-attr]
-            # each distinct id's resolution from the memo by number (DocColumns.res_num: a window holds hundreds of
-            # distinct stories, most of them resolved in earlier adds); the few it lacks walk their aliases
-            res = cols.resolved_nums(uniq.astype(np.int64))  # type: ignore[union-attr]
-            for u in np.flatnonzero(res < 0).tolist():
-                res[u] = cols.story_num(self._resolve(names[int(uniq[u])]))  # type: ignore[union-attr]
-            # codes numbered in the order the resolved stories first appear among the candidates (as a loop over
-            # the raw ids in the order of their first appearance numbers them)
-            by_first = np.argsort(first, kind="stable")
-            vals, vfirst, vinv = np.unique(res[by_first], return_index=True, return_inverse=True)
-            rank = np.empty(len(vals), dtype=np.int64)
-            rank[np.argsort(vfirst, kind="stable")] = np.arange(len(vals))
-            code_u = np.empty(len(uniq), dtype=np.int64)
-            code_u[by_first] = rank[vinv.reshape(-1)]
-            codes = code_u[inv.reshape(-1)]
-            sids = [names[v] for v in vals[np.argsort(vfirst, kind="stable")].tolist()]
-            code_of = dict(zip(sids, range(len(sids)), strict=True))
-            resolved = dict(zip([names[v] for v in uniq[by_first].tolist()], [names[v] for v in res[by_first].tolist()],
-                                strict=True))  # (in the order of first appearance too)
+            # (plain lists in the loop: hundreds of distinct stories in a full window, and a numpy scalar read or
+            # write per story costs more than the dict work itself)
+            uniq_l, code_l = uniq.tolist(), [0] * len(uniq)
+            for u in np.argsort(first, kind="stable").tolist():  # the raw ids in the order of first appearance
+                cid = names[uniq_l[u]]
+                sid = memo.get(cid)
+                sid = resolved[cid] = sid if sid is not None else self._resolve(cid)
+                code_l[u] = code_of.setdefault(sid, len(code_of))
+            codes = np.array(code_l, dtype=np.int64)[inv.reshape(-1)]
+            sids = list(code_of)
             dated = ~np.isnan(cols.pub[np.asarray(story_docs.nums, dtype=np.int64)])  # type: ignore[union-attr]
         else:
             raw = [o.story_id for o in story_docs]

@@ -304,10 +304,6 @@ class DocColumns:
         # drops the ids that resolved to X, any other alias write or delete empties it
         self.resolved: dict[str, str] = {}
         self.resolved_to: dict[str, list[str]] = {}
-        # the same memo by number (story_ids): res_num[n] = the number of the id story_ids[n] resolves to, -1 when
-        # the memo holds none; kept in step with `resolved` for the ids that have a number, so the placement
-        # resolves a window of hundreds of distinct story ids with one array read instead of a dict probe each
-        self.res_num = np.full(0, -1, dtype=np.int64)
         self.stale = 0  # rows invalidated since the arenas were last cleared (their slices are garbage)
 
     def lang_id(self, lang: str, create: bool = False) -> int:
@@ -335,23 +331,6 @@ class DocColumns:
         """``cid`` resolves to ``to`` (until an alias write says otherwise)."""
         self.resolved[cid] = to
         self.resolved_to.setdefault(to, []).append(cid)
-        n = self.story_nums.get(cid)
-        if n is not None:  # (ids without a number, dup ids among them, are only in the dict)
-            self._set_res(n, self.story_num(to))
-
-    def _set_res(self, n: int, to: int) -> None:
-        if n >= len(self.res_num):
-            grown = np.full(max(n + 1, 1024, len(self.res_num) * 3 // 2), -1, dtype=np.int64)
-            grown[:len(self.res_num)] = self.res_num
-            self.res_num = grown
-        self.res_num[n] = to
-
-    def resolved_nums(self, nums: np.ndarray) -> np.ndarray:
-        """:attr:`res_num` of the story numbers ``nums`` (-1: not in the memo)."""
-        out = np.full(len(nums), -1, dtype=np.int64)
-        inside = nums < len(self.res_num)
-        out[inside] = self.res_num[nums[inside]]
-        return out
 
     def forget_resolved(self, target: str | None = None) -> None:
         """Forget the ids that resolved to ``target`` (it just got an alias of its own: their chains now go on
@@ -359,15 +338,11 @@ class DocColumns:
         if target is None:
             self.resolved.clear()
             self.resolved_to.clear()
-            self.res_num[:] = -1
             return
         memo = self.resolved
         for k in self.resolved_to.pop(target, ()):
             if memo.get(k) == target:
                 del memo[k]
-                n = self.story_nums.get(k)
-                if n is not None and n < len(self.res_num):
-                    self.res_num[n] = -1
 
     def missing(self, numbers: np.ndarray) -> np.ndarray:
         """Those of ``numbers`` without a current row."""
@@ -453,9 +428,6 @@ class DocColumns:
         if i is None:
             i = self.story_nums[story_id] = len(self.story_ids)
             self.story_ids.append(story_id)
-            to = self.resolved.get(story_id)  # (remembered before it had a number)
-            if to is not None:
-                self._set_res(i, self.story_num(to))
         return i
 
     def set_headlines(self, nums: np.ndarray, tgs: list[bytes]) -> None:
