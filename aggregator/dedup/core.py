@@ -1616,7 +1616,12 @@ class Deduplicator:
             return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                    days, same)
         # the kinds/years/periods/codes columns from the column store (no extra string per candidate)
-        x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
+        if _jit.ENABLED and m:
+            # the rest in one compiled pass (S.pair_features with no extras: the same values bit for bit)
+            x = np.zeros((m, len(S.FEATURES)))
+            _jit.pair_columns(ev, lens, len(na), spec_a, strong_a, len(ka), same, days, x)
+        else:
+            x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
         kinds_a, years_a, _latest, periods_a, codes_a = code_a
         if kinds_a or years_a or periods_a or codes_a:
             _extra_columns_from_rows(x, code_a, cols, nums)
