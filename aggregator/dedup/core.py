@@ -450,6 +450,9 @@ def _block(live: np.ndarray, ev: np.ndarray, lens: np.ndarray, nums: np.ndarray,
     return np.sort(live[order[:cap]]), np.sort(live[order[cap:]])
 
 
+_FEW_ROWS = 16  # _extra_columns_from_rows: up to this many rows, a plain loop beats the array steps' fixed cost
+
+
 def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozenset[str], frozenset[str]],
                              cols: DocColumns, nums: np.ndarray) -> None:
     """Columns 7-12 and 18 of :func:`.story.pair_features` (kinds, years, periods, model codes) of the
@@ -472,6 +475,21 @@ def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozens
         sid = ids[nums]
         has = np.flatnonzero(sid)
         if not len(has):
+            continue
+        if len(has) <= _FEW_ROWS:
+            # a few rows (a fragment merge's cross test scores three): one dict per call instead of np.unique and
+            # fancy indexing, whose fixed cost is most of such a call; the same values (bools as 0.0/1.0)
+            seen: dict[int, tuple[bool, bool]] = {}
+            for i, k in zip(has.tolist(), sid[has].tolist(), strict=True):
+                v = seen.get(k)
+                if v is None:
+                    other = sets[k]
+                    v = seen[k] = ((not (items & other), False) if out == (18,) else
+                                   (F.periods_conflict_cached(items, other), bool(items & other)))
+                if out == (18,):
+                    x[i, 18] = float(v[0])
+                else:
+                    x[i, 9], x[i, 10] = float(v[0]), float(v[1])
             continue
         uniq, inv = np.unique(sid[has], return_inverse=True)
         if out == (18,):
@@ -1627,7 +1645,12 @@ class Deduplicator:
             return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                    days, same)
         # the kinds/years/periods/codes columns from the column store (no extra string per candidate)
-        x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
+        if _jit.ENABLED and m:
+            # the rest in one compiled pass (S.pair_features with no extras: the same values bit for bit)
+            x = np.zeros((m, len(S.FEATURES)))
+            _jit.pair_columns(ev, lens, len(na), spec_a, strong_a, len(ka), same, days, x)
+        else:
+            x = S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), "", [""] * m, days, same)
         kinds_a, years_a, _latest, periods_a, codes_a = code_a
         if kinds_a or years_a or periods_a or codes_a:
             _extra_columns_from_rows(x, code_a, cols, nums)

@@ -147,6 +147,10 @@ class Store(ABC):
         return 0
 
 
+_FEW_KEYS = 64  # CountTable.get: lists up to this long are read through the per-key memo of the arrays
+_FOLDED_MAX = 1 << 16  # ... which is emptied past this many keys
+
+
 class CountTable:
     """``int key -> count`` as sorted ``uint64`` keys + ``int64`` counts (16 bytes an entry) and a small dict.
 
@@ -160,6 +164,10 @@ class CountTable:
         self.vals = np.empty(0, dtype=np.int64)
         self.pending: Counter[int] = Counter()  # (a Counter: update() counts a list in one C loop)
         self.spill = spill
+        # key -> its count in the sorted arrays, for the keys short reads asked for since the arrays last changed
+        # (the idf of a document's ~20 names is read several times an add, and the names recur across adds: a
+        # dict probe a key instead of the array steps' fixed cost); emptied whenever the arrays change
+        self._folded: dict[int, int] = {}
         if items:
             self.pending = Counter(items)
             self._fold()
@@ -179,6 +187,8 @@ class CountTable:
             self._fold()
 
     def get(self, keys: list[int]) -> list[int]:
+        if len(keys) <= _FEW_KEYS and len(self.keys):
+            return self._get_few(keys)
         out = [0] * len(keys)
         if len(self.keys):
             q = np.array(keys, dtype=np.uint64)
@@ -191,9 +201,25 @@ class CountTable:
             out = late if not len(self.keys) else list(map(operator.add, out, late))
         return out
 
+    def _get_few(self, keys: list[int]) -> list[int]:
+        """:meth:`get` of a short list through :attr:`_folded` (the same counts)."""
+        folded = self._folded
+        miss = [k for k in keys if k not in folded]
+        if miss:
+            if len(folded) > _FOLDED_MAX:
+                folded.clear()
+            q = np.array(miss, dtype=np.uint64)
+            pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
+            folded.update(zip(miss, np.where(self.keys[pos] == q, self.vals[pos], 0).tolist(), strict=True))
+        pend = self.pending
+        if not pend:
+            return [folded[k] for k in keys]
+        return [folded[k] + pend.get(k, 0) for k in keys]
+
     def _fold(self) -> None:
         if not self.pending:
             return
+        self._folded = {}
         pend = self.pending
         pk = np.fromiter(pend.keys(), dtype=np.uint64, count=len(pend))
         pv = np.fromiter(pend.values(), dtype=np.int64, count=len(pend))
@@ -221,6 +247,7 @@ class CountTable:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.keys, self.vals, self.spill = state["keys"], state["vals"], state["spill"]
         self.pending = Counter()
+        self._folded = {}
 
 
 class DocColumns:
