@@ -334,15 +334,21 @@ def shift_logit(p: np.ndarray, idx: np.ndarray, delta: np.ndarray | float) -> np
     return out
 
 
-def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 4000, rate: float = 1.0
-                ) -> tuple[dict[str, float], float]:
-    """Logistic regression by gradient descent (L2 on the weights, not the bias); for the fitting script."""
+def fit_weights(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 4000, rate: float = 1.0,
+                sample_weight: np.ndarray | None = None) -> tuple[dict[str, float], float]:
+    """Logistic regression by gradient descent (L2 on the weights, not the bias); for the fitting script.
+
+    ``sample_weight`` (one per row; ``None``: all 1) lets a small labelled set count as much as a large
+    one; the L2 term is divided by the weights' sum as by the row count, so its strength stays the same
+    when the weights sum to the row count."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
+    total = float(len(y)) if sample_weight is None else float(np.sum(sample_weight))
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        g = xb.T @ (p - y) / len(y)
-        g[:-1] += l2 * w[:-1] / len(y)
+        r = p - y if sample_weight is None else sample_weight * (p - y)
+        g = xb.T @ r / total
+        g[:-1] += l2 * w[:-1] / total
         w -= rate * g
     return {k: round(float(v), 2) for k, v in zip(FEATURES, w[:-1], strict=True)}, round(float(w[-1]), 2)
 
