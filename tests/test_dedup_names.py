@@ -109,6 +109,12 @@ def test_laws_and_data_publishers_are_weak_like_places():
         ("zh", "欧盟委员会调查比亚迪匈牙利工厂"),
         ("ru", "Еврокомиссия проверит завод BYD в Венгрии"),
     ]),
+    # clusterset4's WM Motor restructuring reports are Chinese only and named no maker at all (results "u15recall")
+    ({"wm motor"}, [
+        ("en", "WM Motor files for bankruptcy restructuring"),
+        ("zh", "威马汽车科技集团有限公司申请破产重整"),
+        ("zh", "威馬汽車今日突然發布了新的公告"),
+    ]),
 ])
 def test_one_event_in_several_scripts_shares_its_ids(shared, headlines):
     for lang, title in headlines:
