@@ -115,6 +115,13 @@ def test_laws_and_data_publishers_are_weak_like_places():
         ("zh", "威马汽车科技集团有限公司申请破产重整"),
         ("zh", "威馬汽車今日突然發布了新的公告"),
     ]),
+    # Jidu (集度) is the company behind the Jiyue (极越) brand: reports of its collapse name either
+    ({"jiyue", "geely", "baidu"}, [
+        ("en", "Geely and Baidu's EV venture Jidu faces collapse"),
+        ("en", "Jiyue, the EV brand of Geely and Baidu, halts operations"),
+        ("zh", "吉利、百度发布关于集度汽车的联合声明"),
+        ("zh", "吉利、百度发布关于极越汽车的联合声明"),
+    ]),
 ])
 def test_one_event_in_several_scripts_shares_its_ids(shared, headlines):
     for lang, title in headlines:

@@ -21,6 +21,12 @@ def test_headlines_name_stages_in_several_languages() -> None:
     assert S.stages("GM expands Chevy Bolt EV recall to cover all model years") == {"expansion"}
     assert S.stages("Lithium battery factory fire in Hwaseong kills 22") == frozenset()
     assert S.stages("THE TALKS ARE OFF: HONDA WITHDRAWS") == {"collapse"}  # all-caps headlines read alike
+    # closing a site is the halt a shutdown is, in every language (half b's Great Wall reports: results "u15recall")
+    for headline in ("Great Wall Motor closes European headquarters", "GWM to close European base",
+                     "Great Wall Motor to shut down its European headquarters", "Great Wall schließt Europazentrale",
+                     "长城汽车将关闭欧洲总部", "Stellantis annonce la fermeture de l'usine"):
+        assert S.stages(headline) == {"halt"}, headline
+    assert S.stages("Shares close higher after results") == frozenset()  # "close" alone is no closure
     # a word inside another is not a stage ("haltbar", "probeweise" are no halt or probe)
     assert S.stages("Akku haltbar, probeweise geladen") == frozenset()
     assert S.stages_new(frozenset({"apology"}), [frozenset(), frozenset({"probe"})]) == {"apology"}
