@@ -14,6 +14,10 @@ from aggregator.dedup.features import numbers
     [("30.2万辆", "zh"), ("302,000 units", "en"), ("302.000 Fahrzeuge", "de"), ("30.2만 대", "ko")],
     [("1.000 Autos", "de"), ("1,000 cars", "en"), ("1 000 voitures", "fr")],
     [("700 miljoen euro", "nl"), ("700 Millionen Euro", "de"), ("€700m", "en"), ("7亿欧元", "zh")],
+    # thousands as Italian ("mila", plural of "mille"), German ("Tsd.") and Polish ("tys.") write them (clusterset3's
+    # Italian incentive reports: "40 mila voucher" / "40.000 auto"; results "u15recall")
+    [("oltre 40 mila voucher", "it"), ("40.000 auto elettriche", "it"), ("40 Tsd. Anträge", "de"),
+     ("40 tys. wniosków", "pl"), ("40,000 vouchers", "en"), ("4万份", "zh")],
 ])
 def test_one_amount_is_one_figure_in_every_language(forms: list[tuple[str, str]]) -> None:
     found = [numbers(text, lang) for text, lang in forms]
