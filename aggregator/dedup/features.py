@@ -357,7 +357,9 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         return ()
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
-        out.append((f"{low} {suffix.lower()}", 1.0, False))
+        # a plain word before a bare number names no model ("Kills 22", "Over 20" in a title-case headline): as
+        # weak as the word; a name's ("Seal 06", "Polestar 2") or a code suffix ("Model Y") stays strong
+        out.append((f"{low} {suffix.lower()}", 1.0 if strong or not suffix.isdigit() else out[0][1], False))
         if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
             out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
