@@ -29,7 +29,9 @@ FIELD = "_dedup_features"
 # 8: kinds, stages and names read as p14words and p14xlang do (7 was the reverted o14kinds); 9: Hangul shingled by
 # words (DedupConfig.dup_hangul_words); 10: names may start with any Latin capital (Škoda); 11: figures in thousands
 # groups and counts of people are no years, the cancellation kind, KI/IA = AI, Lion Electric, LACC = CCAA (t15xl)
-RECIPE = 11
+# 12: "administration" an insolvency form only after into/enters/placed in (the NHTSA, a government), English
+# "sell" forms whole words (Spanish "sellado", sealed, read as sales) (u15near)
+RECIPE = 12
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
