@@ -121,3 +121,19 @@ def test_a_cancelled_project_and_creditor_protection_read_alike_across_languages
     assert all("lion electric" in n for n in names) and "ccaa" in names[0] and "ccaa" in names[1]
     assert "ai" in F.names("Mitarbeiter wechseln in die KI-Abteilung", "de")
     assert "ai" in F.names("Apple mise sur l'IA générative", "fr") and "ai" in F.names("shifts focus to AI", "en")
+
+
+def test_kind_forms_do_not_read_words_of_another_meaning() -> None:
+    """Two kinds read from words that mean something else (results "u15near"): a US agency's name ("National Highway
+    Traffic Safety Administration") and a government ("the Biden administration") are no insolvency, and Spanish
+    "sellado" (sealed: "han sellado el acuerdo") is no sale; the senses they stand for still read."""
+    for text in ("Ford recalls 200,000 SUVs, the National Highway Traffic Safety Administration said",
+                 "The Biden administration finalises EV tax credit rules"):
+        assert "insolvency" not in F.concepts(text, "en"), text
+    for text in ("Britishvolt collapses into administration", "Arrival entered administration on Monday",
+                 "Northvolt files for Chapter 11"):
+        assert "insolvency" in F.concepts(text, "en"), text
+    assert "sales" not in F.concepts("Los sindicatos y Ford han sellado el acuerdo del ERE", "es")
+    assert "sales" in F.concepts("Ford y los sindicatos: caen las ventas", "es")
+    for text in ("Tesla sells 1.8 million cars", "BYD is selling more abroad", "the best sellers of 2024"):
+        assert "sales" in F.concepts(text, "en"), text
