@@ -137,14 +137,3 @@ def test_kind_forms_do_not_read_words_of_another_meaning() -> None:
     assert "sales" in F.concepts("Ford y los sindicatos: caen las ventas", "es")
     for text in ("Tesla sells 1.8 million cars", "BYD is selling more abroad", "the best sellers of 2024"):
         assert "sales" in F.concepts(text, "en"), text
-
-
-def test_a_capital_after_a_hyphen_makes_no_strong_name() -> None:
-    """German capitalises every noun: "Bosch-Werk" (Bosch's plant), "Tesla-Chef", "E-Autos" are a name (or
-    nothing) and a noun, not a name spelled with an inner capital like "XPeng" (results "u15near"): the compound
-    is a weak name, its known part stays strong, acronym compounds stay strong."""
-    n = F.names("Gotion übernimmt das Bosch-Werk; der Tesla-Chef lobt E-Autos", "de")
-    assert n["bosch"] == 1.0 and n["tesla"] == 1.0
-    assert n["bosch-werk"] < 1.0 and n["tesla-chef"] < 1.0 and n.get("e-autos", 0.0) < 1.0
-    assert F.names("Hyundai's E-GMP platform and the XPeng G6", "en")["xpeng"] == 1.0
-    assert F.names("Hyundai's E-GMP platform", "en")["e-gmp"] == 1.0
