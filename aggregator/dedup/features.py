@@ -349,10 +349,7 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         return ()
     if low in PLACES:
         return ((low, 0.5, False),)
-    # a capital inside a part is a name's own spelling ("XPeng", "eVTOL"); a capital right after a hyphen is a
-    # German noun's ("Bosch-Werk", "BYD-Aktie", "E-Autos"): that compound is no strong name of its own (its known
-    # or acronym part still is, below), else two pages saying "Bosch-Werk" share Bosch twice
-    strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for part in word.split("-") for c in part[1:])
+    strong = (low in KNOWN_NAMES or word.isupper() or any(c.isupper() for c in word[1:])
               or any(c.isdigit() for c in word))
     if not strong and not word[0].isascii():
         # German nouns ("Übernahme", "Änderung") would become weak names too, which cost near misses on half
