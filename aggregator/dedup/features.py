@@ -161,6 +161,7 @@ _CAP1 = "A-ZÀ-ÖØ-ÞĀ-žḀ-ỿ"
 _CAP_RE = re.compile(r"([" + _CAP1 + r"](?<![" + _LATIN + r"][" + _CAP1 + r"])(?:[" + _LATIN + r"\-]*["
                      + _LATIN + r"])?)"
                      r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
+_ROMAN_RE = re.compile(r"[IVX]+")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 # Every _CODE_RE match holds a digit right after a letter, or after a letter and "-"/".": this finds those
 # digits with a pattern that starts with a digit class (the engine skips to the next digit), and
@@ -358,7 +359,9 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
         out.append((f"{low} {suffix.lower()}", 1.0, False))
-        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
+        # "Autohersteller GAC" ("German VW": Volkswagen); a Roman numeral ("MOVES III", "Roadster II") is no
+        # acronym: alone it names nothing, and every page of the compound would share a second name
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2 and not _ROMAN_RE.fullmatch(suffix):
             out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
