@@ -140,6 +140,11 @@ januar februar märz mai juni juli oktober dezember montag dienstag mittwoch don
 le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cette ces il elle
 ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
 avril juin juillet août septembre octobre novembre décembre
+el los las una uno del al con por para según tras entre sin sobre este esta estos estas su sus lo
+il gli della delle dello degli nel nella negli dal dalla alla alle agli per che non una secondo dopo
+os um uma dos das na nos nas pela pelo ao aos segundo após
+enero febrero marzo mayo junio julio agosto septiembre octubre noviembre diciembre lunes martes miércoles
+jueves viernes sábado domingo gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
 ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
 update exclusive breaking analysis report net gross follow share subscribe
 linkedin facebook youtube twitter instagram tiktok whatsapp telegram weibo wechat x threads bluesky
