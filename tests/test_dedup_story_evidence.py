@@ -137,3 +137,17 @@ def test_kind_forms_do_not_read_words_of_another_meaning() -> None:
     assert "sales" in F.concepts("Ford y los sindicatos: caen las ventas", "es")
     for text in ("Tesla sells 1.8 million cars", "BYD is selling more abroad", "the best sellers of 2024"):
         assert "sales" in F.concepts(text, "en"), text
+
+
+def test_numerals_and_romance_function_words_are_no_names() -> None:
+    """Names read where there are none (results "u15near"): a Roman numeral after a name ("MOVES III") is part of
+    that name, not an acronym of its own, and a Spanish, Italian or Portuguese article or preposition opening a
+    sentence ("El Gobierno", "Según Ford", "Il governo") is no name, as the English, German and French ones are
+    not; acronyms after a name ("Autohersteller GAC") and AI still are."""
+    n = F.names("El Gobierno amplía el Plan MOVES III. Según Ford, los sindicatos", "es")
+    assert "moves iii" in n and "ford" in n
+    assert not {"iii", "el", "según", "los"} & set(n)
+    n = F.names("Il governo e la Stellantis. Secondo Tavares, Della", "it")
+    assert {"stellantis", "tavares"} <= set(n) and not {"il", "secondo", "della"} & set(n)
+    assert not {"os", "segundo"} & set(F.names("Os carros elétricos. Segundo a BYD", "pt"))
+    assert "gac" in F.names("Autohersteller GAC", "de") and "ai" in F.names("Stellantis punta sull'AI", "it")
