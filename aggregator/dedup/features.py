@@ -351,6 +351,12 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
                        ) if any(ord(c) > 0xFF for c in low) else low
         if bare in KNOWN_NAMES or bare in PLACES:
             low = bare
+    if low not in KNOWN_NAMES and word[-1] == "s" and len(word) > 3:
+        # a known name's genitive or plural ("BYDs Absatz", "Teslas Marktanteil", "two Teslas", "VWs") is that
+        # name: read whole it was another name (or a weak word) and the page lost its maker
+        stem = ALIASES.get(word[:-1], word[:-1]).lower()
+        if stem in KNOWN_NAMES:
+            low = stem
     if low in _NOT_NAMES or len(word) < 2:
         return ()
     if low in PLACES:

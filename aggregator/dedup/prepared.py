@@ -33,6 +33,7 @@ FIELD = "_dedup_features"
 # "sell" forms whole words (Spanish "sellado", sealed, read as sales) (u15near)
 # and a Roman numeral after a name ("MOVES III") no name of its own (u15near)
 # and Spanish, Italian and Portuguese articles, prepositions, months and days no names (u15near)
+# and a known name's genitive or plural ("BYDs", "Teslas") that name (u15near)
 RECIPE = 12
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
