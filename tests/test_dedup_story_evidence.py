@@ -151,3 +151,12 @@ def test_numerals_and_romance_function_words_are_no_names() -> None:
     assert {"stellantis", "tavares"} <= set(n) and not {"il", "secondo", "della"} & set(n)
     assert not {"os", "segundo"} & set(F.names("Os carros elétricos. Segundo a BYD", "pt"))
     assert "gac" in F.names("Autohersteller GAC", "de") and "ai" in F.names("Stellantis punta sull'AI", "it")
+
+
+def test_a_known_names_genitive_or_plural_is_that_name() -> None:
+    """German genitives and plurals of makers ("BYDs Absatz", "Teslas Marktanteil") read whole were another name
+    or a weak word, and the page lost its maker (results "u15near"); a known name ending in s stays itself."""
+    n = F.names("BYDs Absatz steigt, Teslas Marktanteil sinkt; Mercedes und Genesis", "de")
+    assert n["byd"] == 1.0 and n["tesla"] == 1.0 and "byds" not in n and "teslas" not in n
+    assert n["mercedes"] == 1.0 and n["genesis"] == 1.0
+    assert F.names("Two Teslas crashed", "en")["tesla"] == 1.0
