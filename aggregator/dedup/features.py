@@ -140,6 +140,11 @@ januar februar märz mai juni juli oktober dezember montag dienstag mittwoch don
 le la les un une des du de au aux et ou mais pour par avec dans sur selon ce cette ces il elle
 ils elles nous on en lundi mardi mercredi jeudi vendredi samedi dimanche janvier février mars
 avril juin juillet août septembre octobre novembre décembre
+el los las una uno del al con por para según tras entre sin sobre este esta estos estas su sus lo
+il gli della delle dello degli nel nella negli dal dalla alla alle agli per che non una secondo dopo
+os um uma dos das na nos nas pela pelo ao aos segundo após
+enero febrero marzo mayo junio julio agosto septiembre octubre noviembre diciembre lunes martes miércoles
+jueves viernes sábado domingo gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre
 ceo cfo chief ev evs electric vehicle vehicles car cars company group inc ltd co corp
 update exclusive breaking analysis report net gross follow share subscribe
 linkedin facebook youtube twitter instagram tiktok whatsapp telegram weibo wechat x threads bluesky
@@ -161,6 +166,7 @@ _CAP1 = "A-ZÀ-ÖØ-ÞĀ-žḀ-ỿ"
 _CAP_RE = re.compile(r"([" + _CAP1 + r"](?<![" + _LATIN + r"][" + _CAP1 + r"])(?:[" + _LATIN + r"\-]*["
                      + _LATIN + r"])?)"
                      r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
+_ROMAN_RE = re.compile(r"[IVX]+")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 # Every _CODE_RE match holds a digit right after a letter, or after a letter and "-"/".": this finds those
 # digits with a pattern that starts with a digit class (the engine skips to the next digit), and
@@ -345,6 +351,12 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
                        ) if any(ord(c) > 0xFF for c in low) else low
         if bare in KNOWN_NAMES or bare in PLACES:
             low = bare
+    if low not in KNOWN_NAMES and word[-1] == "s" and len(word) > 3:
+        # a known name's genitive or plural ("BYDs Absatz", "Teslas Marktanteil", "two Teslas", "VWs") is that
+        # name: read whole it was another name (or a weak word) and the page lost its maker
+        stem = ALIASES.get(word[:-1], word[:-1]).lower()
+        if stem in KNOWN_NAMES:
+            low = stem
     if low in _NOT_NAMES or len(word) < 2:
         return ()
     if low in PLACES:
@@ -360,7 +372,9 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         # a plain word before a bare number names no model ("Kills 22", "Over 20" in a title-case headline): as
         # weak as the word; a name's ("Seal 06", "Polestar 2") or a code suffix ("Model Y") stays strong
         out.append((f"{low} {suffix.lower()}", 1.0 if strong or not suffix.isdigit() else out[0][1], False))
-        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2:  # "Autohersteller GAC" ("German VW": Volkswagen)
+        # "Autohersteller GAC" ("German VW": Volkswagen); a Roman numeral ("MOVES III", "Roadster II") is no
+        # acronym: alone it names nothing, and every page of the compound would share a second name
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2 and not _ROMAN_RE.fullmatch(suffix):
             out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)

@@ -30,8 +30,11 @@ FIELD = "_dedup_features"
 # words (DedupConfig.dup_hangul_words); 10: names may start with any Latin capital (Škoda); 11: figures in thousands
 # groups and counts of people are no years, the cancellation kind, KI/IA = AI, Lion Electric, LACC = CCAA (t15xl);
 # 12: WM Motor's Chinese names, Jidu = Jiyue, thousands as mila / Tsd. / tys., a plain word before a bare number
-# is no strong model name (u15recall)
-RECIPE = 12
+# is no strong model name (u15recall); 13: "administration" an insolvency form only after into/enters/placed in
+# (the NHTSA, a government), English "sell" forms whole words (Spanish "sellado", sealed, read as sales), a Roman
+# numeral after a name ("MOVES III") no name of its own, Spanish, Italian and Portuguese articles, prepositions,
+# months and days no names, a known name's genitive or plural ("BYDs", "Teslas") that name (u15near)
+RECIPE = 13
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
