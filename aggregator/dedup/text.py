@@ -575,6 +575,13 @@ def _shared(seq: np.ndarray, members: np.ndarray) -> np.ndarray:
     return members[pos] == seq
 
 
+def _runs(hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)``: the maximal runs of ``True`` in ``hit`` as half-open bounds ``[lo, hi)``, one per gap
+    between consecutive misses (so some are empty)."""
+    miss = np.flatnonzero(~hit)
+    return np.concatenate(([0], miss + 1)), np.concatenate((miss, [len(hit)]))
+
+
 def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k: int) -> int:
     """Length in characters of the longest stretch of consecutive ``seq`` shingles (``k`` tokens
     each) that all lie in ``members`` (sorted, unique): with ``seq``/``offsets`` from
@@ -587,10 +594,8 @@ def longest_passage(seq: np.ndarray, offsets: np.ndarray, members: np.ndarray, k
     hit = _shared(seq, members)
     if not hit.any():
         return 0
-    # runs of hits lie between consecutive misses; shingles [s, e) cover tokens s .. e - 2 + k
-    miss = np.flatnonzero(~hit)
-    lo = np.concatenate(([0], miss + 1))
-    hi = np.concatenate((miss, [len(seq)]))
+    # shingles [s, e) cover tokens s .. e - 2 + k
+    lo, hi = _runs(hit)
     keep = hi > lo
     n_tok = len(offsets) - 1
     end = np.minimum(hi[keep] - 1 + k, n_tok)
@@ -617,10 +622,7 @@ def in_runs(seq: np.ndarray, members: np.ndarray, min_run: int) -> int:
     phrases scattered about (an edited rewrite keeps phrases, a copy keeps sentences)."""
     if not len(seq) or not len(members) or min_run < 1:
         return 0
-    hit = _shared(seq, members)
-    miss = np.flatnonzero(~hit)
-    lo = np.concatenate(([0], miss + 1))
-    hi = np.concatenate((miss, [len(seq)]))
+    lo, hi = _runs(_shared(seq, members))
     long = (hi - lo) >= min_run
     if not long.any():
         return 0
@@ -637,9 +639,7 @@ def count_runs(seq: np.ndarray, members: np.ndarray, min_run: int) -> int:
     share, counted apart (a reprint keeps several paragraphs of its original, a photo caption is one)."""
     if not len(seq) or not len(members) or min_run < 1:
         return 0
-    miss = np.flatnonzero(~_shared(seq, members))
-    lo = np.concatenate(([0], miss + 1))
-    hi = np.concatenate((miss, [len(seq)]))
+    lo, hi = _runs(_shared(seq, members))
     return int(((hi - lo) >= min_run).sum())
 
 # Version marks of one wire story, not its content: ``UPDATE 1-``, ``ROUNDUP:``, ``REFILE-``, a column

@@ -145,19 +145,14 @@ def extra_matrix(paths: list[Path], extra: list[Path]) -> tuple[np.ndarray, np.n
 
 def fit(paths: list[Path], half: str, l2: float, synthetic: int,
         extra: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[dict[str, float], float]:
-    from aggregator.dedup import story as S
-
     halves = ("a", "b") if half == "all" else (half,)
     parts = [pair_matrix(paths, h) for h in halves]
     if extra is not None:
         parts.append(extra)
-    if synthetic:
-        # our synthetic corpus and the fixture pages: same-week near misses (one maker, one model, other news)
-        # (repeated ``synthetic`` times: the real halves hold ~5x as many pairs)
-        parts += [pair_matrix([], "all", synthetic_pages())] * synthetic
-    x = np.vstack([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    return S.fit_weights(x, y, l2=l2)
+    # our synthetic corpus and the fixture pages: same-week near misses (one maker, one model, other news)
+    # (repeated ``synthetic`` times: the real halves hold ~5x as many pairs)
+    synth = pair_matrix([], "all", synthetic_pages()) if synthetic else None
+    return fit_parts(parts, synth, Recipe(synthetic=synthetic, l2=l2))
 
 
 # -- leave one set out ----------------------------------------------------------------------------
