@@ -126,7 +126,8 @@ _DATE_LINE = re.compile(r"^\s*date\s+(?:19|20)\d\d-\d\d(?:-\d\d)?(?:[T ][\d:.+Z-
 def drop_dates(ds: Devset) -> Devset:
     """``ds`` as if no page stated its publication date: ``published`` emptied, and the leading ``date
     2024-12-03`` marker some stored pages open with (the date the page stated) cut from the text. What
-    the article says of when things happened stays: reading that is the method under test."""
+    the article says of when things happened stays: reading that is the method under test. So does the URL:
+    a day it names dates the page as the extraction step would have dated it."""
     pages = []
     for p in ds.pages:
         q = dict(p, published=None, published_at=None)
