@@ -957,6 +957,10 @@ class Deduplicator:
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
         self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight,
                                         vetoes=cfg.story_embedding_vetoes)  # embedding evidence (e14embed)
+        # names -> their idf weights, while one placement runs (None otherwise): the document counts do not change
+        # within a placement (_add counts the article first), and a fragment merge's cross tests score the same
+        # few members again for each other story they try
+        self._idf_memo: dict[bytes, np.ndarray] | None = None
         # (story weights dict, its vector): the compiled link model's weights, built once per weights object
         self._weights: tuple[dict[str, float] | None, np.ndarray] | None = None
         # the article being placed, its text units in order (number, units), and their shingles in order
@@ -1582,9 +1586,16 @@ class Deduplicator:
         """idf weight of each name hash (:func:`.features.idf_weight` of its document frequency)."""
         if not len(names):
             return np.empty(0)
+        memo = self._idf_memo
+        key = names.tobytes() if memo is not None else b""
+        if memo is not None and key in memo:
+            return memo[key]
         n_docs = self.store.count_get("n", [0])[0]
         dfs = self.store.count_get("df", names.tolist())
-        return np.array([F.idf_weight(df, n_docs) for df in dfs])
+        out = np.array([F.idf_weight(df, n_docs) for df in dfs])
+        if memo is not None:
+            memo[key] = out
+        return out
 
     def _story_features(self, d: Doc, cands: list[Doc] | _Candidates, numbers: list[int] | None = None,
                         scored_only: bool = False) -> np.ndarray:
@@ -1644,14 +1655,6 @@ class Deduplicator:
         (``nums`` their numbers, with the column store ``cols``; None: their records are read)."""
         m = len(cands)
         lang = d.language
-        if cols is not None and nums is not None:
-            same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
-            days = np.full(m, np.nan) if d.published is None else _gaps(d.published, d.unc, cols.pub[nums],
-                                                                         cols.unc[nums])
-        else:
-            same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
-            days = np.full(m, np.nan) if d.published is None else \
-                _time_gaps(d.published, d.unc, cands)  # S.days_between
         spec_a = int(((na & np.uint64(1)) == 1).sum())
         strong_a = int((wa >= _W_STRONG).sum())
         code_a = S._extra_code(d.extra) if cols is not None else None
@@ -1668,6 +1671,14 @@ class Deduplicator:
                 if periods_a or codes_a:
                     _set_columns_from_rows(x, periods_a, codes_a, cols, nums)  # type: ignore[arg-type]
                 return x
+        if cols is not None and nums is not None:
+            same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else _gaps(d.published, d.unc, cols.pub[nums],
+                                                                         cols.unc[nums])
+        else:
+            same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
+            days = np.full(m, np.nan) if d.published is None else \
+                _time_gaps(d.published, d.unc, cands)  # S.days_between
         if code_a is None or not (cols.flags[nums] & DocColumns.CODED).all():  # type: ignore[union-attr]
             return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                    days, same)
@@ -1836,7 +1847,11 @@ class Deduplicator:
             else:
                 self.store.count_add("n", [0])
                 self.store.count_add("df", d.features()[1].tolist())
-            return self._place(d, feats, pinned_story=pinned_story, first=old is None)
+            self._idf_memo = {}
+            try:
+                return self._place(d, feats, pinned_story=pinned_story, first=old is None)
+            finally:
+                self._idf_memo = None
 
     def _signing(self) -> tuple[Any, ...]:
         """What the MinHash signatures depend on besides the article: the state's scheme and the config."""
