@@ -362,6 +362,33 @@ def story_evidence(buf64, buf8, starts, na, names_a, wa, idf_a, ka, strong, out,
 
 
 @_njit
+def _pair_row(ev, lens, i, n_numbers, n_specific, n_strong, n_keywords, same, dated, x):  # noqa: ANN001, ANN201, PLR0913
+    """Row ``i`` of :func:`pair_columns` (``same``: one language; ``dated``: both dated)."""
+    nums = ev[i, 0]
+    spec_shared = ev[i, 1]
+    spec_b = ev[i, 2]
+    strong_b = ev[i, 4]
+    strong_shared = ev[i, 5]
+    kinter = ev[i, 6]
+    round_shared = max(0.0, 2.0 * (nums - spec_shared))
+    klen = lens[i, 2]
+    kunion = (n_keywords + klen) - kinter
+    x[i, 0] = min(ev[i, 3], 20.0) / 10
+    x[i, 1] = min(strong_shared, 5.0) / 5
+    x[i, 2] = min(spec_shared, 4.0) / 4
+    x[i, 3] = min(round_shared, 4.0) / 4
+    x[i, 4] = kinter / max(kunion, 1.0) if klen > 0 and n_keywords > 0 else 0.0
+    x[i, 5] = 1.0 if n_specific > 0 and spec_b > 0 and spec_shared == 0 else 0.0
+    x[i, 6] = 1.0 if n_numbers >= 2 and lens[i, 0] >= 2 and nums == 0 else 0.0
+    x[i, 17] = 1.0 if dated else 0.0
+    x[i, 13] = 1.0 if same else 0.0
+    x[i, 14] = 1.0 if n_strong > 0 and strong_b > 0 and strong_shared == 0 else 0.0
+    x[i, 15] = strong_shared / max(1.0, min(np.float64(n_strong), strong_b)) if n_strong > 0 and strong_b > 0 \
+        else 0.0
+    x[i, 16] = 1.0 if same and x[i, 4] == 0 else 0.0
+
+
+@_njit
 def pair_columns(ev, lens, n_numbers, n_specific, n_strong, n_keywords, same, days, x):  # noqa: ANN001, ANN201, PLR0913
     """Columns 0-6 and 13-17 of ``story.pair_features`` (what the pair shares, the figures conflicts, language,
     strong-name coverage, unrelated headlines, both dated) into ``x`` (zeros), row by row from the evidence kernel's
@@ -370,28 +397,98 @@ def pair_columns(ev, lens, n_numbers, n_specific, n_strong, n_keywords, same, da
     ``story._finish``), which stays the reference: one call instead of ~35 numpy calls, whose fixed cost is most of
     a fragment merge's cross test. Columns 7-12 and 18 (kinds, periods, years, codes) are left to the caller."""
     for i in range(ev.shape[0]):
-        nums = ev[i, 0]
-        spec_shared = ev[i, 1]
-        spec_b = ev[i, 2]
-        strong_b = ev[i, 4]
-        strong_shared = ev[i, 5]
-        kinter = ev[i, 6]
-        round_shared = max(0.0, 2.0 * (nums - spec_shared))
-        klen = lens[i, 2]
-        kunion = (n_keywords + klen) - kinter
-        x[i, 0] = min(ev[i, 3], 20.0) / 10
-        x[i, 1] = min(strong_shared, 5.0) / 5
-        x[i, 2] = min(spec_shared, 4.0) / 4
-        x[i, 3] = min(round_shared, 4.0) / 4
-        x[i, 4] = kinter / max(kunion, 1.0) if klen > 0 and n_keywords > 0 else 0.0
-        x[i, 5] = 1.0 if n_specific > 0 and spec_b > 0 and spec_shared == 0 else 0.0
-        x[i, 6] = 1.0 if n_numbers >= 2 and lens[i, 0] >= 2 and nums == 0 else 0.0
-        x[i, 17] = 0.0 if np.isnan(days[i]) else 1.0
-        x[i, 13] = 1.0 if same[i] else 0.0
-        x[i, 14] = 1.0 if n_strong > 0 and strong_b > 0 and strong_shared == 0 else 0.0
-        x[i, 15] = strong_shared / max(1.0, min(np.float64(n_strong), strong_b)) if n_strong > 0 and strong_b > 0 \
-            else 0.0
-        x[i, 16] = 1.0 if same[i] and x[i, 4] == 0 else 0.0
+        _pair_row(ev, lens, i, n_numbers, n_specific, n_strong, n_keywords, same[i], not np.isnan(days[i]), x)
+
+
+@_njit
+def _popcount(v):  # noqa: ANN001, ANN202
+    one = np.uint64(1)
+    c = 0
+    while v:
+        v &= v - one
+        c += 1
+    return c
+
+
+@_njit
+def story_rows(ev, lens, nums, flags, coded, pub, unc, lang, lang_a, ta, unc_a, dated_a, km, ym, ymax,  # noqa: ANN001, ANN201, PLR0913
+               ka, ya, ymax_a, n_numbers, n_specific, n_strong, n_keywords, x):
+    """The evidence matrix ``x`` (zeros) of one article against the candidates ``nums`` (document numbers, rows of
+    the column store's arrays ``flags``/``pub``/``unc``/``lang``/``km``/``ym``/``ymax``) from the evidence
+    kernel's sums ``ev``/``lens``: :func:`pair_columns` plus what ``core._evidence_rows`` computes around it in
+    numpy (the time gaps' both-dated flag, the same-language test against ``lang_a``, -1: none; the kinds and years
+    columns 7, 8, 11 and 12 from the masks ``ka``/``ya`` and latest year ``ymax_a``), in one call instead of ~25
+    array steps. Columns 9, 10 and 18 (periods, model codes: sets) are left to the caller. False (``x``
+    untouched) when a candidate's row carries no such masks (``coded`` not in its ``flags``): the caller then
+    takes the path through the extra strings."""
+    for i in range(len(nums)):
+        if not flags[nums[i]] & coded:
+            return False
+    zero = np.uint64(0)
+    for i in range(len(nums)):
+        n = nums[i]
+        dated = False
+        if dated_a:
+            # story.time_gap_days' arithmetic, as core._gaps does it (NaN: the candidate has no date)
+            dated = not np.isnan(abs(ta - pub[n]) / 86400.0 - unc_a - unc[n])
+        _pair_row(ev, lens, i, n_numbers, n_specific, n_strong, n_keywords, lang_a >= 0 and lang[n] == lang_a,
+                  dated, x)
+        k = km[n]
+        shared_k = _popcount(k & ka)
+        x[i, 7] = shared_k / 2
+        x[i, 8] = 1.0 if ka != zero and k != zero and shared_k == 0 else 0.0
+        if ya != zero:
+            y = ym[n]
+            x[i, 11] = 1.0 if y != zero and (y & ya) == zero else 0.0
+            x[i, 12] = 1.0 if y != zero and ymax[n] != ymax_a else 0.0
+    return True
+
+
+@_njit
+def link_scores(x, w, bias, left, signs, same_col, lex_veto, emb_veto, p, open_lex, open_emb):  # noqa: ANN001, ANN201, PLR0913
+    """``story.link_probability`` of each row of ``x`` into ``p`` (weights ``w``, ``bias``; ``signs``: the columns
+    kinds, figures, all figures, periods and codes conflict, strong names, figures), 0 for the rows ``left`` (the
+    blocking step's), and the rows each wording evidence may move (``story.open_to_wording``: ``0 < p < 1``, one
+    language (``same_col`` > 0) with none of the columns ``lex_veto`` > 0 into ``open_lex``, two languages with none
+    of ``emb_veto`` into ``open_emb``); returns how many of each. One call instead of ~30 numpy calls. The logit's
+    sum runs in column order, not BLAS's, and ``exp`` is LLVM's: ``p`` may differ from numpy's by an ulp or so
+    (the reference path stays numpy; tests hold the two within 1e-9 and to the same decisions)."""
+    m, f = x.shape
+    for i in range(m):
+        z = 0.0
+        for j in range(f):
+            z += x[i, j] * w[j]
+        z += bias
+        q = 1.0 / (1.0 + np.exp(-z))
+        n_signs = (1 if x[i, signs[0]] > 0 else 0) + (1 if x[i, signs[1]] > 0 or x[i, signs[2]] > 0 else 0) \
+            + (1 if x[i, signs[3]] > 0 else 0) + (1 if x[i, signs[4]] > 0 else 0)
+        if n_signs >= 2 or (x[i, signs[5]] == 0 and x[i, signs[6]] == 0):
+            q = 0.0
+        p[i] = q
+    for j in range(len(left)):
+        p[left[j]] = 0.0
+    n_lex = 0
+    n_emb = 0
+    for i in range(m):
+        if not (p[i] > 0.0 and p[i] < 1.0):
+            continue
+        if x[i, same_col] > 0:
+            ok = True
+            for c in lex_veto:
+                if x[i, c] > 0:
+                    ok = False
+            if ok:
+                open_lex[n_lex] = i
+                n_lex += 1
+        else:
+            ok = True
+            for c in emb_veto:
+                if x[i, c] > 0:
+                    ok = False
+            if ok:
+                open_emb[n_emb] = i
+                n_emb += 1
+    return n_lex, n_emb
 
 
 @_njit

@@ -367,6 +367,10 @@ _WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
 _FIGURES = S.FEATURES.index("figures")  # shared specific figures: the undated join rule asks for one
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
+#: the columns _jit.link_scores reads for story.link_probability's vetoes (its _KC, _FC, _AFC, _PC, _CC, _SN, _SF) and
+#: the lexical evidence's signs of another event (story._OTHER_EVENT)
+_LINK_SIGNS = np.array([S._KC, S._FC, S._AFC, S._PC, S._CC, S._SN, S._SF], dtype=np.int64)
+_LEX_VETOES = np.array(S._OTHER_EVENT, dtype=np.int64)
 _EV_SPEC_SHARED, _EV_STRONG_SHARED = 1, 5  # _jit.story_evidence sums: shared specific figures, strong names
 
 
@@ -468,6 +472,14 @@ def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozens
         both = ym != 0
         x[:, 11] = both & ((ym & np.uint64(ya)) == 0)
         x[:, 12] = both & (cols.ymax[nums] != ymax_a)
+    _set_columns_from_rows(x, pa, ma, cols, nums)
+
+
+def _set_columns_from_rows(x: np.ndarray, pa: frozenset[str], ma: frozenset[str], cols: DocColumns,
+                           nums: np.ndarray) -> None:
+    """Columns 9, 10 and 18 of :func:`.story.pair_features` (periods, model codes: sets, compared in Python) of the
+    candidates ``nums`` from their column-store rows, for :func:`_extra_columns_from_rows` and the compiled path of
+    :meth:`Deduplicator._evidence_rows` (``_jit.story_rows`` writes the other columns)."""
     sets = cols.sets
     for items, ids, out in ((pa, cols.pid, (9, 10)), (ma, cols.mid, (18,))):
         if not items:
@@ -945,6 +957,12 @@ class Deduplicator:
         self.lexical = LexicalIndex(self.store, cfg.story_lexical_weight)  # lexical evidence (c14lex)
         self.embedding = EmbeddingIndex(self.store, cfg.story_embedding_weight,
                                         vetoes=cfg.story_embedding_vetoes)  # embedding evidence (e14embed)
+        # names -> their idf weights, while one placement runs (None otherwise): the document counts do not change
+        # within a placement (_add counts the article first), and a fragment merge's cross tests score the same
+        # few members again for each other story they try
+        self._idf_memo: dict[bytes, np.ndarray] | None = None
+        # (story weights dict, its vector): the compiled link model's weights, built once per weights object
+        self._weights: tuple[dict[str, float] | None, np.ndarray] | None = None
         # the article being placed, its text units in order (number, units), and their shingles in order
         # (number, ...): what the copy tier's verbatim passages are measured on (:meth:`_passage`)
         self._kept: tuple[int, list[str]] | None = None
@@ -1568,9 +1586,16 @@ class Deduplicator:
         """idf weight of each name hash (:func:`.features.idf_weight` of its document frequency)."""
         if not len(names):
             return np.empty(0)
+        memo = self._idf_memo
+        key = names.tobytes() if memo is not None else b""
+        if memo is not None and key in memo:
+            return memo[key]
         n_docs = self.store.count_get("n", [0])[0]
         dfs = self.store.count_get("df", names.tolist())
-        return np.array([F.idf_weight(df, n_docs) for df in dfs])
+        out = np.array([F.idf_weight(df, n_docs) for df in dfs])
+        if memo is not None:
+            memo[key] = out
+        return out
 
     def _story_features(self, d: Doc, cands: list[Doc] | _Candidates, numbers: list[int] | None = None,
                         scored_only: bool = False) -> np.ndarray:
@@ -1630,6 +1655,22 @@ class Deduplicator:
         (``nums`` their numbers, with the column store ``cols``; None: their records are read)."""
         m = len(cands)
         lang = d.language
+        spec_a = int(((na & np.uint64(1)) == 1).sum())
+        strong_a = int((wa >= _W_STRONG).sum())
+        code_a = S._extra_code(d.extra) if cols is not None else None
+        if code_a is not None and _jit.ENABLED and m:
+            # every column but the periods and codes (sets) in one compiled call, with the gaps, the language test
+            # and the column reads inside it (the same values as the numpy steps below, bit for bit)
+            kinds_a, years_a, latest_a, periods_a, codes_a = code_a
+            x = np.zeros((m, len(S.FEATURES)))
+            if _jit.story_rows(ev, lens, nums, cols.flags, DocColumns.CODED, cols.pub, cols.unc,  # type: ignore[union-attr]
+                               cols.lang, cols.lang_id(lang) if lang else -1,  # type: ignore[union-attr]
+                               0.0 if d.published is None else d.published, d.unc, d.published is not None,
+                               cols.km, cols.ym, cols.ymax, np.uint64(kinds_a), np.uint64(years_a),  # type: ignore[union-attr]
+                               latest_a, len(na), spec_a, strong_a, len(ka), x):
+                if periods_a or codes_a:
+                    _set_columns_from_rows(x, periods_a, codes_a, cols, nums)  # type: ignore[arg-type]
+                return x
         if cols is not None and nums is not None:
             same = cols.lang[nums] == cols.lang_id(lang) if lang else np.zeros(m, dtype=bool)
             days = np.full(m, np.nan) if d.published is None else _gaps(d.published, d.unc, cols.pub[nums],
@@ -1638,9 +1679,6 @@ class Deduplicator:
             same = np.array([o.language == lang for o in cands]) if lang else np.zeros(m, dtype=bool)
             days = np.full(m, np.nan) if d.published is None else \
                 _time_gaps(d.published, d.unc, cands)  # S.days_between
-        spec_a = int(((na & np.uint64(1)) == 1).sum())
-        strong_a = int((wa >= _W_STRONG).sum())
-        code_a = S._extra_code(d.extra) if cols is not None else None
         if code_a is None or not (cols.flags[nums] & DocColumns.CODED).all():  # type: ignore[union-attr]
             return S.pair_features(ev, lens, len(na), spec_a, strong_a, len(ka), d.extra, [o.extra for o in cands],
                                    days, same)
@@ -1668,13 +1706,35 @@ class Deduplicator:
         scored_only = isinstance(cands, _Candidates)
         numbers = cands.nums if scored_only else [o.number for o in cands]  # type: ignore[union-attr]
         x, left = self._scored_features(d, cands, numbers, scored_only)
-        p = S.link_probability(x, self.config.story_weights, self.config.story_bias)
-        # rows the blocking step left out (DedupConfig.story_candidates) hold only their shared figures: they cannot
-        # link (p = 0 keeps the wording evidence off them too, which opens only 0 < p < 1)
-        p[left] = 0.0
-        p = self.lexical.boost(p, x, d.number, numbers)  # lexical evidence (c14lex)
-        p = self.embedding.boost(p, x, d.number, numbers)  # embedding evidence (e14embed)
+        p, open_lex, open_emb = self._link_scores(x, left)
+        p = self.lexical.boost(p, x, d.number, numbers, open_lex)  # lexical evidence (c14lex)
+        # (the lexical boost moves only same-language rows, so the rows open to the embedding's are as before it)
+        p = self.embedding.boost(p, x, d.number, numbers, open_emb)  # embedding evidence (e14embed)
         return p, x
+
+    def _link_scores(self, x: np.ndarray, left: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``(p, open_lex, open_emb)``: the link model's probability of each row of ``x``, 0 for the rows ``left``
+        (the blocking step's: they hold only their shared figures and cannot link; p = 0 keeps the wording evidence
+        off them too, which opens only 0 < p < 1), and the rows the lexical and the embedding evidence may move
+        (:func:`.story.open_to_wording`; None: left to the boosts). With numba, one compiled call
+        (``_jit.link_scores``: p within an ulp or so of numpy's, whose summation order and ``exp`` it does not
+        share); without, :func:`.story.link_probability` and the boosts' own masks, the reference."""
+        cfg = self.config
+        if not _jit.ENABLED or not len(x):
+            p = S.link_probability(x, cfg.story_weights, cfg.story_bias)
+            p[left] = 0.0
+            return p, None, None
+        w = self._weights
+        if w is None or w[0] is not cfg.story_weights:
+            w = self._weights = (cfg.story_weights, S.weight_vector(cfg.story_weights))
+        m = len(x)
+        p = np.empty(m)
+        open_lex = np.empty(m, dtype=np.int64)
+        open_emb = np.empty(m, dtype=np.int64)
+        n_lex, n_emb = _jit.link_scores(x, w[1], S.BIAS if cfg.story_bias is None else float(cfg.story_bias),
+                                        np.asarray(left, dtype=np.int64), _LINK_SIGNS, S._SAME, _LEX_VETOES,
+                                        self.embedding.veto_columns, p, open_lex, open_emb)
+        return p, open_lex[:n_lex], open_emb[:n_emb]
 
     # -- decisions / bans -----------------------------------------------------------------
     def _resolve(self, cid: str) -> str:
@@ -1787,7 +1847,11 @@ class Deduplicator:
             else:
                 self.store.count_add("n", [0])
                 self.store.count_add("df", d.features()[1].tolist())
-            return self._place(d, feats, pinned_story=pinned_story, first=old is None)
+            self._idf_memo = {}
+            try:
+                return self._place(d, feats, pinned_story=pinned_story, first=old is None)
+            finally:
+                self._idf_memo = None
 
     def _signing(self) -> tuple[Any, ...]:
         """What the MinHash signatures depend on besides the article: the state's scheme and the config."""

@@ -248,6 +248,7 @@ class EmbeddingIndex:
         if unknown:
             raise ValueError(f"unknown story features as embedding vetoes: {unknown}; known: {list(S.FEATURES)}")
         self.vetoes = [S.FEATURES.index(v) for v in names]
+        self.veto_columns = np.array(self.vetoes, dtype=np.int64)  # (for the compiled mask: core._link_scores)
         self.carried = 0  # vectors taken from the article (computed where it was extracted)
         self.computed = 0  # vectors encoded here (when a pair first needed them)
         self.deferred = 0  # articles indexed without a vector: their text waits until a pair needs it
@@ -329,13 +330,16 @@ class EmbeddingIndex:
         """Indices of the pairs :meth:`boost` moves: two languages, ``0 < p < 1``, none of ``vetoes`` in ``x``."""
         return S.open_to_wording(p, x, same_language=False, vetoes=self.vetoes)
 
-    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int]) -> np.ndarray:
+    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int],
+              idx: np.ndarray | None = None) -> np.ndarray:
         """``p`` with ``weight * (cos - center)`` added to the logit of each pair in two languages that the model
         did not rule out (``0 < p < 1``) and that shows none of the signs of another event in ``vetoes`` (``x``:
-        :func:`.story.pair_features`); a pair where either article has no vector keeps its ``p`` (module docstring)."""
+        :func:`.story.pair_features`); a pair where either article has no vector keeps its ``p`` (module docstring).
+        ``idx``: those pairs (:meth:`open`), if the caller has them (``core.Deduplicator._link_scores``)."""
         if not self.weight or not len(p):
             return p
-        idx = self.open(p, x)
+        if idx is None:
+            idx = self.open(p, x)
         if not len(idx):
             return p
         rows = self.vectors([number, *(others[i] for i in idx)])

@@ -182,13 +182,16 @@ class LexicalIndex:
         den = norm[0] * norm[1:]
         return np.where(den > 0, dot / np.where(den > 0, den, 1.0), 0.0)
 
-    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int]) -> np.ndarray:
+    def boost(self, p: np.ndarray, x: np.ndarray, number: int, others: list[int],
+              idx: np.ndarray | None = None) -> np.ndarray:
         """``p`` with the cosine added to the logit of each same-language pair the model did not rule out
         (``0 < p < 1``) and that shows no sign of another event (``x``: :func:`.story.pair_features`):
-        ``p' = sigmoid(logit(p) + weight * cos)`` (module docstring)."""
+        ``p' = sigmoid(logit(p) + weight * cos)`` (module docstring). ``idx``: those pairs, if the caller has them
+        (``core.Deduplicator._link_scores``)."""
         if not self.weight or not len(p):
             return p
-        idx = S.open_to_wording(p, x, same_language=True)
+        if idx is None:
+            idx = S.open_to_wording(p, x, same_language=True)
         if not len(idx):
             return p
         return S.shift_logit(p, idx, self.weight * self.cosine(number, [others[i] for i in idx]))
