@@ -29,7 +29,11 @@ not learned but hard:
 * a joiner whose headline names a stage of a saga (:func:`stages`: the talks' end, the apology, the probe,
   the halt, the expansion...) that no headline of a story's members names does not join that story
   (``story_stage_members``, in :meth:`.core.Deduplicator._place`): the stages link as strongly as two
-  reports of one event, and the headline is where the stage shows.
+  reports of one event, and the headline is where the stage shows. The stages include the action itself (a
+  proposal and the vote on it, a lawsuit and the ruling, pre-orders, a site chosen).
+* a joiner whose headline names makers (:func:`headline_objects`, with their owners) none of which the headlines of
+  a story's members name does not join that story (``story_object_members``): the same action done by or to
+  another maker (the union's deal with Ford against its deal with GM).
 
 The extra features that are not in the packed document (periods, years mentioned, kinds of news,
 date precision) travel as one short string per document (:func:`pack_extra`), a few dozen bytes.
