@@ -179,7 +179,9 @@ def test_undated_article_joins_only_a_story_whose_members_agree_on_average() -> 
     figure = " Nissan booked 12,684 units of restructuring charges, the memorandum of understanding said."
     stories = {}
     for bar, extra in ((0.0, ""), (0.6, ""), (0.9, figure)):
-        dd = Deduplicator(DedupConfig(story_undated_join_mean=bar))
+        # (the object rule off: "Mitsubishi Motors weighs joining" names a maker no other headline of the start
+        # names, and would stay out of the story; this test is about the undated mean)
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=bar, story_object_members=0))
         sids = {dd.add(_a(f"m{k}", b + (extra if k == 0 else ""), t, f"2024-12-23T0{k + 1}:00:00Z", src=f"s{k}"))
                 .story_id for k, (t, b) in enumerate(start)}
         assert len(sids) == 1

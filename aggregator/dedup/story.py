@@ -29,7 +29,11 @@ not learned but hard:
 * a joiner whose headline names a stage of a saga (:func:`stages`: the talks' end, the apology, the probe,
   the halt, the expansion...) that no headline of a story's members names does not join that story
   (``story_stage_members``, in :meth:`.core.Deduplicator._place`): the stages link as strongly as two
-  reports of one event, and the headline is where the stage shows.
+  reports of one event, and the headline is where the stage shows. The stages include the action itself (a
+  proposal and the vote on it, a lawsuit and the ruling, pre-orders, a site chosen).
+* a joiner whose headline names makers (:func:`headline_objects`, with their owners) none of which the headlines of
+  a story's members name does not join that story (``story_object_members``): the same action done by or to
+  another maker (the union's deal with Ford against its deal with GM).
 
 The extra features that are not in the packed document (periods, years mentioned, kinds of news,
 date precision) travel as one short string per document (:func:`pack_extra`), a few dozen bytes.
@@ -433,6 +437,31 @@ def stages_new(joiner: frozenset[str], members: list[frozenset[str]]) -> frozens
     return new
 
 
+_OWNERS: dict[str, str] = {k: v for k, v in F._TABLE.get("owners", {}).items() if not k.startswith("_")}
+_OBJECT_NAMES = frozenset(F.KNOWN_NAMES - F.PLACES)
+
+
+@lru_cache(maxsize=65536)
+def headline_objects(headline: str, lang: str = "") -> frozenset[str]:
+    """The makers ``headline`` names (known names that are no place), each with its owner (``names.json``
+    ``owners``: a brand's group, a chief executive's company): what the headline's action is done by or to.
+    Two headlines of one event may name one maker each of a pair (Hyundai and Kia); the owner makes them one."""
+    found = {k for k in F.names(headline, lang) if k in _OBJECT_NAMES}
+    return frozenset(found | {_OWNERS[k] for k in found if k in _OWNERS})
+
+
+def objects_apart(joiner: frozenset[str], members: list[frozenset[str]]) -> bool:
+    """``joiner``'s headline names makers and the headlines of a story's members name makers too, none of them
+    the joiner's: the same action (a tentative deal, monthly deliveries) done by or to another maker. Members
+    whose headline names no maker say nothing either way."""
+    if not joiner:
+        return False
+    named: set[str] = set()
+    for m in members:
+        named |= m
+    return bool(named) and not joiner & named
+
+
 def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float) -> float | None:
     """Least possible distance in days between two publication times known to ``± unc`` days."""
     if ta is None or tb is None:
@@ -440,5 +469,6 @@ def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float
     return max(0.0, abs(ta - tb) / 86400.0 - unc_a - unc_b)
 
 
-__all__ = ["BIAS", "FEATURES", "WEIGHTS", "days_between", "fit_weights", "link_probability", "pack_extra",
-           "pair_features", "parse_extra", "stages", "stages_named", "stages_new", "time_gap_days"]
+__all__ = ["BIAS", "FEATURES", "WEIGHTS", "days_between", "fit_weights", "headline_objects", "link_probability",
+           "objects_apart", "pack_extra", "pair_features", "parse_extra", "stages", "stages_named", "stages_new",
+           "time_gap_days"]
