@@ -309,7 +309,7 @@ class DedupConfig:
     # dozens of words in another language (results "v16cand"). A name more than this many articles of the window
     # carry (Tesla, BYD in a busy week) says little about one event and is skipped, so the list stays short; the
     # link model still decides. 0: off
-    story_name_candidates: int = 0
+    story_name_candidates: int = 10
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
     story_lexical_weight: float = 2.0  # same-language TF-IDF cosine's weight in the link model (lexical.py); 0: off
