@@ -308,7 +308,9 @@ class DedupConfig:
     # the store (NAME_SPACE). The story LSH misses pairs whose only common items are one name and a kind among
     # dozens of words in another language (results "v16cand"). A name more than this many articles of the window
     # carry (Tesla, BYD in a busy week) says little about one event and is skipped, so the list stays short; the
-    # link model still decides. 0: off
+    # link model still decides. 10 chosen on a, b, D and E: 5 changes nothing, 20 and 40 cost E without dates
+    # (an undated article asks all time, and more pages of its maker's other events reach it); the gains come
+    # through undated pages meeting dated reports in another language. 0: off
     story_name_candidates: int = 10
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
