@@ -49,7 +49,7 @@ from . import textdates as TD
 from .embed import CARRIED_FIELD, EmbeddingIndex, carry, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
-from .lsh import band_keys, choose_bands
+from .lsh import band_keys, choose_bands, name_keys
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
@@ -311,6 +311,15 @@ class DedupConfig:
     # off; at 100k documents' window density (synthetic) p99 ~25 % lower, docs/s within the noise, the copy groups'
     # pairs all kept, fewer links between unrelated same-maker articles (results "s14speed"). 0: off
     story_candidates: int = 100
+    # a second source of story candidates, in union with the story LSH (never instead of it): the articles naming
+    # one of d's strong names (name-table ids, so one in every language) in d's window, by an inverted index in
+    # the store (NAME_SPACE). The story LSH misses pairs whose only common items are one name and a kind among
+    # dozens of words in another language (results "v16cand"). A name more than this many articles of the window
+    # carry (Tesla, BYD in a busy week) says little about one event and is skipped, so the list stays short; the
+    # link model still decides. 10 chosen on a, b, D and E: 5 changes nothing, 20 and 40 cost E without dates
+    # (an undated article asks all time, and more pages of its maker's other events reach it); the gains come
+    # through undated pages meeting dated reports in another language. 0: off
+    story_name_candidates: int = 10
     story_weights: dict[str, float] | None = None  # None: story.WEIGHTS (the fitted model)
     story_bias: float | None = None  # None: story.BIAS
     story_lexical_weight: float = 2.0  # same-language TF-IDF cosine's weight in the link model (lexical.py); 0: off
@@ -749,6 +758,9 @@ class Doc:
 
 
 #: the fingerprint of an expired document: no shingles, no edge units, no features
+# the store's LSH space of the story tier's name index (DedupConfig.story_name_candidates)
+NAME_SPACE = "sname"
+
 _EMPTY_BLOB = Doc.pack(np.empty(0, dtype=np.uint32), [], (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64),
                                                           np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.uint64)))
 
@@ -1899,6 +1911,26 @@ class Deduplicator:
                                 band_keys(sig, *self.story_bands, salt=bucket + 1), undated])
         return query, np.concatenate([own, anytime])
 
+    def _name_keys(self, d: Doc) -> tuple[list[np.ndarray], np.ndarray]:
+        """Name-index keys of ``d``'s strong names: ``(one query per name, insert keys)``.
+
+        The salts are the story LSH's (:meth:`_story_keys`): a precisely dated article is indexed under its day
+        bucket and the any-time salt -2 and asks the buckets next to its own and the undated salt -1; an article
+        without a precise date is indexed under -1 and asks -1 and -2. One query per name, so that each name's
+        articles are counted apart (:attr:`DedupConfig.story_name_candidates` skips the frequent ones).
+        """
+        _nums, names, weights, _kw = d.features()
+        strong = names[weights >= 10]  # weight in tenths: 1.0 = strong (acronyms, codes, known brands)
+        if not len(strong):
+            return [], np.empty(0, dtype=np.uint64)
+        if not self._precise(d):
+            ask, put = (-1, -2), (-1,)
+        else:
+            bucket = int(d.published // (self.config.story_window_days * DAY))  # type: ignore[operator]
+            ask, put = (bucket - 1, bucket, bucket + 1, -1), (bucket, -2)
+        per_salt = np.stack([name_keys(strong, s) for s in ask], axis=1)  # rows: names
+        return list(per_salt), np.concatenate([name_keys(strong, s) for s in put])
+
     @staticmethod
     def _precise(d: Doc) -> bool:
         """Dated to the day (not undated, not known only to the month or year)."""
@@ -2168,19 +2200,33 @@ class Deduplicator:
         # both LSH spaces and the counters the story scores read, in one round trip on a shared store
         lex_number, lex_text, lex_fresh, tf = self._lexical
         df_keys = self.lexical.df_keys(tf or {})
-        story_cand, dup_cand = store.lsh_query_many([("story", skeys), ("dup", dkeys)],
-                                                    counts=[("n", [0]), ("df", d.features()[1].tolist()),
-                                                            (DF_SPACE, df_keys)])
+        name_ask, name_put = self._name_keys(d) if cfg.story_name_candidates > 0 else ([], None)
+        story_cand, dup_cand, *by_name = store.lsh_query_many(
+            [("story", skeys), ("dup", dkeys)] + [(NAME_SPACE, k) for k in name_ask],
+            counts=[("n", [0]), ("df", d.features()[1].tolist()), (DF_SPACE, df_keys)])
         self.lexical.index(lex_number, lex_text, lex_fresh, tf, df_keys if tf is not None else None)
         story_cand.discard(d.number)
+        # the name index's candidates (story tier only: the copy tier's candidates stay the two LSH indexes')
+        named: set[int] = set()
+        for found in by_name:
+            found.discard(d.number)
+            if len(found) <= cfg.story_name_candidates:
+                named |= found
+        named -= story_cand
         if not self._precise(d) and len(story_cand) > cfg.story_undated_candidates:
             story_cand = set(sorted(story_cand)[-cfg.story_undated_candidates:])  # the newest
         cand = dup_cand | story_cand
         cand.discard(d.number)
+        if named:
+            if not self._precise(d):  # within the undated cap, after every LSH candidate (a union, no swap)
+                room = max(0, cfg.story_undated_candidates - len(story_cand))
+                named = set(sorted(named)[len(named) - room:]) if room < len(named) else named
+            story_cand |= named
         founding = [f"{kind}:{cluster_id(p, d.article_id)}" for p in "sd" for kind in ("c", "alias")]
         prefetching = type(store).prefetch is not Store.prefetch  # (else a no-op: the key lists are not built)
-        if cand and prefetching:  # records, signatures a shared store lacks (and ids d may found): one round trip
-            store.prefetch([f"doc:{n}" for n in sorted(cand)] + founding, vecs=("sig", sorted(cand)))
+        if (cand or named) and prefetching:  # records, signatures a shared store lacks (and ids d may found): one
+            # round trip
+            store.prefetch([f"doc:{n}" for n in sorted(cand | named)] + founding, vecs=("sig", sorted(cand)))
         # dup candidates: MinHash estimate first (one vectorised step), exact sets for the few left
         dup_hits: list[tuple[float, Doc]] = []
         contained: set[int] = set()  # candidates matched by containment only
@@ -2471,6 +2517,8 @@ class Deduplicator:
         store.vec_put("sig", d.number, sig)
         store.lsh_insert("dup", dkeys, d.number)
         store.lsh_insert("story", skeys_insert, d.number)
+        if name_put is not None and len(name_put):
+            store.lsh_insert(NAME_SPACE, name_put, d.number)
         return Assignment(d.article_id, dup_cl.cid, story_cl.cid, new_dup, new_story,
                           round(float(confidence), 3), merged, merged_dups)
 
@@ -2522,7 +2570,7 @@ class Deduplicator:
         if expired:
             numbers = np.array(expired, dtype=np.int64)
             with self.store.lock():
-                out.lsh_entries = sum(self.store.lsh_drop(space, numbers) for space in ("dup", "story"))
+                out.lsh_entries = sum(self.store.lsh_drop(space, numbers) for space in ("dup", "story", NAME_SPACE))
         out.expired = len(expired)
         return out
 

@@ -112,6 +112,19 @@ def _salt_term(salt: int) -> int:
     return ((salt & _MASK64) * 0xD6E8FEB86659FD93) & _MASK64
 
 
+# the story tier's name index (core.NAME_SPACE): its keys are kept apart from every band key by this constant
+_NAME_SPACE = 0x6E616D6573706163
+
+
+def name_keys(names: np.ndarray, salt: int) -> np.ndarray:
+    """uint64 key of each name hash in ``names`` under ``salt`` (a time bucket, or the any-time salts the story
+    LSH uses): the documents naming one name in one bucket share a key, in every store (a key is a bucket as a
+    band key is)."""
+    h = np.asarray(names, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h += np.uint64(_salt_term(salt) ^ _NAME_SPACE)
+    return _fmix64_(h)
+
+
 def band_keys_numpy(signature: np.ndarray, bands: int, rows: int, salt: int = 0) -> np.ndarray:
     """:func:`band_keys` in numpy array arithmetic (which wraps silently; the salt is reduced in Python)."""
     mult, add = _band_constants(bands, rows)
