@@ -583,3 +583,29 @@ def test_a_light_edit_dropping_some_figures_is_a_copy_by_its_jaccard_in_spaced_s
     # the same pair said to be Japanese: ideograph shingles are not read against this bar
     ja = _dups([dict(wire, language="ja"), dict(spun, language="ja")])
     assert ja["spun"] != ja["wire"]
+
+
+def test_same_headline_pair_sharing_a_145_character_passage_is_a_copy_one_sharing_122_is_not() -> None:
+    """``title``'s passage bar is 145 characters (copyset K097/K098: an AP first version and its fuller one
+    under one headline share 148; the closest same-headline pair labelled not a copy, B168/B071, shares 134).
+    The shared passage sits below each text's own opening, so the lead does not decide."""
+    head = "Lumen Auto and Norrcell pick Georgia for a $4.1 billion battery plant"
+    start = "Lumen Auto and the battery maker Norrcell said they will jointly invest $4.1 billion in Georgia to build "
+
+    def pair(shared: str) -> list[dict]:
+        a = _art("a", head, ["The plant near the coast would hire a projected 3,500 employees and start in 2027.",
+                             shared, "Officials said incentives were still being negotiated with the county board.",
+                             "The companies gave no figure for the capacity of the first production line."],
+                 "first.example")
+        b = _art("b", head, ["Construction is to begin in the autumn on a site west of the interstate.", shared,
+                             "A spokesman declined to say which models the cells would power first.",
+                             "The announcement followed months of talks with several states in the region."],
+                 "second.example", when="2025-03-04T11:00:00Z")
+        return [a, b]
+
+    longer, shorter = start + "a new plant that would supply its vans.", start + "a plant for vans."
+    assert 144 <= len(longer) < 150 and 120 <= len(shorter) < 135
+    dups = _dups(pair(longer))
+    assert dups["a"] == dups["b"]
+    assert len(set(_dups(pair(longer), DedupConfig(dup_title_passage=150)).values())) == 2  # the old bar refused it
+    assert len(set(_dups(pair(shorter)).values())) == 2
