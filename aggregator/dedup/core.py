@@ -293,6 +293,12 @@ class DedupConfig:
     # story already glued across a month's end it turns away month-dated reports of its larger event (results
     # "p14prec"). Negative: off
     story_period_slack_days: float = -1.0
+    # an article that links to no story over its bar (and is no copy) joins the story it links with best at p >= this,
+    # among those whose mean link over every member (members never scored count 0) is >= story_centroid_mean, through
+    # the same join tests (mean, span, undated, stage rules): evidence against the story as a whole, where no single
+    # pair carries the link. 0: off (results "v16centroid": measured, not on)
+    story_centroid_link: float = 0.0
+    story_centroid_mean: float = 0.45
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     # blocking, as entity resolution does: of the in-window story candidates that can link at all (a shared strong
     # name or specific figure), only this many get the full evidence, the link model and the wording evidence -- those
@@ -1877,6 +1883,35 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
+    def _centroid_stories(self, story_docs: list[Doc] | _Candidates, probs: np.ndarray, resolved: dict[str, str],
+                          by_story: Mapping[str, list[float]], seen: set[str]) -> list[tuple[float, Doc]]:
+        """Stories (their best-linked scored member, by ``p``) that an article linked to none over the bar may join
+        on the evidence of the story as a whole (``DedupConfig.story_centroid_link``): its best link reaches
+        ``story_centroid_link`` and the mean of its links over **every** member of the story (members never scored
+        count 0) reaches ``story_centroid_mean``. The mean over every member is the link model's centroid: a
+        story whose members agree with the article about equally, not through one member (results "v16centroid").
+        ``seen``: stories already tried."""
+        cfg = self.config
+        out: list[tuple[float, Doc]] = []
+        tried = set(seen)
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else [o.number for o in story_docs]
+        order = np.lexsort((np.asarray(nums, dtype=np.int64), -probs)).tolist() if len(probs) else []
+        for i in order:
+            p = float(probs[i])
+            if p < cfg.story_centroid_link:
+                break
+            o = story_docs[i]
+            sid = resolved.get(o.story_id) or self._resolve(o.story_id)
+            if sid in tried:
+                continue
+            tried.add(sid)
+            cl = self.store.get(f"c:{sid}")
+            if cl is None or not cl.members:
+                continue
+            if sum(by_story[sid]) / len(cl.members) >= cfg.story_centroid_mean:
+                out.append((p, o))
+        return out
+
     #: the newest members of a story whose headlines :meth:`_member_stages` reads (a long story's early stages are
     #: among its oldest members)
     _STAGE_READ = 64
@@ -2277,7 +2312,14 @@ class Deduplicator:
         seen_sid: set[str] = set()
         stage_d = S.stages(d.title) if cfg.story_stage_members > 0 else frozenset()
         member_stages: dict[str, list[frozenset[str]]] = {}  # (no story changes until one is chosen)
-        for p, o in joinable:
+        def offered() -> Iterator[tuple[float, Doc]]:
+            yield from joinable
+            if not allowed and not pinned_story and cfg.story_centroid_link > 0:
+                # nothing linked, no copy: d would found a story; a story it links with under the bar may take it
+                # when its members agree with d as a whole (story_centroid_link), through the same tests
+                yield from self._centroid_stories(story_docs, probs, resolved, by_story, seen_sid)
+
+        for p, o in offered():
             sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
                 continue
