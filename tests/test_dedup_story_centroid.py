@@ -34,12 +34,13 @@ class TableLinks(Deduplicator):
         return np.array([self.links.get(o.article_id, 0.0) for o in cands]), x
 
 
-def _run(links: dict[str, float], **cfg: float) -> tuple[str, str]:
+def _run(links: dict[str, float], m_day: str = "2024-07-04", **cfg: float) -> tuple[str, str]:
     TableLinks.links = links
     dd = TableLinks(DedupConfig(story_embedding_weight=0.0, **cfg), open_store("memory:"))
     for i, aid in enumerate(("s1", "s2", "s3", "m")):
         dd.add({"id": aid, "title": f"Seres and the AITO trademark, report {i}", "body": BODIES[i],
-                "source": f"outlet{i}", "language": "en", "published_at": f"2024-07-0{3 + i % 2}T08:00:00Z"})
+                "source": f"outlet{i}", "language": "en",
+                "published_at": f"{m_day}T08:00:00Z" if aid == "m" else f"2024-07-0{3 + i % 2}T08:00:00Z"})
     assert len({dd.dup_of(a) for a in ("s1", "s2", "s3", "m")}) == 4  # no copies: the story links alone decide
     assert dd.story_of("s1") == dd.story_of("s2") == dd.story_of("s3")
     return dd.story_of("s1") or "", dd.story_of("m") or ""
@@ -68,3 +69,27 @@ def test_a_story_linked_over_the_bar_is_chosen_first() -> None:
     """The story-level join is asked only when no story links over the bar: a linked one is taken as before."""
     story, joined = _run({"s1": 0.9}, story_centroid_link=0.3, story_centroid_mean=0.45)
     assert story == joined
+
+
+# links under every other bar (the mean over the story 0.317 passes the join mean 0.25)
+NEAR = {"s1": 0.35, "s2": 0.3, "s3": 0.3}
+
+
+@pytest.mark.parametrize(("m_day", "cfg", "joins"), [
+    ("2024-07-04", {}, False),  # off: links at 0.3-0.35 carry nothing
+    ("2024-07-04", {"story_near_link": 0.3}, True),  # on the day of the story's members
+    ("2024-07-05", {"story_near_link": 0.3}, True),  # a day after its last member
+    ("2024-07-06", {"story_near_link": 0.3}, False),  # two days after: the full bar
+    ("2024-07-06", {"story_near_link": 0.3, "story_near_days": 2.0}, True),
+    ("2024-07-04", {"story_near_link": 0.4}, False),  # the decayed bar still holds: 0.35 < 0.4
+])
+def test_a_dated_article_joins_a_story_of_its_day_on_a_lower_bar(m_day: str, cfg: dict[str, float],
+                                                                 joins: bool) -> None:
+    story, joined = _run(NEAR, m_day, **cfg)
+    assert (story == joined) is joins
+
+
+def test_an_undated_article_gets_no_decayed_bar() -> None:
+    """Without a day there is no time to the story: the decayed bar is for articles dated to the day."""
+    story, joined = _run(NEAR, "2024-07", story_near_link=0.3)  # dated to the month only
+    assert story != joined

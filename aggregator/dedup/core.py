@@ -299,6 +299,13 @@ class DedupConfig:
     # pair carries the link. 0: off (results "v16centroid": measured, not on)
     story_centroid_link: float = 0.0
     story_centroid_mean: float = 0.45
+    story_centroid_undated: bool = True  # ... an article without a date too (False: dated articles only)
+    # an article dated to the day that links to no story over the bar joins the story it links with best at p >= this
+    # whose dated members' span lies within story_near_days of its day, through the same join tests: the link bar
+    # decays with the time between the article and the story (same-event reports of a day share one maker and a
+    # kind, and no figure). 0: off
+    story_near_link: float = 0.0
+    story_near_days: float = 1.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     # blocking, as entity resolution does: of the in-window story candidates that can link at all (a shared strong
     # name or specific figure), only this many get the full evidence, the link model and the wording evidence -- those
@@ -1883,22 +1890,26 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
-    def _centroid_stories(self, story_docs: list[Doc] | _Candidates, probs: np.ndarray, resolved: dict[str, str],
-                          by_story: Mapping[str, list[float]], seen: set[str]) -> list[tuple[float, Doc]]:
+    def _centroid_stories(self, d: Doc, story_docs: list[Doc] | _Candidates, probs: np.ndarray,
+                          resolved: dict[str, str], by_story: Mapping[str, list[float]], seen: set[str],
+                          centroid: bool = True, near: bool = False) -> list[tuple[float, Doc]]:
         """Stories (their best-linked scored member, by ``p``) that an article linked to none over the bar may join
         on the evidence of the story as a whole (``DedupConfig.story_centroid_link``): its best link reaches
         ``story_centroid_link`` and the mean of its links over **every** member of the story (members never scored
         count 0) reaches ``story_centroid_mean``. The mean over every member is the link model's centroid: a
         story whose members agree with the article about equally, not through one member (results "v16centroid").
-        ``seen``: stories already tried."""
+        ``near`` (``d`` dated to the day): also a story it links with at p >= ``story_near_link`` whose dated members'
+        span lies within ``story_near_days`` of ``d``'s day (the bar decays with the time to the story).
+        ``seen``: stories already tried; ``centroid``: the mean test is on."""
         cfg = self.config
         out: list[tuple[float, Doc]] = []
+        floor = min(b for b, on in ((cfg.story_centroid_link, centroid), (cfg.story_near_link, near)) if on)
         tried = set(seen)
         nums = story_docs.nums if isinstance(story_docs, _Candidates) else [o.number for o in story_docs]
         order = np.lexsort((np.asarray(nums, dtype=np.int64), -probs)).tolist() if len(probs) else []
         for i in order:
             p = float(probs[i])
-            if p < cfg.story_centroid_link:
+            if p < floor:
                 break
             o = story_docs[i]
             sid = resolved.get(o.story_id) or self._resolve(o.story_id)
@@ -1908,7 +1919,11 @@ class Deduplicator:
             cl = self.store.get(f"c:{sid}")
             if cl is None or not cl.members:
                 continue
-            if sum(by_story[sid]) / len(cl.members) >= cfg.story_centroid_mean:
+            if centroid and p >= cfg.story_centroid_link and \
+                    sum(by_story[sid]) / len(cl.members) >= cfg.story_centroid_mean:
+                out.append((p, o))
+            elif near and p >= cfg.story_near_link and cl.lo is not None and cl.hi is not None and \
+                    max(cl.lo - d.published, d.published - cl.hi, 0.0) / DAY <= cfg.story_near_days:  # type: ignore[operator]
                 out.append((p, o))
         return out
 
@@ -2314,10 +2329,13 @@ class Deduplicator:
         member_stages: dict[str, list[frozenset[str]]] = {}  # (no story changes until one is chosen)
         def offered() -> Iterator[tuple[float, Doc]]:
             yield from joinable
-            if not allowed and not pinned_story and cfg.story_centroid_link > 0:
+            centroid = cfg.story_centroid_link > 0 and (d.published is not None or cfg.story_centroid_undated)
+            near = cfg.story_near_link > 0 and self._precise(d)
+            if not allowed and not pinned_story and (centroid or near):
                 # nothing linked, no copy: d would found a story; a story it links with under the bar may take it
-                # when its members agree with d as a whole (story_centroid_link), through the same tests
-                yield from self._centroid_stories(story_docs, probs, resolved, by_story, seen_sid)
+                # when its members agree with d as a whole (story_centroid_link) or lie within a day of it
+                # (story_near_link), through the same tests
+                yield from self._centroid_stories(d, story_docs, probs, resolved, by_story, seen_sid, centroid, near)
 
         for p, o in offered():
             sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
