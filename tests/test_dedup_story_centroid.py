@@ -36,6 +36,8 @@ class TableLinks(Deduplicator):
 
 def _run(links: dict[str, float], m_day: str = "2024-07-04", **cfg: float) -> tuple[str, str]:
     TableLinks.links = links
+    # each rule off unless the case sets it (the default config has both on)
+    cfg = {"story_centroid_link": 0.0, "story_near_link": 0.0, **cfg}
     dd = TableLinks(DedupConfig(story_embedding_weight=0.0, **cfg), open_store("memory:"))
     for i, aid in enumerate(("s1", "s2", "s3", "m")):
         dd.add({"id": aid, "title": f"Seres and the AITO trademark, report {i}", "body": BODIES[i],
@@ -52,7 +54,7 @@ ONE = {"s1": 0.55, "s2": 0.3}  # s3 at 0: mean 0.283 (the join mean over scored 
 
 
 @pytest.mark.parametrize(("links", "cfg", "joins"), [
-    (AGREE, {}, False),  # off (the default): m founds a story of its own
+    (AGREE, {}, False),  # off: m founds a story of its own
     (AGREE, {"story_centroid_link": 0.3, "story_centroid_mean": 0.45}, True),
     (AGREE, {"story_centroid_link": 0.3, "story_centroid_mean": 0.5}, False),  # the mean bar
     (AGREE, {"story_centroid_link": 0.6, "story_centroid_mean": 0.45}, False),  # the best link's bar
@@ -93,3 +95,14 @@ def test_an_undated_article_gets_no_decayed_bar() -> None:
     """Without a day there is no time to the story: the decayed bar is for articles dated to the day."""
     story, joined = _run(NEAR, "2024-07", story_near_link=0.3)  # dated to the month only
     assert story != joined
+
+
+def test_the_defaults_are_on() -> None:
+    """The shipped config: the centroid rule at a mean of 0.5, the decayed bar at 0.4 within a day."""
+    cfg = DedupConfig()
+    assert (cfg.story_centroid_link, cfg.story_centroid_mean, cfg.story_near_link, cfg.story_near_days) == \
+        (0.5, 0.5, 0.4, 1.0)
+    # two days after the story (past the decayed bar's day), one link at or over story_support_link
+    story, joined = _run({"s1": 0.6, "s2": 0.48, "s3": 0.45}, "2024-07-06", story_centroid_link=0.5,
+                         story_near_link=0.4)
+    assert story == joined  # mean 0.51 over the story
