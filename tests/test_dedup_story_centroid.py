@@ -98,11 +98,25 @@ def test_an_undated_article_gets_no_decayed_bar() -> None:
 
 
 def test_the_defaults_are_on() -> None:
-    """The shipped config: the centroid rule at a mean of 0.5, the decayed bar at 0.4 within a day."""
+    """The shipped config: the centroid rule at a mean of 0.5 in stories of two or more, the decayed bar at 0.5
+    within a day."""
     cfg = DedupConfig()
-    assert (cfg.story_centroid_link, cfg.story_centroid_mean, cfg.story_near_link, cfg.story_near_days) == \
-        (0.5, 0.5, 0.4, 1.0)
+    assert (cfg.story_centroid_link, cfg.story_centroid_mean, cfg.story_centroid_members, cfg.story_near_link,
+            cfg.story_near_days) == (0.5, 0.5, 2, 0.5, 1.0)
     # two days after the story (past the decayed bar's day), one link at or over story_support_link
     story, joined = _run({"s1": 0.6, "s2": 0.48, "s3": 0.45}, "2024-07-06", story_centroid_link=0.5,
-                         story_near_link=0.4)
+                         story_near_link=0.5)
     assert story == joined  # mean 0.51 over the story
+
+
+def test_a_story_of_one_needs_the_full_bar_when_members_are_required() -> None:
+    """``story_centroid_members=2``: the mean over a story of one is its one link, a lowered bar, not a centroid."""
+    one = {"s1": 0.55}
+    TableLinks.links = one
+    for members, joins in ((1, True), (2, False)):
+        dd = TableLinks(DedupConfig(story_embedding_weight=0.0, story_near_link=0.0, story_centroid_link=0.5,
+                                    story_centroid_members=members), open_store("memory:"))
+        for i, aid in enumerate(("s1", "m")):
+            dd.add({"id": aid, "title": f"Seres and the AITO trademark, report {i}", "body": BODIES[i],
+                    "source": f"outlet{i}", "language": "en", "published_at": "2024-07-03T08:00:00Z"})
+        assert (dd.story_of("s1") == dd.story_of("m")) is joins
