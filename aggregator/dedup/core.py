@@ -1905,8 +1905,10 @@ class Deduplicator:
         """Stories (their best-linked scored member, by ``p``) that an article linked to none over the bar may join
         on the evidence of the story as a whole (``DedupConfig.story_centroid_link``): its best link reaches
         ``story_centroid_link`` and the mean of its links over **every** member of the story (members never scored
-        count 0) reaches ``story_centroid_mean``. The mean over every member is the link model's centroid: a
-        story whose members agree with the article about equally, not through one member (results "v16centroid").
+        count 0) reaches ``story_centroid_mean``, in a story of ``story_centroid_members`` or more (the mean over a
+        story of one is its one link: a lowered bar, not a centroid). The mean over every member is the link model's
+        centroid: a story whose members agree with the article about equally, not through one member (results
+        "v16centroid").
         ``near`` (``d`` dated to the day): also a story it links with at p >= ``story_near_link`` whose dated members'
         span lies within ``story_near_days`` of ``d``'s day (the bar decays with the time to the story).
         ``seen``: stories already tried; ``centroid``: the mean test is on."""
