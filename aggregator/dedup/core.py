@@ -303,6 +303,28 @@ class DedupConfig:
     # story already glued across a month's end it turns away month-dated reports of its larger event (results
     # "p14prec"). Negative: off
     story_period_slack_days: float = -1.0
+    # an article that links to no story over its bar (and is no copy) joins the story of story_centroid_members or more
+    # it links with best at p >= this, among those whose mean link over every member (members never scored count 0) is
+    # >= story_centroid_mean, through the same join tests (mean, span, undated, stage rules): evidence against the
+    # story as a whole, where no single pair carries the link (the mean over every member is at most the best link,
+    # so a link bar under the mean bar changes nothing). Mean 0.5 chosen on half a and clusterset3 (D), dated and
+    # dates dropped, among 0.35-0.55 (with stories of one: a 0.8936 -> 0.8937, D 0.7816 -> 0.7953, a_dd 0.8197 ->
+    # 0.8275, D_dd 0.6970 -> 0.7088; 0.45 and under cost a 0.009-0.013 and b's precision 0.012); stories of two or
+    # more only: a story of one takes the article at p 0.5, a lowered bar that glued two Tesla events of the offline
+    # fixture web (tests/test_dedup.py). 0: off. Results "v16centroid"
+    story_centroid_link: float = 0.5
+    story_centroid_mean: float = 0.5
+    story_centroid_undated: bool = True  # ... an article without a date too (False: dated articles only)
+    story_centroid_members: int = 2  # ... stories of at least this many members (1: a story of one too)
+    # an article dated to the day that links to no story over the bar (nor through story_centroid_*) joins the story
+    # it links with best at p >= this whose dated members' span lies within story_near_days of its day, through the
+    # same join tests: the link bar decays with the time between the article and the story (reports of one day
+    # share one maker and a kind, and often no figure). 0.4 / 1 day chosen on half a and D among 0.2-0.4 and
+    # 0.5-2 days (alone: a 0.8936 =, D 0.7816 -> 0.7887; 0.2-0.3 cost a 0.0016 at P -0.005; 2 days = 1 day);
+    # 0.5 ships: at 0.4 a BYD registrations report joined a Xiaomi story of its day on the offline fixture web
+    # (p 0.41). 0: off
+    story_near_link: float = 0.5
+    story_near_days: float = 1.0
     story_undated_candidates: int = 2000  # an article without a date is compared with the newest this many
     # blocking, as entity resolution does: of the in-window story candidates that can link at all (a shared strong
     # name or specific figure), only this many get the full evidence, the link model and the wording evidence -- those
@@ -1983,6 +2005,45 @@ class Deduplicator:
             return story_hits
         return sorted(story_hits + extra, key=lambda x: (-x[0], x[1].number))
 
+    def _centroid_stories(self, d: Doc, story_docs: list[Doc] | _Candidates, probs: np.ndarray,
+                          resolved: dict[str, str], by_story: Mapping[str, list[float]], seen: set[str],
+                          centroid: bool = True, near: bool = False) -> list[tuple[float, Doc]]:
+        """Stories (their best-linked scored member, by ``p``) that an article linked to none over the bar may join
+        on the evidence of the story as a whole (``DedupConfig.story_centroid_link``): its best link reaches
+        ``story_centroid_link`` and the mean of its links over **every** member of the story (members never scored
+        count 0) reaches ``story_centroid_mean``, in a story of ``story_centroid_members`` or more (the mean over a
+        story of one is its one link: a lowered bar, not a centroid). The mean over every member is the link model's
+        centroid: a story whose members agree with the article about equally, not through one member (results
+        "v16centroid").
+        ``near`` (``d`` dated to the day): also a story it links with at p >= ``story_near_link`` whose dated members'
+        span lies within ``story_near_days`` of ``d``'s day (the bar decays with the time to the story).
+        ``seen``: stories already tried; ``centroid``: the mean test is on."""
+        cfg = self.config
+        out: list[tuple[float, Doc]] = []
+        floor = min(b for b, on in ((cfg.story_centroid_link, centroid), (cfg.story_near_link, near)) if on)
+        tried = set(seen)
+        nums = story_docs.nums if isinstance(story_docs, _Candidates) else [o.number for o in story_docs]
+        order = np.lexsort((np.asarray(nums, dtype=np.int64), -probs)).tolist() if len(probs) else []
+        for i in order:
+            p = float(probs[i])
+            if p < floor:
+                break
+            o = story_docs[i]
+            sid = resolved.get(o.story_id) or self._resolve(o.story_id)
+            if sid in tried:
+                continue
+            tried.add(sid)
+            cl = self.store.get(f"c:{sid}")
+            if cl is None or not cl.members:
+                continue
+            if centroid and p >= cfg.story_centroid_link and len(cl.members) >= cfg.story_centroid_members and \
+                    sum(by_story[sid]) / len(cl.members) >= cfg.story_centroid_mean:
+                out.append((p, o))
+            elif near and p >= cfg.story_near_link and cl.lo is not None and cl.hi is not None and \
+                    max(cl.lo - d.published, d.published - cl.hi, 0.0) / DAY <= cfg.story_near_days:  # type: ignore[operator]
+                out.append((p, o))
+        return out
+
     #: the newest members of a story whose headlines :meth:`_member_stages` reads (a long story's early stages are
     #: among its oldest members)
     _STAGE_READ = 64
@@ -2398,7 +2459,18 @@ class Deduplicator:
         stage_d = S.stages(d.title) if cfg.story_stage_members > 0 else frozenset()
         member_stages: dict[str, list[frozenset[str]]] = {}  # (no story changes until one is chosen)
         objects_d = S.headline_objects(d.title, d.language) if cfg.story_object_members > 0 else frozenset()
-        for p, o in joinable:
+
+        def offered() -> Iterator[tuple[float, Doc]]:
+            yield from joinable
+            centroid = cfg.story_centroid_link > 0 and (d.published is not None or cfg.story_centroid_undated)
+            near = cfg.story_near_link > 0 and self._precise(d)
+            if not allowed and not pinned_story and (centroid or near):
+                # nothing linked, no copy: d would found a story; a story it links with under the bar may take it
+                # when its members agree with d as a whole (story_centroid_link) or lie within a day of it
+                # (story_near_link), through the same tests
+                yield from self._centroid_stories(d, story_docs, probs, resolved, by_story, seen_sid, centroid, near)
+
+        for p, o in offered():
             sid = resolved[o.story_id]  # (every story hit was resolved above; nothing has merged since)
             if sid in seen_sid:
                 continue
