@@ -97,12 +97,13 @@ def test_an_undated_article_gets_no_decayed_bar() -> None:
     assert story != joined
 
 
-def test_the_defaults_are_on() -> None:
-    """The shipped config: the centroid rule at a mean of 0.5 in stories of two or more, the decayed bar at 0.5
-    within a day."""
+def test_the_shipped_config() -> None:
+    """The shipped config: the decayed bar at 0.5 within a day; the centroid rule off (on top of round 1's other
+    changes it lowered precision on four of the eight gate runs for +0.0004 of mean F1: results "v16centroid"),
+    its mean 0.5 in stories of two or more when turned on."""
     cfg = DedupConfig()
     assert (cfg.story_centroid_link, cfg.story_centroid_mean, cfg.story_centroid_members, cfg.story_near_link,
-            cfg.story_near_days) == (0.5, 0.5, 2, 0.5, 1.0)
+            cfg.story_near_days) == (0.0, 0.5, 2, 0.5, 1.0)
     # two days after the story (past the decayed bar's day), one link at or over story_support_link
     story, joined = _run({"s1": 0.6, "s2": 0.48, "s3": 0.45}, "2024-07-06", story_centroid_link=0.5,
                          story_near_link=0.5)
