@@ -782,10 +782,10 @@ class Doc:
         self._fb = self._tg = self._unc = None
 
 
-#: the fingerprint of an expired document: no shingles, no edge units, no features
-# the store's LSH space of the story tier's name index (DedupConfig.story_name_candidates)
+#: the store's LSH space of the story tier's name index (DedupConfig.story_name_candidates)
 NAME_SPACE = "sname"
 
+#: the fingerprint of an expired document: no shingles, no edge units, no features
 _EMPTY_BLOB = Doc.pack(np.empty(0, dtype=np.uint32), [], (np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint64),
                                                           np.empty(0, dtype=np.uint8), np.empty(0, dtype=np.uint64)))
 
