@@ -1510,6 +1510,10 @@ class Deduplicator:
         * ``kept``: a reprint under a new top -- ``dup_kept_share`` of the smaller text in at least ``dup_kept_runs``
           verbatim runs of ``dup_kept_run_shingles`` shingles of ``a``, one passage of ``dup_kept_passage``
           characters, no contradicting facts (asked above). Not symmetric;
+        * ``lead``: another cut or a light edit of one text -- ``a`` opens with a shared passage of
+          ``dup_lead_passage`` characters, ``dup_lead_share`` of the smaller text shared, ``dup_lead_sentences`` of
+          it in nearly whole sentences of ``a`` (:meth:`_in_sentences`), no contradicting facts (asked above). Not
+          symmetric;
         * ``short``: a text under ``dup_min_overlap`` shingles (a flash, an alert), ``dup_containment`` of
           it inside the other, under the same headline or with the same ``dup_title_lead`` lead. Not symmetric;
         * ``close``: as ``partial`` without the passage at Jaccard ``dup_close_jaccard``, in spaced scripts;
