@@ -311,8 +311,11 @@ def test_excerpt_with_a_sentence_of_its_own_is_a_copy_a_rewrite_keeping_phrases_
     assert dup["excerpt"] == dup["orig"] != dup["rewrite"]
     alone = _dups([orig, rewrite])
     assert alone["rewrite"] != alone["orig"]  # against the original alone: under every bar
-    off = _dups([orig, excerpt], DedupConfig(dup_run_containment=1.0))
+    off = _dups([orig, excerpt], DedupConfig(dup_run_containment=1.0, dup_lead_passage=0))
     assert off["excerpt"] != off["orig"]  # (the rule off: what it adds)
+    # (the excerpt opens with the original's lead, so `lead` takes it too once `runs` is off)
+    lead_only = _dups([orig, excerpt], DedupConfig(dup_run_containment=1.0))
+    assert lead_only["excerpt"] == lead_only["orig"]
 
 
 def test_update_under_the_same_headline_joins_its_first_version_whose_excerpt_it_does_not_hold() -> None:
@@ -490,7 +493,10 @@ def test_reprint_under_a_new_top_keeping_paragraphs_is_a_copy_a_report_quoting_o
     kept = {0, 1, 4, 7, 9}
     body = [*top, *[WIRE[i] if i in kept else _edit(WIRE[i]) for i in range(len(WIRE))]]
     # a report of its own quoting the statement's two opening sentences whole (one verbatim passage, half of it)
-    report = [top[0], WIRE[0] + " " + WIRE[1],
+    # (under its own opening: opening with the reprint's first sentence too, three of its five sentences would be
+    # the reprint's, its lead among them -- a cut of the reprint, which `lead` takes as a copy)
+    report = ["Residents near the planned site met on Monday evening to discuss what the factory would change.",
+              WIRE[0] + " " + WIRE[1],
               "Local officials welcomed the plan but warned that housing near the site was already scarce.",
               "Unions said they would push for a collective agreement before the first workers are hired.",
               "Economists expect suppliers of chemicals and machinery to follow the carmaker to the region."]
@@ -609,3 +615,47 @@ def test_same_headline_pair_sharing_a_145_character_passage_is_a_copy_one_sharin
     assert dups["a"] == dups["b"]
     assert len(set(_dups(pair(longer), DedupConfig(dup_title_passage=150)).values())) == 2  # the old bar refused it
     assert len(set(_dups(pair(shorter)).values())) == 2
+
+
+def test_edited_cut_of_a_wire_text_under_its_own_opening_is_a_copy_a_rewrite_opening_otherwise_is_not() -> None:
+    """``lead``: a paper's shortened light edit of a wire text (a word changed in every sentence, so no verbatim
+    run but the opening; copyset K020/K019, K147/K146 are of this kind) is a copy when it opens with the wire
+    text's lead; the same edited sentences under a paper's own opening sentence are a same-event rewrite."""
+    wire = ["Harbor Motors will stop making its Vela compact at the Kessel plant at the end of the year, the company "
+            "said on Tuesday.",
+            "About 1,200 workers are affected; the works council said talks on their future would start next week.",
+            "The plant will instead assemble electric delivery vans from 2027, according to a company spokeswoman.",
+            "Sales of the Vela fell by a third last year as buyers turned to cheaper models from Asian rivals.",
+            "The regional premier called the decision a hard blow and demanded guarantees for the site."]
+    edit = ["Harbor Motors will stop making its Vela compact at the Kessel plant at the end of the year, the carmaker "
+            "announced.",
+            "Some 1,200 employees are affected; the works council said negotiations about their future would begin "
+            "next week.",
+            "Instead the plant will assemble electric delivery vans from 2027, according to a spokeswoman."]
+    rewrite = ["The end of the Vela: a blow for Kessel, where the compact has rolled off the line since 2011.", *edit]
+
+    def same(second: list[str], config: DedupConfig | None = None) -> bool:
+        dups = _dups([_art("w", "Harbor Motors ends Vela production in Kessel", wire, "wire.example"),
+                      _art("e", "Kessel plant loses the Vela", second, "paper.example", when="2025-03-04T12:00:00Z")],
+                     config)
+        return dups["w"] == dups["e"]
+
+    assert same(edit)
+    assert not same(edit, DedupConfig(dup_lead_passage=0))  # no other rule takes it: the lead rule does
+    assert not same(rewrite)
+
+
+def test_in_sentences_counts_shared_shingles_of_nearly_whole_sentences_only() -> None:
+    """A sentence with most of its shingles shared counts whole-sentence overlap; one sharing a phrase does not."""
+    dd = Deduplicator()
+    text = ["Harbor Motors will stop making its Vela compact at the Kessel plant at the end of the year. "
+            "Analysts were not surprised by the news on Tuesday."]
+    other = dd._analyse("Harbor Motors will stop making its Vela compact at the Kessel plant at the end of the "
+                        "year. Many were not surprised.", set())[1]
+    dd.add(_art("x", "Vela", text, "x.example"))
+    a = dd._get_doc("x")  # the text just placed: its ordered shingles are at hand
+    shared = np.intersect1d(dd._effective(a, set()), other, assume_unique=True)
+    # the first sentence is shared whole; of the second only "were not surprised" (one shingle), not counted
+    assert dd._in_sentences(a, shared) == len(shared) - 1 > 10
+    dd.config.dup_sentence_hit = 1.01  # no sentence can keep more than all of its shingles
+    assert dd._in_sentences(a, shared) == 0
