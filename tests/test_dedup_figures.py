@@ -1,5 +1,7 @@
 """One fact reads as one figure in every language (issue #14): scales, separators, rounding, clocks."""
 
+import unicodedata
+
 import pytest
 
 from aggregator.dedup.features import numbers
@@ -66,3 +68,14 @@ def test_a_count_in_year_range_is_a_figure_when_grouped_or_counting_people() -> 
     for text, lang in [("in 2000, the plant", "en"), ("2024年", "zh"), ("bis 2030 Stellen abbauen", "de"),
                        ("2030 jobsite", "en"), ("25.09.2025 / Bosch", "de")]:
         assert numbers(text, lang) == set(), text
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("10 प्रतिशत", "hi"), ("10 फ़ीसदी", "hi"), ("10శాతం", "te"), ("10 เปอร์เซ็นต์", "th"), ("10 في المئة", "ar"),
+    ("10 phần trăm", "vi"), ("10%", "en"),
+])
+def test_a_percent_written_as_a_word_after_the_figure_is_a_percent(text: str, lang: str) -> None:
+    """Hindi, Telugu, Thai, Arabic and Vietnamese write the word after the figure; a bare 10 is no specific figure,
+    so such a page shared no figure with the English "10%" (a Telugu report of a layoff of 10%: results "w16names").
+    The text is read after NFKC (the nukta of "फ़" decomposes), as extract() reads it."""
+    assert numbers(unicodedata.normalize("NFKC", text), lang) == {"p:10"}

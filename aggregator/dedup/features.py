@@ -44,7 +44,11 @@ _CJK_SCALES = {w for w in _SCALE if not w.isascii()}
 _DECIMAL_COMMA = {"de", "fr", "es", "it", "pt", "ro", "id", "sv", "ru", "nl", "da", "is", "tr", "pl", "cs", "fi",
                   "nb", "no", "hu", "el", "uk", "vi"}
 _PERCENT = {"%", "percent", "per cent", "prozent", "pour cent", "pourcent", "％", "por ciento", "per cento",
-            "por cento", "procent", "퍼센트"}
+            "por cento", "procent", "퍼센트",
+            # Hindi, Telugu, Thai, Arabic and Vietnamese write a word after the figure ("10 प्रतिशत", "10శాతం"):
+            # the share is the English page's "10%" (NFKC forms: the text is read after NFKC)
+            *(unicodedata.normalize("NFKC", w) for w in ("प्रतिशत", "फीसदी", "फ़ीसदी", "శాతం", "เปอร์เซ็นต์", "في المئة",
+                                                         "في المائة", "بالمئة", "phần trăm"))}
 _SCALE_ALT = "|".join(re.escape(w).replace(r"\ ", r"\s") for w in sorted(_SCALE, key=len, reverse=True))
 _PCT_ALT = "|".join(re.escape(w).replace(r"\ ", r"\s") for w in sorted(_PERCENT, key=len, reverse=True))
 

@@ -35,8 +35,11 @@ FIELD = "_dedup_features"
 # numeral after a name ("MOVES III") no name of its own, Spanish, Italian and Portuguese articles, prepositions,
 # months and days no names, a known name's genitive or plural ("BYDs", "Teslas") that name (u15near); 14: the
 # headline's action as more stages of a saga: a proposal, a vote, a lawsuit, a ruling, pre-orders, a site chosen
-# (v16stage; the makers a headline names, with names.json "owners", are read at placing, not carried)
-RECIPE = 14
+# (v16stage; the makers a headline names, with names.json "owners", are read at placing, not carried); 15: makers
+# in Telugu and Devanagari, Subaru Solterra and Daihatsu in kana and hangul, the European Parliament's
+# German and French inflected forms, a percent written as a word after the figure in Hindi, Telugu, Thai, Arabic and
+# Vietnamese (w16names)
+RECIPE = 15
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
