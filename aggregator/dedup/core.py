@@ -1395,8 +1395,7 @@ class Deduplicator:
             # the same test over the column store (flags and shingle counts): no record touched per candidate,
             # the arithmetic of the loop below in the same order
             nl = nums[low]
-            # (one sorted membership test, not a Python test per candidate: ~600 an add in a full window)
-            inside = np.isin(nl, np.fromiter(story_cand, dtype=nl.dtype, count=len(story_cand)))
+            inside = np.fromiter((n in story_cand for n in nl.tolist()), dtype=bool, count=len(nl))
             nl, e = nl[inside], est[low][inside]
             if not len(nl):
                 return out
