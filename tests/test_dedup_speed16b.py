@@ -1,7 +1,7 @@
 """Session-16 round-2 speed cuts that must not change a decision: the name index's bounded lookups
-(``Store.lsh_query_bounded``), the headline-object veto read lazily (``story.objects_apart``), the containment
-prefilter's membership test as one array step. Each is checked against the path it replaced, on the test corpus
-(real-shaped articles in several languages, dated and undated) where that path still runs."""
+(``Store.lsh_query_bounded``) and the headline-object veto read lazily (``story.objects_apart``). Each is checked
+against the path it replaced, on the test corpus (real-shaped articles in several languages, dated and undated)
+where that path still runs."""
 
 from __future__ import annotations
 
