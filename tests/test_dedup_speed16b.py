@@ -117,3 +117,43 @@ def test_objects_apart_lazy_equals_the_union_test() -> None:
         first = next((i for i, m in enumerate(members) if joiner & m), None)
         if first is not None:
             assert read[-1] == first  # stopped there
+
+
+def test_name_keys_many_is_name_keys_per_salt() -> None:
+    """The broadcast keys equal :func:`.lsh.name_keys` salt by salt (day buckets, the undated and any-time salts,
+    far buckets), for one name and many; ``Deduplicator._name_keys`` of the corpus articles equals its per-salt
+    composition (the ask keys per name, the insert keys salt by salt)."""
+    from aggregator.dedup.lsh import name_keys, name_keys_many
+
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 7, 40):
+        names = rng.integers(0, 2**64 - 1, size=n, dtype=np.uint64)
+        salts = tuple(int(s) for s in rng.integers(-2, 1 << 40, size=5)) + (-1, -2, 0)
+        got = name_keys_many(names, salts)
+        assert got.shape == (n, len(salts))
+        for j, s in enumerate(salts):
+            assert np.array_equal(got[:, j], name_keys(names, s))
+    dd = Deduplicator()
+    for r in ROWS:
+        dd.add(r)
+    checked = 0
+    for num in range(1, len(ROWS) + 1):
+        d = dd.store.get(f"doc:{num}")
+        if d is None:
+            continue
+        ask, put = dd._name_keys(d)
+        _n, names, weights, _k = d.features()
+        strong = names[weights >= 10]
+        if not len(strong):
+            assert ask == [] and not len(put)
+            continue
+        if dd._precise(d):
+            bucket = int(d.published // (dd.config.story_window_days * 86400))
+            salts_ask, salts_put = (bucket - 1, bucket, bucket + 1, -1), (bucket, -2)
+        else:
+            salts_ask, salts_put = (-1, -2), (-1,)
+        want_ask = list(np.stack([name_keys(strong, s) for s in salts_ask], axis=1))
+        assert len(ask) == len(want_ask) and all(np.array_equal(a, b) for a, b in zip(ask, want_ask, strict=True))
+        assert np.array_equal(put, np.concatenate([name_keys(strong, s) for s in salts_put]))
+        checked += 1
+    assert checked > 20

@@ -49,7 +49,7 @@ from . import textdates as TD
 from .embed import CARRIED_FIELD, EmbeddingIndex, carry, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
-from .lsh import band_keys, choose_bands, name_keys
+from .lsh import band_keys, choose_bands, name_keys_many
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
@@ -1953,8 +1953,9 @@ class Deduplicator:
         else:
             bucket = int(d.published // (self.config.story_window_days * DAY))  # type: ignore[operator]
             ask, put = (bucket - 1, bucket, bucket + 1, -1), (bucket, -2)
-        per_salt = np.stack([name_keys(strong, s) for s in ask], axis=1)  # rows: names
-        return list(per_salt), np.concatenate([name_keys(strong, s) for s in put])
+        # every salt's keys in one broadcast pass (rows: names; columns: the asked salts, then the inserted ones)
+        keys = name_keys_many(strong, ask + put)
+        return list(keys[:, :len(ask)]), keys[:, len(ask):].T.ravel()  # (insert keys salt by salt, as before)
 
     @staticmethod
     def _precise(d: Doc) -> bool:
