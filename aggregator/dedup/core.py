@@ -49,7 +49,7 @@ from . import textdates as TD
 from .embed import CARRIED_FIELD, EmbeddingIndex, carry, embed_text  # embedding evidence (e14embed)
 from .ids import cluster_id, not_duplicate_dup_id, split_dup_id, split_story_id
 from .lexical import DF_SPACE, LexicalIndex, lead_text, terms  # lexical evidence (c14lex)
-from .lsh import band_keys, choose_bands, name_keys
+from .lsh import band_keys, choose_bands, name_keys_many
 from .minhash import KPERM, OPH, Signer, sorted_unique
 from .store import DocColumns, MemoryStore, Store, open_store
 from .text import (
@@ -1998,8 +1998,9 @@ class Deduplicator:
         else:
             bucket = int(d.published // (self.config.story_window_days * DAY))  # type: ignore[operator]
             ask, put = (bucket - 1, bucket, bucket + 1, -1), (bucket, -2)
-        per_salt = np.stack([name_keys(strong, s) for s in ask], axis=1)  # rows: names
-        return list(per_salt), np.concatenate([name_keys(strong, s) for s in put])
+        # every salt's keys in one broadcast pass (rows: names; columns: the asked salts, then the inserted ones)
+        keys = name_keys_many(strong, ask + put)
+        return list(keys[:, :len(ask)]), keys[:, len(ask):].T.ravel()  # (insert keys salt by salt, as before)
 
     @staticmethod
     def _precise(d: Doc) -> bool:
@@ -2310,14 +2311,21 @@ class Deduplicator:
         lex_number, lex_text, lex_fresh, tf = self._lexical
         df_keys = self.lexical.df_keys(tf or {})
         name_ask, name_put = self._name_keys(d) if cfg.story_name_candidates > 0 else ([], None)
+        # an in-process store answers the name queries apart, bounded: a frequent name's list (Tesla in a busy
+        # week: hundreds) is skipped by its length before it becomes a set; a shared store keeps one round trip
+        bounded = type(store).lsh_query_bounded is not Store.lsh_query_bounded
         story_cand, dup_cand, *by_name = store.lsh_query_many(
-            [("story", skeys), ("dup", dkeys)] + [(NAME_SPACE, k) for k in name_ask],
+            [("story", skeys), ("dup", dkeys)] + ([] if bounded else [(NAME_SPACE, k) for k in name_ask]),
             counts=[("n", [0]), ("df", d.features()[1].tolist()), (DF_SPACE, df_keys)])
+        if bounded:  # (one more than the cap: d's own number, on a re-add, is dropped below)
+            by_name = [store.lsh_query_bounded(NAME_SPACE, k, cfg.story_name_candidates + 1) for k in name_ask]
         self.lexical.index(lex_number, lex_text, lex_fresh, tf, df_keys if tf is not None else None)
         story_cand.discard(d.number)
         # the name index's candidates (story tier only: the copy tier's candidates stay the two LSH indexes')
         named: set[int] = set()
         for found in by_name:
+            if found is None:
+                continue  # more than the cap + 1 articles name it
             found.discard(d.number)
             if len(found) <= cfg.story_name_candidates:
                 named |= found
@@ -2547,7 +2555,7 @@ class Deduplicator:
                     stage_d, self._member_stages(cl, member_stages)):
                 continue  # d's headline names a stage of a saga no member's headline names
             if objects_d and len(cl.members) >= cfg.story_object_members and S.objects_apart(
-                    objects_d, [S.headline_objects(o.title, o.language) for o in self._newest_members(cl)]):
+                    objects_d, (S.headline_objects(o.title, o.language) for o in self._newest_members(cl))):
                 continue  # d's headline names makers, the members' headlines name others only
             allowed.append((p, sid))
         if cfg.story_stage_members > 0 and len(allowed) > 1 and allowed[0][0] < 2.0:

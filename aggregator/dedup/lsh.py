@@ -125,6 +125,15 @@ def name_keys(names: np.ndarray, salt: int) -> np.ndarray:
     return _fmix64_(h)
 
 
+def name_keys_many(names: np.ndarray, salts: tuple[int, ...]) -> np.ndarray:
+    """:func:`name_keys` of ``names`` under each of ``salts`` at once: a ``(len(names), len(salts))`` array whose
+    column ``j`` is ``name_keys(names, salts[j])`` (the same wrapping uint64 arithmetic, broadcast: one pass of
+    the mixer instead of one per salt, whose fixed numpy cost is most of a call on a few names)."""
+    h = np.asarray(names, dtype=np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
+    h = h + np.array([_salt_term(s) ^ _NAME_SPACE for s in salts], dtype=np.uint64)[None, :]
+    return _fmix64_(h)
+
+
 def band_keys_numpy(signature: np.ndarray, bands: int, rows: int, salt: int = 0) -> np.ndarray:
     """:func:`band_keys` in numpy array arithmetic (which wraps silently; the salt is reduced in Python)."""
     mult, add = _band_constants(bands, rows)

@@ -89,6 +89,13 @@ class Store(ABC):
         the buckets of all queries and those counters in one round trip)."""
         return [self.lsh_query(space, keys) for space, keys in queries]
 
+    def lsh_query_bounded(self, space: str, keys: np.ndarray, most: int) -> set[int] | None:
+        """:meth:`lsh_query`, or None when more than ``most`` documents share a key with ``keys`` (for a caller
+        that skips long lists: an in-process index counts them without building the set). A store that batches
+        its queries in one round trip (:meth:`lsh_query_many`) keeps this default, and its callers the batch."""
+        found = self.lsh_query(space, keys)
+        return found if len(found) <= most else None
+
     def prefetch(self, keys: list[str], vecs: tuple[str, list[int]] | None = None, recheck: bool = False) -> None:
         """A hint: the records ``keys`` (and the vectors of ``vecs`` = ``(space, docs)``) are read next,
         so a shared store fetches the ones it lacks in one round trip instead of one by one; with
@@ -519,6 +526,13 @@ class MemoryStore(Store):
     def lsh_query(self, space: str, keys: np.ndarray) -> set[int]:
         idx = self.lsh.get(space)
         return idx.query(keys) if idx is not None else set()
+
+    def lsh_query_bounded(self, space: str, keys: np.ndarray, most: int) -> set[int] | None:
+        idx = self.lsh.get(space)
+        if idx is None:
+            return set()
+        found = idx.query_array(keys)  # each number once: its length is the set's size
+        return set(found.tolist()) if len(found) <= most else None
 
     def get(self, key: str) -> Any:
         return self.kv.get(key)

@@ -42,6 +42,7 @@ date precision) travel as one short string per document (:func:`pack_extra`), a 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -450,16 +451,19 @@ def headline_objects(headline: str, lang: str = "") -> frozenset[str]:
     return frozenset(found | {_OWNERS[k] for k in found if k in _OWNERS})
 
 
-def objects_apart(joiner: frozenset[str], members: list[frozenset[str]]) -> bool:
+def objects_apart(joiner: frozenset[str], members: Iterable[frozenset[str]]) -> bool:
     """``joiner``'s headline names makers and the headlines of a story's members name makers too, none of them
     the joiner's: the same action (a tentative deal, monthly deliveries) done by or to another maker. Members
-    whose headline names no maker say nothing either way."""
+    whose headline names no maker say nothing either way. ``members`` is read only until one shares a maker with
+    the joiner (a lazy iterable spares reading the other headlines: the answer is then False whatever they name)."""
     if not joiner:
         return False
-    named: set[str] = set()
+    named = False
     for m in members:
-        named |= m
-    return bool(named) and not joiner & named
+        if joiner & m:
+            return False
+        named = named or bool(m)
+    return named
 
 
 def time_gap_days(ta: float | None, tb: float | None, unc_a: float, unc_b: float) -> float | None:
