@@ -445,6 +445,16 @@ def story_rows(ev, lens, nums, flags, coded, pub, unc, lang, lang_a, ta, unc_a, 
 
 
 @_njit
+def _any_over(x, i, cols):  # noqa: ANN001, ANN202
+    """Any of the columns ``cols`` of row ``i`` of ``x`` above 0 (a sign of another event the wording evidence
+    heeds)."""
+    for c in cols:
+        if x[i, c] > 0:
+            return True
+    return False
+
+
+@_njit
 def link_scores(x, w, bias, left, signs, same_col, lex_veto, emb_veto, p, open_lex, open_emb):  # noqa: ANN001, ANN201, PLR0913
     """``story.link_probability`` of each row of ``x`` into ``p`` (weights ``w``, ``bias``; ``signs``: the columns
     kinds, figures, all figures, periods and codes conflict, strong names, figures), 0 for the rows ``left`` (the
@@ -473,21 +483,12 @@ def link_scores(x, w, bias, left, signs, same_col, lex_veto, emb_veto, p, open_l
         if not (p[i] > 0.0 and p[i] < 1.0):
             continue
         if x[i, same_col] > 0:
-            ok = True
-            for c in lex_veto:
-                if x[i, c] > 0:
-                    ok = False
-            if ok:
+            if not _any_over(x, i, lex_veto):
                 open_lex[n_lex] = i
                 n_lex += 1
-        else:
-            ok = True
-            for c in emb_veto:
-                if x[i, c] > 0:
-                    ok = False
-            if ok:
-                open_emb[n_emb] = i
-                n_emb += 1
+        elif not _any_over(x, i, emb_veto):
+            open_emb[n_emb] = i
+            n_emb += 1
     return n_lex, n_emb
 
 

@@ -533,6 +533,14 @@ def _extra_columns_from_rows(x: np.ndarray, code_a: tuple[int, int, int, frozens
     _set_columns_from_rows(x, pa, ma, cols, nums)
 
 
+def _span_shares(span: np.ndarray, seq: np.ndarray, shared: np.ndarray,
+                 spans: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(shingles per span, shared shingles per span)`` of a text's shingles ``seq`` whose span (line, sentence)
+    is ``span`` (one index per shingle), ``shared`` the shingles it shares; at least ``spans`` entries each."""
+    size = np.bincount(span, minlength=spans)
+    return size, np.bincount(span, weights=np.isin(seq, shared), minlength=len(size))
+
+
 def _set_columns_from_rows(x: np.ndarray, pa: frozenset[str], ma: frozenset[str], cols: DocColumns,
                            nums: np.ndarray) -> None:
     """Columns 9, 10 and 18 of :func:`.story.pair_features` (periods, model codes: sets, compared in Python) of the
@@ -1225,10 +1233,7 @@ class Deduplicator:
         seq, offsets = order[1], order[2]
         norm = "\n".join(_unit_norm(u) for u in order[3])
         starts = np.array([0] + [m.end() for m in _SENTENCE_BREAK.finditer(norm)], dtype=np.int64)
-        sentence = np.searchsorted(starts, offsets[:len(seq)], side="right") - 1
-        hit = np.isin(seq, shared)
-        size = np.bincount(sentence)
-        held = np.bincount(sentence, weights=hit, minlength=len(size))
+        size, held = _span_shares(np.searchsorted(starts, offsets[:len(seq)], side="right") - 1, seq, shared)
         kept = (size > 0) & (held >= self.config.dup_sentence_hit * size)
         return int(held[kept].sum())
 
@@ -1257,9 +1262,8 @@ class Deduplicator:
         _n, short, unit = cache
         if unit is None or not len(seq):
             return 0, 0, ""
-        hit = np.isin(seq, shared)
-        size = np.bincount(unit, minlength=len(kept))
-        furniture = short & (size > 0) & (np.bincount(unit, weights=hit, minlength=len(kept)) < 0.5 * size)
+        size, held = _span_shares(unit, seq, shared, len(kept))
+        furniture = short & (size > 0) & (held < 0.5 * size)
         if not furniture.any() or furniture.sum() == (size > 0).sum():
             return 0, 0, ""
         mine = sorted_unique(seq[~furniture[unit]])

@@ -120,15 +120,13 @@ def name_keys(names: np.ndarray, salt: int) -> np.ndarray:
     """uint64 key of each name hash in ``names`` under ``salt`` (a time bucket, or the any-time salts the story
     LSH uses): the documents naming one name in one bucket share a key, in every store (a key is a bucket as a
     band key is)."""
-    h = np.asarray(names, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    h += np.uint64(_salt_term(salt) ^ _NAME_SPACE)
-    return _fmix64_(h)
+    return name_keys_many(names, (salt,))[:, 0]
 
 
 def name_keys_many(names: np.ndarray, salts: tuple[int, ...]) -> np.ndarray:
     """:func:`name_keys` of ``names`` under each of ``salts`` at once: a ``(len(names), len(salts))`` array whose
-    column ``j`` is ``name_keys(names, salts[j])`` (the same wrapping uint64 arithmetic, broadcast: one pass of
-    the mixer instead of one per salt, whose fixed numpy cost is most of a call on a few names)."""
+    column ``j`` is ``name_keys(names, salts[j])`` (one pass of the mixer instead of one per salt, whose fixed numpy
+    cost is most of a call on a few names; :func:`name_keys` is its one-salt case)."""
     h = np.asarray(names, dtype=np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
     h = h + np.array([_salt_term(s) ^ _NAME_SPACE for s in salts], dtype=np.uint64)[None, :]
     return _fmix64_(h)
