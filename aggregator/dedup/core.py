@@ -133,10 +133,15 @@ class DedupConfig:
     # when ``dup_containment`` of it lies in the other under the same headline or the same lead
     # (near-)identical texts: names the features read differently (an all-caps lead) veto nothing
     dup_same_text: float = 0.9
-    # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least
+    # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least. The overlap
+    # and share were 40 and 0.55 (``close``'s, below); a dpa teaser of two sentences (400 characters) holds under 40
+    # shingles however much of it is shared, while the 150-character passage asked below still keeps rewrites
+    # apart: 25 and 0.50 take the copy K179/K178 (copyset half 1: 26 shingles, 0.54, a 194-character passage) and
+    # no pair of a, b, D, E or K that is not a copy (chosen on K half 1 + a + D; half 2, b, E unchanged; results
+    # "x17copy": a one-pair fit, stated as such)
     dup_partial_jaccard: float = 0.33
-    dup_partial_containment: float = 0.55
-    dup_partial_overlap: int = 40
+    dup_partial_containment: float = 0.5
+    dup_partial_overlap: int = 25
     dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
     # the smaller text lying in the larger as whole verbatim passages, not all of it: an excerpt with a sentence
     # of its own inserted (a partner's first paragraphs plus its line of context), an update that dropped one.
@@ -188,6 +193,18 @@ class DedupConfig:
     dup_lead_share: float = 0.4
     dup_lead_sentences: float = 0.3
     dup_sentence_hit: float = 0.6
+    # the figures veto, read on the placed text's shared sentences: when the figures of two texts conflict, they
+    # are asked again of those sentences of the placed text ``a`` that keep ``dup_facts_sentence_hit`` of their
+    # shingles in the other (a sentence of figures an excerpt adds, a paragraph past the other's cut state figures
+    # the other never had; a changed figure in a kept sentence still vetoes). Takes
+    # the copy K056/K055 (pipedot's excerpt of The Verge plus its own sentence of figures; copyset half 1); 0.3, 0.5
+    # and 0.6 give the same clusters on K half 1, a and D (results "x17copy"). 0: off
+    dup_facts_sentence_hit: float = 0.6
+    # a ``title`` hit (the same headline over a long verbatim passage) ties the two texts as one text, as ``partial``
+    # does, not as a containment hit (an excerpt, which says nothing about the other's copies): an article that is a
+    # copy of one text by ``partial`` and of another by ``title`` merges their copy clusters (an AP text, its first
+    # version under the same headline and its fuller reprint: copyset K001-K003). False: a containment-type hit
+    dup_title_symmetric: bool = True
     dup_lsh_threshold: float = 0.5  # candidate recall point (>= min_recall there); see the docstring
     dup_prefilter: float = 0.15  # MinHash estimate below which a candidate is not verified exactly ...
     # ... unless, read with both set sizes, it still puts this share of the smaller text inside the larger (a
@@ -207,6 +224,8 @@ class DedupConfig:
     # 0.32, A117/A116); the labelled copies it adds: clusterset4 E259/E258 (0.42; 149-character passage) and, once
     # the page's HTML markup is stripped, E223/E222 (0.45; 147). 0: off
     dup_close_jaccard: float = 0.4
+    dup_close_containment: float = 0.55  # ... with this share of the smaller text and this overlap (``partial``'s
+    dup_close_overlap: int = 40  # former bars: ``close`` asks no passage)
     # Korean (Hangul) is shingled by words, as spaced scripts are (text.token_classes), not syllable by syllable as
     # Chinese and Japanese ideographs: a syllable trigram is about one word, so two Korean reports of one press
     # release shared as much as a copy does (clusterset3: D220/D218, a same-event rewrite, held 0.71 of the smaller
@@ -1237,6 +1256,39 @@ class Deduplicator:
         kept = (size > 0) & (held >= self.config.dup_sentence_hit * size)
         return int(held[kept].sum())
 
+    def _shared_sentences(self, a: Doc, shared: np.ndarray, hit: float) -> str | None:
+        """The (normalised) text of the sentences of ``a`` (the article being placed) that keep ``hit`` of their
+        shingles in ``shared``, one per line; None when ``a``'s text is not at hand."""
+        order = self._ordered(a)
+        if order is None or not len(order[1]) or not len(shared):
+            return None
+        seq, offsets = order[1], order[2]
+        norm = "\n".join(_unit_norm(u) for u in order[3])
+        starts = np.array([0] + [m.end() for m in _SENTENCE_BREAK.finditer(norm)], dtype=np.int64)
+        size, held = _span_shares(np.searchsorted(starts, offsets[:len(seq)], side="right") - 1, seq, shared,
+                                  len(starts))
+        ends = np.append(starts[1:], len(norm))
+        keep = np.flatnonzero((size > 0) & (held >= hit * size))
+        return "\n".join(norm[starts[i]:ends[i]].strip() for i in keep.tolist())
+
+    def _figures_added(self, a: Doc, b: Doc, shared: np.ndarray, same_text: bool) -> bool:
+        """True when the facts of ``a`` and ``b`` conflict on figures only, and no longer do once ``a``'s figures are
+        read from its sentences shared with ``b`` (``dup_facts_sentence_hit``; False when off): the figures that
+        conflicted lie in what ``a`` adds or keeps past ``b``'s cut, not in what the two texts share."""
+        hit = self.config.dup_facts_sentence_hit
+        if not hit or (not same_text and self._names_conflict(a, b)):
+            return False
+        text = self._shared_sentences(a, shared, hit)
+        return text is not None and not self._facts_conflict(_Facts(text, a.language), b, names=False)
+
+    @staticmethod
+    def _names_conflict(a: Doc, b: Doc) -> bool:
+        """Both texts name strong names (:data:`_W_STRONG`), and none is the same."""
+        _na, names_a, wa, _ = a.features()
+        _nb, names_b, wb, _ = b.features()
+        sa, sb = names_a[wa >= _W_STRONG], names_b[wb >= _W_STRONG]
+        return bool(len(sa)) and bool(len(sb)) and not len(np.intersect1d(sa, sb, assume_unique=True))
+
     def _in_runs(self, a: Doc, shared: np.ndarray) -> int:
         """Shared shingles (``shared``) that ``a``'s text (the article being placed) holds in verbatim runs of
         ``dup_run_shingles`` or more (:func:`.text.in_runs`); 0 when ``a``'s text is not at hand."""
@@ -1563,7 +1615,7 @@ class Deduplicator:
         if (same_title and (self._passage(a, shared) >= cfg.dup_title_passage
                             or self._passage(a, shared, lead=True) >= cfg.dup_title_lead)
                 and not self._facts_conflict(a, b, strict=False)):
-            return "title", max(jac, cfg.dup_threshold), False, share
+            return "title", max(jac, cfg.dup_threshold), cfg.dup_title_symmetric, share
         if cfg.dup_furnished_chars and share < cfg.dup_containment and inter >= cfg.dup_min_overlap:
             content, held, text = self._content_share(a, shared)
             if (held >= cfg.dup_min_overlap and held >= cfg.dup_containment * content
@@ -1576,7 +1628,7 @@ class Deduplicator:
                 refused = "outlet"
         same_text = jac >= cfg.dup_same_text or (share >= cfg.dup_full_containment
                                                   and inter >= cfg.dup_full_min_overlap)
-        if self._facts_conflict(a, b, names=not same_text):
+        if self._facts_conflict(a, b, names=not same_text) and not self._figures_added(a, b, shared, same_text):
             return "", 0.0, False, share
         if jac >= cfg.dup_threshold:
             return "jaccard", jac, True, share
@@ -1618,8 +1670,8 @@ class Deduplicator:
             # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under
             # the same headline or lead: a shared phrase is neither (the figures were checked above)
             return "short", max(jac, cfg.dup_threshold), False, share
-        if (cfg.dup_close_jaccard and jac >= cfg.dup_close_jaccard and share >= cfg.dup_partial_containment
-                and inter >= cfg.dup_partial_overlap and not ({a.language[:2], b.language[:2]} & _IDEOGRAPHIC)):
+        if (cfg.dup_close_jaccard and jac >= cfg.dup_close_jaccard and share >= cfg.dup_close_containment
+                and inter >= cfg.dup_close_overlap and not ({a.language[:2], b.language[:2]} & _IDEOGRAPHIC)):
             # a light edit of every sentence: most shingles kept, no sentence whole (the passage `partial` asks);
             # the facts were asked above (strictly: most figures of the text with fewer in the other)
             if scattered():
