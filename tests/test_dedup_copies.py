@@ -659,3 +659,60 @@ def test_in_sentences_counts_shared_shingles_of_nearly_whole_sentences_only() ->
     assert dd._in_sentences(a, shared) == len(shared) - 1 > 10
     dd.config.dup_sentence_hit = 1.01  # no sentence can keep more than all of its shingles
     assert dd._in_sentences(a, shared) == 0
+
+
+def test_figures_an_excerpt_adds_do_not_veto_it_a_figure_changed_in_a_kept_sentence_does() -> None:
+    """The figures veto asked of the placed text's shared sentences (``dup_facts_sentence_hit``): a partner's excerpt
+    with a sentence of figures of its own (copyset K056/K055) states figures the original's top never had, which
+    read as a conflict over the whole text; the same excerpt with a count changed inside a kept sentence (a
+    templated notice of another recall) still conflicts."""
+    wire = ["Volta Motors will build its compact electric van at the Kessel plant from next spring, the company "
+            "said on Tuesday, ending months of talks with the works council.",
+            "The van is to be sold in three lengths and with two battery sizes, and the first deliveries to fleet "
+            "customers are planned for the summer.",
+            "The regional government welcomed the decision and said it would support the training of the staff "
+            "who move from the old engine line.",
+            "Production of the combustion model at Kessel ends this year after 16,700 units were made in 2024.",
+            "Analysts said the van would compete with models from three Asian makers already on sale."]
+    own = "Registrations of electric vans reached 57,232 in May, against 50,122 a year earlier, figures show."
+    excerpt = [wire[0], wire[1], own, wire[2]]
+    changed = [wire[0].replace("next spring", "next spring with 48,213 vans a year"), wire[1], wire[2]]
+    orig_changed = [wire[0].replace("next spring", "next spring with 52,910 vans a year"), *wire[1:]]
+
+    def same(first: list[str], second: list[str], config: DedupConfig | None = None) -> bool:
+        dups = _dups([_art("w", "Volta to build electric van at Kessel", first, "wire.example"),
+                      _art("p", "Kessel gets Volta's electric van", second, "partner.example",
+                           when="2025-03-04T12:00:00Z")], config)
+        return dups["w"] == dups["p"]
+
+    assert same(wire, excerpt)
+    assert not same(wire, excerpt, DedupConfig(dup_facts_sentence_hit=0))  # the whole-text veto refused it
+    assert not same(orig_changed, changed)  # the changed count lies in a kept sentence: still a conflict
+
+
+def test_an_article_copying_two_texts_by_partial_and_by_title_merges_their_copy_clusters() -> None:
+    """``dup_title_symmetric``: a wire text's first short version under the wire headline shares one long passage
+    with the full text (no copy of the full text by itself: the headlines differ, most of it is its own); a
+    reprint of the full text under the wire headline is a copy of both, and ties the three into one copy
+    cluster (copyset K001-K003) -- a containment-type hit would have left the first version apart."""
+    head = "Harbor Motors to end Vela production at Kessel plant"
+    full = _art("full", "Vela production ends in Kessel", STORY, "wire.example")
+    first = _art("first", head, ["A worker walks past a line of finished sedans at the plant on Monday.", STORY[0],
+                                 "Further details were not immediately available.",
+                                 "This is a developing story and will be updated."],
+                 "tv.example", when="2025-03-04T09:30:00Z")
+    reprint = _art("reprint", head, STORY, "paper.example", when="2025-03-04T11:00:00Z")
+
+    def final(config: DedupConfig | None = None, arts: tuple[dict, ...] = (full, first, reprint)) -> dict[str, str]:
+        dd = Deduplicator(config or DedupConfig())
+        for art in arts:
+            dd.add(art)
+        return {art["id"]: dd.dup_of(art["id"]) for art in arts}  # (after the merge the reprint made)
+
+    dups = final()
+    assert dups["full"] == dups["first"] == dups["reprint"]
+    off = final(DedupConfig(dup_title_symmetric=False))
+    assert off["full"] == off["reprint"] != off["first"]
+    alone = final(arts=(full, first))
+    assert alone["full"] != alone["first"]
+

@@ -133,15 +133,10 @@ class DedupConfig:
     # when ``dup_containment`` of it lies in the other under the same headline or the same lead
     # (near-)identical texts: names the features read differently (an all-caps lead) veto nothing
     dup_same_text: float = 0.9
-    # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least. The overlap
-    # and share were 40 and 0.55 (``close``'s, below); a dpa teaser of two sentences (400 characters) holds under 40
-    # shingles however much of it is shared, while the 150-character passage asked below still keeps rewrites
-    # apart: 25 and 0.50 take the copy K179/K178 (copyset half 1: 26 shingles, 0.54, a 194-character passage) and
-    # no pair of a, b, D, E or K that is not a copy (chosen on K half 1 + a + D; half 2, b, E unchanged; results
-    # "x17copy": a one-pair fit, stated as such)
+    # two excerpts of one text cut at different points: Jaccard, containment and overlap all at least
     dup_partial_jaccard: float = 0.33
-    dup_partial_containment: float = 0.5
-    dup_partial_overlap: int = 25
+    dup_partial_containment: float = 0.55
+    dup_partial_overlap: int = 40
     dup_partial_passage: int = 150  # ... and a verbatim passage of this many characters in common
     # the smaller text lying in the larger as whole verbatim passages, not all of it: an excerpt with a sentence
     # of its own inserted (a partner's first paragraphs plus its line of context), an update that dropped one.
@@ -224,8 +219,6 @@ class DedupConfig:
     # 0.32, A117/A116); the labelled copies it adds: clusterset4 E259/E258 (0.42; 149-character passage) and, once
     # the page's HTML markup is stripped, E223/E222 (0.45; 147). 0: off
     dup_close_jaccard: float = 0.4
-    dup_close_containment: float = 0.55  # ... with this share of the smaller text and this overlap (``partial``'s
-    dup_close_overlap: int = 40  # former bars: ``close`` asks no passage)
     # Korean (Hangul) is shingled by words, as spaced scripts are (text.token_classes), not syllable by syllable as
     # Chinese and Japanese ideographs: a syllable trigram is about one word, so two Korean reports of one press
     # release shared as much as a copy does (clusterset3: D220/D218, a same-event rewrite, held 0.71 of the smaller
@@ -1670,8 +1663,8 @@ class Deduplicator:
             # a text too short for the overlap bars (a flash, an alert), most of it inside the other, under
             # the same headline or lead: a shared phrase is neither (the figures were checked above)
             return "short", max(jac, cfg.dup_threshold), False, share
-        if (cfg.dup_close_jaccard and jac >= cfg.dup_close_jaccard and share >= cfg.dup_close_containment
-                and inter >= cfg.dup_close_overlap and not ({a.language[:2], b.language[:2]} & _IDEOGRAPHIC)):
+        if (cfg.dup_close_jaccard and jac >= cfg.dup_close_jaccard and share >= cfg.dup_partial_containment
+                and inter >= cfg.dup_partial_overlap and not ({a.language[:2], b.language[:2]} & _IDEOGRAPHIC)):
             # a light edit of every sentence: most shingles kept, no sentence whole (the passage `partial` asks);
             # the facts were asked above (strictly: most figures of the text with fewer in the other)
             if scattered():
