@@ -275,14 +275,6 @@ class DedupConfig:
     # reports of one event. 1 chosen on a, b, D and E (mean of the 8 story F1s 0.7478 -> 0.7548, E P 0.747 ->
     # 0.789); results "v16stage"
     story_object_members: int = 1
-    # a joiner whose best link into a story states a count of vehicles or a sum of money (story.role_figures) that
-    # the linked member states with another value only does not join it (0: off; 1 vehicle counts, 2 and money;
-    # with story_role_undated only when one of the two has no publication day)
-    story_role_figures: int = 0
-    story_role_undated: bool = False
-    # ... or, softer, the link's logit lowered by this much (0: off) for the roles of story_role_shift_roles
-    story_role_shift: float = 0.0
-    story_role_shift_roles: int = 1
     # two stories of one event that formed early (fragments: the first reports linked under the bar) merge when a
     # later article links at p >= this to a scored member of each and both may take it (every join test, the stage
     # rule included), the two stories' headlines name the same stages (story.stages), their dated members span at
@@ -438,9 +430,6 @@ _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the 
 _LINK_SIGNS = np.array([S._KC, S._FC, S._AFC, S._PC, S._CC, S._SN, S._SF], dtype=np.int64)
 _LEX_VETOES = np.array(S._OTHER_EVENT, dtype=np.int64)
 _EV_SPEC_SHARED, _EV_STRONG_SHARED = 1, 5  # _jit.story_evidence sums: shared specific figures, strong names
-
-
-_ROLE_SETS = {1: frozenset({"vehicles"}), 2: frozenset({"vehicles", "money"}), 3: frozenset({"money"})}
 
 
 def _h64(x: str) -> int:
@@ -1815,14 +1804,6 @@ class Deduplicator:
         p = self.lexical.boost(p, x, d.number, numbers, open_lex)  # lexical evidence (c14lex)
         # (the lexical boost moves only same-language rows, so the rows open to the embedding's are as before it)
         p = self.embedding.boost(p, x, d.number, numbers, open_emb)  # embedding evidence (e14embed)
-        roles = _ROLE_SETS.get(self.config.story_role_shift_roles, frozenset())
-        if roles and self.config.story_role_shift > 0 and "r:" in d.extra:
-            rows = np.flatnonzero(p > 0)
-            hit = [i for i in rows.tolist() if (not self.config.story_role_undated or not self._precise(d)
-                                                or not self._precise(cands[i]))
-                   and S.roles_conflict(d.extra, cands[i].extra, roles)]
-            if hit:
-                p = S.shift_logit(p, np.array(hit, dtype=np.int64), -self.config.story_role_shift)
         return p, x
 
     def _link_scores(self, x: np.ndarray, left: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -2536,7 +2517,6 @@ class Deduplicator:
         stage_d = S.stages(d.title) if cfg.story_stage_members > 0 else frozenset()
         member_stages: dict[str, list[frozenset[str]]] = {}  # (no story changes until one is chosen)
         objects_d = S.headline_objects(d.title, d.language) if cfg.story_object_members > 0 else frozenset()
-        role_set = _ROLE_SETS.get(cfg.story_role_figures, frozenset())
 
         def offered() -> Iterator[tuple[float, Doc]]:
             yield from joinable
@@ -2578,9 +2558,6 @@ class Deduplicator:
             if stage_d and len(cl.members) >= cfg.story_stage_members and S.stages_new(
                     stage_d, self._member_stages(cl, member_stages)):
                 continue  # d's headline names a stage of a saga no member's headline names
-            if role_set and (not cfg.story_role_undated or not self._precise(d) or not self._precise(o)) and \
-                    S.roles_conflict(d.extra, o.extra, role_set):
-                continue  # the figure of one role (a recall's count, a price) differs from its best link's
             if objects_d and len(cl.members) >= cfg.story_object_members and S.objects_apart(
                     objects_d, (S.headline_objects(o.title, o.language) for o in self._newest_members(cl))):
                 continue  # d's headline names makers, the members' headlines name others only

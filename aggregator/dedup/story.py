@@ -99,61 +99,9 @@ def pack_extra(text: str, lang: str, date_uncertainty_days: float = 0.0) -> str:
     items |= {f"y:{y}" for y in _YEAR_RE.findall(text) if 2000 <= int(y) <= 2040}
     items |= {f"c:{c}" for c in F.concepts(text[:600], lang)}
     items |= {f"m:{c}" for c in model_codes(text[:600])}
-    items |= role_figures(text, lang)
     if date_uncertainty_days:
         items.add(f"t:{date_uncertainty_days:g}")
     return " ".join(sorted(items))
-
-
-# the role of a specific figure, read from the words right after it: a count of vehicles (a recall's, a month's
-# deliveries) or a sum of money. Two reports of one event state the same count and price; two stages of a saga
-# (Hyundai-Kia's ICCU recalls of 170,000 and of 208,000 cars) state the same kind of figure, another value
-_ROLES = (
-    ("vehicles", re.compile(r"\s?(?:[^\W\d_]+\s){0,3}?(?:vehicles?|cars|units|evs|fahrzeuge|autos|véhicules|voitures|"
-                            r"vehículos|coches|veicoli|auto|veículos|carros)\b|\s?(?:辆|輛|台|대)", re.IGNORECASE)),
-    ("money", re.compile(r"\s?(?:billion|million|bn|mn|mrd\.?|milliarden?|millionen?|milliards?|millions?|mil millones|"
-                         r"miliardi|milioni|bilhões|milhões)?\s?(?:dollars?|euros?|yuan|yen|won|usd|eur|rmb)\b|"
-                         r"\s?(?:亿|億|万)?\s?(?:元|美元|欧元|日元|円|원|달러|유로)", re.IGNORECASE)),
-)
-_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|US\$|USD|EUR|RMB)\s?$")
-_FIGURE_RE = re.compile(r"(?<![\d.,A-Za-z])\d(?:[\d.,]*\d)?(?:\s?(?:billion|million|bn|mrd|万|亿|億|만|억))?",
-                        re.IGNORECASE)
-
-
-def role_figures(text: str, lang: str = "") -> set[str]:
-    """Figures of ``text`` whose role the words next to it name (:data:`_ROLES`), as ``r:<role>:<figure>``
-    items of :func:`pack_extra` (the figure and its rounded forms as :func:`.features.numbers` gives them)."""
-    out: set[str] = set()
-    for m in _FIGURE_RE.finditer(text):
-        role = None
-        if _CURRENCY_BEFORE.search(text, max(0, m.start() - 4), m.start()):
-            role = "money"
-        else:
-            for r, rx in _ROLES:
-                if rx.match(text, m.end()):
-                    role = r
-                    break
-        if role is None:
-            continue
-        # (the value and its rounded forms: "169,932" and "170,000" are one count told two ways)
-        out.update(f"r:{role}:{x}" for x in F.numbers(m.group(0), lang) if not x.startswith(("u:", "p:")))
-    return out
-
-
-def roles_conflict(extra_a: str, extra_b: str, roles: frozenset[str]) -> bool:
-    """Both :func:`pack_extra` strings state a figure of one of ``roles`` and none of that role in common: the
-    same kind of figure with another value (another recall's count, another price)."""
-    if "r:" not in extra_a or "r:" not in extra_b:
-        return False
-    a: dict[str, set[str]] = {}
-    b: dict[str, set[str]] = {}
-    for extra, out in ((extra_a, a), (extra_b, b)):
-        for x in extra.split():
-            if x.startswith("r:"):
-                role, fig = x[2:].split(":", 1)
-                if role in roles:
-                    out.setdefault(role, set()).add(fig)
-    return any(not (a[r] & b[r]) for r in a.keys() & b.keys())
 
 
 # letters of codes that name a period or a filing, not a model (Q3, H1, FY24)
@@ -185,7 +133,7 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
             kinds.add(x[2:])
         elif x.startswith("t:"):
             unc = float(x[2:])
-        elif x.startswith(("e:", "l:", "r:")):  # days read from the text (textdates.token), role figures: not periods
+        elif x.startswith(("e:", "l:")):  # days read from the text (textdates.token): not periods
             continue
         else:
             periods.add(x)
