@@ -57,6 +57,18 @@ def test_east_asian_compound_amounts_are_one_figure() -> None:
     assert numbers("投资3亿5000万元", "zh") == numbers("invests 350 million yuan", "en") == {"3.5e+08"}
 
 
+def test_a_count_in_ten_thousands_with_its_remainder_is_one_figure() -> None:
+    """"20만8000대" is 208,000 cars, as the English reports of the same recall say; read apart, the 만 was lost and
+    the figure was 8,000 (a conflict with every report of 208,000, a shared 8,000 with unrelated ones)."""
+    recall = numbers("Hyundai and Kia are recalling 208,000 electric vehicles", "en")
+    for text, lang in [("전기차 20만8000대를 리콜한다", "ko"), ("전기차 20만 8000대를 리콜", "ko"),
+                       ("电动车20万8000辆", "zh"), ("20万8000台をリコール", "ja")]:
+        assert numbers(text, lang) == recall == {"2.08e+05"}, text
+    assert numbers("직원 3만5천명", "ko") == numbers("35,000 employees", "en") == {"3.5e+04"}
+    assert numbers("1万2345人", "ja") == numbers("12,345 people", "en")
+    assert numbers("연간 20만대", "ko") == {"2e+05"}  # a round count alone, as before
+
+
 def test_a_count_in_year_range_is_a_figure_when_grouped_or_counting_people() -> None:
     """"2,000 employees" is a count, not the year 2000: written in thousands groups, or followed by a word that
     counts people, in every language; a bare year stays no figure."""

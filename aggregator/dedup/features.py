@@ -62,12 +62,18 @@ _NUM_RE = re.compile(
     r"(?:\s?(" + _PCT_ALT + "|(?:" + _SCALE_ALT + r")\.?)(?![A-Za-zÀ-ÿ]|[瓦米克]))?(?![0-9]|[.,][0-9])",
     re.IGNORECASE,
 )
-# East Asian amounts count in steps of 10^4: "8조7471억" is 8.7471조 and "3亿5000万" 3.5亿, one figure each
+# East Asian amounts count in steps of 10^4: "8조7471억" is 8.7471조 and "3亿5000万" 3.5亿, one figure each; so is
+# a count in 만/万 with its remainder ("20만8000대", "12万5000台", "3만5천명": 208,000, 125,000 and 35,000 as the
+# English reports of the same recall or sales state them; read apart, the 만 was lost and 8,000 taken as the figure)
 _COMPOUND_RE = re.compile(r"(?<![\d.,])(\d{1,4})\s?(?:([조兆])\s?(\d{1,4})\s?(?:억|億|亿)"
-                          r"|([억億亿])\s?(\d{1,4})\s?(?:만|万|萬))")
+                          r"|([억億亿])\s?(\d{1,4})\s?(?:만|万|萬)"
+                          r"|([만万萬])\s?(\d{1,4}|[1-9](?=[천千]))([천千])?(?![\d.,]?\d))")
 
 
 def _compound(m: re.Match[str]) -> str:
+    if m.group(6):  # 만 and its remainder (in thousands after 천/千)
+        small = int(m.group(7)) * (1000 if m.group(8) else 1)
+        return f"{m.group(1)}.{small:04d}{m.group(6)}"
     big, small = (m.group(2), m.group(3)) if m.group(2) else (m.group(4), m.group(5))
     return f"{m.group(1)}.{int(small):04d}{big}"
 
