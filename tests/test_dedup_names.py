@@ -149,7 +149,8 @@ def test_forms_found_by_first_character_as_the_alternation_finds_them():
     # ~2,000 literals; both must give the same leftmost-longest, non-overlapping matches
     import random
 
-    forms = sorted(k for k in F.ALIASES if F._unspaced_alias(k))
+    # (Arabic forms match only as words, their clitics allowed: test_arabic_forms_read_as_words)
+    forms = sorted(k for k in F.ALIASES if F._unspaced_alias(k) and k not in F._ARABIC_FORMS)
     alternation = re.compile("|".join(re.escape(k) for k in sorted(forms, key=len, reverse=True)))
     rng = random.Random(7)
     for _ in range(300):
