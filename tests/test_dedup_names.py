@@ -267,3 +267,10 @@ def test_makers_in_more_scripts_read_as_their_id(text: str, lang: str, want: set
 def test_the_european_commission_in_vietnamese_and_russian_cases() -> None:
     assert "european commission" in _names("Ủy ban châu Âu áp thuế xe điện Trung Quốc", "vi")
     assert "european commission" in _names("Решение Еврокомиссии о пошлинах", "ru")
+
+
+def test_vietnamese_words_with_horn_letters_are_whole() -> None:
+    # ơ and ư are Latin Extended-B: "Vượng" was cut at "ư" and "Nhật V" read as a strong two-part name
+    got = _names("Chủ tịch Phạm Nhật Vượng và VinFast", "vi")
+    assert "nhật v" not in got and got.get("vinfast") == 1.0
+    assert _names("Çin ve Hindistan", "tr") == {"china": 0.5, "india": 0.5}

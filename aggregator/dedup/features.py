@@ -187,8 +187,9 @@ wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 # (the look-behind after the first capital, one character wider: see _NUM_RE)
 # A name may start with any Latin capital ("Škoda", "Ørsted", "Łódź", "Đà Nẵng"): the classes hold Latin-1,
 # Latin Extended-A and Vietnamese letters, lower and upper case alike, and _cap_entries drops a lower-case start.
-_LATIN = "A-Za-z0-9À-ÖØ-öø-ÿĀ-žḀ-ỿ"
-_CAP1 = "A-ZÀ-ÖØ-ÞĀ-žḀ-ỿ"
+# (Latin Extended-B holds Vietnamese ơ and ư: without it "Phạm Nhật Vượng" read "nhật v", a strong name of one page)
+_LATIN = "A-Za-z0-9À-ÖØ-öø-ÿĀ-ɏḀ-ỿ"
+_CAP1 = "A-ZÀ-ÖØ-ÞĀ-ɏḀ-ỿ"
 # The look-ahead that keeps a model suffix from cutting a longer figure or word ("Seal 06", not "Tesla 202" of
 # "Tesla 2024", nor "Ola K" of "Ola Källenius") is the suffix's own: the name before a year or a figure ("BYD 2025
 # target", "Tesla 1,000 cars") is still read, which a look-ahead after the whole match dropped with the suffix.
