@@ -102,6 +102,28 @@ _ALIAS_BY_FIRST: dict[str, tuple[str, ...]] = {}
 for _k in sorted(filter(_unspaced_alias, ALIASES), key=len, reverse=True):
     _ALIAS_BY_FIRST[_k[0]] = _ALIAS_BY_FIRST.get(_k[0], ()) + (_k,)
 _ALIAS_FIRST_RE = re.compile("[" + "".join(re.escape(c) for c in sorted(_ALIAS_BY_FIRST)) + "]")
+_ARABIC_FORMS = frozenset(k for k in ALIASES if "\u0600" <= k[0] <= "\u06ff")
+
+
+# Arabic writes a word's clitics and endings onto it: a name may follow "و", "ب", "ل", "ال"... ("وتسلا", "لتسلا")
+# and take a nisba or pronoun ending ("الصينية", "تسلاها"), but inside another word it is no name: "تسلا" (Tesla) is in
+# "استسلام" (surrender), "كيا" (Kia) ends "تركيا" (Turkey). An Arabic form matches only between those bounds.
+_AR_LETTER_RE = re.compile(r"[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_AR_PREFIXES = frozenset("و ف ب ل ك ال وال بال فال كال لل ول وب فب فل".split())
+_AR_SUFFIXES = frozenset("ي ية يه يين يون ها هم هما".split())
+
+
+def _arabic_bounded(text: str, i: int, end: int) -> bool:
+    """Whether the Arabic form at ``text[i:end]`` stands as a word, its clitic prefix and ending allowed."""
+    j = i
+    while j > 0 and _AR_LETTER_RE.match(text, j - 1):
+        j -= 1
+    if j < i and text[j:i] not in _AR_PREFIXES:
+        return False
+    e = end
+    while e < len(text) and _AR_LETTER_RE.match(text, e):
+        e += 1
+    return e == end or text[end:e] in _AR_SUFFIXES
 
 
 def alias_matches(text: str) -> list[tuple[str, int]]:
@@ -112,7 +134,7 @@ def alias_matches(text: str) -> list[tuple[str, int]]:
     while (m := search(text, pos)) is not None:
         i = m.start()
         for k in _ALIAS_BY_FIRST[text[i]]:
-            if text.startswith(k, i):
+            if text.startswith(k, i) and (k not in _ARABIC_FORMS or _arabic_bounded(text, i, i + len(k))):
                 out.append((k, i + len(k)))
                 pos = i + len(k)
                 break
@@ -171,11 +193,16 @@ wird nicht mehr sich est sont été sera ont pas plus qui que sa son ses leur
 # (the look-behind after the first capital, one character wider: see _NUM_RE)
 # A name may start with any Latin capital ("Škoda", "Ørsted", "Łódź", "Đà Nẵng"): the classes hold Latin-1,
 # Latin Extended-A and Vietnamese letters, lower and upper case alike, and _cap_entries drops a lower-case start.
-_LATIN = "A-Za-z0-9À-ÖØ-öø-ÿĀ-žḀ-ỿ"
-_CAP1 = "A-ZÀ-ÖØ-ÞĀ-žḀ-ỿ"
+# (Latin Extended-B holds Vietnamese ơ and ư: without it "Phạm Nhật Vượng" read "nhật v", a strong name of one page)
+_LATIN = "A-Za-z0-9À-ÖØ-öø-ÿĀ-ɏḀ-ỿ"
+_CAP1 = "A-ZÀ-ÖØ-ÞĀ-ɏḀ-ỿ"
+# The look-ahead that keeps a model suffix from cutting a longer figure or word ("Seal 06", not "Tesla 202" of
+# "Tesla 2024", nor "Ola K" of "Ola Källenius") is the suffix's own: the name before a year or a figure ("BYD 2025
+# target", "Tesla 1,000 cars") is still read, which a look-ahead after the whole match dropped with the suffix.
 _CAP_RE = re.compile(r"([" + _CAP1 + r"](?<![" + _LATIN + r"][" + _CAP1 + r"])(?:[" + _LATIN + r"\-]*["
                      + _LATIN + r"])?)"
-                     r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3}))?(?![A-Za-z0-9]|[\s\u202f.,]\d)")
+                     r"(?:\s?(\d{1,3}[A-Za-z]?|[A-Z]{1,3}\d*|[IVX]{1,3})(?![" + _LATIN + r"]|[\s\u202f.,]\d))?"
+                     r"(?![" + _LATIN + r"]|[.,]\d)")  # ("ID.3" is a code: "ID" before ".3" is no name)
 _ROMAN_RE = re.compile(r"[IVX]+")
 _CODE_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,4}[\-.]?\d{1,4}[A-Za-z]?)(?![A-Za-z0-9])")
 # Every _CODE_RE match holds a digit right after a letter, or after a letter and "-"/".": this finds those
@@ -367,7 +394,8 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
         stem = ALIASES.get(word[:-1], word[:-1]).lower()
         if stem in KNOWN_NAMES:
             low = stem
-    if low in _NOT_NAMES or len(word) < 2:
+    if low in _NOT_NAMES or len(word) < 2 or _ROMAN_RE.fullmatch(word):
+        # (a Roman numeral alone, "봉고III 2814대", names no one: only a name's suffix, "MOVES III", reads it)
         return ()
     if low in PLACES:
         return ((low, 0.5, False),)

@@ -40,7 +40,10 @@ FIELD = "_dedup_features"
 # German and French inflected forms, a percent written as a word after the figure in Hindi, Telugu, Thai, Arabic and
 # Vietnamese (w16names); 16: a count in 만/万 with its remainder is one figure
 # ("20만8000대" 208,000, not 8,000; x17prec)
-RECIPE = 16
+# 17: a name before a year or a figure read ("BYD 2025"), a Roman numeral alone no name,
+# Arabic forms only as words; makers, people and bodies in more scripts: Cyrillic case forms, Devanagari, Telugu,
+# Thai, hangul and kana forms of Chinese, Japanese and Indian makers, Vietnamese ơ and ư inside names (x17names)
+RECIPE = 17
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
