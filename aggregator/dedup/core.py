@@ -246,16 +246,6 @@ class DedupConfig:
     # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
     # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
     story_inferred_slack_days: float = 7.0
-    # two articles one of which is known only by the day its text opens with (textdates' lead day) count as both
-    # dated (the link model's ``both_dated``) when their days lie at most this many days apart. Negative: off
-    story_text_day_near: float = -1.0
-    # an article with no date stated (nor in its URL) whose text opens with a day (textdates' lead day) is dated
-    # by that day, known to +- this many days (as a date known to the month is, +- 15.5). Negative: off
-    story_lead_day_unc: float = -1.0
-    # a dated article joins a story without a dated member only through the undated join rule's mean (the pair
-    # of a dated and an undated article is compared as two undated ones are)
-    story_undated_story_mean: bool = False
-    story_lead_day_latest: bool = False  # ... only when no later day is named anywhere in the text
     # a story two of whose scored members, not copies of one text, each link with the article at p >= this
     # (both under story_link) is joinable as if linked, through the same mean, span and undated tests: two
     # independent moderate agreements are evidence of one event that no single link carries (most same-event
@@ -433,7 +423,6 @@ class Story:
 _HEADER = struct.Struct("<6I")
 _WORD = struct.Struct("<Q")
 _HDR = 6  # uint32 header of a packed document: shingles, edge units, edge indices, numbers, names, keywords
-_BOTH_DATED = S.FEATURES.index("both_dated")
 _FIGURES = S.FEATURES.index("figures")  # shared specific figures: the undated join rule asks for one
 _W_STRONG = 10  # name weights are stored in tenths (0.3, 0.5, 0.6, 1.0 are the values features give)
 #: the columns _jit.link_scores reads for story.link_probability's vetoes (its _KC, _FC, _AFC, _PC, _CC, _SN, _SF) and
@@ -486,16 +475,6 @@ def _story_evidence(cands: list[Doc], na: np.ndarray, names_a: np.ndarray, wa: n
     _jit.story_evidence(np.frombuffer(joined, dtype=np.uint64), np.frombuffer(joined, dtype=np.uint8), starts,
                            na, names_a, wa, np.asarray(idf_a, dtype=np.float64), ka, _W_STRONG, ev, lens)
     return ev, lens
-
-
-def _time_estimate(d: Doc) -> float | None:
-    """The day ``d`` is known at, to the day: its stated (or URL) date, else the day its text opens with
-    (:func:`.textdates.lead_day`; also for a date known only to the month); None when neither is known."""
-    if d.published is not None and not d.unc:
-        return d.published
-    if "l:" in d.extra:
-        return TD.lead_day(d.extra)
-    return None
 
 
 def _gaps(ta: float, unc_a: float, pub: np.ndarray, unc: np.ndarray) -> np.ndarray:
@@ -1179,12 +1158,6 @@ class Deduplicator:
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
         self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang,
                              fresh=fresh)
-        if published is None and cfg.story_lead_day_unc >= 0 and "l:" in extra:
-            lead = TD.lead_day(extra)
-            # no date stated, none in the URL: the day its text opens with, give or take
-            if lead is not None and (not cfg.story_lead_day_latest or lead == TD.named_day(extra)):
-                published = lead
-                extra = f"{extra} t:{cfg.story_lead_day_unc:g}" if cfg.story_lead_day_unc else extra
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -1827,34 +1800,11 @@ class Deduplicator:
         scored_only = isinstance(cands, _Candidates)
         numbers = cands.nums if scored_only else [o.number for o in cands]  # type: ignore[union-attr]
         x, left = self._scored_features(d, cands, numbers, scored_only)
-        if self.config.story_text_day_near >= 0:
-            self._near_by_text_days(d, cands, x, left)
         p, open_lex, open_emb = self._link_scores(x, left)
         p = self.lexical.boost(p, x, d.number, numbers, open_lex)  # lexical evidence (c14lex)
         # (the lexical boost moves only same-language rows, so the rows open to the embedding's are as before it)
         p = self.embedding.boost(p, x, d.number, numbers, open_emb)  # embedding evidence (e14embed)
         return p, x
-
-    def _near_by_text_days(self, d: Doc, cands: list[Doc] | _Candidates, x: np.ndarray, left: np.ndarray) -> None:
-        """Set ``both_dated`` in the rows of ``x`` whose two articles lie within ``story_text_day_near`` days of
-        each other by the day each is known at, where one of them is known only by the day its text opens with
-        (:func:`.textdates.lead_day`, an estimate of its publication): the pair is as close in time as two dated
-        articles inside the window are, and the link model's time evidence says so (without it, a report dated by
-        its URL and an undated one of the same day that names that day weigh as a pair with no time at all)."""
-        own = _time_estimate(d)
-        if own is None:
-            return
-        rows = np.flatnonzero(x[:, _BOTH_DATED] == 0)
-        if len(left):
-            rows = rows[~np.isin(rows, left)]
-        near = self.config.story_text_day_near * DAY
-        for i in rows.tolist():
-            o = cands[i]
-            if o is None or (d.published is not None and o.published is not None and not d.unc and not o.unc):
-                continue  # two stated days: the window's own test
-            other = _time_estimate(o)
-            if other is not None and abs(own - other) <= near:
-                x[i, _BOTH_DATED] = 1.0
 
     def _link_scores(self, x: np.ndarray, left: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """``(p, open_lex, open_emb)``: the link model's probability of each row of ``x``, 0 for the rows ``left``
@@ -2589,8 +2539,7 @@ class Deduplicator:
             mean = float(np.mean(by_story[sid]))
             if mean < cfg.story_join_mean or sid in far_sids:
                 continue
-            if (d.published is None or cfg.story_undated_story_mean and cl.lo is None) and sid not in fig_sids and \
-                    mean < cfg.story_undated_join_mean:
+            if d.published is None and sid not in fig_sids and mean < cfg.story_undated_join_mean:
                 continue
             if d.published is None and cl.lo is not None and dated_best.get(sid, 0.0) < cfg.story_undated_dated_agree:
                 continue
