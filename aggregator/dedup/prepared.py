@@ -38,8 +38,9 @@ FIELD = "_dedup_features"
 # (v16stage; the makers a headline names, with names.json "owners", are read at placing, not carried); 15: makers
 # in Telugu and Devanagari, Subaru Solterra and Daihatsu in kana and hangul, the European Parliament's
 # German and French inflected forms, a percent written as a word after the figure in Hindi, Telugu, Thai, Arabic and
-# Vietnamese (w16names)
-RECIPE = 15
+# Vietnamese (w16names); 16: days after a publication label are no plans, d/m/y with a day over 12, "28 Jun, 2023", no
+# lead day on or before the end of a period the text reports on (x17undated)
+RECIPE = 16
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()
