@@ -39,7 +39,7 @@ FIELD = "_dedup_features"
 # in Telugu and Devanagari, Subaru Solterra and Daihatsu in kana and hangul, the European Parliament's
 # German and French inflected forms, a percent written as a word after the figure in Hindi, Telugu, Thai, Arabic and
 # Vietnamese (w16names); 16: days after a publication label are no plans, d/m/y with a day over 12, "28 Jun, 2023", no
-# lead day on or before the end of a period the text reports on (x17undated)
+# lead day on the last day of a quarter or half the text reports on (x17undated)
 RECIPE = 16
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats

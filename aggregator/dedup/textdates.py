@@ -22,8 +22,8 @@ that states one, the year before after "last year"/去年. "3月31日付" (the d
 headline's "计划" above it, "recall due to ... Date: 2025-04-14");
 a day that starts a range ("since Jan. 1", "desde el 1 de enero", seit, depuis)
 still bounds the publication from below but is no lead day (aid "retroactive from 1 January" in an April report).
-A text about a reporting period that ends on or after the day its opening names (the Q3 figures under "Report
-Published: Sep 30, 2024") was not written that day: it then has no lead day.
+A text about a reporting period that ends after the day its opening names, or a quarter or half that ends on it
+(the Q3 figures under "Report Published: Sep 30, 2024"), was not written that day: it then has no lead day.
 When no day states a year, the years a text names are no anchor (targets and comparisons as often as the
 present): only the first day of the opening is kept, as month and day (``l:--12-03``), and compared in the
 year nearest the other article's time.
@@ -305,7 +305,9 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
     if len(days) >= 3 and (last - days[-2]).days > 366:  # a stray day far after every other: a typo or a plan
         last = days[-2]
     lead = max((m.day for m in ms if m.pos < LEAD_CHARS and m.day <= last and not m.since), default=None)
-    if lead is not None and any((e := period_end(p)) is not None and e >= lead for p in periods):
+    # (a quarter's or a half's figures are never out on its last day; a month's can be: "July sales" on 31 July)
+    if lead is not None and any((e := period_end(p)) is not None and (e > lead or e == lead and p.startswith("q:"))
+                                for p in periods):
         lead = None
     return Inferred(_noon(last), _noon(lead) if lead is not None else None)
 
