@@ -30,7 +30,8 @@ TABLE = {("f1", "g1"): 0.3, ("f2", "f1"): 0.9, ("f2", "g1"): 0.8, ("f3", "f2"): 
 
 
 def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, days: dict[str, int] | None = None,
-         extra: dict[str, str] | None = None, **cfg: float) -> dict[str, str]:
+         extra: dict[str, str] | None = None, opening: dict[str, str] | None = None, undated: bool = False,
+         **cfg: float) -> dict[str, str]:
     # (the story-level joins off unless a case sets them: g1 linking under the bar with the whole of f's story would
     # join it without a merge, results "v16centroid"; these test the fragment merge)
     cfg = {"story_centroid_link": 0.0, "story_near_link": 0.0, **cfg}
@@ -40,9 +41,9 @@ def _run(heads: dict[str, str], store: str = "memory:", columns: bool = True, da
     for i, (aid, head) in enumerate(heads.items()):
         words = FIRE.split()
         body = f"{head}. " + " ".join(words[i * 7:] + words[:i * 7][::-1]) + f" Report {i} by outlet {i}."
-        body += (extra or {}).get(aid, "")
+        body = (opening or {}).get(aid, "") + body + (extra or {}).get(aid, "")
         dd.add({"id": aid, "title": head, "body": body, "source": f"outlet{i}", "language": "en",
-                "published_at": f"2024-06-{(days or {}).get(aid, 24 + i // 2)}T0{i}:00:00Z"})
+                "published_at": None if undated else f"2024-06-{(days or {}).get(aid, 24 + i // 2)}T0{i}:00:00Z"})
     assert len({dd.dup_of(aid) for aid in heads}) == len(heads)  # no copies: the story links alone decide
     return {aid: dd.story_of(aid) or "" for aid in heads}
 
@@ -136,4 +137,20 @@ def test_another_latest_year_named_does_not_keep_fragments_apart() -> None:
     assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
     disjoint = {"f2": " The site is to be rebuilt by 2030.", "g1": " It opened in 2021."}
     apart = _run(HEADS, extra=disjoint, story_merge_link=0.65)
+    assert apart["f1"] == apart["f2"] == apart["f3"] != apart["g1"]
+
+
+def test_undated_fragments_whose_openings_name_the_days_merge_as_dated_ones_do() -> None:
+    """No page states a date; each opening names the day of the fire (textdates' lead day). Counted as dates, the two
+    undated stories are fragments of one event; without them an undated story has no span to compare and never
+    merges. Openings three weeks apart are another time: apart."""
+    opening = {aid: "Hwaseong, June 24, 2024 - " for aid in HEADS}
+    on = _run(HEADS, undated=True, opening=opening, story_merge_link=0.65)
+    assert on["f1"] == on["f2"] == on["f3"] == on["g1"]
+    off = _run(HEADS, undated=True, opening=opening, story_merge_link=0.65, story_merge_text_days=False)
+    assert off["f1"] == off["f2"] == off["f3"] != off["g1"]
+    none = _run(HEADS, undated=True, story_merge_link=0.65)  # no day named anywhere: no merge
+    assert none["f1"] == none["f2"] == none["f3"] != none["g1"]
+    later = dict(opening, g1="Hwaseong, July 15, 2024 - ")
+    apart = _run(HEADS, undated=True, opening=later, story_merge_link=0.65)
     assert apart["f1"] == apart["f2"] == apart["f3"] != apart["g1"]

@@ -70,6 +70,33 @@ def test_plans_and_words_are_not_past_days() -> None:
     assert T.infer("BYD sold 506,804 vehicles in November 2024.") is None
 
 
+def test_a_day_after_a_publication_label_is_the_pages_own_day() -> None:
+    # a plan's word before the label ("计划" in the headline, "due to" in a recall's title) does not make the
+    # dateline a plan; a time before the day and a comma before the year are read through
+    for text, expected in (
+            ("长城汽车将关闭欧洲总部 取消扩张计划 发布时间:2024-06-01 11:04:41 来源:", date(2024, 6, 1)),
+            ("Ford recalls 60,000 vehicles due to rearview camera | Date:2025-04-14 15:14:47", date(2025, 4, 14)),
+            ("Lordstown files for bankruptcy | Bloomberg | Updated: 7:15pm, 28 Jun, 2023", date(2023, 6, 28)),
+            ("Tesla will Werk ausbauen | Veröffentlicht am 3. Dezember 2024", date(2024, 12, 3))):
+        inf = T.infer(text)
+        assert inf is not None and inf.named == inf.lead == T._noon(expected), text
+    # without the label the plan's word still rules the day out
+    assert T.infer("长城汽车将关闭欧洲总部 取消扩张计划 2024-06-01 11:04:41") is None
+
+
+def test_numeric_day_month_year_only_where_the_day_is_told_from_the_month() -> None:
+    assert [m.day for m in T.day_mentions("BYD comenzará la producción en Szeged. 23/05/2025")] == [date(2025, 5, 23)]
+    assert [m.day for m in T.day_mentions("Posted 5/23/2025 by staff")] == [date(2025, 5, 23)]
+    assert T.day_mentions("Il manifesto 02/10/2024: lo schema") == []  # 2 October or February 10
+    assert T.day_mentions("a ratio of 3/4/2024 units") == []  # (no day over 12: not read)
+
+
+def test_a_report_on_a_period_has_no_lead_day_on_its_last_day() -> None:
+    text = "NIO Q3 2024 Earnings Report | Report Published: Sep 30, 2024 | Revenue rose 2.1%."
+    inf = T.infer(text, periods={"q:2024-3"})
+    assert inf is not None and inf.named == T._noon(date(2024, 9, 30)) and inf.lead is None
+    assert T.infer(text).lead == T._noon(date(2024, 9, 30))  # (no period read: the day stands)
+
 
 def test_effective_scheduled_and_range_start_days_are_no_lead_day() -> None:
     # "3月31日付で" is the day a change takes effect (announced on the 11th); "原定于8月8日" was a plan

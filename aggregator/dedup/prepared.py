@@ -43,7 +43,9 @@ FIELD = "_dedup_features"
 # 17: a name before a year or a figure read ("BYD 2025"), a Roman numeral alone no name,
 # Arabic forms only as words; makers, people and bodies in more scripts: Cyrillic case forms, Devanagari, Telugu,
 # Thai, hangul and kana forms of Chinese, Japanese and Indian makers, Vietnamese ơ and ư inside names (x17names)
-RECIPE = 17
+# 18: days after a publication label are no plans, d/m/y with a day over 12, "28 Jun, 2023", no
+# lead day on the last day of a quarter or half the text reports on (x17undated)
+RECIPE = 18
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()

@@ -1,7 +1,8 @@
 """When was a page written? Dates read from its text, for pages that state no publication day.
 
 News text says when things happened: "Dec. 3, 2024", "3. Dezember 2024", "2024年12月3日", "12월 3일",
-"le 3 décembre", "3 de diciembre de 2024", "2024-12-03" (:func:`day_mentions`). Two readings of them:
+"le 3 décembre", "3 de diciembre de 2024", "2024-12-03", "23/05/2025" (day and month told apart only when one of
+them exceeds 12) (:func:`day_mentions`). Two readings of them:
 
 * the **named day**, the latest past day the text names: a page is written on or after it, so it bounds
   the publication from below -- and only from below: a report also names days long past (the accident a
@@ -16,8 +17,13 @@ What would make a day wrong is guarded against: a day after a cue of the future,
 (will, until, before, produced between, ab, bis, 将, 截止, 예정, まで...) in the few words before it is not
 counted; a day without a year ("12月3日", "le 3 décembre") takes the year of the nearest day before it
 that states one, the year before after "last year"/去年. "3月31日付" (the day a change takes effect) and "原定于8月8日"
-(originally scheduled) are plans too; a day that starts a range ("since Jan. 1", "desde el 1 de enero", seit, depuis)
+(originally scheduled) are plans too -- except right after a publication label ("Published:", "Updated: 7:15pm,",
+"发布时间:", "Veröffentlicht am", "기사입력"): the page's own dateline, whatever word stands before the label (a
+headline's "计划" above it, "recall due to ... Date: 2025-04-14");
+a day that starts a range ("since Jan. 1", "desde el 1 de enero", seit, depuis)
 still bounds the publication from below but is no lead day (aid "retroactive from 1 January" in an April report).
+A text about a reporting period that ends after the day its opening names, or a quarter or half that ends on it
+(the Q3 figures under "Report Published: Sep 30, 2024"), was not written that day: it then has no lead day.
 When no day states a year, the years a text names are no anchor (targets and comparisons as often as the
 present): only the first day of the opening is kept, as month and day (``l:--12-03``), and compared in the
 year nearest the other article's time.
@@ -70,7 +76,10 @@ _DAY_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("md_en", re.compile(rf"(?<!\w)([^\W\d_]{{3,10}})\.?\s+{_D}(?:st|nd|rd|th)?(?!\d|:)(?:,?\s+{_Y}(?!\d))?")),
     # 3 December 2024 / 3. Dezember 2024 / le 3 décembre / 3 de diciembre de 2024 / 3 dicembre
     ("dm", re.compile(rf"(?<![\w.]){_D}(?:er|\.)?\s+(?:de\s+)?([^\W\d_]{{3,10}})\.?(?!\w)"
-                      rf"(?:\s+(?:de\s+|del\s+)?{_Y}(?!\d))?")),
+                      rf"(?:,?\s+(?:de\s+|del\s+)?{_Y}(?!\d))?")),
+    # 23/05/2025 or 5/23/2025: read only when one of the two numbers cannot be a month (the other is then the
+    # month; 02/10/2024 is left out: day first in most of Europe, month first in the US)
+    ("slash", re.compile(rf"(?<![\d./])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|[12]\d|3[01])/{_Y}(?![\d/])")),
     # 2024年12月3日 / 12月3日 / 12月3号 (zh, ja)
     ("cjk", re.compile(rf"(?:{_Y}\s*年\s*)?(1[0-2]|0?[1-9])\s*月\s*{_D}\s*[日号號]")),
     # 2024년 12월 3일 / 12월 3일 (ko)
@@ -97,6 +106,16 @@ _SENTENCE_END = re.compile(r"(?<!\b[A-Z][a-z])(?<!\b[A-Z][a-z]{2})(?<!\b[A-Z][a-
 # "本月24日"): not after a month, a year or a digit, not a count of days ("3일간", "7日間", "3일 만에") nor Japan
 _DAY_ONLY = re.compile(r"(?<![\d월月年년./\-])(?:本月|今月|이달\s?|지난\s?)?(0?[1-9]|[12]\d|3[01])\s?[일日号]"
                        r"(?![本元間间간째\d]|\s?만에|\s?동안|\s?이내)")
+# a publication label right before a day: the page states its own date there ("Published: May 31, 2024",
+# "Updated: 7:15pm, 28 Jun, 2023", "发布时间:2024-06-01", "Veröffentlicht am 3. Dezember 2024", "기사입력 2024.11.14");
+# read as the page's day even where a plan's word stands a few words before it (a headline's "计划" above the
+# dateline, "recall due to ... Date: 2025-04-14")
+_PUBLISHED = re.compile(
+    r"(?:\b(?:published|posted|updated|last updated|date|dated|veröffentlicht|aktualisiert|publiziert|stand|"
+    r"publié|mis à jour|publicado|actualizado|pubblicato|aggiornato)(?:\s+(?:on|am|le|el|il|em))?|"
+    r"发布时间|發布時間|发布日期|發布日期|发布于|發佈於|发表于|發表於|更新时间|更新時間|公開日|更新日|配信日|"
+    r"기사입력|입력|수정|등록|게재)\s*[:：]?\s*(?:\d{1,2}:\d\d\s*(?:[ap]\.?m\.?)?,?\s*)?$",
+    re.IGNORECASE)
 _LAST_YEAR = re.compile(r"去年|昨年|작년|last year|vergangenen jahres|letzten jahres|l'an dernier|"
                         r"l'année dernière|el año pasado|l'anno scorso", re.IGNORECASE)
 _WORDS = {"may", "mar", "jun", "jul", "dec", "jan", "sep", "sept", "mai", "mars"}  # also words in prose
@@ -157,6 +176,11 @@ def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool, bool], ...]
                 if mo is None or g[0].lower() in _WORDS and not g[0][0].isupper():
                     continue  # "may 3" in prose: a verb
                 d, y = g[1], g[2]
+            elif kind == "slash":
+                a, b, y = int(g[0]), int(g[1]), g[2]
+                if (a > 12) == (b > 12):
+                    continue  # both could be the month (or neither): which is the day is not said
+                d, mo = (a, b) if a > 12 else (b, a)
             elif kind == "dm":
                 mo = _MONTH_OF.get(g[1].lower())
                 if mo is None or g[1].lower() in _WORDS and not g[2] and not g[1][0].isupper():
@@ -177,6 +201,8 @@ def _scan(text: str) -> tuple[tuple[int, int | None, int, int, bool, bool], ...]
             if kind in ("cjk", "ko"):
                 future = future or bool(_AFTER_CJK.match(text, m.end()))
             since = not future and bool(_SINCE.search(before[-24:]))
+            if _PUBLISHED.search(before[-28:]):  # the page's own dateline ("Published: ...", "发布时间:"): no plan,
+                future = since = False  # no range, no caption
             found[m.start()] = (m.start(), int(y) if y else None, int(mo), int(d), future, since)
             taken.append((m.start(), m.end()))
     return tuple(found[k] for k in sorted(found))
@@ -279,7 +305,9 @@ def infer(text: str, *, month: str | None = None, horizon: float | None = None,
     if len(days) >= 3 and (last - days[-2]).days > 366:  # a stray day far after every other: a typo or a plan
         last = days[-2]
     lead = max((m.day for m in ms if m.pos < LEAD_CHARS and m.day <= last and not m.since), default=None)
-    if lead is not None and any((e := period_end(p)) is not None and e > lead for p in periods):
+    # (a quarter's or a half's figures are never out on its last day; a month's can be: "July sales" on 31 July)
+    if lead is not None and any((e := period_end(p)) is not None and (e > lead or e == lead and p.startswith("q:"))
+                                for p in periods):
         lead = None
     return Inferred(_noon(last), _noon(lead) if lead is not None else None)
 
