@@ -408,11 +408,15 @@ def _cap_entries(word: str, suffix: str, lang: str) -> tuple[tuple[str, float, b
     out = [(low, 1.0 if strong else (0.3 if lang == "de" else 0.6), True)]
     if suffix:
         # a plain word before a bare number names no model ("Kills 22", "Over 20" in a title-case headline): as
-        # weak as the word; a name's ("Seal 06", "Polestar 2") or a code suffix ("Model Y") stays strong
+        # weak as the word; a name's ("Seal 06", "Polestar 2") or a code suffix ("Model Y") stays strong ("Model 3"
+        # made strong because the table knows "모델3" cost 2 right pairs on b and added 2 wrong ones on a without
+        # dates: y17models)
         out.append((f"{low} {suffix.lower()}", 1.0 if strong or not suffix.isdigit() else out[0][1], False))
         # "Autohersteller GAC" ("German VW": Volkswagen); a Roman numeral ("MOVES III", "Roadster II") is no
         # acronym: alone it names nothing, and every page of the compound would share a second name
-        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2 and not _ROMAN_RE.fullmatch(suffix):
+        # ("EV" of "Kona EV", "Nexon EV" is no maker's acronym: a word of _NOT_NAMES names no one as a suffix either)
+        if suffix.isupper() and suffix.isalpha() and len(suffix) >= 2 and not _ROMAN_RE.fullmatch(suffix) \
+                and ALIASES.get(suffix, suffix).lower() not in _NOT_NAMES:
             out.append((ALIASES.get(suffix, suffix).lower(), 1.0, False))
     if "-" in word:  # German compounds: "CLTC-Zyklus", "LFP-Zellen" name CLTC and LFP, "VW-Werk" and
         # "Tesla-Konkurrent" name Volkswagen and Tesla (the part through the alias table, as a word alone would be)
