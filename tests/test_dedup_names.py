@@ -305,3 +305,11 @@ def test_a_headline_naming_only_a_model_acts_on_its_maker() -> None:
     assert "byd" in headline_objects("元PLUS降价1万元", "zh")
     assert "catl" in headline_objects("麒麟电池量产", "zh")
     assert "nissan" in headline_objects("艾睿雅召回", "zh") and "nissan" in headline_objects("Ariya recall", "en")
+
+
+def test_a_short_katakana_form_is_read_only_as_a_run_of_its_own() -> None:
+    # "キア" (Kia) sits inside "スロバキア" (Slovakia), "ニオ" (NIO) inside "ユニオン" (union): katakana runs are words
+    assert "kia" not in _names("スロバキア工場で生産", "ja") and "nio" not in _names("ユニオンが声明", "ja")
+    assert _names("キアのEV9とニオ、テスラ", "ja").keys() >= {"kia", "nio", "tesla", "ev9"}
+    # a longer form still matches inside a katakana compound
+    assert _names("トヨタグループの販売", "ja").get("toyota") == 1.0

@@ -103,6 +103,17 @@ for _k in sorted(filter(_unspaced_alias, ALIASES), key=len, reverse=True):
     _ALIAS_BY_FIRST[_k[0]] = _ALIAS_BY_FIRST.get(_k[0], ()) + (_k,)
 _ALIAS_FIRST_RE = re.compile("[" + "".join(re.escape(c) for c in sorted(_ALIAS_BY_FIRST)) + "]")
 _ARABIC_FORMS = frozenset(k for k in ALIASES if "\u0600" <= k[0] <= "\u06ff")
+# Katakana runs are words: a form of two katakana sits inside longer words ("キア" (Kia) in "スロバキア" (Slovakia),
+# "ニオ" (NIO) in "ユニオン" (union)); such a form matches only where no katakana stands before or after it. Longer
+# forms keep matching inside runs: Japanese writes a maker into katakana compounds ("トヨタグループ", "ソニーグループ").
+_KATAKANA = "\u30a1-\u30fa\u30fc-\u30fe"
+_KANA_SHORT = frozenset(k for k in ALIASES if len(k) <= 2 and re.fullmatch(f"[{_KATAKANA}]+", k))
+_KANA_RE = re.compile(f"[{_KATAKANA}]")
+
+
+def _kana_bounded(text: str, i: int, end: int) -> bool:
+    """Whether the short katakana form at ``text[i:end]`` is a run of its own (no katakana next to it)."""
+    return not (i > 0 and _KANA_RE.match(text, i - 1) or end < len(text) and _KANA_RE.match(text, end))
 
 
 # Arabic writes a word's clitics and endings onto it: a name may follow "و", "ب", "ل", "ال"... ("وتسلا", "لتسلا")
@@ -134,7 +145,8 @@ def alias_matches(text: str) -> list[tuple[str, int]]:
     while (m := search(text, pos)) is not None:
         i = m.start()
         for k in _ALIAS_BY_FIRST[text[i]]:
-            if text.startswith(k, i) and (k not in _ARABIC_FORMS or _arabic_bounded(text, i, i + len(k))):
+            if text.startswith(k, i) and (k not in _ARABIC_FORMS or _arabic_bounded(text, i, i + len(k))) and \
+                    (k not in _KANA_SHORT or _kana_bounded(text, i, i + len(k))):
                 out.append((k, i + len(k)))
                 pos = i + len(k)
                 break
