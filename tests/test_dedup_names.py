@@ -293,6 +293,8 @@ def test_an_acronym_suffix_that_is_a_common_word_names_no_one(text: str, want: s
     ("BYDのシーライオンとドルフィン", "ja", {"sealion", "dolphin", "byd"}),
     ("日产艾睿雅召回", "zh", {"ariya", "nissan"}),
     ("폭스바겐 ID.버즈와 캐딜락 리릭", "ko", {"id buzz", "lyriq"}),
+    ("VW ID. Buzz and BMW Neue Klasse", "en", {"id buzz", "neue klasse"}),
+    ("BMWのノイエ・クラッセ", "ja", {"neue klasse", "bmw"}),
     ("टाटा नेक्सन ईवी", "hi", {"nexon"}),
 ])
 def test_models_in_more_scripts_read_as_their_id(text: str, lang: str, want: set[str]) -> None:
