@@ -147,7 +147,7 @@ def test_extra_columns_from_the_column_store_equal_the_strings() -> None:
     from aggregator.dedup.store import DocColumns
 
     extras = [S.pack_extra(F.deshout(F.nfkc(f"{r['title']}\n{r['body'][:1500]}")), r.get("language") or "")
-              for r in ROWS] + [S.pack_extra(t, "") for t in EDGE] + ["", "t:15.5", "y:2024 c:recall q:?-3 m:g6"]
+              for r in ROWS] + [S.pack_extra(t, "") for t in EDGE] + ["", "t:15.5", "y:2024 c:recall q:?-3 md:g6"]
     cols = DocColumns()
     nums = np.arange(1, len(extras) + 1)
     n = len(extras)

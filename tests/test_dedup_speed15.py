@@ -57,7 +57,7 @@ def test_extra_columns_over_a_few_rows_equal_the_strings(few: int) -> None:
     from aggregator.dedup.store import DocColumns
 
     extras = [S.pack_extra(F.deshout(F.nfkc(f"{r['title']}\n{r['body'][:1500]}")), r.get("language") or "")
-              for r in ROWS] + ["", "t:15.5", "y:2024 c:recall q:?-3 m:g6", "q:2024-3 m:g6 m:su7", "2024-05 m:x1"]
+              for r in ROWS] + ["", "t:15.5", "y:2024 c:recall q:?-3 md:g6", "q:2024-3 md:g6 md:su7", "2024-05 md:x1"]
     cols = DocColumns()
     n = len(extras)
     nums = np.arange(1, n + 1)

@@ -160,3 +160,12 @@ def test_a_known_names_genitive_or_plural_is_that_name() -> None:
     assert n["byd"] == 1.0 and n["tesla"] == 1.0 and "byds" not in n and "teslas" not in n
     assert n["mercedes"] == 1.0 and n["genesis"] == 1.0
     assert F.names("Two Teslas crashed", "en")["tesla"] == 1.0
+
+
+def test_a_year_less_month_is_a_period_not_a_model_code() -> None:
+    # periods() writes "11月" as "m:11"; pack_extra's model codes were "m:" too, so parse_extra read the month as a
+    # model code "11": no period, and a codes conflict with every page naming a model code (y17models)
+    periods, _, _, _, codes = S.parse_extra(S.pack_extra("小鹏G6 11月交付", "zh"))
+    assert "m:11" in periods and codes == {"g6"}
+    a = S.parse_extra(S.pack_extra("比亚迪11月销量增长", "zh"))
+    assert not a[4] and "m:11" in a[0]

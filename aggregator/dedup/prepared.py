@@ -45,7 +45,11 @@ FIELD = "_dedup_features"
 # Thai, hangul and kana forms of Chinese, Japanese and Indian makers, Vietnamese ơ and ư inside names (x17names)
 # 18: days after a publication label are no plans, d/m/y with a day over 12, "28 Jun, 2023", no
 # lead day on the last day of a quarter or half the text reports on (x17undated)
-RECIPE = 18
+# 19: an acronym suffix that is a common word ("EV" of "Kona EV", "CEO" of "Tesla CEO") no name; models and
+# battery products in more scripts (Blade, Qilin, Shenxing, Atto 3, Ariya, Lyriq, ID. Buzz...) with their makers
+# as owners; model codes under their own prefix in pack_extra (a year-less month was read as a code); short
+# katakana forms only as runs of their own, "キア" (y17models)
+RECIPE = 19
 #: per-process counts: ``carried`` (used), ``stale`` (present, tag differs), ``boilerplate`` (a unit of the
 #: article is learned boilerplate), read by the dedup pipeline for its stats
 counts: Counter[str] = Counter()

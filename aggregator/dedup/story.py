@@ -98,7 +98,9 @@ def pack_extra(text: str, lang: str, date_uncertainty_days: float = 0.0) -> str:
     items = set(F.periods(text))
     items |= {f"y:{y}" for y in _YEAR_RE.findall(text) if 2000 <= int(y) <= 2040}
     items |= {f"c:{c}" for c in F.concepts(text[:600], lang)}
-    items |= {f"m:{c}" for c in model_codes(text[:600])}
+    # (model codes under their own prefix: periods write a year-less month as "m:11" ("11月"), which parse_extra read
+    # as a model code "11", so such a month was no period and conflicted with every page naming a code: y17models)
+    items |= {f"md:{c}" for c in model_codes(text[:600])}
     if date_uncertainty_days:
         items.add(f"t:{date_uncertainty_days:g}")
     return " ".join(sorted(items))
@@ -125,8 +127,8 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
     periods, years, kinds, codes = set(), set(), set(), set()
     unc = 0.0
     for x in extra.split():
-        if x.startswith("m:"):
-            codes.add(x[2:])
+        if x.startswith("md:"):
+            codes.add(x[3:])
         elif x.startswith("y:"):
             years.add(int(x[2:]))
         elif x.startswith("c:"):
