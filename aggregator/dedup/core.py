@@ -262,14 +262,6 @@ class DedupConfig:
     # (story_span_days) + this from the days its text names is not linked -- after its named day (a lower
     # bound) or away from its lead day (an estimate), textdates. Negative: such days are not used
     story_inferred_slack_days: float = 7.0
-    # ... and the same test against every undated member of a story the article would join whose text names a day
-    # (not only the members that are its candidates): an undated story has no dated member for the span test, and
-    # the days its members' texts name are all the time it has. False: candidates only (y17undated)
-    story_member_text_days: bool = False
-    # an article with no day stated (nor in its URL) whose text opens with a day (textdates' lead day) is dated by
-    # that day, known to +- this many days (an estimate: a report trails its event by a day or two). Negative: off
-    # (measured by x17undated and y17undated, results.md)
-    story_lead_day_unc: float = -1.0
     # a story two of whose scored members, not copies of one text, each link with the article at p >= this
     # (both under story_link) is joinable as if linked, through the same mean, span and undated tests: two
     # independent moderate agreements are evidence of one event that no single link carries (most same-event
@@ -1198,12 +1190,6 @@ class Deduplicator:
         # embedding evidence (e14embed); a vector the extraction worker computed from this same text is used as is
         self.embedding.index(number, embed_text(title, lead, head), carried=art.get(CARRIED_FIELD), language=lang,
                              fresh=fresh)
-        if published is None and cfg.story_lead_day_unc >= 0 and "l:" in extra:
-            lead = TD.lead_day(extra)
-            if lead is not None:
-                # no day stated, none in the URL: the day its text opens with, give or take
-                published = lead
-                extra = f"{extra} t:{cfg.story_lead_day_unc:g}" if cfg.story_lead_day_unc else extra
         return Doc(number, aid, sys.intern(source), title, published, sys.intern(lang), content_key, blob,
                    extra=extra), feats
 
@@ -2194,20 +2180,6 @@ class Deduplicator:
             memo[cl.cid] = out
         return out
 
-    def _far_by_member_days(self, d: Doc, cl: Cluster, far: float) -> bool:
-        """Whether one of ``cl``'s newest undated members whose text names a day lies more than ``far`` days
-        from ``d`` by those days and ``d``'s time (its date, or the days its own text names:
-        :func:`.textdates.pair_days_after`). A story of undated members has no span to test a joiner against; the
-        days their texts name are the only time it has, and the candidates' test reads only the members that
-        happen to be candidates."""
-        if d.published is None and "e:" not in d.extra and "l:" not in d.extra:
-            return False
-        for o in self._newest_members(cl):
-            if o.published is None and ("e:" in o.extra or "l:" in o.extra) and o.number != d.number and \
-                    TD.pair_days_after(d.published, d.unc, d.extra, None, 0.0, o.extra) > far:
-                return True
-        return False
-
     def _newest_members(self, cl: Cluster) -> list[Doc]:
         """The records of ``cl``'s newest ``_STAGE_READ`` members."""
         members = []
@@ -2638,9 +2610,6 @@ class Deduplicator:
             mean = float(np.mean(by_story[sid]))
             if mean < cfg.story_join_mean or sid in far_sids:
                 continue
-            if cfg.story_member_text_days and cfg.story_inferred_slack_days >= 0 and \
-                    self._far_by_member_days(d, cl, cfg.story_window_days + cfg.story_inferred_slack_days):
-                continue  # an undated member's text puts the story far from d
             if d.published is None and sid not in fig_sids and mean < cfg.story_undated_join_mean:
                 continue
             if d.published is None and cl.lo is not None and dated_best.get(sid, 0.0) < cfg.story_undated_dated_agree:
