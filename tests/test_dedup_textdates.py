@@ -235,3 +235,27 @@ def test_drop_dates_empties_the_date_and_cuts_the_stored_date_marker_only() -> N
     assert ds.pages[0]["body"] == "Ford said on Dec. 3, 2024 it recalls 20,484 cars."
     assert ds.pages[1]["body"] == pages[1]["body"] and ds.skipped == 1
     assert pages[0]["published"] == "2024-12-03"  # the input is left as it was
+
+
+def test_undated_reports_whose_days_lie_two_weeks_apart_are_not_one_event() -> None:
+    """The days two undated texts name are estimates good to a few days (lead days within -3..+1 of the stated
+    date on most pages): a report whose text names 13 December (a lower bound of its publication) is not a report
+    of the event its 2 December opening names, though it shares the maker, the model, the kind and the figures: 11
+    days apart, 8 beyond the other's estimate. The default slack (4 days beyond the window) keeps them apart; the
+    old 7 did not (y17undated, results.md)."""
+    from aggregator.dedup import Deduplicator
+    from aggregator.dedup.core import DedupConfig
+
+    first = ("Ford Motor is recalling 20,484 Mustang Mach-E SUVs because the 12-volt battery can lose charge, "
+             "the NHTSA said on Dec. 2, 2024.")
+    later = ("Ford Motor recalled 20,484 Mustang Mach-E SUVs over the 12-volt battery, and the NHTSA opened a "
+             "review of the fix on Dec. 13, 2024.")
+    assert DedupConfig().story_inferred_slack_days == 4.0
+    joined = {}
+    for slack in (7.0, 4.0):
+        dd = Deduplicator(DedupConfig(story_undated_join_mean=0.0, story_inferred_slack_days=slack,
+                                      story_stage_members=0))
+        sid = dd.add(_a("f0", first, "Ford recalls 20,484 Mustang Mach-E over 12-volt battery", None, "s0")).story_id
+        joined[slack] = dd.add(_a("f1", later, "Ford Mustang Mach-E 12-volt battery recall: 20,484 SUVs", None,
+                                  "s1")).story_id == sid
+    assert joined == {7.0: True, 4.0: False}
