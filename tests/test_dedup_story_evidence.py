@@ -169,3 +169,6 @@ def test_a_year_less_month_is_a_period_not_a_model_code() -> None:
     assert "m:11" in periods and codes == {"g6"}
     a = S.parse_extra(S.pack_extra("比亚迪11月销量增长", "zh"))
     assert not a[4] and "m:11" in a[0]
+    # a state written by an older recipe ("m:" codes) still reads its codes as codes, and its months as months
+    old = S.parse_extra("m:11 m:g6 y:2024")
+    assert old[0] == {"m:11"} and old[4] == {"g6"} and old[1] == {2024}

@@ -129,6 +129,10 @@ def parse_extra(extra: str) -> tuple[frozenset[str], frozenset[int], frozenset[s
     for x in extra.split():
         if x.startswith("md:"):
             codes.add(x[3:])
+        elif x.startswith("m:") and not x[2:].isdigit():
+            # a code as recipes before 19 wrote it ("m:id4"): a shared store keeps such strings until they expire,
+            # and a year-less month is always digits ("m:11")
+            codes.add(x[2:])
         elif x.startswith("y:"):
             years.add(int(x[2:]))
         elif x.startswith("c:"):
