@@ -107,54 +107,42 @@ def test_copy_set_is_apart_from_the_four() -> None:
     assert sum(r["language"] != "en" for r in linked) >= len(linked) / 3
 
 
+def _assert_held_out_set(name: str, prefix: str, others: tuple[str, ...]) -> list[dict]:
+    """A held-out set shares no page, event or id with ``others`` and holds what it was built to hold:
+    multi-outlet events, same-company near misses, copies, mostly not English."""
+    held = _rows(name)
+    norm = lambda u: u.rstrip("/").replace("://www.", "://")  # noqa: E731
+    for other_name in others:
+        other = _rows(other_name)
+        assert not {norm(r["url"]) for r in held} & {norm(r["url"]) for r in other}, other_name
+        assert not {r["event"] for r in held} & {r["event"] for r in other}, other_name
+        assert not {r["id"] for r in held} & {r["id"] for r in other}, other_name
+    assert all(r["id"].startswith(prefix) and r["event"].startswith(prefix + "-") for r in held)
+    events: dict[str, set[str]] = {}
+    topics: dict[str, set[str]] = {}
+    for r in held:
+        events.setdefault(r["event"], set()).add(r["source"])
+        topics.setdefault(r["topic"], set()).add(r["event"])
+    assert sum(len(s) > 1 for s in events.values()) >= 25
+    assert sum(len(e) * (len(e) - 1) // 2 for e in topics.values()) >= 12
+    assert sum(1 for r in held if r["copy_of"]) >= 10
+    assert sum(r["language"] != "en" for r in held) >= 0.55 * len(held)
+    return held
+
+
+_TUNED_SETS = ("clusterset.jsonl", "clusterset2.jsonl", "clusterset3.jsonl", "clusterset4.jsonl", "copyset.jsonl")
+
+
 def test_fifth_set_is_apart_from_all_others() -> None:
     """The fifth set is held out like the second: a page or an event shared with a set that was tuned on
     would make its score partly a development score."""
-    fifth = _rows("clusterset5.jsonl")
-    norm = lambda u: u.rstrip("/").replace("://www.", "://")  # noqa: E731
-    for name in ("clusterset.jsonl", "clusterset2.jsonl", "clusterset3.jsonl", "clusterset4.jsonl", "copyset.jsonl"):
-        other = _rows(name)
-        assert not {norm(r["url"]) for r in fifth} & {norm(r["url"]) for r in other}, name
-        assert not {r["event"] for r in fifth} & {r["event"] for r in other}, name
-        assert not {r["id"] for r in fifth} & {r["id"] for r in other}, name
-    assert all(r["id"].startswith("F") and r["event"].startswith("F-") for r in fifth)
-    # what it was built to hold: multi-outlet events, same-company near misses, copies, mostly not English
-    events: dict[str, set[str]] = {}
-    for r in fifth:
-        events.setdefault(r["event"], set()).add(r["source"])
-    assert sum(len(s) > 1 for s in events.values()) >= 25
-    topics: dict[str, set[str]] = {}
-    for r in fifth:
-        topics.setdefault(r["topic"], set()).add(r["event"])
-    assert sum(len(e) * (len(e) - 1) // 2 for e in topics.values()) >= 12
-    assert sum(1 for r in fifth if r["copy_of"]) >= 10
-    assert sum(r["language"] != "en" for r in fifth) >= 0.55 * len(fifth)
+    _assert_held_out_set("clusterset5.jsonl", "F", _TUNED_SETS)
 
 
 def test_sixth_set_is_apart_from_all_others() -> None:
     """The sixth set is held out like the second and the fifth (scored once, never tuned on): a page or an event
     shared with any other set, the fifth included, would make its score partly a development score."""
-    sixth = _rows("clusterset6.jsonl")
-    norm = lambda u: u.rstrip("/").replace("://www.", "://")  # noqa: E731
-    others = ("clusterset.jsonl", "clusterset2.jsonl", "clusterset3.jsonl", "clusterset4.jsonl", "copyset.jsonl",
-              "clusterset5.jsonl")
-    for name in others:
-        other = _rows(name)
-        assert not {norm(r["url"]) for r in sixth} & {norm(r["url"]) for r in other}, name
-        assert not {r["event"] for r in sixth} & {r["event"] for r in other}, name
-        assert not {r["id"] for r in sixth} & {r["id"] for r in other}, name
-    assert all(r["id"].startswith("G") and r["event"].startswith("G-") for r in sixth)
-    # what it was built to hold: multi-outlet events, same-company near misses, copies, mostly not English
-    events: dict[str, set[str]] = {}
-    for r in sixth:
-        events.setdefault(r["event"], set()).add(r["source"])
-    assert sum(len(s) > 1 for s in events.values()) >= 25
-    topics: dict[str, set[str]] = {}
-    for r in sixth:
-        topics.setdefault(r["topic"], set()).add(r["event"])
-    assert sum(len(e) * (len(e) - 1) // 2 for e in topics.values()) >= 12
-    assert sum(1 for r in sixth if r["copy_of"]) >= 10
-    assert sum(r["language"] != "en" for r in sixth) >= 0.55 * len(sixth)
+    sixth = _assert_held_out_set("clusterset6.jsonl", "G", _TUNED_SETS + ("clusterset5.jsonl",))
     assert len(sixth) >= 150
 
 

@@ -1262,23 +1262,11 @@ class Deduplicator:
                                    kept[1])
         return cache
 
-    def _in_sentences(self, a: Doc, shared: np.ndarray) -> int:
-        """Shared shingles (``shared``) lying in the sentences of ``a``'s text (the article being placed) that
-        have ``dup_sentence_hit`` of their shingles shared (a shingle belongs to the sentence its first token is
-        in); 0 when ``a``'s text is not at hand. Tolerates an edit per sentence, unlike :meth:`_in_runs`."""
-        order = self._ordered(a)
-        if order is None or not len(order[1]) or not len(shared):
-            return 0
-        seq, offsets = order[1], order[2]
-        norm = "\n".join(_unit_norm(u) for u in order[3])
-        starts = np.array([0] + [m.end() for m in _SENTENCE_BREAK.finditer(norm)], dtype=np.int64)
-        size, held = _span_shares(np.searchsorted(starts, offsets[:len(seq)], side="right") - 1, seq, shared)
-        kept = (size > 0) & (held >= self.config.dup_sentence_hit * size)
-        return int(held[kept].sum())
-
-    def _shared_sentences(self, a: Doc, shared: np.ndarray, hit: float) -> str | None:
-        """The (normalised) text of the sentences of ``a`` (the article being placed) that keep ``hit`` of their
-        shingles in ``shared``, one per line; None when ``a``'s text is not at hand."""
+    def _sentence_shares(self, a: Doc, shared: np.ndarray
+                         ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(normalised text, sentence starts, shingles per sentence, shared shingles per sentence)`` of ``a``'s
+        text (the article being placed); a shingle belongs to the sentence its first token is in. None when the
+        text is not at hand or nothing is shared."""
         order = self._ordered(a)
         if order is None or not len(order[1]) or not len(shared):
             return None
@@ -1287,6 +1275,26 @@ class Deduplicator:
         starts = np.array([0] + [m.end() for m in _SENTENCE_BREAK.finditer(norm)], dtype=np.int64)
         size, held = _span_shares(np.searchsorted(starts, offsets[:len(seq)], side="right") - 1, seq, shared,
                                   len(starts))
+        return norm, starts, size, held
+
+    def _in_sentences(self, a: Doc, shared: np.ndarray) -> int:
+        """Shared shingles (``shared``) lying in the sentences of ``a``'s text (the article being placed) that
+        have ``dup_sentence_hit`` of their shingles shared; 0 when ``a``'s text is not at hand. Tolerates an edit
+        per sentence, unlike :meth:`_in_runs`."""
+        shares = self._sentence_shares(a, shared)
+        if shares is None:
+            return 0
+        _norm, _starts, size, held = shares
+        kept = (size > 0) & (held >= self.config.dup_sentence_hit * size)
+        return int(held[kept].sum())
+
+    def _shared_sentences(self, a: Doc, shared: np.ndarray, hit: float) -> str | None:
+        """The (normalised) text of the sentences of ``a`` (the article being placed) that keep ``hit`` of their
+        shingles in ``shared``, one per line; None when ``a``'s text is not at hand."""
+        shares = self._sentence_shares(a, shared)
+        if shares is None:
+            return None
+        norm, starts, size, held = shares
         ends = np.append(starts[1:], len(norm))
         keep = np.flatnonzero((size > 0) & (held >= hit * size))
         return "\n".join(norm[starts[i]:ends[i]].strip() for i in keep.tolist())
